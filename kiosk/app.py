@@ -1,0 +1,391 @@
+"""The Kivy application: the one place that assembles screens and services.
+
+Threads: the Kivy main thread only draws and reacts. Store writes run on one I/O worker
+(`_io`), printing on the PrintService worker, printer status polling on the driver's thread;
+every result comes back to the main thread through `Clock.schedule_once`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from devices.printer import EscPosPrinter, PrinterState
+from kiosk import __version__
+from kiosk.config import Config, FieldConfig, verify_pin
+from kiosk.i18n import Translator
+from kiosk.paths import LOCALE_DIR
+from kiosk.printing import PrintOutcome, PrintService
+from kiosk.store import Store
+from kiosk.ticket_layout import build_test_page_job, build_ticket_job
+from kiosk.ticket_signing import load_or_create_device_key
+from kiosk.tickets import NumbersExhausted, Ticket, TicketService
+from screens.fields import FieldsScreen
+from screens.technician import TechnicianScreen
+from screens.technician_login import TechnicianLoginScreen
+from screens.ticket import TicketScreen
+from screens.welcome import WelcomeScreen
+
+if TYPE_CHECKING:
+    from devices.virtual_printer import VirtualPrinter
+
+log = logging.getLogger("kiosk.app")
+
+PIN_TRIES = 5
+PIN_LOCK_SECONDS = 300
+
+# Printer states as a citizen or technician reads them on the status line.
+PRINTER_STATUS = {
+    PrinterState.READY: "Printer ready",
+    PrinterState.PAPER_NEAR_END: "Printer paper running low",
+    PrinterState.PAPER_OUT: "The printer is out of paper, please contact the staff.",
+    PrinterState.COVER_OPEN: "The printer cover is open",
+    PrinterState.OFFLINE: "The printer is not responding",
+    PrinterState.DISCONNECTED: "The printer is not connected",
+}
+# Demo keys F5..F8 → the virtual printer's switches.
+DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
+
+ALERT_STATES = {PrinterState.PAPER_OUT, PrinterState.COVER_OPEN, PrinterState.OFFLINE,
+                PrinterState.DISCONNECTED}
+
+
+class KioskApp(App):
+    """The lobby kiosk: welcome → field → ticket, plus the technician menu."""
+
+    language = StringProperty("vi")
+    office_name = StringProperty("")
+    office_centre = StringProperty("")
+    status_text = StringProperty("")
+    status_alert = BooleanProperty(False)
+    priority_enabled = BooleanProperty(True)
+
+    def __init__(self, config: Config, *, printer_url: str | None = None,
+                 demo_printer: VirtualPrinter | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._demo_printer = demo_printer
+        self.title = "Kiosk"
+        self.settings = config
+        self.translator = Translator(LOCALE_DIR, config.device.language)
+        self.language = config.device.language
+        self.office_name = config.office.name
+        self.office_centre = config.office.centre
+        self.priority_enabled = config.catalogue.priority_enabled
+        self.printer_state: PrinterState | None = None
+        self._printer_url = printer_url or config.printer.url
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
+        self._current_ticket_id: str | None = None
+        self._pin_failures = 0
+        self._pin_locked_until = 0.0
+        self.store: Store | None = None
+        self.tickets: TicketService | None = None
+        self.printer: EscPosPrinter | None = None
+        self.print_service: PrintService | None = None
+
+    # ----------------------------------------------------------------- wiring
+
+    def build(self) -> ScreenManager:
+        cfg = self.settings
+        data_dir = cfg.device.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(data_dir / "kiosk.db")
+        key = load_or_create_device_key(data_dir / "device.key")
+        self.tickets = TicketService(self.store, cfg, key)
+        self.printer = EscPosPrinter(
+            self._printer_url,
+            cfg.printer_profile,
+            baudrate=cfg.printer.baudrate,
+            write_timeout=cfg.printer.write_timeout,
+            status_interval=cfg.printer.status_interval,
+            on_state=lambda state: Clock.schedule_once(lambda _dt: self._printer_changed(state)),
+        )
+        self.print_service = PrintService(
+            self.tickets,
+            self.printer,
+            self._ticket_job,
+            lambda outcome: Clock.schedule_once(lambda _dt: self._print_finished(outcome)),
+        )
+        self._update_status()
+        manager = ScreenManager(transition=NoTransition())
+        manager.add_widget(WelcomeScreen(name="welcome"))
+        manager.add_widget(FieldsScreen(name="fields", timeout=cfg.lobby.idle_timeout))
+        manager.add_widget(TicketScreen(name="ticket", timeout=cfg.lobby.idle_timeout))
+        manager.add_widget(
+            TechnicianLoginScreen(name="technician_login", timeout=cfg.lobby.idle_timeout))
+        manager.add_widget(TechnicianScreen(name="technician", timeout=cfg.lobby.idle_timeout * 4))
+        return manager
+
+    def on_start(self) -> None:
+        self.printer.start()
+        if self._demo_printer is not None:
+            Window.bind(on_key_down=self._demo_key)
+        log.info("kiosk %s started: office %s, device %s, printer %s", __version__,
+                 self.settings.office.code, self.settings.device.id, self._printer_url)
+
+    def on_stop(self) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stops the workers; safe to call twice."""
+        if self.print_service:
+            self.print_service.stop()
+        if self.printer:
+            self.printer.stop()
+        self._io.shutdown(wait=True)
+        if self.store:
+            self.store.close()
+
+    def _demo_key(self, _window: Any, key: int, *_args: Any) -> bool:
+        """Demo only: function keys flip the virtual printer's fault switches."""
+        switch = DEMO_KEYS.get(key)
+        if switch is None:
+            return False
+        value = not getattr(self._demo_printer, switch)
+        setattr(self._demo_printer, switch, value)
+        log.info("demo: virtual printer %s = %s", switch, value)
+        return True
+
+    def open_settings(self, *largs: Any) -> bool:
+        """Kivy's settings panel (F1) must never open on a public kiosk."""
+        return False
+
+    # ------------------------------------------------------------ helpers
+
+    def t(self, msgid: str, _language: str | None = None) -> str:
+        """Translates for the screen. kv passes `app.language` so the text follows a switch."""
+        return self.translator.gettext(msgid, self.language)
+
+    def catalogue_fields(self) -> tuple[FieldConfig, ...]:
+        return self.settings.catalogue.fields
+
+    def field_name(self, field_id: str) -> str:
+        for field in self.settings.catalogue.fields:
+            if field.id == field_id:
+                return field.name_en if self.language == "en" else field.name_vi
+        return field_id
+
+    def _in_background(self, work: Callable[[], Any], done: Callable[[Any], None],
+                       failed: Callable[[BaseException], None]) -> None:
+        """Runs `work` on the I/O worker; `done`/`failed` run on the main thread."""
+
+        def finished(future: Future) -> None:
+            error = future.exception()
+            if error is None:
+                result = future.result()
+                Clock.schedule_once(lambda _dt: done(result))
+            else:
+                Clock.schedule_once(lambda _dt: failed(error))
+
+        self._io.submit(work).add_done_callback(finished)
+
+    # ------------------------------------------------------------ navigation
+
+    def go_home(self) -> None:
+        self.language = self.settings.device.language
+        self._current_ticket_id = None
+        self.root.current = "welcome"
+
+    def start_visit(self) -> None:
+        if self.root.current == "welcome":
+            self.root.current = "fields"
+
+    def set_language(self, language: str) -> None:
+        self.language = language
+        self._update_status()
+
+    # ------------------------------------------------------------ tickets
+
+    def request_ticket(self, field_id: str, priority: bool, request_id: str) -> None:
+        """Issues one ticket for this request id (the same id always gives the same ticket)."""
+        fields: FieldsScreen = self.root.get_screen("fields")
+
+        def issued(ticket: Ticket) -> None:
+            if self.root.current != "fields" or fields.request_id != request_id:
+                return  # the citizen left (timeout, back): the ticket stays valid and printed
+            self._show_ticket(ticket)
+
+        def refused(error: BaseException) -> None:
+            if isinstance(error, NumbersExhausted):
+                text = self.t("No more numbers can be issued today for this field. "
+                              "Please contact the staff.")
+            else:
+                log.error("ticket not issued: %s", error)
+                text = self.t("A number could not be issued. Please try again or contact "
+                              "the staff.")
+            if self.root.current == "fields":
+                fields.show_error(text)
+
+        self._in_background(
+            lambda: self.tickets.issue(field_id, priority=priority, request_id=request_id),
+            issued,
+            refused,
+        )
+
+    def _show_ticket(self, ticket: Ticket) -> None:
+        screen: TicketScreen = self.root.get_screen("ticket")
+        self._current_ticket_id = ticket.id
+        local = ticket.issued_at.astimezone(self.settings.office.timezone)
+        screen.show_ticket(
+            label=ticket.label,
+            field_name=self.field_name(ticket.field_id),
+            priority=self.t("Priority") if ticket.priority else "",
+            waiting_ahead=ticket.waiting_ahead,
+            issued_at=local.strftime("%H:%M %d/%m/%Y"),
+            qr_payload=ticket.qr_payload,
+        )
+        screen.timeout = self.settings.lobby.idle_timeout
+        self.root.current = "ticket"
+        self.print_service.submit(ticket.id)
+
+    def _ticket_job(self, ticket: Ticket):
+        field = next(f for f in self.settings.catalogue.fields if f.id == ticket.field_id)
+        return build_ticket_job(ticket, field, self.settings.office, self.translator,
+                                self.language)
+
+    def _print_finished(self, outcome: PrintOutcome) -> None:
+        if outcome.state is not None:
+            self._printer_changed(outcome.state)
+        if self.root.current == "technician":
+            technician: TechnicianScreen = self.root.get_screen("technician")
+            technician.show_message(
+                self.t("Printed.") if outcome.ok else self.t("Print failed: {reason}").format(
+                    reason=self._printer_words(outcome.state)))
+            self.refresh_technician_view()
+        if outcome.ticket_id != self._current_ticket_id or self.root.current != "ticket":
+            return
+        screen: TicketScreen = self.root.get_screen("ticket")
+        lobby = self.settings.lobby
+        if outcome.ok:
+            screen.show_printed(lobby.ticket_screen_seconds)
+        else:
+            if outcome.state == PrinterState.PAPER_OUT:
+                cause = self.t("The printer is out of paper, please contact the staff.")
+            else:
+                cause = self.t("The printer is not working, your ticket could not be printed.")
+            screen.show_print_failed(
+                cause + " " + self.t("Your number is still valid."),
+                lobby.print_failed_screen_seconds,
+            )
+
+    # ------------------------------------------------------------ status line
+
+    def _printer_changed(self, state: PrinterState) -> None:
+        if state != self.printer_state:
+            self.printer_state = state
+            self._update_status()
+
+    def _printer_words(self, state: PrinterState | None) -> str:
+        if state is None:
+            return self.t("Checking the printer…")
+        return self.t(PRINTER_STATUS[state])
+
+    def _update_status(self) -> None:
+        printer = self._printer_words(self.printer_state)
+        network = self.t("Central server: not configured")
+        self.status_text = f"{printer}  ·  {network}"
+        self.status_alert = self.printer_state in ALERT_STATES
+
+    def on_language(self, _instance: Any, _value: str) -> None:
+        self._update_status()
+
+    # ------------------------------------------------------------ technician
+
+    def open_technician_login(self) -> None:
+        if self.root.current == "welcome":
+            self.root.current = "technician_login"
+
+    def check_technician_pin(self, pin: str) -> None:
+        screen: TechnicianLoginScreen = self.root.get_screen("technician_login")
+        now = Clock.get_time()
+        if now < self._pin_locked_until:
+            screen.show_refused(self.t("Too many wrong PINs. Try again in a few minutes."))
+            return
+
+        def checked(ok: bool) -> None:
+            if ok:
+                self._pin_failures = 0
+                log.info("technician signed in on screen")
+                if self.root.current == "technician_login":
+                    self.root.current = "technician"
+                return
+            self._pin_failures += 1
+            log.warning("wrong technician PIN (%d in a row)", self._pin_failures)
+            if self._pin_failures >= PIN_TRIES:
+                self._pin_failures = 0
+                self._pin_locked_until = Clock.get_time() + PIN_LOCK_SECONDS
+                screen.show_refused(self.t("Too many wrong PINs. Try again in a few minutes."))
+            else:
+                screen.show_refused(self.t("Wrong PIN."))
+
+        def failed(error: BaseException) -> None:
+            log.error("PIN check failed: %s", error)
+            screen.show_refused(self.t("Wrong PIN."))
+
+        pin_hash = self.settings.technician.pin_hash
+        self._in_background(lambda: verify_pin(pin, pin_hash), checked, failed)
+
+    def refresh_technician_view(self) -> None:
+        day = self.tickets.office_day_now()
+
+        def gather() -> tuple[str, list[tuple[str, str]]]:
+            counts = self.store.ticket_counts(self.settings.office.code, day)
+            failed = self.tickets.tickets_to_retry(day)
+            outbox = self.store.outbox_counts()
+            cfg = self.settings
+            info = "\n".join([
+                f"{self.t('Office')}: {cfg.office.name} ({cfg.office.code})   "
+                f"{self.t('Device')}: {cfg.device.id}   {self.t('Version')}: {__version__}",
+                f"{self.t('Printer')}: {self._printer_words(self.printer_state)} — "
+                f"{self._printer_url} ({cfg.printer_profile.name})",
+                f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
+                f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
+                f"{counts['failed']}   {self.t('Events waiting to be sent')}: "
+                f"{outbox['pending']}",
+            ])
+            rows = [(t.id, f"{t.label} · {self.field_name(t.field_id)} · "
+                     f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}") for t in failed]
+            return info, rows
+
+        screen: TechnicianScreen = self.root.get_screen("technician")
+        self._in_background(gather, lambda result: screen.show_state(*result),
+                            lambda error: screen.show_message(str(error)))
+
+    def reprint_ticket(self, ticket_id: str) -> None:
+        self.print_service.retry(ticket_id)
+        self.root.get_screen("technician").show_message(self.t("Printing…"))
+
+    def print_test_page(self) -> None:
+        screen: TechnicianScreen = self.root.get_screen("technician")
+        screen.show_message(self.t("Printing…"))
+        job = build_test_page_job(self.settings.printer_profile, self.settings.office,
+                                  datetime.now(self.settings.office.timezone))
+
+        def run() -> None:
+            try:
+                self.printer.print_job(job)
+                text = self.t("Printed.")
+            except Exception as error:  # the driver's PrintError or any transport fault
+                log.warning("test page failed: %s", error)
+                text = self.t("Print failed: {reason}").format(
+                    reason=self._printer_words(getattr(error, "state", None)))
+            Clock.schedule_once(lambda _dt: screen.show_message(text))
+
+        threading.Thread(target=run, name="kiosk-test-page", daemon=True).start()
+
+
+def configure_window(config: Config) -> None:
+    """Size the window for the configured panel before the first frame."""
+    if config.display.fullscreen:
+        Window.fullscreen = "auto"
+    else:
+        Window.size = (config.display.width, config.display.height)

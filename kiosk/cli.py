@@ -1,0 +1,308 @@
+"""The `kiosk` command line: run the app, the demo, and the technician's tools.
+
+Every failure a technician can meet (bad config, busy printer, unknown ticket) ends in one plain
+sentence on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+import os
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import Config, ConfigError, hash_pin, load_config
+
+KIVY_ENV = {
+    "KIVY_NO_ARGS": "1",  # Kivy must not read our command line (it would eat --help)
+    "KIVY_NO_CONFIG": "1",  # no ~/.kivy/config.ini: our config is in config/ and /etc/kiosk
+    "KIVY_NO_FILELOG": "1",
+    "KIVY_LOG_MODE": "PYTHON",
+}
+
+
+class CommandError(Exception):
+    """A failure to report in one sentence (exit code 1)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Ward one-stop office kiosk: queue tickets on a thermal printer.",
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="override folder (kiosk.toml, catalogue.toml, printers.toml) or kiosk.toml file; "
+        "default /etc/kiosk",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="run the kiosk app on this device's hardware")
+    run.add_argument("--role", choices=["lobby", "counter"], help="override the device role")
+
+    demo = commands.add_parser(
+        "demo", help="run the lobby kiosk with a virtual printer and a temporary data folder"
+    )
+    demo.add_argument("--data", type=Path, help="data folder (default: a new temporary one)")
+    demo.add_argument("--size", default=None, help="window size WxH, e.g. 800x480")
+    demo.add_argument("--baud", type=int, default=115200, help="virtual printer speed")
+
+    test = commands.add_parser("print-test", help="print a test page or a sample ticket")
+    test.add_argument("--ticket", action="store_true", help="a sample Vietnamese ticket instead")
+    test.add_argument("--printer", help="printer URL (default: the configured one)")
+
+    reprint = commands.add_parser(
+        "reprint", help="print again, with the same number, tickets whose printing failed"
+    )
+    which = reprint.add_mutually_exclusive_group(required=True)
+    which.add_argument("--failed", action="store_true", help="every failed ticket of today")
+    which.add_argument("--number", help="the ticket number (label) of today, e.g. 1023")
+    reprint.add_argument("--printer", help="printer URL (default: the configured one)")
+
+    tickets = commands.add_parser("tickets", help="list the tickets of a day and their state")
+    tickets.add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    tickets.add_argument("--json", action="store_true", help="machine-readable output")
+
+    commands.add_parser("check-config", help="validate the configuration and summarise it")
+    commands.add_parser("hash-pin", help="print the hash of a technician PIN for kiosk.toml")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        return COMMANDS[args.command](args, config)
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    if args.role:
+        config = dataclasses.replace(config, device=dataclasses.replace(config.device,
+                                                                         role=args.role))
+    if config.device.role != "lobby":
+        raise CommandError(
+            f"The '{config.device.role}' role is not part of kiosk {__version__}; "
+            "this version runs the lobby kiosk (--role lobby)."
+        )
+    return _run_app(config, printer_url=None, verbose=args.verbose)
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from devices.virtual_printer import VirtualPrinter
+
+    data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+    display = config.display
+    if args.size:
+        try:
+            width, height = (int(part) for part in args.size.lower().split("x"))
+        except ValueError:
+            raise CommandError(f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480")
+        display = dataclasses.replace(display, width=width, height=height, fullscreen=False)
+    config = dataclasses.replace(
+        config,
+        device=dataclasses.replace(config.device, data_dir=data_dir, role="lobby"),
+        display=display,
+    )
+    printer = VirtualPrinter(data_dir / "printed", width_dots=config.printer_profile.width_dots,
+                             baud=args.baud)
+    printer.start()
+    print(
+        f"Demo data folder: {data_dir}\n"
+        f"Virtual printer on {printer.device_path}; printed tickets go to {data_dir / 'printed'}\n"
+        "Keys: F5 paper out on/off, F6 cover open/closed, F7 printer offline/online, "
+        "F8 printer stalled/running. Technician menu: hold the status line for 3 s "
+        "(PIN 246810).",
+        flush=True,
+    )
+    try:
+        return _run_app(config, printer_url=printer.device_path, verbose=args.verbose,
+                        demo_printer=printer)
+    finally:
+        printer.stop()
+
+
+def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
+    from devices.printer import EscPosPrinter, PrintError
+    from kiosk.i18n import Translator
+    from kiosk.paths import LOCALE_DIR
+    from kiosk.ticket_layout import build_sample_ticket_job, build_test_page_job
+
+    now = datetime.now(config.office.timezone)
+    if args.ticket:
+        job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"), now)
+    else:
+        job = build_test_page_job(config.printer_profile, config.office, now)
+    url = args.printer or config.printer.url
+    printer = EscPosPrinter(url, config.printer_profile, baudrate=config.printer.baudrate,
+                            write_timeout=config.printer.write_timeout)
+    try:
+        printer.print_job(job)
+    except PrintError as error:
+        raise CommandError(f"Printing on {url} failed: {error}") from error
+    finally:
+        printer.stop()
+    print(f"Printed {'a sample ticket' if args.ticket else 'a test page'} on {url}.")
+    return 0
+
+
+def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
+    from devices.printer import EscPosPrinter, PrintError
+    from kiosk.i18n import Translator
+    from kiosk.paths import LOCALE_DIR
+    from kiosk.ticket_layout import build_ticket_job
+
+    service, store = _ticket_service(config)
+    try:
+        day = service.office_day_now()
+        failed = service.tickets_to_retry(day)
+        if args.number:
+            failed = [t for t in service.tickets_of_day(day) if t.label == args.number]
+            if not failed:
+                raise CommandError(f"No ticket {args.number} was issued on {day}.")
+        if not failed:
+            print(f"No failed prints on {day}.")
+            return 0
+        url = args.printer or config.printer.url
+        printer = EscPosPrinter(url, config.printer_profile, baudrate=config.printer.baudrate,
+                                write_timeout=config.printer.write_timeout)
+        translator = Translator(LOCALE_DIR, config.device.language)
+        fields = {field.id: field for field in config.catalogue.fields}
+        problems = 0
+        try:
+            for ticket in failed:
+                job = build_ticket_job(ticket, fields[ticket.field_id], config.office,
+                                       translator, config.device.language)
+                try:
+                    printer.print_job(job)
+                except PrintError as error:
+                    service.mark_print_failed(ticket.id, str(error))
+                    print(f"{ticket.label}: not printed: {error}", file=sys.stderr)
+                    problems += 1
+                else:
+                    service.mark_printed(ticket.id)
+                    print(f"{ticket.label}: printed again (same number).")
+        finally:
+            printer.stop()
+        return 1 if problems else 0
+    finally:
+        store.close()
+
+
+def cmd_tickets(args: argparse.Namespace, config: Config) -> int:
+    service, store = _ticket_service(config)
+    try:
+        day = args.day or service.office_day_now()
+        rows = service.tickets_of_day(day)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([
+            {"number": t.label, "field": t.field_id, "priority": t.priority,
+             "issued_at": t.issued_at.isoformat(), "print_status": t.print_status,
+             "print_error": t.print_error, "print_attempts": t.print_attempts}
+            for t in rows
+        ], ensure_ascii=False, indent=2))
+        return 0
+    print(f"{len(rows)} tickets on {day}")
+    for t in rows:
+        local = t.issued_at.astimezone(config.office.timezone)
+        error = f"  ({t.print_error})" if t.print_error and t.print_status == "failed" else ""
+        print(f"{t.label:>8}  {t.field_id:<20} {local:%H:%M:%S}  "
+              f"{'priority ' if t.priority else ''}{t.print_status}{error}")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
+    print("Configuration OK, read from:")
+    for source in config.sources:
+        print(f"  {source}")
+    print(f"Office {config.office.code} {config.office.name}; device {config.device.id} "
+          f"({config.device.role}); data in {config.device.data_dir}")
+    print(f"Printer {config.printer.url} with profile {config.printer_profile.name} "
+          f"({config.printer_profile.width_dots} dots)")
+    for field in config.catalogue.fields:
+        print(f"  field {field.id}: {field.name_vi} — {field.prefix}{field.first}"
+              f"..{field.prefix}{field.last}")
+    return 0
+
+
+def cmd_hash_pin(args: argparse.Namespace, config: Config) -> int:
+    pin = getpass.getpass("New technician PIN (digits): ")
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        raise CommandError("A PIN is 4 to 12 digits.")
+    if getpass.getpass("Again: ") != pin:
+        raise CommandError("The two PINs differ.")
+    print(f'[technician]\npin_hash = "{hash_pin(pin)}"')
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "print-test": cmd_print_test,
+    "reprint": cmd_reprint,
+    "tickets": cmd_tickets,
+    "check-config": cmd_check_config,
+    "hash-pin": cmd_hash_pin,
+}
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _ticket_service(config: Config):
+    from kiosk.store import Store, StoreError
+    from kiosk.ticket_signing import load_or_create_device_key
+    from kiosk.tickets import TicketService
+
+    path = config.device.data_dir / "kiosk.db"
+    if not path.exists():
+        raise CommandError(f"No kiosk database at {path}: has the kiosk run on this device?")
+    try:
+        store = Store(path)
+    except StoreError as error:
+        raise CommandError(f"Cannot open {path}: {error}") from error
+    key = load_or_create_device_key(config.device.data_dir / "device.key")
+    return TicketService(store, config, key), store
+
+
+def _run_app(config: Config, *, printer_url: str | None, verbose: bool,
+             demo_printer=None) -> int:
+    from kiosk.logging_setup import configure_logging
+
+    configure_logging(config.device.data_dir / "logs", verbose=verbose)
+    for key, value in KIVY_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("KIVY_DPI", str(config.display.dpi))
+    from kivy.config import Config as KivyConfig
+
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    KivyConfig.set("graphics", "width", str(config.display.width))
+    KivyConfig.set("graphics", "height", str(config.display.height))
+    from kiosk.app import KioskApp, configure_window
+
+    configure_window(config)
+    app = KioskApp(config, printer_url=printer_url, demo_printer=demo_printer)
+    app.run()
+    return 0

@@ -1,0 +1,46 @@
+"""Technician menu: printer and device state, reprint of failed tickets, test page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.lang import Builder
+from kivy.metrics import mm
+from kivy.properties import StringProperty
+
+from screens.base import KioskScreen
+from screens.widgets import BigButton
+
+
+class TechnicianScreen(KioskScreen):
+    """Everything here is asked of the app, which does the work off the UI thread."""
+
+    info = StringProperty("")
+    message = StringProperty("")
+
+    def on_pre_enter(self, *args) -> None:
+        self.message = ""
+        App.get_running_app().refresh_technician_view()
+
+    def show_state(self, info: str, failed: list[tuple[str, str]]) -> None:
+        """`failed` holds (ticket id, text) of today's tickets whose print failed."""
+        self.info = info
+        box = self.ids.failed
+        box.clear_widgets()
+        app = App.get_running_app()
+        if not failed:
+            self.ids.failed_title.text = app.t("No failed prints today.")
+            return
+        self.ids.failed_title.text = app.t("Failed prints today (tap to print again):")
+        for ticket_id, text in failed:
+            button = BigButton(text=text, font_size=mm(5), fill="#8E2424",
+                               size_hint_y=None, height=mm(15))
+            button.bind(on_release=lambda _b, tid=ticket_id: app.reprint_ticket(tid))
+            box.add_widget(button)
+
+    def show_message(self, text: str) -> None:
+        self.message = text
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -1,0 +1,25 @@
+"""Welcome screen: greeting, one large "take a number" button, language switch, status line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.lang import Builder
+
+from screens.base import KioskScreen
+
+
+class WelcomeScreen(KioskScreen):
+    """The start of every visit. A touch anywhere outside the language buttons takes a number."""
+
+    def on_touch_up(self, touch) -> bool:
+        if super().on_touch_up(touch):
+            return True
+        if self.collide_point(*touch.pos) and self.manager.current == self.name:
+            App.get_running_app().start_visit()
+            return True
+        return False
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -1,0 +1,92 @@
+"""Widgets shared by the screens: large touch buttons, labels and the status line.
+
+Sizes are in millimetres (kivy.metrics.mm, from the panel's configured dpi) so a touch target
+is at least 15 mm on any screen the kiosk is installed on.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import qrcode
+from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
+from kivy.lang import Builder
+from kivy.metrics import mm
+from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.uix.button import Button
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.togglebutton import ToggleButton
+
+MIN_TOUCH_MM = 15
+
+
+class BigButton(Button):
+    """A flat, rounded, high-contrast button at least 15 mm tall."""
+
+    fill = ColorProperty("#0D47A1")
+
+
+class BigToggle(ToggleButton):
+    fill = ColorProperty("#37474F")
+
+
+class LongPressLabel(Label):
+    """A label that fires `on_long_press` after being held for `hold_seconds`.
+
+    The technician's way in: nothing a citizen would trigger by a normal tap.
+    """
+
+    hold_seconds = NumericProperty(3.0)
+    __events__ = ("on_long_press",)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._hold = None
+
+    def on_touch_down(self, touch) -> bool:
+        if self.collide_point(*touch.pos):
+            self._hold = Clock.schedule_once(lambda _dt: self.dispatch("on_long_press"),
+                                             self.hold_seconds)
+            touch.grab(self)
+            return True
+        return super().on_touch_down(touch)
+
+    def on_touch_up(self, touch) -> bool:
+        if touch.grab_current is self:
+            touch.ungrab(self)
+            if self._hold is not None:
+                self._hold.cancel()
+                self._hold = None
+            return True
+        return super().on_touch_up(touch)
+
+    def on_long_press(self) -> None:
+        self._hold = None
+
+
+class QRImage(Image):
+    """A crisp QR code of `payload`, drawn without smoothing so a phone can photograph it."""
+
+    payload = StringProperty("")
+
+    def on_payload(self, _instance, payload: str) -> None:
+        if not payload:
+            self.texture = None
+            return
+        code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+        code.add_data(payload)
+        buffer = BytesIO()
+        code.make_image().get_image().convert("L").save(buffer, format="png")
+        buffer.seek(0)
+        texture = CoreImage(buffer, ext="png").texture
+        texture.mag_filter = "nearest"
+        texture.min_filter = "nearest"
+        self.texture = texture
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+__all__ = ["MIN_TOUCH_MM", "BigButton", "BigToggle", "LongPressLabel", "QRImage", "mm"]
