@@ -21,7 +21,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from devices.printer import EscPosPrinter, PrinterState
-from kiosk import __version__
+from kiosk import __version__, watchdog
 from kiosk.config import Config, FieldConfig, verify_pin
 from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
@@ -44,14 +44,21 @@ log = logging.getLogger("kiosk.app")
 PIN_TRIES = 5
 PIN_LOCK_SECONDS = 300
 
+
+
+def N_(msgid: str) -> str:
+    """Marks a string for translation where it is defined; it is translated where shown."""
+    return msgid
+
+
 # Printer states as a citizen or technician reads them on the status line.
 PRINTER_STATUS = {
-    PrinterState.READY: "Printer ready",
-    PrinterState.PAPER_NEAR_END: "Printer paper running low",
-    PrinterState.PAPER_OUT: "The printer is out of paper, please contact the staff.",
-    PrinterState.COVER_OPEN: "The printer cover is open",
-    PrinterState.OFFLINE: "The printer is not responding",
-    PrinterState.DISCONNECTED: "The printer is not connected",
+    PrinterState.READY: N_("Printer ready"),
+    PrinterState.PAPER_NEAR_END: N_("Printer paper running low"),
+    PrinterState.PAPER_OUT: N_("The printer is out of paper, please contact the staff."),
+    PrinterState.COVER_OPEN: N_("The printer cover is open"),
+    PrinterState.OFFLINE: N_("The printer is not responding"),
+    PrinterState.DISCONNECTED: N_("The printer is not connected"),
 }
 # Demo keys F5..F8 → the virtual printer's switches.
 DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
@@ -127,6 +134,10 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.printer.start()
+        Clock.schedule_once(lambda _dt: watchdog.notify("READY=1"))
+        interval = watchdog.watchdog_interval()
+        if interval:
+            Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval)
         if self._demo_printer is not None:
             Window.bind(on_key_down=self._demo_key)
         log.info("kiosk %s started: office %s, device %s, printer %s", __version__,

@@ -1,0 +1,104 @@
+"""Drive the real Kivy app headless: a real window (SDL offscreen), real touches, real frames."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from kivy.base import EventLoop
+from kivy.core.window import Window
+from kivy.tests import UnitTestTouch
+from kivy.uix.widget import Widget
+from PIL import Image
+
+from devices.virtual_printer import VirtualPrinter
+from kiosk.app import KioskApp
+from kiosk.config import Config, load_config
+
+
+def write_override(folder: Path, data_dir: Path, extra: str = "") -> Path:
+    """A /etc/kiosk-like override folder pointing the kiosk at a test data folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kiosk.toml").write_text(
+        f'[device]\ndata_dir = "{data_dir}"\n\n[printer]\nstatus_interval = 0.5\n'
+        f"write_timeout = 1.0\n{extra}",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@contextlib.contextmanager
+def running_lobby(tmp_path: Path, *, size: tuple[int, int] = (1280, 800), extra_config: str = "",
+                  config: Config | None = None) -> Iterator[tuple[KioskApp, VirtualPrinter]]:
+    """The lobby app on a virtual printer, shown in the test window."""
+    if config is None:
+        config = load_config(write_override(tmp_path / "etc", tmp_path / "data", extra_config))
+    printer = VirtualPrinter(tmp_path / "printed", width_dots=config.printer_profile.width_dots)
+    printer.start()
+    Window.size = size
+    app = KioskApp(config, printer_url=printer.device_path, demo_printer=printer)
+    app._run_prepare()  # what App.run() does before entering the event loop
+    try:
+        pump(lambda: app.printer_state is not None)
+        yield app, printer
+    finally:
+        app.shutdown()
+        Window.remove_widget(app.root)
+        printer.stop()
+
+
+def pump(until: Callable[[], bool] | None = None, timeout: float = 10.0) -> bool:
+    """Runs frames until `until()` is true (or for `timeout` seconds when it is None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        EventLoop.idle()
+        if until is not None and until():
+            return True
+        time.sleep(0.005)
+    return until is None
+
+
+def frames(count: int = 3) -> None:
+    for _ in range(count):
+        EventLoop.idle()
+
+
+def tap(widget: Widget) -> None:
+    """A finger down and up on the middle of `widget`."""
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def screenshot(path: Path) -> Image.Image:
+    """Saves what the window shows right now to `path` and returns it as an RGB image."""
+    frames(2)
+    written = Path(Window.screenshot(name=str(path.with_suffix("")) + "{:04d}.png"))
+    written.replace(path)
+    return Image.open(path).convert("RGB")
+
+
+def window_box(widget: Widget, shot: Image.Image) -> tuple[int, int, int, int]:
+    """The widget's rectangle in screenshot pixel coordinates (origin top-left)."""
+    x0, y0 = widget.to_window(widget.x, widget.y)
+    x1, y1 = widget.to_window(widget.right, widget.top)
+    height = shot.height
+    return int(x0), int(height - y1), int(x1), int(height - y0)
+
+
+def share_of_colour(shot: Image.Image, box: tuple[int, int, int, int],
+                    colour: tuple[int, int, int], tolerance: int = 24) -> float:
+    """Fraction of the pixels in `box` within `tolerance` of `colour`."""
+    region = shot.crop(box)
+    pixels = list(region.getdata())
+    close = sum(1 for p in pixels if all(abs(p[i] - colour[i]) <= tolerance for i in range(3)))
+    return close / max(1, len(pixels))
+
+
+def walk(widget: Widget) -> Iterator[Widget]:
+    yield widget
+    for child in widget.children:
+        yield from walk(child)
