@@ -1,0 +1,611 @@
+"""Configuration: the shipped defaults in `config/`, overridden per site, validated at start-up.
+
+Three files, each merged key by key over its shipped default: kiosk.toml (office, device,
+display, printer, lobby, technician), catalogue.toml (the fields a citizen picks, with their
+number ranges) and printers.toml (printer model profiles). Everything is checked here, once:
+a bad value stops start-up with a message naming the file, the key and what is allowed, and an
+unknown key is an error too, so a typo is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import secrets
+import tomllib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from devices.profiles import PrinterProfile
+from kiosk import paths
+
+KIOSK_FILE = "kiosk.toml"
+CATALOGUE_FILE = "catalogue.toml"
+PRINTERS_FILE = "printers.toml"
+
+ROLES = ("lobby", "counter")
+LANGUAGES = ("vi", "en")
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+_OFFICE_CODE = re.compile(r"[0-9]{5}")
+_DEVICE_ID = re.compile(r"[a-z0-9-]{1,32}")
+_FIELD_ID = re.compile(r"[a-z0-9-]+")
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_PREFIX = re.compile(r"[A-Z]{0,3}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PIN_HASH = re.compile(r"scrypt\$([0-9]+)\$([0-9]+)\$([0-9]+)\$([0-9a-fA-F]+)\$([0-9a-fA-F]+)")
+
+_SCRYPT_N = 16384
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration file is missing, malformed or holds a value that is not allowed."""
+
+
+@dataclass(frozen=True)
+class OfficeConfig:
+    code: str
+    code_list_date: date
+    name: str
+    centre: str
+    timezone: ZoneInfo
+    opens_at: time
+    closes_at: time
+    day_starts_at: time
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    id: str
+    role: str
+    data_dir: Path
+    language: str
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    width: int
+    height: int
+    fullscreen: bool
+    dpi: int
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    url: str
+    profile: str
+    baudrate: int
+    write_timeout: float
+    status_interval: float
+
+
+@dataclass(frozen=True)
+class LobbyConfig:
+    idle_timeout: int
+    ticket_screen_seconds: int
+    print_failed_screen_seconds: int
+
+
+@dataclass(frozen=True)
+class TechnicianConfig:
+    pin_hash: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FieldConfig:
+    """A field (lĩnh vực) of the catalogue and the range its ticket numbers come from."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    colour: str
+    prefix: str
+    first: int
+    last: int
+    digits: int
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_vi
+
+    def label(self, number: int) -> str:
+        """The ticket label: prefix + number padded to `digits` (prefix "A", 7, 3 → "A007")."""
+        return f"{self.prefix}{number:0{self.digits}d}"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    priority_enabled: bool
+    fields: tuple[FieldConfig, ...]
+
+    def get(self, field_id: str) -> FieldConfig | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+
+@dataclass(frozen=True)
+class Config:
+    office: OfficeConfig
+    device: DeviceConfig
+    display: DisplayConfig
+    printer: PrinterConfig
+    lobby: LobbyConfig
+    technician: TechnicianConfig
+    catalogue: Catalogue
+    printer_profile: PrinterProfile
+    sources: tuple[Path, ...]
+
+
+def load_config(override: Path | None = None) -> Config:
+    """Load the shipped configuration merged with a site override.
+
+    `override` is a directory holding any of kiosk.toml, catalogue.toml, printers.toml, or a
+    single file used as the kiosk.toml override. None means /etc/kiosk/ when it exists.
+    """
+    overrides = _override_files(override)
+    kiosk = _Document.load(paths.SHIPPED_CONFIG_DIR / KIOSK_FILE, overrides.get(KIOSK_FILE))
+    catalogue = _Document.load(
+        paths.SHIPPED_CONFIG_DIR / CATALOGUE_FILE, overrides.get(CATALOGUE_FILE)
+    )
+    printers = _Document.load(
+        paths.SHIPPED_CONFIG_DIR / PRINTERS_FILE, overrides.get(PRINTERS_FILE)
+    )
+
+    root = kiosk.root()
+    office = _office(root.table("office"))
+    device = _device(root.table("device"))
+    display = _display(root.table("display"))
+    printer_table = root.table("printer")
+    printer = _printer(printer_table)
+    lobby = _lobby(root.table("lobby"))
+    technician = _technician(root.table("technician"))
+    root.finish()
+
+    profiles = _profiles(printers)
+    if printer.profile not in profiles:
+        names = ", ".join(_toml_repr(name) for name in profiles)
+        printer_table.fail("profile", f"must be one of the profiles in printers.toml: {names}")
+
+    return Config(
+        office=office,
+        device=device,
+        display=display,
+        printer=printer,
+        lobby=lobby,
+        technician=technician,
+        catalogue=_catalogue(catalogue),
+        printer_profile=profiles[printer.profile],
+        sources=kiosk.sources + catalogue.sources + printers.sources,
+    )
+
+
+def _override_files(override: Path | None) -> dict[str, Path]:
+    if override is None:
+        if not paths.DEFAULT_OVERRIDE_DIR.is_dir():
+            return {}
+        override = paths.DEFAULT_OVERRIDE_DIR
+    if override.is_dir():
+        names = (KIOSK_FILE, CATALOGUE_FILE, PRINTERS_FILE)
+        return {name: override / name for name in names if (override / name).exists()}
+    if override.exists():
+        return {KIOSK_FILE: override}
+    raise ConfigError(f"{override}: no such configuration file or directory")
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return _nfc(tomllib.load(f))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML — {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not valid UTF-8 text — {e}") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read — {e.strerror}") from None
+
+
+KeyPath = tuple[str, ...]
+
+
+@dataclass
+class _Document:
+    """One configuration file merged over its shipped default, remembering who set each key."""
+
+    data: dict[str, Any]
+    shipped: Path
+    origins: dict[KeyPath, Path]
+    sources: tuple[Path, ...]
+
+    @classmethod
+    def load(cls, shipped: Path, override: Path | None) -> _Document:
+        doc = cls(_read_toml(shipped), shipped, {}, (shipped,))
+        if override is not None:
+            doc.merge(_read_toml(override), override)
+            doc.sources += (override,)
+        return doc
+
+    def merge(self, over: dict[str, Any], source: Path) -> None:
+        _deep_merge(self.data, over, (), self.origins, source)
+
+    def origin(self, keypath: KeyPath) -> Path:
+        """The file that set this key (or the table or list holding it)."""
+        for end in range(len(keypath), 0, -1):
+            if keypath[:end] in self.origins:
+                return self.origins[keypath[:end]]
+        return self.shipped
+
+    def origin_of_any(self, keypaths: Iterable[KeyPath]) -> Path:
+        """For a fault that comes from several keys: the override that set one of them, if any."""
+        keypaths = tuple(keypaths)
+        for keypath in keypaths:
+            for key, source in self.origins.items():
+                if key[: len(keypath)] == keypath:
+                    return source
+            if self.origin(keypath) != self.shipped:
+                return self.origin(keypath)
+        return self.shipped
+
+    def root(self) -> _Table:
+        return _Table(self, (), self.data, "")
+
+
+def _deep_merge(
+    base: dict[str, Any],
+    over: dict[str, Any],
+    keypath: KeyPath,
+    origins: dict[KeyPath, Path],
+    source: Path,
+) -> None:
+    """Merge tables key by key; anything else (a value, a list such as [[fields]]) replaces."""
+    for key, value in over.items():
+        here = (*keypath, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value, here, origins, source)
+            continue
+        base[key] = copy.deepcopy(value)
+        for stale in [k for k in origins if k[: len(here)] == here]:
+            del origins[stale]
+        origins[here] = source
+
+
+def _toml_repr(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "(a table)"
+    if isinstance(value, list):
+        return "(a list)"
+    return str(value)
+
+
+class _Table:
+    """Reads and checks the keys of one TOML table, then refuses any key it did not read."""
+
+    def __init__(self, doc: _Document, keypath: KeyPath, data: dict[str, Any], title: str):
+        self.doc = doc
+        self.keypath = keypath
+        self.data = data
+        self.title = title
+        self.read: list[str] = []
+
+    def _where(self, key: str, related: tuple[str, ...] = ()) -> str:
+        source = self.doc.origin_of_any((*self.keypath, k) for k in (key, *related))
+        return f"{source}: {self.title}{' ' if self.title else ''}"
+
+    def fail(
+        self, key: str, allowed: str, *, related: tuple[str, ...] = (), show_value: bool = True
+    ) -> NoReturn:
+        """Stop on a bad value. `related`: other keys the rule involves (to name the right file)."""
+        shown = f" = {_toml_repr(self.data[key])}" if show_value and key in self.data else ""
+        raise ConfigError(f"{self._where(key, related)}{key}{shown} — {allowed}")
+
+    def take(self, key: str, allowed: str) -> Any:
+        """The raw value of a key that must be present."""
+        self.read.append(key)
+        if key not in self.data:
+            raise ConfigError(f"{self._where(key)}{key} is missing — {allowed}")
+        return self.data[key]
+
+    def table(self, key: str) -> _Table:
+        value = self.take(key, f"[{key}] must be a table")
+        if not isinstance(value, dict):
+            self.fail(key, f"[{key}] must be a table")
+        return _Table(self.doc, (*self.keypath, key), value, f"[{key}]")
+
+    def tables(self, key: str) -> list[_Table]:
+        """An array of tables ([[key]]), at least one."""
+        allowed = f"must be one or more [[{key}]] tables"
+        value = self.take(key, allowed)
+        if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+            self.fail(key, allowed)
+        out = []
+        for index, item in enumerate(value):
+            name = item.get("id")
+            title = f"[[{key}]] #{index + 1}" + (
+                f" (id {_toml_repr(name)})" if isinstance(name, str) else ""
+            )
+            out.append(_Table(self.doc, (*self.keypath, key, str(index)), item, title))
+        return out
+
+    def text(
+        self,
+        key: str,
+        allowed: str = "must be non-empty text",
+        pattern: re.Pattern[str] | None = None,
+    ) -> str:
+        value = self.take(key, allowed)
+        if not isinstance(value, str):
+            self.fail(key, allowed)
+        if (pattern is None and not value.strip()) or (pattern and not pattern.fullmatch(value)):
+            self.fail(key, allowed)
+        return value
+
+    def choice(self, key: str, options: Iterable[Any]) -> Any:
+        options = tuple(options)
+        allowed = "must be one of " + ", ".join(_toml_repr(o) for o in options)
+        value = self.take(key, allowed)
+        if isinstance(value, bool) or value not in options:
+            self.fail(key, allowed)
+        return value
+
+    def integer(self, key: str, low: int, high: int, unit: str = "", note: str = "") -> int:
+        of_unit = f" of {unit}" if unit else ""
+        allowed = f"must be a whole number{of_unit} from {low} to {high}{note}"
+        value = self.take(key, allowed)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(key, allowed)
+        return value
+
+    def seconds(self, key: str, low: float, high: float) -> float:
+        allowed = f"must be a number of seconds from {low:g} to {high:g}"
+        value = self.take(key, allowed)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(key, allowed)
+        if not low <= value <= high:
+            self.fail(key, allowed)
+        return float(value)
+
+    def boolean(self, key: str) -> bool:
+        value = self.take(key, "must be true or false")
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false")
+        return value
+
+    def time_of_day(self, key: str) -> time:
+        allowed = 'must be a time of day written "HH:MM" (24-hour clock), e.g. "07:30"'
+        value = self.take(key, allowed)
+        if isinstance(value, time) and value.tzinfo is None:
+            return value
+        match = _HH_MM.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            self.fail(key, allowed)
+        return time(int(match[1]), int(match[2]))
+
+    def finish(self) -> None:
+        unknown = [key for key in self.data if key not in self.read]
+        if unknown:
+            kind = "unknown key" if self.title else "unknown table or key"
+            allowed = ", ".join(self.read)
+            raise ConfigError(f"{self._where(unknown[0])}{unknown[0]} — {kind}; allowed: {allowed}")
+
+
+def _office(t: _Table) -> OfficeConfig:
+    code = t.text("code", 'must be the 5-digit ward code, e.g. "00637"', _OFFICE_CODE)
+    code_list_date = _iso_date(t, "code_list_date")
+    name = t.text("name")
+    centre = t.text("centre")
+    zone_allowed = 'must be an IANA time zone name, e.g. "Asia/Ho_Chi_Minh"'
+    zone_name = t.text("timezone", zone_allowed)
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        t.fail("timezone", zone_allowed)
+    opens_at = t.time_of_day("opens_at")
+    closes_at = t.time_of_day("closes_at")
+    day_starts_at = t.time_of_day("day_starts_at")
+    if closes_at <= opens_at:
+        t.fail(
+            "closes_at", f"must be later than opens_at ({opens_at:%H:%M})", related=("opens_at",)
+        )
+    if day_starts_at > opens_at:
+        t.fail(
+            "day_starts_at",
+            f"must not be later than opens_at ({opens_at:%H:%M}):"
+            " numbering restarts before the doors open",
+            related=("opens_at",),
+        )
+    t.finish()
+    return OfficeConfig(
+        code, code_list_date, name, centre, zone, opens_at, closes_at, day_starts_at
+    )
+
+
+def _iso_date(t: _Table, key: str) -> date:
+    allowed = 'must be a date written "YYYY-MM-DD", e.g. "2025-07-01"'
+    value = t.take(key, allowed)
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    t.fail(key, allowed)
+
+
+def _device(t: _Table) -> DeviceConfig:
+    device_id = t.text(
+        "id", "must be 1 to 32 characters: lowercase letters a-z, digits and '-'", _DEVICE_ID
+    )
+    role = t.choice("role", ROLES)
+    data_dir = Path(t.text("data_dir", 'must be an absolute path, e.g. "/var/lib/kiosk"'))
+    if not data_dir.is_absolute():
+        t.fail("data_dir", 'must be an absolute path, e.g. "/var/lib/kiosk"')
+    language = t.choice("language", LANGUAGES)
+    t.finish()
+    return DeviceConfig(device_id, role, data_dir, language)
+
+
+def _display(t: _Table) -> DisplayConfig:
+    width = t.integer("width", 320, 7680, "pixels")
+    height = t.integer("height", 240, 4320, "pixels")
+    fullscreen = t.boolean("fullscreen")
+    dpi = t.integer("dpi", 60, 400, note=" (dots per inch of the panel)")
+    t.finish()
+    return DisplayConfig(width, height, fullscreen, dpi)
+
+
+def _printer(t: _Table) -> PrinterConfig:
+    url = t.text(
+        "url", 'must be a pyserial URL or device path, e.g. "/dev/ttyUSB0", "socket://host:9100"'
+    )
+    profile = t.text("profile", "must name a [profile.*] of printers.toml")
+    baudrate = t.choice("baudrate", BAUDRATES)
+    write_timeout = t.seconds("write_timeout", 0.5, 120)
+    status_interval = t.seconds("status_interval", 0.5, 60)
+    t.finish()
+    return PrinterConfig(url, profile, baudrate, write_timeout, status_interval)
+
+
+def _lobby(t: _Table) -> LobbyConfig:
+    idle = t.integer("idle_timeout", 5, 600, "seconds")
+    ticket = t.integer("ticket_screen_seconds", 5, 600, "seconds")
+    failed = t.integer("print_failed_screen_seconds", 5, 600, "seconds")
+    t.finish()
+    return LobbyConfig(idle, ticket, failed)
+
+
+def _technician(t: _Table) -> TechnicianConfig:
+    allowed = 'must be "scrypt$N$r$p$salt$hash" as printed by `kiosk hash-pin`'
+    pin_hash = t.take("pin_hash", allowed)
+    if not isinstance(pin_hash, str) or _parse_pin_hash(pin_hash) is None:
+        t.fail("pin_hash", allowed, show_value=False)
+    t.finish()
+    return TechnicianConfig(pin_hash)
+
+
+def _catalogue(doc: _Document) -> Catalogue:
+    root = doc.root()
+    priority = root.table("priority")
+    priority_enabled = priority.boolean("enabled")
+    priority.finish()
+    fields: list[FieldConfig] = []
+    seen: dict[str, str] = {}
+    for t in root.tables("fields"):
+        parsed = _field(t)
+        if parsed.id in seen:
+            t.fail("id", f"must be unique; {seen[parsed.id]} has the same id")
+        seen[parsed.id] = t.title
+        fields.append(parsed)
+    root.finish()
+    _check_overlaps(doc, fields)
+    return Catalogue(priority_enabled, tuple(fields))
+
+
+def _field(t: _Table) -> FieldConfig:
+    field_id = t.text(
+        "id", "must be lowercase letters a-z, digits and '-', e.g. \"ho-tich\"", _FIELD_ID
+    )
+    name_vi = t.text("name_vi")
+    name_en = t.text("name_en")
+    colour = t.text("colour", 'must be a colour written "#RRGGBB", e.g. "#1565C0"', _COLOUR)
+    prefix = t.text("prefix", 'must be up to 3 capital letters A-Z, or "" for none', _PREFIX)
+    digits = t.integer("digits", 1, 6)
+    top = 10**digits - 1
+    first = t.integer("first", 0, top, note=f" (to fit in digits = {digits})")
+    last = t.integer("last", first, top, note=f" (not below first, to fit in digits = {digits})")
+    t.finish()
+    return FieldConfig(field_id, name_vi, name_en, colour.upper(), prefix, first, last, digits)
+
+
+def _check_overlaps(doc: _Document, fields: list[FieldConfig]) -> None:
+    by_start = sorted(fields, key=lambda f: (f.prefix, f.first))
+    for a, b in itertools.pairwise(by_start):
+        if a.prefix == b.prefix and b.first <= a.last:
+            raise ConfigError(
+                f"{doc.origin(('fields',))}: [[fields]] {_toml_repr(a.id)} ({a.first}..{a.last})"
+                f" and {_toml_repr(b.id)} ({b.first}..{b.last}) — number ranges of fields with"
+                f" the same prefix ({_toml_repr(a.prefix)}) must not overlap"
+            )
+
+
+def _profiles(doc: _Document) -> dict[str, PrinterProfile]:
+    root = doc.root()
+    table = root.table("profile")
+    root.finish()
+    profiles = {}
+    for name, mapping in table.data.items():
+        where = doc.origin_of_any([("profile", name)])
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"{where}: [profile.{name}] must be a table")
+        try:
+            profiles[name] = PrinterProfile.from_mapping(
+                name, mapping, paths.FONT_REGULAR, paths.FONT_BOLD
+            )
+        except ValueError as e:
+            raise ConfigError(f"{where}: [profile.{name}] {e}") from None
+    if not profiles:
+        raise ConfigError(f"{doc.origin(('profile',))}: [profile] — at least one profile needed")
+    return profiles
+
+
+def _parse_pin_hash(text: str) -> tuple[int, int, int, bytes, bytes] | None:
+    match = _PIN_HASH.fullmatch(text)
+    if match is None:
+        return None
+    n, r, p = int(match[1]), int(match[2]), int(match[3])
+    salt_hex, hash_hex = match[4], match[5]
+    if n < 2 or n & (n - 1) or not 1 <= r <= 64 or not 1 <= p <= 16:
+        return None
+    if 128 * n * r > _SCRYPT_MAXMEM // 2 or len(salt_hex) % 2 or len(hash_hex) % 2:
+        return None
+    salt, digest = bytes.fromhex(salt_hex), bytes.fromhex(hash_hex)
+    if len(salt) < 8 or not 16 <= len(digest) <= 64:
+        return None
+    return n, r, p, salt, digest
+
+
+def hash_pin(pin: str) -> str:
+    """A technician PIN hash for [technician] pin_hash."""
+    if not pin:
+        raise ValueError("the PIN must not be empty")
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        pin.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, pin_hash: str) -> bool:
+    """Whether `pin` matches `pin_hash`, compared in constant time."""
+    parsed = _parse_pin_hash(pin_hash)
+    if parsed is None:
+        raise ValueError("malformed PIN hash")
+    n, r, p, salt, expected = parsed
+    digest = hashlib.scrypt(
+        pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=len(expected)
+    )
+    return hmac.compare_digest(digest, expected)

@@ -1,0 +1,426 @@
+"""The device's local SQLite store: the one module that owns SQL.
+
+Durability first: WAL, synchronous=FULL, every state change and the outbox event describing it
+committed in one transaction. Writes start with BEGIN IMMEDIATE, so the next ticket number is
+read and used under the database write lock: correct with several processes on the same file
+(the app and the CLI) and after a kill -9 at any moment (an uncommitted ticket never existed).
+
+One connection per Store, guarded by a lock, so a Store can be shared by worker threads.
+It must never be used from the Kivy main thread: a write may wait up to 5 s for the lock.
+Rows are returned as plain dicts keyed by column name; the domain modules give them meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import date
+from pathlib import Path
+from typing import Any, TypedDict
+
+from kiosk.events import Event
+
+Row = dict[str, Any]
+
+BUSY_TIMEOUT_MS = 5000
+
+PRINT_PENDING = "pending"
+PRINT_PRINTED = "printed"
+PRINT_FAILED = "failed"
+
+# The columns a new ticket is inserted with; the print columns start at their defaults.
+TICKET_COLUMNS = (
+    "id",
+    "request_id",
+    "office",
+    "day",
+    "field_id",
+    "number",
+    "label",
+    "priority",
+    "issued_at",
+    "waiting_ahead",
+    "qr_payload",
+)
+
+# Schema migrations, applied in order; PRAGMA user_version counts how many have run.
+# Never edit a released step: append a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL UNIQUE,
+            office TEXT NOT NULL,
+            day TEXT NOT NULL,
+            field_id TEXT NOT NULL,
+            number INTEGER NOT NULL CHECK (number >= 0),
+            label TEXT NOT NULL,
+            priority INTEGER NOT NULL CHECK (priority IN (0, 1)),
+            issued_at TEXT NOT NULL,
+            waiting_ahead INTEGER NOT NULL CHECK (waiting_ahead >= 0),
+            qr_payload TEXT NOT NULL,
+            print_status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (print_status IN ('pending', 'printed', 'failed')),
+            print_error TEXT,
+            print_attempts INTEGER NOT NULL DEFAULT 0,
+            printed_at TEXT,
+            UNIQUE (office, day, field_id, number)
+        ) STRICT
+        """,
+        "CREATE INDEX tickets_by_day_status ON tickets (day, print_status)",
+        """
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            body TEXT NOT NULL CHECK (json_valid(body)),
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            quarantined INTEGER NOT NULL DEFAULT 0 CHECK (quarantined IN (0, 1)),
+            quarantine_reason TEXT
+        ) STRICT
+        """,
+        "CREATE INDEX outbox_to_send ON outbox (quarantined, seq)",
+    ),
+)
+
+# Primary SQLite result codes (extended codes carry them in the low byte).
+_SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+
+
+class StoreError(Exception):
+    """The local database could not do what was asked; nothing was half-written."""
+
+
+class StorageFull(StoreError):
+    """The disk (or the file size limit) is full."""
+
+
+class StorageReadOnly(StoreError):
+    """The database file or its directory cannot be written."""
+
+
+class StorageBusy(StoreError):
+    """Another process held the write lock for longer than the busy timeout."""
+
+
+class StorageCorrupt(StoreError):
+    """The file is damaged or is not a kiosk database."""
+
+
+class StorageUnavailable(StoreError):
+    """The file cannot be opened or read (I/O error, permissions, no WAL support)."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer version of this software."""
+
+
+class RangeExhausted(Exception):
+    """Every number of a field's range has been used today."""
+
+    def __init__(self, field_id: str) -> None:
+        super().__init__(field_id)
+        self.field_id = field_id
+
+
+class OutboxCounts(TypedDict):
+    pending: int
+    quarantined: int
+
+
+class TicketCounts(TypedDict):
+    issued: int
+    pending: int
+    printed: int
+    failed: int
+
+
+def _storage_error(error: sqlite3.Error, path: Path) -> StoreError:
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    name = getattr(error, "sqlite_errorname", type(error).__name__)
+    if primary == _SQLITE_FULL:
+        return StorageFull(f"{path}: the storage is full; nothing was written")
+    if primary == _SQLITE_READONLY:
+        return StorageReadOnly(f"{path}: the database is read-only; nothing was written")
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StorageBusy(
+            f"{path}: another process kept the database locked for over"
+            f" {BUSY_TIMEOUT_MS // 1000} s; nothing was written"
+        )
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return StorageCorrupt(f"{path}: the file is damaged or is not a kiosk database")
+    if primary in (_SQLITE_IOERR, _SQLITE_CANTOPEN, _SQLITE_PERM):
+        return StorageUnavailable(f"{path}: the database cannot be used ({name})")
+    return StoreError(f"{path}: database error ({name}: {error})")
+
+
+class Store:
+    """The local database of tickets and outbox events."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageUnavailable(f"{path.parent}: cannot create ({e.strerror})") from None
+        try:
+            self._conn = sqlite3.connect(
+                path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as e:
+            raise _storage_error(e, path) from None
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._configure()
+            self._migrate()
+        except sqlite3.Error as e:
+            self._conn.close()
+            raise _storage_error(e, path) from None
+        except StoreError:
+            self._conn.close()
+            raise
+
+    def _configure(self) -> None:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = FULL")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise StorageUnavailable(
+                f"{self.path}: write-ahead logging is not available here (journal mode {mode})"
+            )
+
+    def _migrate(self) -> None:
+        """Bring the schema up to date; a database already current is only read."""
+        conn = self._conn
+        if conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise SchemaTooNew(
+                    f"{self.path}: database schema version {version} is newer than this"
+                    f" software understands ({len(MIGRATIONS)}); update the software"
+                )
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback_quietly()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _rollback_quietly(self) -> None:
+        if self._conn.in_transaction:
+            # SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
+            with suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed entirely or not at all."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback_quietly()
+                raise _storage_error(e, self.path) from None
+            except BaseException:
+                self._rollback_quietly()
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as e:
+                raise _storage_error(e, self.path) from None
+
+    @staticmethod
+    def _add_event(conn: sqlite3.Connection, event: Event) -> None:
+        conn.execute(
+            "INSERT INTO outbox (id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
+            (
+                event["id"],
+                event["type"],
+                event["occurred_at"],
+                json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+            ),
+        )
+
+    @staticmethod
+    def _count_issued(conn: sqlite3.Connection, office: str, day: date, field_id: str) -> int:
+        return conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE office = ? AND day = ? AND field_id = ?",
+            (office, day.isoformat(), field_id),
+        ).fetchone()[0]
+
+    @staticmethod
+    def _ticket(conn: sqlite3.Connection, ticket_id: str) -> Row | None:
+        row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return None if row is None else dict(row)
+
+    def issue_ticket(
+        self,
+        *,
+        request_id: str,
+        office: str,
+        day: date,
+        field_id: str,
+        first: int,
+        last: int,
+        compose: Callable[[int, int], tuple[Row, Event]],
+    ) -> tuple[Row, bool]:
+        """Issue the next ticket of a field for an office day, with its event, atomically.
+
+        If a ticket with `request_id` exists it is returned unchanged (a repeated tap).
+        Otherwise the next unused number in first..last is taken and
+        `compose(number, issued_before)` builds the ticket row (TICKET_COLUMNS) and its
+        `ticket.issued` event; `issued_before` counts the tickets of this field already issued
+        that day in this store. Returns (row, created). Raises RangeExhausted.
+        """
+        with self._write() as conn:
+            existing = conn.execute(
+                "SELECT * FROM tickets WHERE request_id = ?", (request_id,)
+            ).fetchone()
+            if existing is not None:
+                return dict(existing), False
+            top = conn.execute(
+                "SELECT MAX(number) FROM tickets"
+                " WHERE office = ? AND day = ? AND field_id = ? AND number BETWEEN ? AND ?",
+                (office, day.isoformat(), field_id, first, last),
+            ).fetchone()[0]
+            number = first if top is None else top + 1
+            if number > last:
+                raise RangeExhausted(field_id)
+            row, event = compose(number, self._count_issued(conn, office, day, field_id))
+            conn.execute(
+                f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
+                f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
+                tuple(row[column] for column in TICKET_COLUMNS),
+            )
+            self._add_event(conn, event)
+            created = self._ticket(conn, row["id"])
+        assert created is not None
+        return created, True
+
+    def ticket(self, ticket_id: str) -> Row | None:
+        with self._read() as conn:
+            return self._ticket(conn, ticket_id)
+
+    def tickets(self, *, day: date, print_statuses: Iterable[str] = ()) -> list[Row]:
+        """Tickets of an office day in issue order, optionally only those in some print states."""
+        statuses = tuple(print_statuses)
+        sql = "SELECT * FROM tickets WHERE day = ?"
+        if statuses:
+            sql += f" AND print_status IN ({', '.join('?' * len(statuses))})"
+        with self._read() as conn:
+            rows = conn.execute(
+                f"{sql} ORDER BY issued_at, field_id, number", (day.isoformat(), *statuses)
+            )
+            return [dict(row) for row in rows]
+
+    def count_issued(self, *, office: str, day: date, field_id: str) -> int:
+        """Tickets of a field issued on an office day by this store (not a live queue length)."""
+        with self._read() as conn:
+            return self._count_issued(conn, office, day, field_id)
+
+    def ticket_counts(self, office: str, day: date) -> TicketCounts:
+        """How many tickets an office day has, in total and by print state."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT print_status, COUNT(*) FROM tickets WHERE office = ? AND day = ?"
+                " GROUP BY print_status",
+                (office, day.isoformat()),
+            )
+            by_status = {status: count for status, count in rows}
+        return TicketCounts(
+            issued=sum(by_status.values()),
+            pending=by_status.get(PRINT_PENDING, 0),
+            printed=by_status.get(PRINT_PRINTED, 0),
+            failed=by_status.get(PRINT_FAILED, 0),
+        )
+
+    def mark_ticket_printed(
+        self, ticket_id: str, *, printed_at: str, compose: Callable[[Row], Event]
+    ) -> Row | None:
+        """Record a successful print and its event (built by `compose` from the updated row).
+
+        A ticket already marked printed is returned unchanged, with no second event.
+        Returns None for an unknown ticket.
+        """
+        with self._write() as conn:
+            row = self._ticket(conn, ticket_id)
+            if row is None or row["print_status"] == PRINT_PRINTED:
+                return row
+            conn.execute(
+                "UPDATE tickets SET print_status = 'printed', printed_at = ?, print_error = NULL,"
+                " print_attempts = print_attempts + 1 WHERE id = ?",
+                (printed_at, ticket_id),
+            )
+            updated = self._ticket(conn, ticket_id)
+            assert updated is not None
+            self._add_event(conn, compose(updated))
+            return updated
+
+    def mark_ticket_print_failed(self, ticket_id: str, *, error: str) -> Row | None:
+        """Record a failed print attempt; the ticket keeps its number. A printed ticket stays so."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE tickets SET print_status = 'failed', print_error = ?,"
+                " print_attempts = print_attempts + 1 WHERE id = ? AND print_status != 'printed'",
+                (error, ticket_id),
+            )
+            return self._ticket(conn, ticket_id)
+
+    def pending_events(self, limit: int = 500) -> list[Event]:
+        """Events not yet acknowledged and not quarantined, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT body FROM outbox WHERE quarantined = 0 ORDER BY seq LIMIT ?", (limit,)
+            )
+            return [json.loads(row["body"]) for row in rows]
+
+    def outbox_counts(self) -> OutboxCounts:
+        with self._read() as conn:
+            pending, quarantined = conn.execute(
+                "SELECT COUNT(*) - COALESCE(SUM(quarantined), 0), COALESCE(SUM(quarantined), 0)"
+                " FROM outbox"
+            ).fetchone()
+            return OutboxCounts(pending=pending, quarantined=quarantined)

@@ -1,0 +1,251 @@
+"""The ticket domain: office days, numbering, issuing and the print state of a ticket.
+
+A ticket is issued once its row and its `ticket.issued` event are committed; printing comes after
+and has its own state, so a failed print keeps the number and can be printed again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from kiosk import events
+from kiosk.config import Config, OfficeConfig
+from kiosk.store import PRINT_FAILED, PRINT_PENDING, RangeExhausted, Row, Store
+from kiosk.ticket_signing import sign_ticket
+
+
+class TicketError(Exception):
+    """A ticket cannot be issued or found."""
+
+
+class UnknownField(TicketError):
+    def __init__(self, field_id: str) -> None:
+        super().__init__(f"no field {field_id!r} in the catalogue")
+        self.field_id = field_id
+
+
+class NumbersExhausted(TicketError):
+    def __init__(self, field_id: str) -> None:
+        super().__init__(f"every ticket number of field {field_id!r} has been used today")
+        self.field_id = field_id
+
+
+class UnknownTicket(TicketError):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"no ticket {ticket_id!r}")
+        self.ticket_id = ticket_id
+
+
+def aware_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def office_day(now: datetime, office: OfficeConfig) -> date:
+    """The office day `now` belongs to: before day_starts_at it is still the previous day."""
+    if now.tzinfo is None:
+        raise ValueError("office_day needs an aware datetime")
+    local = now.astimezone(office.timezone)
+    if local.time() < office.day_starts_at:
+        return local.date() - timedelta(days=1)
+    return local.date()
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """An issued ticket.
+
+    `waiting_ahead` is what this device knew at issue time: the tickets of the same field issued
+    earlier that office day here, not a live queue length (that comes from the central API).
+    """
+
+    id: str
+    request_id: str
+    office: str
+    day: date
+    field_id: str
+    number: int
+    label: str
+    priority: bool
+    issued_at: datetime
+    waiting_ahead: int
+    qr_payload: str
+    print_status: str
+    print_error: str | None
+    print_attempts: int
+    printed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Ticket:
+        return cls(
+            id=row["id"],
+            request_id=row["request_id"],
+            office=row["office"],
+            day=date.fromisoformat(row["day"]),
+            field_id=row["field_id"],
+            number=row["number"],
+            label=row["label"],
+            priority=bool(row["priority"]),
+            issued_at=datetime.fromisoformat(row["issued_at"]),
+            waiting_ahead=row["waiting_ahead"],
+            qr_payload=row["qr_payload"],
+            print_status=row["print_status"],
+            print_error=row["print_error"],
+            print_attempts=row["print_attempts"],
+            printed_at=_optional_time(row["printed_at"]),
+        )
+
+
+def _optional_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class TicketService:
+    """Issues tickets and records their printing. Call from worker threads (it writes to disk)."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        device_key: bytes,
+        clock: Callable[[], datetime] = aware_now,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._key = device_key
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return self._clock().astimezone(self._config.office.timezone)
+
+    def _new_event(self, type: str, data: dict[str, object], occurred_at: datetime) -> events.Event:
+        return events.new_event(
+            type,
+            data,
+            office=self._config.office.code,
+            device_id=self._config.device.id,
+            occurred_at=occurred_at,
+        )
+
+    def issue(self, field_id: str, *, priority: bool, request_id: str) -> Ticket:
+        """Issue the next ticket of a field, or return the one already issued for `request_id`.
+
+        A double or triple tap sends the same request_id and gets the same ticket.
+        """
+        field = self._config.catalogue.get(field_id)
+        if field is None:
+            raise UnknownField(field_id)
+        if priority and not self._config.catalogue.priority_enabled:
+            raise ValueError("priority tickets are turned off in the catalogue")
+        if not request_id:
+            raise ValueError("request_id must not be empty")
+        office = self._config.office
+        device_id = self._config.device.id
+        now = self._now()
+        day = office_day(now, office)
+
+        def compose(number: int, waiting_ahead: int) -> tuple[Row, events.Event]:
+            ticket_id = str(uuid.uuid4())
+            label = field.label(number)
+            issued_at = events.rfc3339(now)
+            row = {
+                "id": ticket_id,
+                "request_id": request_id,
+                "office": office.code,
+                "day": day.isoformat(),
+                "field_id": field.id,
+                "number": number,
+                "label": label,
+                "priority": int(priority),
+                "issued_at": issued_at,
+                "waiting_ahead": waiting_ahead,
+                "qr_payload": sign_ticket(
+                    office=office.code, day=day, label=label, device_id=device_id, key=self._key
+                ),
+            }
+            data = {
+                "ticket_id": ticket_id,
+                "day": day.isoformat(),
+                "field_id": field.id,
+                "number": number,
+                "label": label,
+                "priority": priority,
+                "waiting_ahead": waiting_ahead,
+                "issued_at": issued_at,
+            }
+            return row, self._new_event(events.TICKET_ISSUED, data, now)
+
+        try:
+            row, _created = self._store.issue_ticket(
+                request_id=request_id,
+                office=office.code,
+                day=day,
+                field_id=field.id,
+                first=field.first,
+                last=field.last,
+                compose=compose,
+            )
+        except RangeExhausted:
+            raise NumbersExhausted(field_id) from None
+        ticket = Ticket.from_row(row)
+        if ticket.field_id != field_id:
+            raise ValueError(f"request_id {request_id!r} was already used for another field")
+        return ticket
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        row = self._store.ticket(ticket_id)
+        return None if row is None else Ticket.from_row(row)
+
+    def mark_printed(self, ticket_id: str) -> Ticket:
+        """Record the print and its `ticket.printed` event (once, however often it is called)."""
+        now = self._now()
+
+        def compose(row: Row) -> events.Event:
+            data = {
+                "ticket_id": row["id"],
+                "day": row["day"],
+                "field_id": row["field_id"],
+                "label": row["label"],
+                "attempts": row["print_attempts"],
+            }
+            return self._new_event(events.TICKET_PRINTED, data, now)
+
+        row = self._store.mark_ticket_printed(
+            ticket_id, printed_at=events.rfc3339(now), compose=compose
+        )
+        if row is None:
+            raise UnknownTicket(ticket_id)
+        return Ticket.from_row(row)
+
+    def mark_print_failed(self, ticket_id: str, reason: str) -> Ticket:
+        """Record a failed attempt; the ticket keeps its number and can be printed again."""
+        row = self._store.mark_ticket_print_failed(ticket_id, error=reason)
+        if row is None:
+            raise UnknownTicket(ticket_id)
+        return Ticket.from_row(row)
+
+    def office_day_now(self) -> date:
+        return office_day(self._now(), self._config.office)
+
+    def tickets_of_day(self, day: date) -> list[Ticket]:
+        """Every ticket of an office day, in issue order."""
+        return [Ticket.from_row(row) for row in self._store.tickets(day=day)]
+
+    def tickets_to_retry(self, day: date) -> list[Ticket]:
+        """Tickets of an office day not printed yet: failed, or never tried (a crash)."""
+        rows = self._store.tickets(day=day, print_statuses=(PRINT_PENDING, PRINT_FAILED))
+        return [Ticket.from_row(row) for row in rows]
+
+    def issued_today_here(self, field_id: str) -> int:
+        """Tickets of a field issued today on this device: the lobby's only local knowledge of
+        the queue until the central queue state is available (served tickets are not deducted).
+        """
+        if self._config.catalogue.get(field_id) is None:
+            raise UnknownField(field_id)
+        return self._store.count_issued(
+            office=self._config.office.code,
+            day=self.office_day_now(),
+            field_id=field_id,
+        )
