@@ -4,6 +4,9 @@ Hybrid (default): plain ASCII text, the big number and the QR code go native (a 
 each); Vietnamese text goes native in Windows-1258 when the profile declares that code page,
 otherwise it is rasterised with the bundled font. Full raster: the whole job as one image,
 for printers without native QR and as the baseline the hybrid mode is measured against.
+
+`profile.big_number_scale` is the largest magnification this model prints well: a Text asking
+for more (the ticket number is laid out at 6) is printed at that scale instead.
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ def rule_image(width_dots: int) -> Image.Image:
     return Image.frombytes("1", (width_dots, RULE_ROWS), row * RULE_ROWS)
 
 
+def _size(element: Text, profile: PrinterProfile) -> int:
+    return min(element.size, profile.big_number_scale)
+
+
 def _feed(lines: int) -> bytes:
     out = bytearray()
     while lines > 0:
@@ -115,16 +122,17 @@ class _HybridEncoder:
                 self._native(element, text, to_cp1258)
                 return
         font = self._profile.font_bold if element.bold else self._profile.font_regular
-        height = self._profile.font_px * element.size
+        height = self._profile.font_px * _size(element, self._profile)
         for image in raster.text_images(text, font, height, self._profile.width_dots):
             self._image(image, element.align)
 
     def _native(self, element: Text, text: str, to_bytes: Callable[[str], bytes]) -> None:
-        columns = max(1, self._profile.width_dots // (FONT_A_WIDTH * element.size))
+        size = _size(element, self._profile)
+        columns = max(1, self._profile.width_dots // (FONT_A_WIDTH * size))
         self._set_align(element.align)
-        if element.size != self._size:
-            self._out += cmd.char_size(element.size, element.size)
-            self._size = element.size
+        if size != self._size:
+            self._out += cmd.char_size(size, size)
+            self._size = size
         if element.bold != self._bold:
             self._out += cmd.bold(element.bold)
             self._bold = element.bold
@@ -167,7 +175,7 @@ class _FullRasterEncoder:
             match element:
                 case Text():
                     font = self._profile.font_bold if element.bold else self._profile.font_regular
-                    height = self._profile.font_px * element.size
+                    height = self._profile.font_px * _size(element, self._profile)
                     for image in raster.text_images(
                         element.text, font, height, self._profile.width_dots
                     ):

@@ -156,6 +156,12 @@ class _Interpreter:
         self._buffer = bytearray()
         self._reset()
 
+    def power_cycle(self) -> None:
+        """Forget the partly received command, the modes and the page being printed."""
+        self._buffer.clear()
+        self._page.take()
+        self._reset()
+
     def _reset(self) -> None:
         self._align = "left"
         self._style = _Style("cp437", False, 1, 1)
@@ -389,7 +395,18 @@ class _Interpreter:
 
 
 class VirtualPrinter:
-    """A virtual ESC/POS printer on a pty. Switches may be flipped at any time from any thread."""
+    """A virtual ESC/POS printer on a pty. Switches may be flipped at any time from any thread.
+
+    - `paper_out`, `cover_open`: status answers say so and nothing is printed;
+      `paper_near_end`: status says so, printing goes on.
+    - `offline`: no status answers; data received is discarded.
+    - `stalled`: the pty is not read at all, so the writer's buffer fills and its writes time out.
+    Clearing `offline` or `stalled` acts like a power cycle: the partly received command and the
+    bytes waiting in the port are dropped, so the next job starts clean.
+
+    `received` logs every byte read from the port (including discarded ones); `last_byte_at` is
+    the time.monotonic() at which the last byte was consumed (after pacing).
+    """
 
     def __init__(
         self,
@@ -452,10 +469,18 @@ class VirtualPrinter:
         fd = self._pty.master_fd
         # Paced: read about 20 ms of line time at once, then wait for it to "arrive".
         chunk = 4096 if self.baud is None else max(1, min(4096, self.baud // 500))
+        interrupted = False
         while not self._stop.is_set():
             if self.stalled:
+                interrupted = True
                 self._stop.wait(0.02)
                 continue
+            if interrupted and not self.offline:
+                # Back from stalled or offline: like a printer switched off and on again, it
+                # drops what it was in the middle of and what waits in the port, then resyncs.
+                self._interpreter.power_cycle()
+                self._discard_pending(fd)
+                interrupted = False
             readable, _, _ = select.select([fd], [], [], 0.05)
             if not readable:
                 continue
@@ -469,12 +494,24 @@ class VirtualPrinter:
                 self.received += data
                 self.last_byte_at = time.monotonic()
             if self.offline:
+                interrupted = True
                 continue
             try:
                 self._interpreter.feed(data)
             except Exception:
                 # Garbage must not kill the twin: a real printer would print junk and go on.
                 log.exception("virtual printer could not interpret the data received")
+
+    def _discard_pending(self, fd: int) -> None:
+        while True:
+            try:
+                data = os.read(fd, 4096)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            with self._changed:
+                self.received += data
 
     def _status(self, n: int) -> int:
         """The DLE EOT n answer for the current switches (fixed bits 1 and 4 set)."""
