@@ -100,12 +100,15 @@ def text_images(text: str, font_path: Path, height: int, max_width: int) -> list
 
 def _render_line(lf: LineFont, line: str) -> Image.Image:
     left, _, right, _ = lf.font.getbbox(line, anchor="la")
-    width = max(1, right - left)
-    canvas = Image.new("L", (width, lf.height), 0)
+    canvas = Image.new("L", (max(1, right - left + 2), lf.height), 0)
     ImageDraw.Draw(canvas).text(
-        (-left, lf.baseline_offset), line, font=lf.font, fill=255, anchor="la"
+        (1 - left, lf.baseline_offset), line, font=lf.font, fill=255, anchor="la"
     )
-    return canvas.point(lambda v: 255 if v >= _INK_THRESHOLD else 0, mode="1")
+    mono = canvas.point(lambda v: 255 if v >= _INK_THRESHOLD else 0, mode="1")
+    ink = mono.getbbox()
+    if ink is None:
+        return Image.new("1", (1, lf.height), 0)
+    return mono.crop((ink[0], 0, ink[2], lf.height))
 
 
 def qr_image(

@@ -45,7 +45,8 @@ class Transport(ABC):
 
     @abstractmethod
     def close(self) -> None:
-        """Close the port, discarding data not yet sent so a stuck printer cannot hold us."""
+        """Close the port. After a write timeout, data not yet sent is discarded so that a
+        stuck printer cannot hold the close; otherwise it is still delivered."""
 
 
 def open_transport(url: str, *, baudrate: int, write_timeout: float) -> Transport:
@@ -82,11 +83,13 @@ class _SerialTransport(Transport):
             raise TransportError(f"cannot open printer port {url}: {exc}") from exc
         self._port = port
         self._timeout = 0.0
+        self._stuck = False
 
     def write(self, data: bytes) -> None:
         try:
             self._port.write(data)
         except serial.SerialTimeoutException as exc:
+            self._stuck = True
             raise TransportTimeout(
                 f"printer on {self._url} did not take {len(data)} bytes within "
                 f"{self._port.write_timeout:g} s"
@@ -110,10 +113,11 @@ class _SerialTransport(Transport):
             raise TransportError(f"printer port {self._url} failed: {exc}") from exc
 
     def close(self) -> None:
-        # Without discarding, closing a real serial port waits for a stuck printer to drain.
-        # A port that is already dead cannot be flushed; closing it is all that is left to do.
-        with contextlib.suppress(*_SERIAL_ERRORS):
-            self._port.reset_output_buffer()
+        if self._stuck:
+            # Else closing a real serial port waits (up to 30 s) for the stuck data to drain.
+            # A port that is already dead cannot be flushed; closing it is all that is left.
+            with contextlib.suppress(*_SERIAL_ERRORS):
+                self._port.reset_output_buffer()
         self._port.close()
 
 
