@@ -165,8 +165,10 @@ def _storage_error(error: sqlite3.Error, path: Path) -> StoreError:
         )
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return StorageCorrupt(f"{path}: the file is damaged or is not a kiosk database")
-    if primary in (_SQLITE_IOERR, _SQLITE_CANTOPEN, _SQLITE_PERM):
-        return StorageUnavailable(f"{path}: the database cannot be used ({name})")
+    if primary == _SQLITE_IOERR:
+        return StorageUnavailable(f"{path}: the storage failed to read or write ({name})")
+    if primary in (_SQLITE_CANTOPEN, _SQLITE_PERM):
+        return StorageUnavailable(f"{path}: the database cannot be opened ({name})")
     return StoreError(f"{path}: database error ({name}: {error})")
 
 

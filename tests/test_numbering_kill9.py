@@ -49,6 +49,7 @@ def start_child(folder: Path) -> subprocess.Popen[str]:
             sys.executable,
             "-m",
             "tests.helpers_store",
+            "forever",
             str(folder / "kiosk.db"),
             str(folder / "device.key"),
             str(folder / "etc"),
