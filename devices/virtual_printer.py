@@ -424,8 +424,8 @@ class VirtualPrinter:
         self.paper_out = False
         self.paper_near_end = False
         self.cover_open = False
-        self.offline = False
-        self.stalled = False
+        self._offline = False
+        self._stalled = False
         self.pages: list[Path] = []
         self.received = bytearray()
         self.last_byte_at: float | None = None
@@ -445,8 +445,32 @@ class VirtualPrinter:
             on_cut=self._save_page,
         )
         self._changed = threading.Condition()
+        # Held while a chunk is read and interpreted, and while the twin resyncs.
+        self._io_lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def offline(self) -> bool:
+        return self._offline
+
+    @offline.setter
+    def offline(self, value: bool) -> None:
+        with self._io_lock:
+            if self._offline and not value:
+                self._power_cycle()
+            self._offline = value
+
+    @property
+    def stalled(self) -> bool:
+        return self._stalled
+
+    @stalled.setter
+    def stalled(self, value: bool) -> None:
+        with self._io_lock:
+            if self._stalled and not value:
+                self._power_cycle()
+            self._stalled = value
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="virtual-printer", daemon=True)
@@ -469,43 +493,43 @@ class VirtualPrinter:
         fd = self._pty.master_fd
         # Paced: read about 20 ms of line time at once, then wait for it to "arrive".
         chunk = 4096 if self.baud is None else max(1, min(4096, self.baud // 500))
-        interrupted = False
         while not self._stop.is_set():
-            if self.stalled:
-                interrupted = True
+            if self._stalled:
                 self._stop.wait(0.02)
                 continue
-            if interrupted and not self.offline:
-                # Back from stalled or offline: like a printer switched off and on again, it
-                # drops what it was in the middle of and what waits in the port, then resyncs.
-                self._interpreter.power_cycle()
-                self._discard_pending(fd)
-                interrupted = False
             readable, _, _ = select.select([fd], [], [], 0.05)
-            if not readable:
-                continue
-            try:
-                data = os.read(fd, chunk)
-            except BlockingIOError:
-                continue
-            if self.baud:
-                time.sleep(len(data) * 10 / self.baud)
-            with self._changed:
-                self.received += data
-                self.last_byte_at = time.monotonic()
-            if self.offline:
-                interrupted = True
-                continue
-            try:
-                self._interpreter.feed(data)
-            except Exception:
-                # Garbage must not kill the twin: a real printer would print junk and go on.
-                log.exception("virtual printer could not interpret the data received")
+            if readable:
+                with self._io_lock:
+                    self._take(fd, chunk)
 
-    def _discard_pending(self, fd: int) -> None:
+    def _take(self, fd: int, size: int) -> None:
+        """Read and interpret one chunk (unless stalled or offline meanwhile)."""
+        if self._stalled:
+            return
+        try:
+            data = os.read(fd, size)
+        except BlockingIOError:
+            return
+        if self.baud:
+            time.sleep(len(data) * 10 / self.baud)
+        with self._changed:
+            self.received += data
+            self.last_byte_at = time.monotonic()
+        if self._offline:
+            return
+        try:
+            self._interpreter.feed(data)
+        except Exception:
+            # Garbage must not kill the twin: a real printer would print junk and go on.
+            log.exception("virtual printer could not interpret the data received")
+
+    def _power_cycle(self) -> None:
+        """Back from stalled or offline, like a printer switched off and on again: drop the
+        command it was in the middle of and the bytes waiting in the port."""
+        self._interpreter.power_cycle()
         while True:
             try:
-                data = os.read(fd, 4096)
+                data = os.read(self._pty.master_fd, 4096)
             except BlockingIOError:
                 return
             if not data:
