@@ -66,6 +66,8 @@ def rule_image(width_dots: int) -> Image.Image:
 
 
 def _size(element: Text, profile: PrinterProfile) -> int:
+    if not 1 <= element.size <= 8:
+        raise ValueError(f"text size must be 1..8, got {element.size}")
     return min(element.size, profile.big_number_scale)
 
 

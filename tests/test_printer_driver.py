@@ -21,6 +21,7 @@ from devices.transport import TransportError, TransportTimeout, open_transport
 from devices.virtual_printer import VirtualPrinter
 from tests.test_escpos_encoder import PROFILES, sample_ticket
 
+MakeDriver = Callable[..., EscPosPrinter]
 ONE_QUERY = cmd.status_request(1) + cmd.status_request(2) + cmd.status_request(4)
 # Wider than the paper at size 4, so it wraps into many raster lines: about 250 KB in all,
 # far more than a pty buffers.
@@ -36,7 +37,7 @@ def twin(tmp_path: Path) -> Iterator[VirtualPrinter]:
 
 
 @pytest.fixture
-def make_driver() -> Iterator[Callable[..., EscPosPrinter]]:
+def make_driver() -> Iterator[MakeDriver]:
     drivers: list[EscPosPrinter] = []
 
     def make(url: str, **kwargs: object) -> EscPosPrinter:
@@ -79,7 +80,7 @@ def test_status_bits_decode_to_states(answers: tuple[int, int, int], state: Prin
     assert decode_status(*answers) is state
 
 
-def test_ready_printer_reports_ready(twin: VirtualPrinter, make_driver) -> None:
+def test_ready_printer_reports_ready(twin: VirtualPrinter, make_driver: MakeDriver) -> None:
     driver = make_driver(twin.device_path)
     assert driver.state is PrinterState.DISCONNECTED  # nothing known before the first query
     assert driver.query_status() is PrinterState.READY
@@ -92,7 +93,7 @@ def test_ready_printer_reports_ready(twin: VirtualPrinter, make_driver) -> None:
     [("paper_out", PrinterState.PAPER_OUT), ("cover_open", PrinterState.COVER_OPEN)],
 )
 def test_job_is_refused_without_sending_when_the_printer_cannot_print(
-    twin: VirtualPrinter, make_driver, switch: str, state: PrinterState
+    twin: VirtualPrinter, make_driver: MakeDriver, switch: str, state: PrinterState
 ) -> None:
     setattr(twin, switch, True)
     driver = make_driver(twin.device_path)
@@ -105,7 +106,7 @@ def test_job_is_refused_without_sending_when_the_printer_cannot_print(
     assert driver.state is state
 
 
-def test_paper_near_end_still_prints(twin: VirtualPrinter, make_driver) -> None:
+def test_paper_near_end_still_prints(twin: VirtualPrinter, make_driver: MakeDriver) -> None:
     twin.paper_near_end = True
     driver = make_driver(twin.device_path)
     driver.print_job(sample_ticket())
@@ -114,7 +115,7 @@ def test_paper_near_end_still_prints(twin: VirtualPrinter, make_driver) -> None:
 
 
 def test_paper_running_out_during_the_job_is_reported_after_it(
-    twin: VirtualPrinter, make_driver
+    twin: VirtualPrinter, make_driver: MakeDriver
 ) -> None:
     # The twin flips to paper out as the job's cut arrives, like a roll ending on this ticket.
     twin.on_page = lambda _page: setattr(twin, "paper_out", True)
@@ -125,7 +126,9 @@ def test_paper_running_out_during_the_job_is_reported_after_it(
     assert "sent" in str(error.value)
 
 
-def test_offline_printer_is_offline_and_refuses_jobs(twin: VirtualPrinter, make_driver) -> None:
+def test_offline_printer_is_offline_and_refuses_jobs(
+    twin: VirtualPrinter, make_driver: MakeDriver
+) -> None:
     twin.offline = True
     driver = make_driver(twin.device_path, status_timeout=0.2)
     assert driver.query_status() is PrinterState.OFFLINE
@@ -136,7 +139,9 @@ def test_offline_printer_is_offline_and_refuses_jobs(twin: VirtualPrinter, make_
 
 
 @pytest.mark.parametrize("answer", [b"\xff", b"\x7f", b"\x00", b"\x92"])
-def test_garbage_status_answer_means_offline_never_paper_out(make_driver, answer: bytes) -> None:
+def test_garbage_status_answer_means_offline_never_paper_out(
+    make_driver: MakeDriver, answer: bytes
+) -> None:
     """A device on a real pty that answers every byte with `answer` (0x7f has all paper-end bits
     set but bit 0 wrong: python-escpos would call that paper out)."""
     pair = open_pty_pair()
@@ -162,7 +167,7 @@ def test_garbage_status_answer_means_offline_never_paper_out(make_driver, answer
 
 
 def test_stalled_printer_makes_the_write_time_out_and_the_next_job_reopens(
-    tmp_path: Path, make_driver
+    tmp_path: Path, make_driver: MakeDriver
 ) -> None:
     twin = VirtualPrinter(tmp_path, baud=115200)  # paced, so the job is still being sent...
     twin.start()
@@ -209,7 +214,7 @@ def test_stalled_port_write_times_out_within_a_bounded_time(twin: VirtualPrinter
 
 
 def test_state_callback_fires_on_each_change_while_idle_polling(
-    twin: VirtualPrinter, make_driver
+    twin: VirtualPrinter, make_driver: MakeDriver
 ) -> None:
     states: list[PrinterState] = []
     driver = make_driver(twin.device_path, status_interval=0.05, on_state=states.append)
@@ -224,7 +229,7 @@ def test_state_callback_fires_on_each_change_while_idle_polling(
 
 
 def test_poller_reconnects_when_a_printer_reappears_behind_the_same_name(
-    tmp_path: Path, make_driver
+    tmp_path: Path, make_driver: MakeDriver
 ) -> None:
     """Like a udev symlink (/dev/ticket-printer) that points to the new tty after a replug."""
     link = tmp_path / "ticket-printer"
@@ -256,7 +261,7 @@ def test_poller_reconnects_when_a_printer_reappears_behind_the_same_name(
     assert states[:3] == [PrinterState.READY, PrinterState.DISCONNECTED, PrinterState.READY]
 
 
-def test_concurrent_jobs_never_interleave(twin: VirtualPrinter, make_driver) -> None:
+def test_concurrent_jobs_never_interleave(twin: VirtualPrinter, make_driver: MakeDriver) -> None:
     driver = make_driver(twin.device_path, status_interval=0.01)
     driver.start()
     payloads = [f"ticket-{i}" for i in range(4)]
@@ -273,7 +278,7 @@ def test_concurrent_jobs_never_interleave(twin: VirtualPrinter, make_driver) -> 
 
 
 def test_logs_state_changes_but_never_job_contents(
-    twin: VirtualPrinter, make_driver, caplog: pytest.LogCaptureFixture
+    twin: VirtualPrinter, make_driver: MakeDriver, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="devices.printer")
     make_driver(twin.device_path).print_job(PrintJob((Text("Nguyễn Văn A 0123"), Cut())))
