@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -161,7 +162,7 @@ def _storage_error(error: sqlite3.Error, path: Path) -> StoreError:
     if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return StorageBusy(
             f"{path}: another process kept the database locked for over"
-            f" {BUSY_TIMEOUT_MS // 1000} s; nothing was written"
+            f" {BUSY_TIMEOUT_MS // 1000} s ({name}); nothing was written"
         )
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return StorageCorrupt(f"{path}: the file is damaged or is not a kiosk database")
@@ -207,11 +208,23 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = FULL")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = self._set_wal()
         if mode != "wal":
             raise StorageUnavailable(
                 f"{self.path}: write-ahead logging is not available here (journal mode {mode})"
             )
+
+    def _set_wal(self) -> str:
+        """Switch to WAL. Changing the journal mode does not wait on the busy handler: while
+        another process creates or converts the same file it fails at once, so wait here."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as e:
+                if e.sqlite_errorcode & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         """Bring the schema up to date; a database already current is only read."""
@@ -332,15 +345,13 @@ class Store:
             if number > last:
                 raise RangeExhausted(field_id)
             row, event = compose(number, self._count_issued(conn, office, day, field_id))
-            conn.execute(
+            created = conn.execute(
                 f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
-                f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
+                f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) RETURNING *",
                 tuple(row[column] for column in TICKET_COLUMNS),
-            )
+            ).fetchone()
             self._add_event(conn, event)
-            created = self._ticket(conn, row["id"])
-        assert created is not None
-        return created, True
+            return dict(created), True
 
     def ticket(self, ticket_id: str) -> Row | None:
         with self._read() as conn:
@@ -391,13 +402,14 @@ class Store:
             row = self._ticket(conn, ticket_id)
             if row is None or row["print_status"] == PRINT_PRINTED:
                 return row
-            conn.execute(
-                "UPDATE tickets SET print_status = 'printed', printed_at = ?, print_error = NULL,"
-                " print_attempts = print_attempts + 1 WHERE id = ?",
-                (printed_at, ticket_id),
+            updated = dict(
+                conn.execute(
+                    "UPDATE tickets SET print_status = 'printed', printed_at = ?,"
+                    " print_error = NULL, print_attempts = print_attempts + 1"
+                    " WHERE id = ? RETURNING *",
+                    (printed_at, ticket_id),
+                ).fetchone()
             )
-            updated = self._ticket(conn, ticket_id)
-            assert updated is not None
             self._add_event(conn, compose(updated))
             return updated
 

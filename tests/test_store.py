@@ -102,6 +102,27 @@ def test_a_file_that_is_not_a_database_is_refused_plainly(tmp_path: Path) -> Non
         Store(path)
 
 
+def test_processes_opening_a_new_file_at_once_all_succeed(tmp_path: Path) -> None:
+    # Switching a new file to WAL does not wait for other processes by itself.
+    code = (
+        "import sys; from pathlib import Path; from kiosk.store import Store;"
+        "Store(Path(sys.argv[1]))"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path / "kiosk.db")],
+            cwd=REPO_ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    errors = [child.communicate()[1] for child in children]
+    assert [child.returncode for child in children] == [0] * 8, errors
+    with Store(tmp_path / "kiosk.db") as store:
+        assert store.outbox_counts() == {"pending": 0, "quarantined": 0}
+
+
 def test_outbox_keeps_events_in_order_and_counts_them(tmp_path: Path) -> None:
     service = TicketService(Store(tmp_path / "kiosk.db"), small_config(tmp_path), KEY)
     tickets = [
