@@ -20,7 +20,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -257,13 +257,11 @@ class _Document:
 
     def origin_of_any(self, keypaths: Iterable[KeyPath]) -> Path:
         """For a fault that comes from several keys: the override that set one of them, if any."""
-        keypaths = tuple(keypaths)
         for keypath in keypaths:
-            for key, source in self.origins.items():
-                if key[: len(keypath)] == keypath:
-                    return source
-            if self.origin(keypath) != self.shipped:
-                return self.origin(keypath)
+            below = [src for key, src in self.origins.items() if key[: len(keypath)] == keypath]
+            source = below[0] if below else self.origin(keypath)
+            if source != self.shipped:
+                return source
         return self.shipped
 
     def root(self) -> _Table:
@@ -404,6 +402,18 @@ class _Table:
             self.fail(key, allowed)
         return time(int(match[1]), int(match[2]))
 
+    def iso_date(self, key: str) -> date:
+        allowed = 'must be a date written "YYYY-MM-DD", e.g. "2025-07-01"'
+        value = self.take(key, allowed)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.fail(key, allowed)
+
     def finish(self) -> None:
         unknown = [key for key in self.data if key not in self.read]
         if unknown:
@@ -414,7 +424,7 @@ class _Table:
 
 def _office(t: _Table) -> OfficeConfig:
     code = t.text("code", 'must be the 5-digit ward code, e.g. "00637"', _OFFICE_CODE)
-    code_list_date = _iso_date(t, "code_list_date")
+    code_list_date = t.iso_date("code_list_date")
     name = t.text("name")
     centre = t.text("centre")
     zone_allowed = 'must be an IANA time zone name, e.g. "Asia/Ho_Chi_Minh"'
@@ -441,19 +451,6 @@ def _office(t: _Table) -> OfficeConfig:
     return OfficeConfig(
         code, code_list_date, name, centre, zone, opens_at, closes_at, day_starts_at
     )
-
-
-def _iso_date(t: _Table, key: str) -> date:
-    allowed = 'must be a date written "YYYY-MM-DD", e.g. "2025-07-01"'
-    value = t.take(key, allowed)
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    t.fail(key, allowed)
 
 
 def _device(t: _Table) -> DeviceConfig:
