@@ -118,7 +118,10 @@ class TicketService:
         self._clock = clock
 
     def _now(self) -> datetime:
-        return self._clock().astimezone(self._config.office.timezone)
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the clock must give aware datetimes")
+        return now.astimezone(self._config.office.timezone)
 
     def _new_event(self, type: str, data: dict[str, object], occurred_at: datetime) -> events.Event:
         return events.new_event(
