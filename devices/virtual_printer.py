@@ -576,7 +576,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     printer = VirtualPrinter(args.out, width_dots=args.width, baud=args.baud)
-    printer.on_page = lambda path: print(f"printed {path}", flush=True)
+    printer.on_page = lambda path: print(
+        f"printed {path} received={len(printer.received)} last_byte_at={printer.last_byte_at:.6f}",
+        flush=True,
+    )
     printer.start()
     print(printer.device_path, flush=True)
     try:

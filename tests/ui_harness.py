@@ -76,7 +76,7 @@ def tap(widget: Widget) -> None:
 def screenshot(path: Path) -> Image.Image:
     """Saves what the window shows right now to `path` and returns it as an RGB image."""
     frames(2)
-    written = Path(Window.screenshot(name=str(path.with_suffix("")) + "{:04d}.png"))
+    written = Path(Window.screenshot(name=str(path)))
     written.replace(path)
     return Image.open(path).convert("RGB")
 
