@@ -10,3 +10,10 @@ os.environ.update(
     KIVY_LOG_MODE="PYTHON",
     KIVY_DPI="150",
 )
+
+# The offscreen SDL surface keeps the size the window is created with: create it at the
+# largest size the tests use (1280×800); tests of smaller panels shrink it.
+from kivy.config import Config  # noqa: E402
+
+Config.set("graphics", "width", "1280")
+Config.set("graphics", "height", "800")

@@ -44,7 +44,7 @@ def running_lobby(tmp_path: Path, *, size: tuple[int, int] = (1280, 800), extra_
         pump(lambda: app.printer_state is not None)
         yield app, printer
     finally:
-        app.shutdown()
+        app.dispatch("on_stop")  # stops the workers and releases kv's cached `app`
         Window.remove_widget(app.root)
         printer.stop()
 
@@ -66,7 +66,8 @@ def frames(count: int = 3) -> None:
 
 
 def tap(widget: Widget) -> None:
-    """A finger down and up on the middle of `widget`."""
+    """A finger down and up on the middle of `widget`, once the layout is up to date."""
+    frames(2)
     x, y = widget.to_window(*widget.center)
     touch = UnitTestTouch(x, y)
     touch.touch_down()
