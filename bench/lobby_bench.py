@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import queue
@@ -41,8 +43,12 @@ BAUD = 115200
 
 
 def emit(metric: str, value: float, unit: str, baseline: float, target: float) -> None:
-    print(json.dumps({"metric": metric, "value": value, "unit": unit, "baseline": baseline,
-                      "target": target}), flush=True)
+    print(
+        json.dumps(
+            {"metric": metric, "value": value, "unit": unit, "baseline": baseline, "target": target}
+        ),
+        flush=True,
+    )
 
 
 def override(folder: Path, text: str) -> Path:
@@ -64,10 +70,13 @@ def ticket_bytes(work: Path) -> None:
     sizes = {}
     for profile in ("generic-80", "epson-80-cp1258"):
         config = load_config(override(work / profile, f'[printer]\nprofile = "{profile}"\n'))
-        job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"),
-                                      datetime.now(config.office.timezone))
-        sizes[profile] = (len(encode(job, config.printer_profile)),
-                          len(encode(job, config.printer_profile, full_raster=True)))
+        job = build_sample_ticket_job(
+            config, Translator(LOCALE_DIR, "vi"), datetime.now(config.office.timezone)
+        )
+        sizes[profile] = (
+            len(encode(job, config.printer_profile)),
+            len(encode(job, config.printer_profile, full_raster=True)),
+        )
     hybrid, full = sizes["generic-80"]
     emit("ticket_bytes_hybrid_80mm", hybrid, "bytes", full, 8192)
     emit("ticket_size_reduction_vs_full_raster", round(full / hybrid, 2), "x", 1.0, 5.0)
@@ -83,9 +92,23 @@ def run_child(kind: str, work: Path, tickets: int) -> dict:
     env = {**os.environ, **HEADLESS}
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--started", repr(started), "--work",
-         str(work), "--result", str(result), "--tickets", str(tickets)],
-        env=env, check=True, timeout=300,
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--started",
+            repr(started),
+            "--work",
+            str(work),
+            "--result",
+            str(result),
+            "--tickets",
+            str(tickets),
+        ],
+        env=env,
+        check=True,
+        timeout=300,
     )
     return json.loads(result.read_text())
 
@@ -123,9 +146,18 @@ def child_lobby(args: argparse.Namespace) -> None:
     from kiosk.config import load_config
 
     printer = subprocess.Popen(
-        [sys.executable, "-m", "devices.virtual_printer", "--out", str(args.work / "printed"),
-         "--baud", str(BAUD)],
-        stdout=subprocess.PIPE, text=True, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "devices.virtual_printer",
+            "--out",
+            str(args.work / "printed"),
+            "--baud",
+            str(BAUD),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     device = printer.stdout.readline().strip()
     pages: queue.Queue[tuple[int, float]] = queue.Queue()
@@ -137,11 +169,13 @@ def child_lobby(args: argparse.Namespace) -> None:
                 pages.put((int(fields["received"]), float(fields["last_byte_at"])))
 
     threading.Thread(target=read_pages, daemon=True).start()
-    config = load_config(override(
-        args.work / "etc",
-        f'[device]\ndata_dir = "{args.work / "data"}"\n\n[printer]\nurl = "{device}"\n'
-        f"baudrate = {BAUD}\nstatus_interval = 3.0\n",
-    ))
+    config = load_config(
+        override(
+            args.work / "etc",
+            f'[device]\ndata_dir = "{args.work / "data"}"\n\n[printer]\nurl = "{device}"\n'
+            f"baudrate = {BAUD}\nstatus_interval = 3.0\n",
+        )
+    )
     app = KioskApp(config)
     out: dict = {"taps": [], "idle_frames": [], "printing_frames": []}
     frame_times: list[float] = []
@@ -155,7 +189,7 @@ def child_lobby(args: argparse.Namespace) -> None:
 
     def intervals(since: float, until: float) -> list[float]:
         stamps = [t for t in frame_times if since <= t <= until]
-        return [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+        return [b - a for a, b in itertools.pairwise(stamps)]
 
     def script():
         yield 2.0  # settle: printer status known, first frames drawn
@@ -175,8 +209,9 @@ def child_lobby(args: argparse.Namespace) -> None:
             while pages.empty():
                 yield 0.02
             received, last_byte_at = pages.get()
-            out["taps"].append({"bytes": received - received_before,
-                                "seconds": last_byte_at - tapped})
+            out["taps"].append(
+                {"bytes": received - received_before, "seconds": last_byte_at - tapped}
+            )
             out["printing_frames"] += intervals(tapped, last_byte_at)
             received_before = received
             yield 0.5
@@ -187,10 +222,8 @@ def child_lobby(args: argparse.Namespace) -> None:
     steps = script()
 
     def step(_dt: float) -> None:
-        try:
+        with contextlib.suppress(StopIteration):
             Clock.schedule_once(step, next(steps))
-        except StopIteration:
-            pass
 
     Clock.schedule_once(step, 0)
     app.run()
@@ -232,8 +265,13 @@ def main() -> None:
     emit("tap_to_last_byte_worst_ratio_to_floor", round(worst_ratio, 3), "x", 1.0, 1.3)
     emit("first_frame", round(lobby["first_frame"], 3), "s", round(bare["first_frame"], 3), 2.0)
     emit("peak_rss", round(lobby["peak_rss_mb"], 1), "MB", round(bare["peak_rss_mb"], 1), 200)
-    emit("max_frame_interval_while_printing", round(1000 * max(lobby["printing_frames"]), 1),
-         "ms", round(1000 * max(lobby["idle_frames"]), 1), 100)
+    emit(
+        "max_frame_interval_while_printing",
+        round(1000 * max(lobby["printing_frames"]), 1),
+        "ms",
+        round(1000 * max(lobby["idle_frames"]), 1),
+        100,
+    )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ PIN_TRIES = 5
 PIN_LOCK_SECONDS = 300
 
 
-
 def N_(msgid: str) -> str:
     """Marks a string for translation where it is defined; it is translated where shown."""
     return msgid
@@ -63,8 +62,12 @@ PRINTER_STATUS = {
 # Demo keys F5..F8 → the virtual printer's switches.
 DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
 
-ALERT_STATES = {PrinterState.PAPER_OUT, PrinterState.COVER_OPEN, PrinterState.OFFLINE,
-                PrinterState.DISCONNECTED}
+ALERT_STATES = {
+    PrinterState.PAPER_OUT,
+    PrinterState.COVER_OPEN,
+    PrinterState.OFFLINE,
+    PrinterState.DISCONNECTED,
+}
 
 
 class KioskApp(App):
@@ -77,8 +80,14 @@ class KioskApp(App):
     status_alert = BooleanProperty(False)
     priority_enabled = BooleanProperty(True)
 
-    def __init__(self, config: Config, *, printer_url: str | None = None,
-                 demo_printer: VirtualPrinter | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        printer_url: str | None = None,
+        demo_printer: VirtualPrinter | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._demo_printer = demo_printer
         self.title = "Kiosk"
@@ -128,7 +137,8 @@ class KioskApp(App):
         manager.add_widget(FieldsScreen(name="fields", timeout=cfg.lobby.idle_timeout))
         manager.add_widget(TicketScreen(name="ticket", timeout=cfg.lobby.idle_timeout))
         manager.add_widget(
-            TechnicianLoginScreen(name="technician_login", timeout=cfg.lobby.idle_timeout))
+            TechnicianLoginScreen(name="technician_login", timeout=cfg.lobby.idle_timeout)
+        )
         manager.add_widget(TechnicianScreen(name="technician", timeout=cfg.lobby.idle_timeout * 4))
         return manager
 
@@ -140,8 +150,13 @@ class KioskApp(App):
             Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval)
         if self._demo_printer is not None:
             Window.bind(on_key_down=self._demo_key)
-        log.info("kiosk %s started: office %s, device %s, printer %s", __version__,
-                 self.settings.office.code, self.settings.device.id, self._printer_url)
+        log.info(
+            "kiosk %s started: office %s, device %s, printer %s",
+            __version__,
+            self.settings.office.code,
+            self.settings.device.id,
+            self._printer_url,
+        )
 
     def on_stop(self) -> None:
         self.shutdown()
@@ -185,8 +200,12 @@ class KioskApp(App):
                 return field.name_en if self.language == "en" else field.name_vi
         return field_id
 
-    def _in_background(self, work: Callable[[], Any], done: Callable[[Any], None],
-                       failed: Callable[[BaseException], None]) -> None:
+    def _in_background(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
         """Runs `work` on the I/O worker; `done`/`failed` run on the main thread."""
 
         def finished(future: Future) -> None:
@@ -227,12 +246,14 @@ class KioskApp(App):
 
         def refused(error: BaseException) -> None:
             if isinstance(error, NumbersExhausted):
-                text = self.t("No more numbers can be issued today for this field. "
-                              "Please contact the staff.")
+                text = self.t(
+                    "No more numbers can be issued today for this field. Please contact the staff."
+                )
             else:
                 log.error("ticket not issued: %s", error)
-                text = self.t("A number could not be issued. Please try again or contact "
-                              "the staff.")
+                text = self.t(
+                    "A number could not be issued. Please try again or contact the staff."
+                )
             if self.root.current == "fields":
                 fields.show_error(text)
 
@@ -260,8 +281,7 @@ class KioskApp(App):
 
     def _ticket_job(self, ticket: Ticket):
         field = next(f for f in self.settings.catalogue.fields if f.id == ticket.field_id)
-        return build_ticket_job(ticket, field, self.settings.office, self.translator,
-                                self.language)
+        return build_ticket_job(ticket, field, self.settings.office, self.translator, self.language)
 
     def _print_finished(self, outcome: PrintOutcome) -> None:
         if outcome.state is not None:
@@ -269,8 +289,12 @@ class KioskApp(App):
         if self.root.current == "technician":
             technician: TechnicianScreen = self.root.get_screen("technician")
             technician.show_message(
-                self.t("Printed.") if outcome.ok else self.t("Print failed: {reason}").format(
-                    reason=self._printer_words(outcome.state)))
+                self.t("Printed.")
+                if outcome.ok
+                else self.t("Print failed: {reason}").format(
+                    reason=self._printer_words(outcome.state)
+                )
+            )
             self.refresh_technician_view()
         if outcome.ticket_id != self._current_ticket_id or self.root.current != "ticket":
             return
@@ -353,23 +377,34 @@ class KioskApp(App):
             failed = self.tickets.tickets_to_retry(day)
             outbox = self.store.outbox_counts()
             cfg = self.settings
-            info = "\n".join([
-                f"{self.t('Office')}: {cfg.office.name} ({cfg.office.code})   "
-                f"{self.t('Device')}: {cfg.device.id}   {self.t('Version')}: {__version__}",
-                f"{self.t('Printer')}: {self._printer_words(self.printer_state)} — "
-                f"{self._printer_url} ({cfg.printer_profile.name})",
-                f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
-                f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
-                f"{counts['failed']}   {self.t('Events waiting to be sent')}: "
-                f"{outbox['pending']}",
-            ])
-            rows = [(t.id, f"{t.label} · {self.field_name(t.field_id)} · "
-                     f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}") for t in failed]
+            info = "\n".join(
+                [
+                    f"{self.t('Office')}: {cfg.office.name} ({cfg.office.code})   "
+                    f"{self.t('Device')}: {cfg.device.id}   {self.t('Version')}: {__version__}",
+                    f"{self.t('Printer')}: {self._printer_words(self.printer_state)} — "
+                    f"{self._printer_url} ({cfg.printer_profile.name})",
+                    f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
+                    f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
+                    f"{counts['failed']}   {self.t('Events waiting to be sent')}: "
+                    f"{outbox['pending']}",
+                ]
+            )
+            rows = [
+                (
+                    t.id,
+                    f"{t.label} · {self.field_name(t.field_id)} · "
+                    f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
+                )
+                for t in failed
+            ]
             return info, rows
 
         screen: TechnicianScreen = self.root.get_screen("technician")
-        self._in_background(gather, lambda result: screen.show_state(*result),
-                            lambda error: screen.show_message(str(error)))
+        self._in_background(
+            gather,
+            lambda result: screen.show_state(*result),
+            lambda error: screen.show_message(str(error)),
+        )
 
     def reprint_ticket(self, ticket_id: str) -> None:
         self.print_service.retry(ticket_id)
@@ -378,8 +413,11 @@ class KioskApp(App):
     def print_test_page(self) -> None:
         screen: TechnicianScreen = self.root.get_screen("technician")
         screen.show_message(self.t("Printing…"))
-        job = build_test_page_job(self.settings.printer_profile, self.settings.office,
-                                  datetime.now(self.settings.office.timezone))
+        job = build_test_page_job(
+            self.settings.printer_profile,
+            self.settings.office,
+            datetime.now(self.settings.office.timezone),
+        )
 
         def run() -> None:
             try:
@@ -388,7 +426,8 @@ class KioskApp(App):
             except Exception as error:  # the driver's PrintError or any transport fault
                 log.warning("test page failed: %s", error)
                 text = self.t("Print failed: {reason}").format(
-                    reason=self._printer_words(getattr(error, "state", None)))
+                    reason=self._printer_words(getattr(error, "state", None))
+                )
             Clock.schedule_once(lambda _dt: screen.show_message(text))
 
         threading.Thread(target=run, name="kiosk-test-page", daemon=True).start()

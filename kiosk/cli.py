@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if args.role:
-        config = dataclasses.replace(config, device=dataclasses.replace(config.device,
-                                                                         role=args.role))
+        config = dataclasses.replace(
+            config, device=dataclasses.replace(config.device, role=args.role)
+        )
     if config.device.role != "lobby":
         raise CommandError(
             f"The '{config.device.role}' role is not part of kiosk {__version__}; "
@@ -116,15 +117,18 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         try:
             width, height = (int(part) for part in args.size.lower().split("x"))
         except ValueError:
-            raise CommandError(f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480")
+            raise CommandError(
+                f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480"
+            ) from None
         display = dataclasses.replace(display, width=width, height=height, fullscreen=False)
     config = dataclasses.replace(
         config,
         device=dataclasses.replace(config.device, data_dir=data_dir, role="lobby"),
         display=display,
     )
-    printer = VirtualPrinter(data_dir / "printed", width_dots=config.printer_profile.width_dots,
-                             baud=args.baud)
+    printer = VirtualPrinter(
+        data_dir / "printed", width_dots=config.printer_profile.width_dots, baud=args.baud
+    )
     printer.start()
     print(
         f"Demo data folder: {data_dir}\n"
@@ -135,8 +139,9 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         flush=True,
     )
     try:
-        return _run_app(config, printer_url=printer.device_path, verbose=args.verbose,
-                        demo_printer=printer)
+        return _run_app(
+            config, printer_url=printer.device_path, verbose=args.verbose, demo_printer=printer
+        )
     finally:
         printer.stop()
 
@@ -153,8 +158,12 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
     else:
         job = build_test_page_job(config.printer_profile, config.office, now)
     url = args.printer or config.printer.url
-    printer = EscPosPrinter(url, config.printer_profile, baudrate=config.printer.baudrate,
-                            write_timeout=config.printer.write_timeout)
+    printer = EscPosPrinter(
+        url,
+        config.printer_profile,
+        baudrate=config.printer.baudrate,
+        write_timeout=config.printer.write_timeout,
+    )
     try:
         printer.print_job(job)
     except PrintError as error:
@@ -183,15 +192,24 @@ def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
             print(f"No failed prints on {day}.")
             return 0
         url = args.printer or config.printer.url
-        printer = EscPosPrinter(url, config.printer_profile, baudrate=config.printer.baudrate,
-                                write_timeout=config.printer.write_timeout)
+        printer = EscPosPrinter(
+            url,
+            config.printer_profile,
+            baudrate=config.printer.baudrate,
+            write_timeout=config.printer.write_timeout,
+        )
         translator = Translator(LOCALE_DIR, config.device.language)
         fields = {field.id: field for field in config.catalogue.fields}
         problems = 0
         try:
             for ticket in failed:
-                job = build_ticket_job(ticket, fields[ticket.field_id], config.office,
-                                       translator, config.device.language)
+                job = build_ticket_job(
+                    ticket,
+                    fields[ticket.field_id],
+                    config.office,
+                    translator,
+                    config.device.language,
+                )
                 try:
                     printer.print_job(job)
                 except PrintError as error:
@@ -216,19 +234,33 @@ def cmd_tickets(args: argparse.Namespace, config: Config) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps([
-            {"number": t.label, "field": t.field_id, "priority": t.priority,
-             "issued_at": t.issued_at.isoformat(), "print_status": t.print_status,
-             "print_error": t.print_error, "print_attempts": t.print_attempts}
-            for t in rows
-        ], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "number": t.label,
+                        "field": t.field_id,
+                        "priority": t.priority,
+                        "issued_at": t.issued_at.isoformat(),
+                        "print_status": t.print_status,
+                        "print_error": t.print_error,
+                        "print_attempts": t.print_attempts,
+                    }
+                    for t in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     print(f"{len(rows)} tickets on {day}")
     for t in rows:
         local = t.issued_at.astimezone(config.office.timezone)
         error = f"  ({t.print_error})" if t.print_error and t.print_status == "failed" else ""
-        print(f"{t.label:>8}  {t.field_id:<20} {local:%H:%M:%S}  "
-              f"{'priority ' if t.priority else ''}{t.print_status}{error}")
+        print(
+            f"{t.label:>8}  {t.field_id:<20} {local:%H:%M:%S}  "
+            f"{'priority ' if t.priority else ''}{t.print_status}{error}"
+        )
     return 0
 
 
@@ -236,13 +268,19 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
     print("Configuration OK, read from:")
     for source in config.sources:
         print(f"  {source}")
-    print(f"Office {config.office.code} {config.office.name}; device {config.device.id} "
-          f"({config.device.role}); data in {config.device.data_dir}")
-    print(f"Printer {config.printer.url} with profile {config.printer_profile.name} "
-          f"({config.printer_profile.width_dots} dots)")
+    print(
+        f"Office {config.office.code} {config.office.name}; device {config.device.id} "
+        f"({config.device.role}); data in {config.device.data_dir}"
+    )
+    print(
+        f"Printer {config.printer.url} with profile {config.printer_profile.name} "
+        f"({config.printer_profile.width_dots} dots)"
+    )
     for field in config.catalogue.fields:
-        print(f"  field {field.id}: {field.name_vi} — {field.prefix}{field.first}"
-              f"..{field.prefix}{field.last}")
+        print(
+            f"  field {field.id}: {field.name_vi} — {field.prefix}{field.first}"
+            f"..{field.prefix}{field.last}"
+        )
     return 0
 
 
@@ -286,8 +324,7 @@ def _ticket_service(config: Config):
     return TicketService(store, config, key), store
 
 
-def _run_app(config: Config, *, printer_url: str | None, verbose: bool,
-             demo_printer=None) -> int:
+def _run_app(config: Config, *, printer_url: str | None, verbose: bool, demo_printer=None) -> int:
     from kiosk.logging_setup import configure_logging
 
     configure_logging(config.device.data_dir / "logs", verbose=verbose)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from screens.base import KioskScreen
 from screens.widgets import BigButton
+
+MIN_ROW_MM = 18
 
 
 class FieldsScreen(KioskScreen):
@@ -40,17 +43,26 @@ class FieldsScreen(KioskScreen):
         app = App.get_running_app()
         grid = self.ids.grid
         grid.clear_widgets()
-        fields = app.catalogue_fields()
-        grid.cols = 2 if len(fields) > 3 else 1
-        for field in fields:
-            button = BigButton(
-                text=field.name_en if app.language == "en" else field.name_vi,
-                fill=field.colour,
-                font_size=mm(7),
-            )
+        for field in app.catalogue_fields():
+            button = BigButton(text=field.name(app.language), fill=field.colour)
             button.field_id = field.id
             button.bind(on_release=self._field_chosen)
             grid.add_widget(button)
+        self.fit_grid()
+
+    def fit_grid(self) -> None:
+        """As many rows of at least MIN_ROW_MM as the panel's height allows, then the columns
+        that takes: two columns on a 10" panel, four on a 7" one."""
+        grid = self.ids.grid
+        count = len(grid.children)
+        if not count:
+            return
+        spacing = grid.spacing[1]
+        rows = max(1, int((grid.height + spacing) // (mm(MIN_ROW_MM) + spacing)))
+        grid.cols = max(1, math.ceil(count / rows))
+        font = mm(7) if grid.cols <= 2 else mm(5.5)
+        for button in grid.children:
+            button.font_size = font
 
     def _field_chosen(self, button: BigButton) -> None:
         if self.busy:

@@ -34,8 +34,9 @@ class TechnicianScreen(KioskScreen):
             return
         self.ids.failed_title.text = app.t("Failed prints today (tap to print again):")
         for ticket_id, text in failed:
-            button = BigButton(text=text, font_size=mm(5), fill="#8E2424",
-                               size_hint_y=None, height=mm(15))
+            button = BigButton(
+                text=text, font_size=mm(5), fill="#8E2424", size_hint_y=None, height=mm(15)
+            )
             button.bind(on_release=lambda _b, tid=ticket_id: app.reprint_ticket(tid))
             box.add_widget(button)
 

@@ -21,8 +21,16 @@ class TicketScreen(KioskScreen):
     print_state = OptionProperty("printing", options=["printing", "printed", "failed"])
     failure_reason = StringProperty("")
 
-    def show_ticket(self, *, label: str, field_name: str, priority: str, waiting_ahead: int,
-                    issued_at: str, qr_payload: str) -> None:
+    def show_ticket(
+        self,
+        *,
+        label: str,
+        field_name: str,
+        priority: str,
+        waiting_ahead: int,
+        issued_at: str,
+        qr_payload: str,
+    ) -> None:
         self.label = label
         self.field_name = field_name
         self.priority = priority

@@ -48,8 +48,9 @@ class LongPressLabel(Label):
 
     def on_touch_down(self, touch) -> bool:
         if self.collide_point(*touch.pos):
-            self._hold = Clock.schedule_once(lambda _dt: self.dispatch("on_long_press"),
-                                             self.hold_seconds)
+            self._hold = Clock.schedule_once(
+                lambda _dt: self.dispatch("on_long_press"), self.hold_seconds
+            )
             touch.grab(self)
             return True
         return super().on_touch_down(touch)

@@ -13,7 +13,7 @@ os.environ.update(
 
 # The offscreen SDL surface keeps the size the window is created with: create it at the
 # largest size the tests use (1280×800); tests of smaller panels shrink it.
-from kivy.config import Config  # noqa: E402
+from kivy.config import Config
 
 Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pyzbar.pyzbar import decode
-
 from kivy.metrics import mm
 from kivy.uix.button import Button
+from pyzbar.pyzbar import decode
+
 from tests.ui_harness import (
     frames,
     pump,
@@ -72,7 +72,9 @@ def test_second_ticket_of_a_field_counts_the_first_as_waiting(tmp_path):
             assert pump(lambda: app.root.current == "ticket")
             ticket_screen = app.root.get_screen("ticket")
             assert (ticket_screen.label, ticket_screen.waiting_ahead) == (
-                expected_label, expected_waiting)
+                expected_label,
+                expected_waiting,
+            )
             tap(ticket_screen.ids.done)
             assert pump(lambda: app.root.current == "welcome")
 

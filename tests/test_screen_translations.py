@@ -36,7 +36,9 @@ def test_screen_wording_is_the_agreed_vietnamese_in_nfc() -> None:
     assert tr("Welcome!") == "Xin kính chào Ông/Bà!"
     assert tr("Please choose the field of your request") == "Vui lòng chọn lĩnh vực cần giải quyết"
     assert tr("Please take your ticket below.") == "Mời Ông/Bà nhận phiếu bên dưới."
-    assert (tr("The printer is out of paper, please contact the staff.")
-            == "Máy in hết giấy, vui lòng liên hệ cán bộ hướng dẫn.")
+    assert (
+        tr("The printer is out of paper, please contact the staff.")
+        == "Máy in hết giấy, vui lòng liên hệ cán bộ hướng dẫn."
+    )
     for msgid in screen_msgids():
         assert unicodedata.is_normalized("NFC", tr(msgid)), msgid

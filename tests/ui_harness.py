@@ -30,8 +30,13 @@ def write_override(folder: Path, data_dir: Path, extra: str = "") -> Path:
 
 
 @contextlib.contextmanager
-def running_lobby(tmp_path: Path, *, size: tuple[int, int] = (1280, 800), extra_config: str = "",
-                  config: Config | None = None) -> Iterator[tuple[KioskApp, VirtualPrinter]]:
+def running_lobby(
+    tmp_path: Path,
+    *,
+    size: tuple[int, int] = (1280, 800),
+    extra_config: str = "",
+    config: Config | None = None,
+) -> Iterator[tuple[KioskApp, VirtualPrinter]]:
     """The lobby app on a virtual printer, shown in the test window."""
     if config is None:
         config = load_config(write_override(tmp_path / "etc", tmp_path / "data", extra_config))
@@ -90,8 +95,12 @@ def window_box(widget: Widget, shot: Image.Image) -> tuple[int, int, int, int]:
     return int(x0), int(height - y1), int(x1), int(height - y0)
 
 
-def share_of_colour(shot: Image.Image, box: tuple[int, int, int, int],
-                    colour: tuple[int, int, int], tolerance: int = 24) -> float:
+def share_of_colour(
+    shot: Image.Image,
+    box: tuple[int, int, int, int],
+    colour: tuple[int, int, int],
+    tolerance: int = 24,
+) -> float:
     """Fraction of the pixels in `box` within `tolerance` of `colour`."""
     region = shot.crop(box)
     pixels = list(region.getdata())
