@@ -172,7 +172,9 @@ def test_runs_from_the_command_line_until_interrupted(tmp_path: Path) -> None:
         device = process.stdout.readline().strip()
         assert device.startswith("/dev/pts/") and os.path.exists(device)
         send_raw(device, cmd.initialize() + b"hello\n\x1dVB\x00")
-        assert process.stdout.readline().strip() == f"printed {tmp_path / 'page-0001.png'}"
+        line = process.stdout.readline().split()
+        assert line[:2] == ["printed", str(tmp_path / "page-0001.png")]
+        assert line[2] == "received=12" and line[3].startswith("last_byte_at=")
         assert Image.open(tmp_path / "page-0001.png").width == 384
     finally:
         process.send_signal(signal.SIGINT)
