@@ -61,18 +61,32 @@ def override(folder: Path, text: str) -> Path:
 
 
 def ticket_bytes(work: Path) -> None:
+    """A real ticket (the longest field name, priority, two-digit queue), issued in a temporary
+    store and laid out as the kiosk prints it, under each printer profile."""
     from devices.escpos_encoder import encode
     from kiosk.config import load_config
     from kiosk.i18n import Translator
     from kiosk.paths import LOCALE_DIR
-    from kiosk.ticket_layout import build_sample_ticket_job
+    from kiosk.store import Store
+    from kiosk.ticket_layout import build_ticket_job
+    from kiosk.ticket_signing import load_or_create_device_key
+    from kiosk.tickets import TicketService
 
     sizes = {}
     for profile in ("generic-80", "epson-80-cp1258"):
-        config = load_config(override(work / profile, f'[printer]\nprofile = "{profile}"\n'))
-        job = build_sample_ticket_job(
-            config, Translator(LOCALE_DIR, "vi"), datetime.now(config.office.timezone)
+        data = work / profile / "data"
+        config = load_config(
+            override(
+                work / profile, f'[device]\ndata_dir = "{data}"\n[printer]\nprofile = "{profile}"\n'
+            )
         )
+        data.mkdir(parents=True)
+        with Store(data / "kiosk.db") as store:
+            service = TicketService(store, config, load_or_create_device_key(data / "key"))
+            for number in range(12):
+                ticket = service.issue("dat-dai-xay-dung", priority=True, request_id=str(number))
+        field = config.catalogue.get("dat-dai-xay-dung")
+        job = build_ticket_job(ticket, field, config.office, Translator(LOCALE_DIR), "vi")
         sizes[profile] = (
             len(encode(job, config.printer_profile)),
             len(encode(job, config.printer_profile, full_raster=True)),

@@ -102,7 +102,9 @@ class _HybridEncoder:
                 case QRCode():
                     self._qr(element)
                 case Rule():
-                    self._image(rule_image(self._profile.width_dots), "left")
+                    # A row of native dashes: ~50 bytes where the same line as raster is ~150.
+                    dashes = "-" * (self._profile.width_dots // FONT_A_WIDTH)
+                    self._native(Text(dashes, align="left"), dashes, lambda line: line.encode())
                 case Feed():
                     self._out += _feed(element.lines)
                 case Cut():

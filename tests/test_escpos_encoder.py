@@ -208,9 +208,10 @@ def test_wrap_keeps_every_character_and_every_line_fits(words: list[str], width:
         assert " ".join(lines) == " ".join(text.split())
 
 
-def test_rule_is_a_raster_row_across_the_paper() -> None:
-    images = raster_images(encode(PrintJob((Rule(),)), PROFILES["generic-80"]))
-    assert images == [(72, 2)]
+def test_rule_is_a_row_of_native_dashes_across_the_paper() -> None:
+    data = encode(PrintJob((Rule(),)), PROFILES["generic-80"])
+    assert raster_images(data) == []
+    assert b"-" * 48 + b"\n" in data and b"-" * 49 not in data
 
 
 def test_full_raster_is_one_page_of_bands_then_feed_and_cut() -> None:
