@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import getpass
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -31,49 +32,73 @@ class CommandError(Exception):
     """A failure to report in one sentence (exit code 1)."""
 
 
+def add_common_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """--config and --verbose, accepted before or after the command name."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        help="override folder (kiosk.toml, catalogue.toml, printers.toml) or kiosk.toml file; "
+        "default /etc/kiosk",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log debug messages"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk",
         description="Ward one-stop office kiosk: queue tickets on a thermal printer.",
     )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help="override folder (kiosk.toml, catalogue.toml, printers.toml) or kiosk.toml file; "
-        "default /etc/kiosk",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    add_common_options(parser, None)
+    common = argparse.ArgumentParser(add_help=False)
+    add_common_options(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = commands.add_parser("run", help="run the kiosk app on this device's hardware")
+    run = commands.add_parser(
+        "run", parents=[common], help="run the kiosk app on this device's hardware"
+    )
     run.add_argument("--role", choices=["lobby", "counter"], help="override the device role")
 
     demo = commands.add_parser(
-        "demo", help="run the lobby kiosk with a virtual printer and a temporary data folder"
+        "demo",
+        parents=[common],
+        help="run the lobby kiosk with a virtual printer and a temporary data folder",
     )
     demo.add_argument("--data", type=Path, help="data folder (default: a new temporary one)")
     demo.add_argument("--size", default=None, help="window size WxH, e.g. 800x480")
     demo.add_argument("--baud", type=int, default=115200, help="virtual printer speed")
 
-    test = commands.add_parser("print-test", help="print a test page or a sample ticket")
+    test = commands.add_parser(
+        "print-test", parents=[common], help="print a test page or a sample ticket"
+    )
     test.add_argument("--ticket", action="store_true", help="a sample Vietnamese ticket instead")
     test.add_argument("--printer", help="printer URL (default: the configured one)")
 
     reprint = commands.add_parser(
-        "reprint", help="print again, with the same number, tickets whose printing failed"
+        "reprint",
+        parents=[common],
+        help="print again, with the same number, tickets whose printing failed",
     )
     which = reprint.add_mutually_exclusive_group(required=True)
     which.add_argument("--failed", action="store_true", help="every failed ticket of today")
     which.add_argument("--number", help="the ticket number (label) of today, e.g. 1023")
     reprint.add_argument("--printer", help="printer URL (default: the configured one)")
 
-    tickets = commands.add_parser("tickets", help="list the tickets of a day and their state")
+    tickets = commands.add_parser(
+        "tickets", parents=[common], help="list the tickets of a day and their state"
+    )
     tickets.add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
     tickets.add_argument("--json", action="store_true", help="machine-readable output")
 
-    commands.add_parser("check-config", help="validate the configuration and summarise it")
-    commands.add_parser("hash-pin", help="print the hash of a technician PIN for kiosk.toml")
+    commands.add_parser(
+        "check-config", parents=[common], help="validate the configuration and summarise it"
+    )
+    commands.add_parser(
+        "hash-pin", parents=[common], help="print the hash of a technician PIN for kiosk.toml"
+    )
     return parser
 
 
@@ -339,6 +364,7 @@ def _run_app(config: Config, *, printer_url: str | None, verbose: bool, demo_pri
     KivyConfig.set("graphics", "height", str(config.display.height))
     from kiosk.app import KioskApp, configure_window
 
+    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
     app = KioskApp(config, printer_url=printer_url, demo_printer=demo_printer)
     app.run()

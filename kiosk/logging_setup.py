@@ -31,5 +31,3 @@ def configure_logging(log_dir: Path | None, *, verbose: bool = False) -> None:
         else:
             file_handler.setFormatter(logging.Formatter(FORMAT))
             root.addHandler(file_handler)
-    # Kivy's own chatter (GL info, image providers) only at warning level and above.
-    logging.getLogger("kivy").setLevel(logging.WARNING)
