@@ -35,6 +35,9 @@ FONTS_DIR = Path(__file__).resolve().parent.parent / "config" / "fonts"
 CELL_WIDTH = 12
 CELL_HEIGHT = 24
 LINE_GAP = cmd.LINE_DOTS - CELL_HEIGHT
+LINE_IDLE_GAP = (
+    0.005  # seconds: bytes arriving later than this after the last ones found the line idle
+)
 
 ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
 _CODEPAGES = {0: "cp437", 16: "cp1252", 52: "cp1258"}
@@ -421,6 +424,7 @@ class VirtualPrinter:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.baud = baud
+        self._line_free_at = 0.0
         self.paper_out = False
         self.paper_near_end = False
         self.cover_open = False
@@ -511,7 +515,7 @@ class VirtualPrinter:
         except BlockingIOError:
             return
         if self.baud:
-            time.sleep(len(data) * 10 / self.baud)
+            self._pace(len(data))
         with self._changed:
             self.received += data
             self.last_byte_at = time.monotonic()
@@ -522,6 +526,20 @@ class VirtualPrinter:
         except Exception:
             # Garbage must not kill the twin: a real printer would print junk and go on.
             log.exception("virtual printer could not interpret the data received")
+
+    def _pace(self, size: int) -> None:
+        """Wait until `size` bytes have crossed a serial line at `baud` (10 bits a byte).
+
+        The line is modelled as a clock: when bytes were already waiting (we woke up late), they
+        started crossing when the previous ones were through, so a late wake-up of this thread
+        does not add up over a job the way repeated sleeps of the chunk time would.
+        """
+        now = time.monotonic()
+        start = self._line_free_at if now - self._line_free_at < LINE_IDLE_GAP else now
+        self._line_free_at = start + size * 10 / self.baud
+        delay = self._line_free_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
 
     def _power_cycle(self) -> None:
         """Back from stalled or offline, like a printer switched off and on again: drop the

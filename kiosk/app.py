@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from devices.printer import EscPosPrinter, PrinterState
+from devices.printjob import PrintJob
 from kiosk import __version__, watchdog
 from kiosk.config import Config, FieldConfig, verify_pin
 from kiosk.i18n import Translator
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kiosk.app")
 
 PIN_TRIES = 5
+UNSHOWN_OUTCOMES_KEPT = 20
 PIN_LOCK_SECONDS = 300
 
 
@@ -101,6 +103,8 @@ class KioskApp(App):
         self._printer_url = printer_url or config.printer.url
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._current_ticket_id: str | None = None
+        self._unshown_outcomes: dict[str, PrintOutcome] = {}
+        self._ticket_languages: dict[str, str] = {}
         self._pin_failures = 0
         self._pin_locked_until = 0.0
         self.store: Store | None = None
@@ -239,6 +243,16 @@ class KioskApp(App):
         """Issues one ticket for this request id (the same id always gives the same ticket)."""
         fields: FieldsScreen = self.root.get_screen("fields")
 
+        language = self.language
+
+        def issue() -> Ticket:
+            ticket = self.tickets.issue(field_id, priority=priority, request_id=request_id)
+            self._ticket_languages[ticket.id] = language
+            # Printing starts here, on the worker: it never waits for the next frame, and an
+            # issued ticket is printed even if the citizen has left the screen meanwhile.
+            self.print_service.submit(ticket.id)
+            return ticket
+
         def issued(ticket: Ticket) -> None:
             if self.root.current != "fields" or fields.request_id != request_id:
                 return  # the citizen left (timeout, back): the ticket stays valid and printed
@@ -257,11 +271,7 @@ class KioskApp(App):
             if self.root.current == "fields":
                 fields.show_error(text)
 
-        self._in_background(
-            lambda: self.tickets.issue(field_id, priority=priority, request_id=request_id),
-            issued,
-            refused,
-        )
+        self._in_background(issue, issued, refused)
 
     def _show_ticket(self, ticket: Ticket) -> None:
         screen: TicketScreen = self.root.get_screen("ticket")
@@ -277,11 +287,16 @@ class KioskApp(App):
         )
         screen.timeout = self.settings.lobby.idle_timeout
         self.root.current = "ticket"
-        self.print_service.submit(ticket.id)
+        outcome = self._unshown_outcomes.pop(ticket.id, None)
+        if outcome is not None:
+            self._show_print_outcome(outcome)
 
-    def _ticket_job(self, ticket: Ticket):
-        field = next(f for f in self.settings.catalogue.fields if f.id == ticket.field_id)
-        return build_ticket_job(ticket, field, self.settings.office, self.translator, self.language)
+    def _ticket_job(self, ticket: Ticket) -> PrintJob:
+        """Runs on the print worker: the ticket is printed in the language of its visit (a
+        reprint by the technician, in the device's language)."""
+        language = self._ticket_languages.pop(ticket.id, self.settings.device.language)
+        field = self.settings.catalogue.get(ticket.field_id)
+        return build_ticket_job(ticket, field, self.settings.office, self.translator, language)
 
     def _print_finished(self, outcome: PrintOutcome) -> None:
         if outcome.state is not None:
@@ -297,7 +312,15 @@ class KioskApp(App):
             )
             self.refresh_technician_view()
         if outcome.ticket_id != self._current_ticket_id or self.root.current != "ticket":
+            # The print may end before its ticket is on screen (both come back through the
+            # clock): keep the last few outcomes for _show_ticket.
+            self._unshown_outcomes[outcome.ticket_id] = outcome
+            while len(self._unshown_outcomes) > UNSHOWN_OUTCOMES_KEPT:
+                self._unshown_outcomes.pop(next(iter(self._unshown_outcomes)))
             return
+        self._show_print_outcome(outcome)
+
+    def _show_print_outcome(self, outcome: PrintOutcome) -> None:
         screen: TicketScreen = self.root.get_screen("ticket")
         lobby = self.settings.lobby
         if outcome.ok:

@@ -221,3 +221,14 @@ def test_technician_wrong_pin_then_reprint_of_a_failed_ticket(tmp_path):
         assert printer.wait_for_pages(1, timeout=5)
         assert pump(lambda: len(technician.ids.failed.children) == 0)
         assert [t.print_status for t in tickets_today(app)] == ["printed"]
+
+
+def test_a_visit_in_english_prints_its_ticket_in_english(tmp_path):
+    with running_lobby(tmp_path) as (app, printer):
+        tap(app.root.get_screen("welcome").ids.lang_en)
+        fields = go_to_fields(app)
+        tap(field_button(fields, "cu-tru"))
+        assert printer.wait_for_pages(1, timeout=5)
+        # English lines are plain ASCII, so the encoder sends them as native text.
+        assert b"QUEUE NUMBER" in printer.received
+        assert b"Valid today only" in printer.received
