@@ -172,7 +172,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
-    from devices.printer import EscPosPrinter, PrintError
+    from devices.printer import PrintError
     from kiosk.i18n import Translator
     from kiosk.paths import LOCALE_DIR
     from kiosk.ticket_layout import build_sample_ticket_job, build_test_page_job
@@ -183,12 +183,7 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
     else:
         job = build_test_page_job(config.printer_profile, config.office, now)
     url = args.printer or config.printer.url
-    printer = EscPosPrinter(
-        url,
-        config.printer_profile,
-        baudrate=config.printer.baudrate,
-        write_timeout=config.printer.write_timeout,
-    )
+    printer = _printer(config, url)
     try:
         printer.print_job(job)
     except PrintError as error:
@@ -200,7 +195,7 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
-    from devices.printer import EscPosPrinter, PrintError
+    from devices.printer import PrintError
     from kiosk.i18n import Translator
     from kiosk.paths import LOCALE_DIR
     from kiosk.ticket_layout import build_ticket_job
@@ -217,12 +212,7 @@ def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
             print(f"No failed prints on {day}.")
             return 0
         url = args.printer or config.printer.url
-        printer = EscPosPrinter(
-            url,
-            config.printer_profile,
-            baudrate=config.printer.baudrate,
-            write_timeout=config.printer.write_timeout,
-        )
+        printer = _printer(config, url)
         translator = Translator(LOCALE_DIR, config.device.language)
         fields = {field.id: field for field in config.catalogue.fields}
         problems = 0
@@ -331,6 +321,18 @@ COMMANDS = {
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _printer(config: Config, url: str):
+    """The printer driver for a one-off job of the command line (no status poller)."""
+    from devices.printer import EscPosPrinter
+
+    return EscPosPrinter(
+        url,
+        config.printer_profile,
+        baudrate=config.printer.baudrate,
+        write_timeout=config.printer.write_timeout,
+    )
 
 
 def _ticket_service(config: Config):
