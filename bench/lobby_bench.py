@@ -157,6 +157,7 @@ def child_lobby(args: argparse.Namespace) -> None:
 
     from kiosk.app import KioskApp
     from kiosk.config import load_config
+    from kiosk.services import open_device_data
 
     printer = subprocess.Popen(
         [
@@ -189,7 +190,7 @@ def child_lobby(args: argparse.Namespace) -> None:
             f"baudrate = {BAUD}\nstatus_interval = 3.0\n",
         )
     )
-    app = KioskApp(config)
+    app = KioskApp(config, open_device_data(config))
     out: dict = {"taps": [], "idle_frames": [], "printing_frames": []}
     frame_times: list[float] = []
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
@@ -27,10 +28,9 @@ from kiosk.config import Config, FieldConfig, verify_pin
 from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
 from kiosk.printing import PrintOutcome, PrintService
-from kiosk.store import Store
+from kiosk.services import DeviceData
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
-from kiosk.ticket_signing import load_or_create_device_key
-from kiosk.tickets import NumbersExhausted, Ticket, TicketService
+from kiosk.tickets import NumbersExhausted, Ticket
 from screens.fields import FieldsScreen
 from screens.technician import TechnicianScreen
 from screens.technician_login import TechnicianLoginScreen
@@ -85,6 +85,7 @@ class KioskApp(App):
     def __init__(
         self,
         config: Config,
+        data: DeviceData,
         *,
         printer_url: str | None = None,
         demo_printer: VirtualPrinter | None = None,
@@ -106,9 +107,10 @@ class KioskApp(App):
         self._unshown_outcomes: dict[str, PrintOutcome] = {}
         self._ticket_languages: dict[str, str] = {}
         self._pin_failures = 0
+        self._keep_running = KeepRunning(self)
         self._pin_locked_until = 0.0
-        self.store: Store | None = None
-        self.tickets: TicketService | None = None
+        self.store = data.store
+        self.tickets = data.tickets
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
 
@@ -116,11 +118,6 @@ class KioskApp(App):
 
     def build(self) -> ScreenManager:
         cfg = self.settings
-        data_dir = cfg.device.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(data_dir / "kiosk.db")
-        key = load_or_create_device_key(data_dir / "device.key")
-        self.tickets = TicketService(self.store, cfg, key)
         self.printer = EscPosPrinter(
             self._printer_url,
             cfg.printer_profile,
@@ -147,6 +144,7 @@ class KioskApp(App):
         return manager
 
     def on_start(self) -> None:
+        ExceptionManager.add_handler(self._keep_running)
         self.printer.start()
         Clock.schedule_once(lambda _dt: watchdog.notify("READY=1"))
         interval = watchdog.watchdog_interval()
@@ -167,6 +165,8 @@ class KioskApp(App):
 
     def shutdown(self) -> None:
         """Stops the workers; safe to call twice."""
+        if self._keep_running in ExceptionManager.handlers:
+            ExceptionManager.remove_handler(self._keep_running)
         if self.print_service:
             self.print_service.stop()
         if self.printer:
@@ -454,6 +454,22 @@ class KioskApp(App):
             Clock.schedule_once(lambda _dt: screen.show_message(text))
 
         threading.Thread(target=run, name="kiosk-test-page", daemon=True).start()
+
+
+class KeepRunning(ExceptionHandler):
+    """A bug in a screen callback must not leave a citizen in front of a dead kiosk: log it
+    with its traceback (the log names no person) and start over at the welcome screen."""
+
+    def __init__(self, app: KioskApp) -> None:
+        super().__init__()
+        self._app = app
+
+    def handle_exception(self, exception: BaseException) -> int:
+        if isinstance(exception, KeyboardInterrupt | SystemExit):
+            return ExceptionManager.RAISE
+        log.exception("unexpected error in the UI loop; back to the welcome screen")
+        Clock.schedule_once(lambda _dt: self._app.go_home())
+        return ExceptionManager.PASS
 
 
 def configure_window(config: Config) -> None:

@@ -16,9 +16,14 @@ import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk import __version__
 from kiosk.config import Config, ConfigError, hash_pin, load_config
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
+    from kiosk.tickets import TicketService
 
 KIVY_ENV = {
     "KIVY_NO_ARGS": "1",  # Kivy must not read our command line (it would eat --help)
@@ -335,25 +340,27 @@ def _printer(config: Config, url: str):
     )
 
 
-def _ticket_service(config: Config):
-    from kiosk.store import Store, StoreError
-    from kiosk.ticket_signing import load_or_create_device_key
-    from kiosk.tickets import TicketService
+def _ticket_service(config: Config) -> tuple[TicketService, Store]:
+    from kiosk.services import DataUnavailable, open_device_data
 
     path = config.device.data_dir / "kiosk.db"
     if not path.exists():
         raise CommandError(f"No kiosk database at {path}: has the kiosk run on this device?")
     try:
-        store = Store(path)
-    except StoreError as error:
-        raise CommandError(f"Cannot open {path}: {error}") from error
-    key = load_or_create_device_key(config.device.data_dir / "device.key")
-    return TicketService(store, config, key), store
+        data = open_device_data(config)
+    except DataUnavailable as error:
+        raise CommandError(str(error)) from error
+    return data.tickets, data.store
 
 
 def _run_app(config: Config, *, printer_url: str | None, verbose: bool, demo_printer=None) -> int:
     from kiosk.logging_setup import configure_logging
+    from kiosk.services import DataUnavailable, open_device_data
 
+    try:
+        data = open_device_data(config)
+    except DataUnavailable as error:
+        raise CommandError(str(error)) from error
     configure_logging(config.device.data_dir / "logs", verbose=verbose)
     for key, value in KIVY_ENV.items():
         os.environ.setdefault(key, value)
@@ -368,6 +375,6 @@ def _run_app(config: Config, *, printer_url: str | None, verbose: bool, demo_pri
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
-    app = KioskApp(config, printer_url=printer_url, demo_printer=demo_printer)
+    app = KioskApp(config, data, printer_url=printer_url, demo_printer=demo_printer)
     app.run()
     return 0

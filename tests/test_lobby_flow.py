@@ -232,3 +232,14 @@ def test_a_visit_in_english_prints_its_ticket_in_english(tmp_path):
         # English lines are plain ASCII, so the encoder sends them as native text.
         assert b"QUEUE NUMBER" in printer.received
         assert b"Valid today only" in printer.received
+
+
+def test_an_unexpected_error_in_the_ui_loop_returns_to_welcome_instead_of_crashing(tmp_path):
+    from kivy.base import ExceptionManager
+
+    with running_lobby(tmp_path) as (app, _printer):
+        go_to_fields(app)
+        # What Kivy's event loop does with an exception escaping a callback:
+        verdict = ExceptionManager.handle_exception(RuntimeError("a bug in a callback"))
+        assert verdict == ExceptionManager.PASS
+        assert pump(lambda: app.root.current == "welcome")

@@ -16,6 +16,7 @@ from PIL import Image
 from devices.virtual_printer import VirtualPrinter
 from kiosk.app import KioskApp
 from kiosk.config import Config, load_config
+from kiosk.services import open_device_data
 
 
 def write_override(folder: Path, data_dir: Path, extra: str = "") -> Path:
@@ -43,7 +44,9 @@ def running_lobby(
     printer = VirtualPrinter(tmp_path / "printed", width_dots=config.printer_profile.width_dots)
     printer.start()
     Window.size = size
-    app = KioskApp(config, printer_url=printer.device_path, demo_printer=printer)
+    app = KioskApp(
+        config, open_device_data(config), printer_url=printer.device_path, demo_printer=printer
+    )
     app._run_prepare()  # what App.run() does before entering the event loop
     try:
         pump(lambda: app.printer_state is not None)

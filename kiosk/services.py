@@ -1,0 +1,53 @@
+"""Opening the device's data: the data folder, the SQLite store and the signing key.
+
+Done before Kivy starts, so a data folder that cannot be written, a damaged database or a bad
+key ends in one plain sentence for the technician instead of a traceback on the screen.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from kiosk.config import Config
+from kiosk.store import Store, StoreError
+from kiosk.ticket_signing import DeviceKeyError, load_or_create_device_key
+from kiosk.tickets import TicketService
+
+
+class DataUnavailable(Exception):
+    """The device's data folder, database or key cannot be used; the message says why."""
+
+
+@dataclass
+class DeviceData:
+    store: Store
+    tickets: TicketService
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_device_data(config: Config) -> DeviceData:
+    data_dir = config.device.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not os.access(data_dir, os.W_OK | os.X_OK):
+            raise PermissionError(f"{data_dir} is not writable by this user")
+    except OSError as error:
+        raise DataUnavailable(
+            f"Cannot use the data folder {data_dir}: {error.strerror or error}. Set [device] "
+            "data_dir in /etc/kiosk/kiosk.toml, or run as the kiosk user."
+        ) from error
+    try:
+        store = Store(data_dir / "kiosk.db")
+    except StoreError as error:
+        raise DataUnavailable(
+            f"Cannot open the database {data_dir / 'kiosk.db'}: {error}"
+        ) from error
+    try:
+        key = load_or_create_device_key(data_dir / "device.key")
+    except (DeviceKeyError, OSError) as error:
+        store.close()
+        raise DataUnavailable(f"Cannot use the device key: {error}") from error
+    return DeviceData(store, TicketService(store, config, key))

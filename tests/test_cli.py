@@ -1,0 +1,120 @@
+"""The `kiosk` command line as a technician uses it: real processes, real printer twin, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pyzbar.pyzbar import decode
+
+from devices.virtual_printer import VirtualPrinter
+from kiosk import __version__
+from kiosk.config import load_config
+from kiosk.services import open_device_data
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def kiosk(*args: str, config: Path | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "kiosk", *args]
+    if config is not None:
+        command += ["--config", str(config)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO)
+
+
+def override(tmp_path: Path, text: str = "") -> Path:
+    folder = tmp_path / "etc"
+    folder.mkdir(exist_ok=True)
+    (folder / "kiosk.toml").write_text(
+        f'[device]\ndata_dir = "{tmp_path / "data"}"\n{text}', encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.fixture
+def printer(tmp_path):
+    twin = VirtualPrinter(tmp_path / "printed")
+    twin.start()
+    yield twin
+    twin.stop()
+
+
+def test_help_lists_every_command_and_version_prints_it():
+    result = kiosk("--help")
+    assert result.returncode == 0
+    for command in ("run", "demo", "print-test", "reprint", "tickets", "check-config"):
+        assert command in result.stdout
+    assert kiosk("--version").stdout.strip() == f"kiosk {__version__}"
+
+
+def test_a_bad_value_names_file_key_and_what_is_allowed(tmp_path):
+    folder = override(tmp_path, "[printer]\nprofile = \"no-such-printer\"\n")
+    result = kiosk("check-config", config=folder)
+    assert result.returncode == 2
+    assert str(folder / "kiosk.toml") in result.stderr
+    assert "profile" in result.stderr and "generic-80" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_print_test_prints_a_test_page_and_a_sample_ticket(tmp_path, printer):
+    folder = override(tmp_path)
+    assert kiosk("print-test", "--printer", printer.device_path, config=folder).returncode == 0
+    result = kiosk("print-test", "--ticket", "--printer", printer.device_path, config=folder)
+    assert result.returncode == 0, result.stderr
+    assert printer.wait_for_pages(2, timeout=10)
+    (sample_qr,) = decode(Image.open(printer.pages[1]))
+    assert sample_qr.data.startswith(b"VNQ1|00637|")
+
+
+def test_print_test_on_a_missing_printer_says_so_in_one_sentence(tmp_path):
+    result = kiosk("print-test", "--printer", str(tmp_path / "ttyUSB9"), config=override(tmp_path))
+    assert result.returncode == 1
+    assert "ttyUSB9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_reprint_prints_failed_tickets_again_with_the_same_number(tmp_path, printer):
+    folder = override(tmp_path)
+    data = open_device_data(load_config(folder))
+    ticket = data.tickets.issue("ho-tich", priority=False, request_id="visit-1")
+    data.tickets.mark_print_failed(ticket.id, "printer is out of paper")
+    data.close()
+
+    listed = json.loads(kiosk("tickets", "--json", config=folder).stdout)
+    assert [(t["number"], t["print_status"]) for t in listed] == [("1001", "failed")]
+
+    result = kiosk("reprint", "--failed", "--printer", printer.device_path, config=folder)
+    assert result.returncode == 0, result.stderr
+    assert "1001" in result.stdout
+    assert printer.wait_for_pages(1, timeout=10)
+    (qr,) = decode(Image.open(printer.pages[0]))
+    assert qr.data.decode() == ticket.qr_payload
+    listed = json.loads(kiosk("tickets", "--json", config=folder).stdout)
+    assert [(t["number"], t["print_status"]) for t in listed] == [("1001", "printed")]
+
+
+def test_run_with_a_data_folder_it_cannot_write_explains_what_to_do(tmp_path):
+    if os.geteuid() == 0:
+        # root writes anywhere: use a path under a regular file instead, which nobody can create
+        (tmp_path / "file").write_text("")
+        data_dir = tmp_path / "file" / "data"
+    else:
+        (tmp_path / "ro").mkdir(mode=0o500)
+        data_dir = tmp_path / "ro" / "data"
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "kiosk.toml").write_text(f'[device]\ndata_dir = "{data_dir}"\n', encoding="utf-8")
+    result = kiosk("run", config=folder)
+    assert result.returncode == 1
+    assert f"Cannot use the data folder {data_dir}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_counter_role_is_refused_with_a_plain_message(tmp_path):
+    result = kiosk("run", "--role", "counter", config=override(tmp_path))
+    assert result.returncode == 1
+    assert "--role lobby" in result.stderr
