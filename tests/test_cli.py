@@ -1,4 +1,4 @@
-"""The `kiosk` command line as a technician uses it: real processes, real printer twin, real files."""
+"""The `kiosk` command line as a technician uses it: real processes, printer twin and files."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_help_lists_every_command_and_version_prints_it():
 
 
 def test_a_bad_value_names_file_key_and_what_is_allowed(tmp_path):
-    folder = override(tmp_path, "[printer]\nprofile = \"no-such-printer\"\n")
+    folder = override(tmp_path, '[printer]\nprofile = "no-such-printer"\n')
     result = kiosk("check-config", config=folder)
     assert result.returncode == 2
     assert str(folder / "kiosk.toml") in result.stderr
