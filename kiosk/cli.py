@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in ("run", "demo"):
+        # One-off commands report failures themselves, in one sentence; -v shows the driver's log.
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.ERROR,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
     try:
         config = load_config(args.config)
         return COMMANDS[args.command](args, config)
@@ -192,7 +198,7 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
     try:
         printer.print_job(job)
     except PrintError as error:
-        raise CommandError(f"Printing on {url} failed: {error}") from error
+        raise CommandError(f"Printing on {url} failed: {error}{_busy_hint(error)}") from error
     finally:
         printer.stop()
     print(f"Printed {'a sample ticket' if args.ticket else 'a test page'} on {url}.")
@@ -234,7 +240,7 @@ def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
                     printer.print_job(job)
                 except PrintError as error:
                     service.mark_print_failed(ticket.id, str(error))
-                    print(f"{ticket.label}: not printed: {error}", file=sys.stderr)
+                    print(f"{ticket.label}: {error}{_busy_hint(error)}", file=sys.stderr)
                     problems += 1
                 else:
                     service.mark_printed(ticket.id)
@@ -326,6 +332,15 @@ COMMANDS = {
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _busy_hint(error: Exception) -> str:
+    if "busy" not in str(error):
+        return ""
+    return (
+        ". If the kiosk app is running, use its technician menu (hold the status line for 3 s)"
+        " or stop it first: systemctl stop kiosk"
+    )
 
 
 def _printer(config: Config, url: str):
