@@ -1,8 +1,8 @@
 """Configuration: the shipped defaults in `config/`, overridden per site, validated at start-up.
 
 Three files, each merged key by key over its shipped default: kiosk.toml (office, device,
-display, printer, lobby, technician), catalogue.toml (the fields a citizen picks, with their
-number ranges) and printers.toml (printer model profiles). Everything is checked here, once:
+display, printer, lobby, technician, central), catalogue.toml (the fields a citizen picks, with
+their number ranges) and printers.toml (printer model profiles). Everything is checked here, once:
 a bad value stops start-up with a message naming the file, the key and what is allowed, and an
 unknown key is an error too, so a typo is never silently ignored.
 """
@@ -18,9 +18,11 @@ import re
 import secrets
 import tomllib
 import unicodedata
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -105,6 +107,19 @@ class TechnicianConfig:
 
 
 @dataclass(frozen=True)
+class CentralConfig:
+    """Where this device sends its events. `url` "" means: the URL stored by `kiosk enroll`
+    (and no sync at all when the device is not enrolled); `ca_bundle` None means the system's
+    certificate authorities. TLS certificates are always verified."""
+
+    url: str
+    ca_bundle: Path | None
+    timeout: float
+    batch_size: int
+    max_backoff: float
+
+
+@dataclass(frozen=True)
 class FieldConfig:
     """A field (lĩnh vực) of the catalogue and the range its ticket numbers come from."""
 
@@ -142,6 +157,7 @@ class Config:
     printer: PrinterConfig
     lobby: LobbyConfig
     technician: TechnicianConfig
+    central: CentralConfig
     catalogue: Catalogue
     printer_profile: PrinterProfile
     sources: tuple[Path, ...]
@@ -170,6 +186,7 @@ def load_config(override: Path | None = None) -> Config:
     printer = _printer(printer_table)
     lobby = _lobby(root.table("lobby"))
     technician = _technician(root.table("technician"))
+    central = _central(root.table("central"))
     root.finish()
 
     profiles = _profiles(printers)
@@ -184,6 +201,7 @@ def load_config(override: Path | None = None) -> Config:
         printer=printer,
         lobby=lobby,
         technician=technician,
+        central=central,
         catalogue=_catalogue(catalogue),
         printer_profile=profiles[printer.profile],
         sources=kiosk.sources + catalogue.sources + printers.sources,
@@ -502,6 +520,60 @@ def _technician(t: _Table) -> TechnicianConfig:
         t.fail("pin_hash", allowed, show_value=False)
     t.finish()
     return TechnicianConfig(pin_hash)
+
+
+CENTRAL_URL_ALLOWED = (
+    'must be "" (not configured) or the https:// address of the central server, e.g.'
+    ' "https://kiosk.hanoi.gov.vn"; http:// only for a server on this machine'
+    ' (e.g. "http://127.0.0.1:8000")'
+)
+
+
+def central_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the central server's address, or None when it can.
+
+    Plain http is refused except to this machine: events carry personal data, which travels
+    only over TLS.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.query or parts.fragment or not parts.hostname:
+        return CENTRAL_URL_ALLOWED
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and _is_loopback(parts.hostname):
+        return None
+    return CENTRAL_URL_ALLOWED
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _central(t: _Table) -> CentralConfig:
+    url = t.take("url", CENTRAL_URL_ALLOWED)
+    if not isinstance(url, str) or (url and central_url_problem(url)):
+        t.fail("url", CENTRAL_URL_ALLOWED)
+    bundle_allowed = (
+        'must be "" (the system certificate authorities) or the absolute path of a PEM file'
+        " holding the certificate of the city's own authority"
+    )
+    bundle = t.take("ca_bundle", bundle_allowed)
+    if not isinstance(bundle, str) or (bundle and not Path(bundle).is_absolute()):
+        t.fail("ca_bundle", bundle_allowed)
+    if bundle and not Path(bundle).is_file():
+        t.fail("ca_bundle", "no such file; it " + bundle_allowed)
+    timeout = t.seconds("timeout", 1, 120)
+    batch_size = t.integer("batch_size", 1, 500, note=" (events per request)")
+    max_backoff = t.seconds("max_backoff", 5, 3600)
+    t.finish()
+    return CentralConfig(
+        url.rstrip("/"), Path(bundle) if bundle else None, timeout, batch_size, max_backoff
+    )
 
 
 def _catalogue(doc: _Document) -> Catalogue:

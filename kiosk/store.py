@@ -8,6 +8,10 @@ read and used under the database write lock: correct with several processes on t
 One connection per Store, guarded by a lock, so a Store can be shared by worker threads.
 It must never be used from the Kivy main thread: a write may wait up to 5 s for the lock.
 Rows are returned as plain dicts keyed by column name; the domain modules give them meaning.
+
+The outbox is drained by kiosk.sync: events leave it in seq order and only once the central
+server acknowledged them (deleted) or rejected them (quarantined: kept, never sent again).
+Deleted rows are overwritten (secure_delete), as acknowledged personal data must not linger.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
-from kiosk.events import Event
+from kiosk.events import CITIZEN_IDENTIFIED, Event
 
 Row = dict[str, Any]
 
@@ -89,6 +93,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX outbox_to_send ON outbox (quarantined, seq)",
     ),
+    (
+        # Outbox events holding personal data (their body is sealed by kiosk.personal_data),
+        # with the moment they are dropped if still unsent.
+        """
+        CREATE TABLE outbox_personal (
+            seq INTEGER PRIMARY KEY REFERENCES outbox (seq) ON DELETE CASCADE,
+            expires_at TEXT NOT NULL
+        ) STRICT
+        """,
+        "CREATE INDEX outbox_personal_expiry ON outbox_personal (expires_at)",
+    ),
 )
 
 # Primary SQLite result codes (extended codes carry them in the low byte).
@@ -142,6 +157,31 @@ class RangeExhausted(Exception):
 class OutboxCounts(TypedDict):
     pending: int
     quarantined: int
+
+
+class OutboxSummary(TypedDict):
+    pending: int
+    quarantined: int
+    oldest_pending: str | None  # occurred_at of the first event waiting to be sent
+    personal_pending: int
+
+
+class OutboxEntry(TypedDict):
+    """An outbox event waiting to be sent; `body` is sealed when `personal` is true."""
+
+    seq: int
+    id: str
+    type: str
+    body: Event
+    personal: bool
+
+
+class QuarantinedEvent(TypedDict):
+    id: str
+    type: str
+    occurred_at: str
+    reason: str
+    personal: bool
 
 
 class TicketCounts(TypedDict):
@@ -208,6 +248,7 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA secure_delete = ON")
         mode = self._set_wal()
         if mode != "wal":
             raise StorageUnavailable(
@@ -288,16 +329,19 @@ class Store:
                 raise _storage_error(e, self.path) from None
 
     @staticmethod
-    def _add_event(conn: sqlite3.Connection, event: Event) -> None:
-        conn.execute(
-            "INSERT INTO outbox (id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
+    def _add_event(conn: sqlite3.Connection, event: Event) -> int:
+        """Insert an event into the outbox; returns its seq."""
+        if event["type"] == CITIZEN_IDENTIFIED and "data" in event:
+            raise ValueError("personal data is never stored in clear: use kiosk.personal_data")
+        return conn.execute(
+            "INSERT INTO outbox (id, type, occurred_at, body) VALUES (?, ?, ?, ?) RETURNING seq",
             (
                 event["id"],
                 event["type"],
                 event["occurred_at"],
                 json.dumps(event, ensure_ascii=False, separators=(",", ":")),
             ),
-        )
+        ).fetchone()[0]
 
     @staticmethod
     def _count_issued(conn: sqlite3.Connection, office: str, day: date, field_id: str) -> int:
@@ -438,3 +482,117 @@ class Store:
                 " FROM outbox"
             ).fetchone()
             return OutboxCounts(pending=pending, quarantined=quarantined)
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        """Put events that come with no state change of this store into the outbox, together."""
+        with self._write() as conn:
+            for event in events:
+                self._add_event(conn, event)
+
+    def add_personal_event(self, sealed: Event, *, expires_at: datetime) -> None:
+        """Put an event whose personal data is already sealed into the outbox; it is dropped
+        unsent by purge_expired_personal() from `expires_at` on."""
+        with self._write() as conn:
+            seq = self._add_event(conn, sealed)
+            conn.execute(
+                "INSERT INTO outbox_personal (seq, expires_at) VALUES (?, ?)",
+                (seq, _utc_text(expires_at)),
+            )
+
+    def outbox_batch(self, limit: int) -> list[OutboxEntry]:
+        """The next events to send: not quarantined, in the order they were written."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT o.seq, o.id, o.type, o.body, p.seq IS NOT NULL AS personal"
+                " FROM outbox o LEFT JOIN outbox_personal p ON p.seq = o.seq"
+                " WHERE o.quarantined = 0 ORDER BY o.seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            OutboxEntry(
+                seq=row["seq"],
+                id=row["id"],
+                type=row["type"],
+                body=json.loads(row["body"]),
+                personal=bool(row["personal"]),
+            )
+            for row in rows
+        ]
+
+    def settle_outbox(self, delivered: Iterable[str], rejected: Mapping[str, str]) -> None:
+        """Apply the server's answer in one transaction: delete the events it has (accepted or
+        duplicate) and quarantine those it rejected, with its reason."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(delivered)),),
+            )
+            conn.executemany(
+                "UPDATE outbox SET quarantined = 1, quarantine_reason = ?,"
+                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                [(reason, event_id) for event_id, reason in rejected.items()],
+            )
+
+    def record_send_failure(self, ids: Iterable[str], error: str) -> None:
+        """Count a failed attempt to send these events (they stay in the outbox)."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (error, json.dumps(list(ids))),
+            )
+
+    def purge_expired_personal(self, now: datetime) -> int:
+        """Delete personal events, sent or not, whose time is up; returns how many."""
+        with self._write() as conn:
+            return conn.execute(
+                "DELETE FROM outbox WHERE seq IN"
+                " (SELECT seq FROM outbox_personal WHERE expires_at <= ?)",
+                (_utc_text(now),),
+            ).rowcount
+
+    def outbox_summary(self) -> OutboxSummary:
+        with self._read() as conn:
+            pending, quarantined = conn.execute(
+                "SELECT COUNT(*) - COALESCE(SUM(quarantined), 0), COALESCE(SUM(quarantined), 0)"
+                " FROM outbox"
+            ).fetchone()
+            oldest = conn.execute(
+                "SELECT occurred_at FROM outbox WHERE quarantined = 0 ORDER BY seq LIMIT 1"
+            ).fetchone()
+            personal = conn.execute(
+                "SELECT COUNT(*) FROM outbox_personal p JOIN outbox o ON o.seq = p.seq"
+                " WHERE o.quarantined = 0"
+            ).fetchone()[0]
+        return OutboxSummary(
+            pending=pending,
+            quarantined=quarantined,
+            oldest_pending=None if oldest is None else oldest[0],
+            personal_pending=personal,
+        )
+
+    def quarantined_events(self) -> list[QuarantinedEvent]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT o.id, o.type, o.occurred_at, o.quarantine_reason,"
+                " p.seq IS NOT NULL AS personal"
+                " FROM outbox o LEFT JOIN outbox_personal p ON p.seq = o.seq"
+                " WHERE o.quarantined = 1 ORDER BY o.seq"
+            ).fetchall()
+        return [
+            QuarantinedEvent(
+                id=row["id"],
+                type=row["type"],
+                occurred_at=row["occurred_at"],
+                reason=row["quarantine_reason"] or "",
+                personal=bool(row["personal"]),
+            )
+            for row in rows
+        ]
+
+
+def _utc_text(moment: datetime) -> str:
+    """A moment as UTC text of fixed width, so that text order is time order."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("a moment must carry its time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

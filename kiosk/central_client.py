@@ -1,0 +1,257 @@
+"""HTTP client of the central API (docs/central-api.md): enrolment, event upload, health.
+
+Any answer the device cannot act on safely is an exception. In particular a 200 whose body is
+not the expected list of results, one per event sent and in order, is CentralUnavailable (try
+again later), never an acknowledgement. TLS certificates are always verified, against the
+system's authorities or the city's own CA bundle.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from kiosk import __version__
+from kiosk.events import Event
+
+ENROLL_PATH = "/api/v1/enroll"
+EVENTS_PATH = "/api/v1/events"
+HEALTH_PATH = "/api/v1/health"
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+_STATUSES = (ACCEPTED, DUPLICATE, REJECTED)
+
+_DETAIL_CHARS = 300
+_VERIFY_FAILED = re.compile(r"certificate verify failed: ([^(]+?)\s*\(_ssl")
+
+
+class CentralError(Exception):
+    """The central server did not do what was asked; the message is one plain sentence."""
+
+
+class CentralUnavailable(CentralError):
+    """Unreachable, too slow, failing (5xx), busy (429) or answering nonsense: try later,
+    after `retry_after` seconds when the server said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CentralUnauthorized(CentralError):
+    """The server does not accept this device's token (unknown or revoked): 401."""
+
+
+class CentralRefused(CentralError):
+    """The server refused the request itself (a 4xx other than 401 and 429)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class EventResult:
+    id: str
+    status: str  # accepted | duplicate | rejected
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class EnrolmentReply:
+    device_id: str
+    token: str = field(repr=False)
+    office: str
+    role: str
+    counter: int | None
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from `now`; None if absent or
+    unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+class CentralClient:
+    """One central server, seen by one device. Not thread-safe: one worker uses it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        ca_bundle: Path | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._host = urllib.parse.urlsplit(self.base_url).netloc
+        self._session = requests.Session()
+        self._session.verify = str(ca_bundle) if ca_bundle is not None else True
+        self._session.trust_env = False  # no proxy or CA bundle from the environment
+        self._session.headers["User-Agent"] = f"kiosk/{__version__}"
+        if token is not None:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def __repr__(self) -> str:
+        return f"CentralClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def enroll(self, code: str, device: dict[str, str]) -> EnrolmentReply:
+        """Exchange a one-time enrolment code for this device's token."""
+        response = self._post(ENROLL_PATH, {"code": code, "device": device})
+        if response.status_code == 400:
+            raise CentralRefused(
+                f"The central server refused the enrolment code: {_detail(response)}.", 400
+            )
+        body = self._json(self._check(response))
+        try:
+            reply = EnrolmentReply(
+                device_id=body["device_id"],
+                token=body["token"],
+                office=body["office"],
+                role=body["role"],
+                counter=body.get("counter"),
+            )
+        except (KeyError, TypeError):
+            raise self._garbage() from None
+        texts = (reply.device_id, reply.token, reply.office, reply.role)
+        counter_ok = reply.counter is None or (
+            isinstance(reply.counter, int) and not isinstance(reply.counter, bool)
+        )
+        if not all(isinstance(text, str) and text for text in texts) or not counter_ok:
+            raise self._garbage()
+        return reply
+
+    def send_events(self, batch: list[Event]) -> list[EventResult]:
+        """Deliver events; returns the server's verdict on each, in the order sent."""
+        response = self._check(self._post(EVENTS_PATH, {"events": batch}))
+        body = self._json(response)
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(batch):
+            raise self._garbage()
+        verdicts = []
+        for event, result in zip(batch, results, strict=True):
+            if (
+                not isinstance(result, dict)
+                or result.get("id") != event["id"]
+                or result.get("status") not in _STATUSES
+            ):
+                raise self._garbage()
+            reason = result.get("reason")
+            if result["status"] == REJECTED and not (isinstance(reason, str) and reason):
+                reason = "rejected by the central server without a reason"
+            verdicts.append(EventResult(event["id"], result["status"], reason))
+        return verdicts
+
+    def health(self) -> None:
+        """Check that the server answers; raises CentralUnavailable when it does not."""
+        try:
+            response = self._session.get(self.base_url + HEALTH_PATH, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise CentralUnavailable(self._transport_problem(error)) from None
+        body = self._json(self._check(response))
+        if not isinstance(body, dict) or body.get("status") != "ok":
+            raise self._garbage()
+
+    def _post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        try:
+            return self._session.post(self.base_url + path, json=body, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise CentralUnavailable(self._transport_problem(error)) from None
+
+    def _check(self, response: requests.Response) -> requests.Response:
+        status = response.status_code
+        if status == 200:
+            return response
+        if status == 401:
+            raise CentralUnauthorized(
+                "The central server does not accept this device's token (revoked or unknown):"
+                " enrol the device again with `kiosk enroll`."
+            )
+        wait = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+        if status == 429 or status == 503:
+            asked = "" if wait is None else f"; it asked to wait {wait:.0f} s"
+            raise CentralUnavailable(
+                f"The central server at {self._host} is busy (HTTP {status}){asked}.", wait
+            )
+        if status >= 500:
+            raise CentralUnavailable(
+                f"The central server at {self._host} failed (HTTP {status}): {_detail(response)}.",
+                wait,
+            )
+        if 400 <= status < 500:
+            raise CentralRefused(
+                f"The central server at {self._host} refused the request (HTTP {status}):"
+                f" {_detail(response)}.",
+                status,
+            )
+        raise CentralUnavailable(
+            f"The central server at {self._host} gave an unexpected answer (HTTP {status})."
+        )
+
+    def _json(self, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise self._garbage() from None
+
+    def _garbage(self) -> CentralUnavailable:
+        return CentralUnavailable(
+            f"The central server at {self._host} sent an answer that could not be understood."
+        )
+
+    def _transport_problem(self, error: requests.RequestException) -> str:
+        where = f"the central server at {self._host}"
+        if isinstance(error, requests.exceptions.SSLError):
+            match = _VERIFY_FAILED.search(str(error))
+            why = f" ({match[1]})" if match else ""
+            return f"Cannot verify {where} over TLS{why}: is [central] ca_bundle right?"
+        if isinstance(error, requests.exceptions.ConnectTimeout):
+            return f"Cannot connect to {where} within {self.timeout:g} s."
+        if isinstance(error, requests.exceptions.ReadTimeout):
+            return f"No answer from {where} within {self.timeout:g} s."
+        if isinstance(error, requests.exceptions.ChunkedEncodingError):
+            return f"The connection to {where} broke in the middle of its answer."
+        if isinstance(error, requests.exceptions.ConnectionError):
+            if "refused" in str(error).lower():
+                return f"Cannot connect to {where}: the connection was refused."
+            if "aborted" in str(error).lower() or "reset" in str(error).lower():
+                return f"The connection to {where} was cut."
+            return f"Cannot connect to {where}."
+        return f"Cannot reach {where} ({type(error).__name__})."
+
+
+def _detail(response: requests.Response) -> str:
+    """The server's reason ({"detail": ...}) or its status text, kept short."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if detail is None:
+        detail = response.reason or "no reason given"
+    text = detail if isinstance(detail, str) else str(detail)
+    text = text.strip().rstrip(".")
+    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
