@@ -1,0 +1,144 @@
+"""Request and response bodies of the HTTP API, as published in /openapi.json."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StrictStr, StringConstraints, WithJsonSchema
+
+from central.envelope import DATA_MODELS, SCHEMA
+from central.values import DeviceId, FieldId, OfficerId
+
+MAX_BATCH = 500
+
+ENVELOPE_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An event envelope; each one is accepted or rejected on its own.",
+    "required": ["id", "type", "occurred_at", "office", "device_id", "schema", "data"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "type": {"type": "string", "enum": sorted(DATA_MODELS)},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "office": {"type": "string", "pattern": "^[0-9]{5}$"},
+        "device_id": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$"},
+        "schema": {"type": "integer", "enum": [SCHEMA]},
+        "data": {"type": "object"},
+    },
+}
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+class EnrollDevice(BaseModel):
+    id: DeviceId | None = None
+    role: Literal["lobby", "counter"]
+    version: Annotated[StrictStr, StringConstraints(max_length=32)] | None = None
+
+
+class EnrollRequest(BaseModel):
+    code: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+    device: EnrollDevice
+
+
+class EnrollResponse(BaseModel):
+    device_id: str
+    token: str
+    office: str
+    role: str
+    counter: int | None
+
+
+class EventsRequest(BaseModel):
+    # Items are checked one by one (a bad one is rejected, the others go on): any JSON here.
+    events: Annotated[
+        list[Any],
+        Field(min_length=1, max_length=MAX_BATCH),
+        WithJsonSchema(
+            {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": ENVELOPE_JSON_SCHEMA}
+        ),
+    ]
+
+
+class EventResultBody(BaseModel):
+    id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = None
+    flags: list[str] | None = None
+
+
+class EventsResponse(BaseModel):
+    results: list[EventResultBody]
+
+
+class CallNextRequest(BaseModel):
+    officer_id: OfficerId
+    fields: Annotated[list[FieldId], Field(min_length=1, max_length=50)]
+
+
+class CalledTicketBody(BaseModel):
+    ticket_id: str
+    label: str
+    field_id: str
+    priority: bool
+    issued_at: datetime
+    day: date
+    session_id: str
+
+
+class FieldQueueBody(BaseModel):
+    field_id: str
+    waiting: int
+    priority_waiting: int
+    estimated_wait_minutes: float | None
+    next_label: str | None
+
+
+class RecentCallBody(BaseModel):
+    label: str
+    field_id: str | None
+    counter: int | None
+    called_at: datetime
+
+
+class QueueBody(BaseModel):
+    office: str
+    generated_at: datetime
+    fields: list[FieldQueueBody]
+    recently_called: list[RecentCallBody]
+
+
+class LevelBody(BaseModel):
+    level: int
+    label: str
+    count: int
+    percent: float
+
+
+class TallyBody(BaseModel):
+    ballots: int
+    not_rated: int
+    levels: list[LevelBody]
+    satisfaction_rate: float | None
+
+
+class ReportRowBody(TallyBody):
+    key: str
+
+
+class ReportBody(BaseModel):
+    office: str
+    from_: date = Field(alias="from")
+    to: date
+    by: Literal["officer", "field", "counter", "day"]
+    rows: list[ReportRowBody]
+    total: TallyBody
+
+
+class HealthBody(BaseModel):
+    status: Literal["ok"]
+    version: str
+    time: datetime
+    database: Literal["sqlite", "postgresql"]

@@ -1,0 +1,30 @@
+"""What every request handler needs: the database and the office clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+
+from central.db import Database
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
+class Central:
+    db: Database
+    timezone: ZoneInfo
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def office_day(self, moment: datetime) -> date:
+        """The office day of a moment: tickets and reports are per local calendar day."""
+        return moment.astimezone(self.timezone).date()
+
+
+def get_central(request: Request) -> Central:
+    return request.app.state.central

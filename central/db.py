@@ -1,0 +1,142 @@
+"""The database: engine set-up for SQLite (default) or PostgreSQL, and transactions that retry.
+
+Writes on SQLite start with BEGIN IMMEDIATE, so two writers never both read and then fail to
+upgrade their lock; on PostgreSQL the default READ COMMITTED is used with row locks where a
+choice must be atomic (call-next). A transaction that meets a lock timeout, a deadlock or a lost
+connection is retried a few times and then reported as `DatabaseBusy` (503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+
+from central.schema import metadata
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DatabaseKind = Literal["sqlite", "postgresql"]
+
+ATTEMPTS = 4
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL this server cannot use."""
+
+
+class DatabaseBusy(Exception):
+    """The database did not complete a transaction after retries (or is unreachable)."""
+
+
+def parse_database_url(text: str) -> URL:
+    """Check a URL and pick the psycopg 3 driver for PostgreSQL."""
+    try:
+        url = make_url(text)
+    except exc.ArgumentError:
+        raise DatabaseUrlError(
+            f"{text!r} is not a database URL; use sqlite:///central.db or "
+            "postgresql+psycopg://user:password@host/dbname"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise DatabaseUrlError(
+                "an SQLite database needs a file path, e.g. sqlite:///central.db"
+            )
+        return url.set(drivername="sqlite+pysqlite")
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    raise DatabaseUrlError(f"database {backend!r} is not supported; use sqlite or postgresql")
+
+
+class Database:
+    """One engine and the transaction helpers every module uses."""
+
+    def __init__(self, url: str) -> None:
+        parsed = parse_database_url(url)
+        self.kind: DatabaseKind = (
+            "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
+        )
+        # hide_parameters: an error message must never carry event data (personal data).
+        if self.kind == "sqlite":
+            self.engine: Engine = create_engine(
+                parsed, hide_parameters=True, pool_size=8, max_overflow=32, pool_timeout=10
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(
+                parsed,
+                hide_parameters=True,
+                pool_size=8,
+                max_overflow=24,
+                pool_timeout=10,
+                pool_pre_ping=True,
+            )
+
+    def create_schema(self) -> None:
+        self.run(lambda conn: metadata.create_all(conn))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT that supports ON CONFLICT DO NOTHING / DO UPDATE on this database."""
+        dialect = sqlite if self.kind == "sqlite" else postgresql
+        return dialect.insert(table)
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in a write transaction, retried whole when the database is busy."""
+        return self._retrying(work, immediate=True)
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in a read transaction."""
+        return self._retrying(work, immediate=False)
+
+    def _retrying(self, work: Callable[[Connection], T], *, immediate: bool) -> T:
+        attempt = 1
+        while True:
+            try:
+                with self._transaction(immediate=immediate) as conn:
+                    return work(conn)
+            except (exc.OperationalError, exc.TimeoutError) as error:
+                if attempt >= ATTEMPTS:
+                    log.warning(
+                        "database busy after %d attempts: %s", attempt, type(error).__name__
+                    )
+                    raise DatabaseBusy from error
+                time.sleep(0.01 * 2**attempt)
+                attempt += 1
+
+    @contextmanager
+    def _transaction(self, *, immediate: bool) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=immediate)
+            with conn.begin():
+                yield conn
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, full sync (acknowledged events must survive a power cut), and our own BEGIN."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver must not BEGIN by itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,240 @@
+"""Checking one event envelope from a device: accepted facts, or a rejection with a reason.
+
+The checks follow docs/central-api.md: a valid envelope, a known type, schema 1, the token's
+office and device, then the data of its type. Extra data keys are allowed and kept. The identity
+of a `citizen.identified` event is split off: it is never stored with the event.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from central.enrolment import Principal
+from central.errortext import first_problem
+from central.jsonsafe import json_problem, text_problem
+from central.values import (
+    Count,
+    Counter,
+    Day,
+    FieldId,
+    Flags,
+    Label,
+    OfficerId,
+    Text,
+    Timestamp,
+)
+
+SCHEMA = 1
+FUTURE_TOLERANCE = timedelta(minutes=5)
+FUTURE = "future"
+
+
+class EventData(BaseModel):
+    """The required keys of one event type; other keys are allowed (and kept in the event)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class TicketIssued(EventData):
+    ticket_id: UUID
+    day: Day
+    field_id: FieldId
+    number: Count
+    label: Label
+    priority: StrictBool
+    waiting_ahead: Count
+    issued_at: Timestamp
+
+
+class TicketPrinted(EventData):
+    ticket_id: UUID
+    day: Day
+    field_id: FieldId
+    label: Label
+    attempts: Count
+
+
+class TicketCall(EventData):
+    """`ticket.called`, `ticket.recalled` and `ticket.skipped`; no ticket id for manual entry."""
+
+    day: Day
+    label: Label
+    counter: Counter
+    officer_id: OfficerId
+    session_id: UUID
+    ticket_id: UUID | None
+    field_id: FieldId | None
+
+
+class CitizenIdentified(EventData):
+    day: Day
+    label: Label
+    ticket_id: UUID | None
+    identity: dict[str, Any]
+
+
+class OfficerRating(BaseModel):
+    scale: Annotated[StrictInt, Field(ge=3, le=5)]
+    level: Annotated[StrictInt, Field(ge=1, le=5)]
+
+    @model_validator(mode="after")
+    def _level_on_scale(self) -> OfficerRating:
+        if self.level > self.scale:
+            raise ValueError("level is beyond the scale")
+        return self
+
+
+class SessionClosed(EventData):
+    session_id: UUID
+    day: Day
+    label: Label
+    field_id: FieldId
+    counter: Counter
+    officer_id: OfficerId
+    called_at: Timestamp
+    closed_at: Timestamp
+    outcome: Text
+    same_day_result: StrictBool
+    officer_rating: OfficerRating | None
+    flags: Flags
+
+
+class CitizenRating(EventData):
+    session_id: UUID
+    day: Day
+    counter: Counter
+    officer_id: OfficerId
+    field_id: FieldId
+    rated: StrictBool
+    scale: Annotated[StrictInt, Field(ge=3, le=5)]
+    level: Annotated[StrictInt, Field(ge=1, le=5)] | None
+    reasons: Annotated[list[Text], Field(max_length=20)]
+    rated_at: Timestamp | None
+    flags: Flags
+
+    @model_validator(mode="after")
+    def _level_iff_rated(self) -> CitizenRating:
+        if self.scale not in (3, 5):
+            raise ValueError("scale must be 3 or 5")
+        if self.rated != (self.level is not None):
+            raise ValueError("level must be given if and only if rated is true")
+        if self.level is not None and self.level > self.scale:
+            raise ValueError("level is beyond the scale")
+        return self
+
+
+DATA_MODELS: dict[str, type[EventData]] = {
+    "ticket.issued": TicketIssued,
+    "ticket.printed": TicketPrinted,
+    "ticket.called": TicketCall,
+    "ticket.recalled": TicketCall,
+    "ticket.skipped": TicketCall,
+    "citizen.identified": CitizenIdentified,
+    "session.closed": SessionClosed,
+    "rating.citizen": CitizenRating,
+}
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    type: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+    occurred_at: Timestamp
+    office: Annotated[StrictStr, StringConstraints(max_length=64)]
+    device_id: Annotated[StrictStr, StringConstraints(max_length=64)]
+    schema_version: StrictInt = Field(alias="schema")
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckedEvent:
+    id: str
+    type: str
+    occurred_at: datetime
+    office: str
+    device_id: str
+    received_at: datetime
+    stored_data: dict[str, Any]
+    facts: EventData
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    id: str | None
+    reason: str
+
+
+def check_event(raw: Any, principal: Principal, now: datetime) -> CheckedEvent | Rejection:
+    """Check one element of a batch from `principal` at server time `now`."""
+    echo = echo_id(raw)
+    if not isinstance(raw, dict):
+        return Rejection(echo, "not a valid envelope: expected a JSON object")
+    problem = json_problem(raw)
+    if problem is not None:
+        return Rejection(echo, f"not a valid envelope: {problem}")
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as error:
+        return Rejection(echo, f"not a valid envelope: {_problem(error)}")
+    model = DATA_MODELS.get(envelope.type)
+    if model is None:
+        return Rejection(echo, f"unknown event type {_quote(envelope.type)}")
+    if envelope.schema_version != SCHEMA:
+        return Rejection(echo, f"schema {envelope.schema_version} is not supported (only {SCHEMA})")
+    if envelope.office != principal.office:
+        return Rejection(echo, f"office {_quote(envelope.office)} is not the token's office")
+    if envelope.device_id != principal.device_id:
+        return Rejection(echo, f"device_id {_quote(envelope.device_id)} is not the token's device")
+    try:
+        facts = model.model_validate(envelope.data)
+    except ValidationError as error:
+        return Rejection(echo, f"data does not match {envelope.type}: {_problem(error)}")
+    stored = {key: value for key, value in envelope.data.items() if key != "identity"}
+    flags = [FUTURE] if envelope.occurred_at > now + FUTURE_TOLERANCE else []
+    return CheckedEvent(
+        id=str(envelope.id),
+        type=envelope.type,
+        occurred_at=envelope.occurred_at,
+        office=envelope.office,
+        device_id=envelope.device_id,
+        received_at=now,
+        stored_data=stored,
+        facts=facts,
+        flags=flags,
+    )
+
+
+def echo_id(raw: Any) -> str | None:
+    """The id as sent, if it is short clean text (the result must be valid JSON)."""
+    if not isinstance(raw, dict):
+        return None
+    value = raw.get("id")
+    if isinstance(value, str) and len(value) <= 64 and text_problem(value) is None:
+        return value
+    return None
+
+
+def _problem(error: ValidationError) -> str:
+    return first_problem(error.errors(include_url=False, include_input=False))
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text[:40])

@@ -1,0 +1,86 @@
+"""Event ingest: check each event of a batch, store the new ones once, apply their projections.
+
+The event insert is `INSERT … ON CONFLICT DO NOTHING` on the event id, so concurrent identical
+batches store each event exactly once: the loser of the race sees no row inserted and answers
+`duplicate`. The projections run in the same transaction as the inserts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from central.db import Database
+from central.enrolment import Principal
+from central.envelope import CheckedEvent, Rejection, check_event, echo_id
+from central.projections import project
+from central.schema import events
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class EventResult:
+    id: str | None
+    status: str
+    reason: str | None = None
+    flags: list[str] | None = None
+
+
+def ingest(
+    db: Database, principal: Principal, batch: list[Any], now: datetime, today: date
+) -> list[EventResult]:
+    """Results in the order of `batch`."""
+    checked = [(echo_id(raw), check_event(raw, principal, now)) for raw in batch]
+    if not any(isinstance(item, CheckedEvent) for _, item in checked):
+        return [_rejected(echo, item) for echo, item in checked if isinstance(item, Rejection)]
+
+    def store(conn: Connection) -> list[EventResult]:
+        return [
+            _store(db, conn, echo, item, today)
+            if isinstance(item, CheckedEvent)
+            else _rejected(echo, item)
+            for echo, item in checked
+        ]
+
+    return db.run(store)
+
+
+def _rejected(echo: str | None, rejection: Rejection) -> EventResult:
+    return EventResult(echo, REJECTED, reason=rejection.reason)
+
+
+def _store(
+    db: Database, conn: Connection, echo: str | None, event: CheckedEvent, today: date
+) -> EventResult:
+    inserted = conn.execute(
+        db.insert(events)
+        .values(
+            id=event.id,
+            office=event.office,
+            device_id=event.device_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            received_at=event.received_at,
+            data=event.stored_data,
+            flags=event.flags,
+        )
+        .on_conflict_do_nothing()
+        .returning(events.c.id)
+    ).first()
+    if inserted is None:
+        owner = conn.execute(
+            select(events.c.office, events.c.device_id).where(events.c.id == event.id)
+        ).one()
+        if (owner.office, owner.device_id) != (event.office, event.device_id):
+            return EventResult(echo, REJECTED, reason="this event id was used by another device")
+        return EventResult(echo, DUPLICATE)
+    flags = event.flags + project(db, conn, event, today)
+    if flags != event.flags:
+        conn.execute(update(events).where(events.c.id == event.id).values(flags=flags))
+    return EventResult(echo, ACCEPTED, flags=flags or None)

@@ -1,0 +1,213 @@
+"""Projections: the tables the queue and the reports read, kept from the accepted events.
+
+Each function runs in the transaction that inserted its event. Events of one office come from
+several devices and may arrive in any order (a call before its ticket's issue), so every
+projection is an upsert that an older event can never undo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import Connection, and_, delete, exists, or_, select, update
+
+from central.db import Database
+from central.envelope import (
+    CheckedEvent,
+    CitizenIdentified,
+    CitizenRating,
+    SessionClosed,
+    TicketCall,
+    TicketIssued,
+)
+from central.schema import identities, ratings, sessions, tickets
+
+WAITING = "waiting"
+CALLED = "called"
+SKIPPED = "skipped"
+DUPLICATE_RATING = "duplicate_rating"
+
+Projection = Callable[[Database, Connection, CheckedEvent, date], list[str]]
+
+
+def project(db: Database, conn: Connection, event: CheckedEvent, today: date) -> list[str]:
+    """Apply an accepted event; returns flags the projection adds (e.g. duplicate_rating)."""
+    projection = PROJECTIONS.get(event.type)
+    return [] if projection is None else projection(db, conn, event, today)
+
+
+def _ticket_issued(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+    facts = event.facts
+    assert isinstance(facts, TicketIssued)
+    issue = {
+        "day": facts.day,
+        "label": facts.label,
+        "number": facts.number,
+        "field_id": facts.field_id,
+        "priority": facts.priority,
+        "issued_at": facts.issued_at,
+    }
+    statement = db.insert(tickets).values(
+        office=event.office, ticket_id=str(facts.ticket_id), state=WAITING, **issue
+    )
+    # A call that arrived first made the row: the issue fills in its facts, keeps its state.
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=["office", "ticket_id"], set_=issue)
+    )
+    return []
+
+
+def _ticket_call(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+    facts = event.facts
+    assert isinstance(facts, TicketCall)
+    state = SKIPPED if event.type == "ticket.skipped" else CALLED
+    change: dict[str, object] = {
+        "state": state,
+        "state_at": event.occurred_at,
+        "counter": facts.counter,
+        "officer_id": facts.officer_id,
+        "session_id": str(facts.session_id),
+    }
+    if state == CALLED:
+        change["called_at"] = event.occurred_at
+    if facts.ticket_id is None:
+        _call_by_label(conn, event, facts, change)
+        return []
+    statement = db.insert(tickets).values(
+        office=event.office,
+        ticket_id=str(facts.ticket_id),
+        day=facts.day,
+        label=facts.label,
+        field_id=facts.field_id,
+        priority=False,
+        **change,
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["office", "ticket_id"],
+            set_=change,
+            where=or_(tickets.c.state_at.is_(None), tickets.c.state_at <= event.occurred_at),
+        )
+    )
+    return []
+
+
+def _call_by_label(
+    conn: Connection, event: CheckedEvent, facts: TicketCall, change: dict[str, object]
+) -> None:
+    """A number typed at the counter: the ticket is found by its day and label."""
+    conditions = [
+        tickets.c.office == event.office,
+        tickets.c.day == facts.day,
+        tickets.c.label == facts.label,
+        or_(tickets.c.state_at.is_(None), tickets.c.state_at <= event.occurred_at),
+    ]
+    if facts.field_id is not None:
+        conditions.append(tickets.c.field_id == facts.field_id)
+    conn.execute(update(tickets).where(*conditions).values(**change))
+
+
+def _citizen_identified(
+    db: Database, conn: Connection, event: CheckedEvent, today: date
+) -> list[str]:
+    """Keep the identity only while its session is open and its day is not over."""
+    facts = event.facts
+    assert isinstance(facts, CitizenIdentified)
+    closed = conn.execute(
+        select(
+            exists().where(
+                sessions.c.office == event.office,
+                sessions.c.day == facts.day,
+                sessions.c.label == facts.label,
+            )
+        )
+    ).scalar()
+    if closed or facts.day < today:
+        return []
+    conn.execute(
+        identities.insert().values(
+            event_id=event.id,
+            office=event.office,
+            day=facts.day,
+            label=facts.label,
+            ticket_id=None if facts.ticket_id is None else str(facts.ticket_id),
+            identity=facts.identity,
+            received_at=event.received_at,
+        )
+    )
+    return []
+
+
+def _session_closed(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+    facts = event.facts
+    assert isinstance(facts, SessionClosed)
+    rating = facts.officer_rating
+    conn.execute(
+        db.insert(sessions)
+        .values(
+            office=event.office,
+            session_id=str(facts.session_id),
+            day=facts.day,
+            label=facts.label,
+            field_id=facts.field_id,
+            counter=facts.counter,
+            officer_id=facts.officer_id,
+            called_at=facts.called_at,
+            closed_at=facts.closed_at,
+            outcome=facts.outcome,
+            same_day_result=facts.same_day_result,
+            officer_rating_scale=None if rating is None else rating.scale,
+            officer_rating_level=None if rating is None else rating.level,
+            flags=facts.flags,
+        )
+        .on_conflict_do_nothing()
+    )
+    conn.execute(
+        delete(identities).where(
+            and_(
+                identities.c.office == event.office,
+                identities.c.day == facts.day,
+                identities.c.label == facts.label,
+            )
+        )
+    )
+    return []
+
+
+def _citizen_rating(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+    """The first rating of a session counts; a later one is kept, flagged and not counted."""
+    facts = event.facts
+    assert isinstance(facts, CitizenRating)
+    row = {
+        "event_id": event.id,
+        "office": event.office,
+        "session_id": str(facts.session_id),
+        "day": facts.day,
+        "counter": facts.counter,
+        "officer_id": facts.officer_id,
+        "field_id": facts.field_id,
+        "rated": facts.rated,
+        "scale": facts.scale,
+        "level": facts.level,
+        "rated_at": facts.rated_at,
+    }
+    # The only unique index a new event id can meet is "one counted rating per session".
+    counted = db.insert(ratings).values(counted=True, flags=facts.flags, **row)
+    first = conn.execute(counted.on_conflict_do_nothing().returning(ratings.c.event_id)).first()
+    if first is not None:
+        return []
+    flags = [*facts.flags, DUPLICATE_RATING]
+    conn.execute(ratings.insert().values(counted=False, flags=flags, **row))
+    return [DUPLICATE_RATING]
+
+
+PROJECTIONS: dict[str, Projection] = {
+    "ticket.issued": _ticket_issued,
+    "ticket.called": _ticket_call,
+    "ticket.recalled": _ticket_call,
+    "ticket.skipped": _ticket_call,
+    "citizen.identified": _citizen_identified,
+    "session.closed": _session_closed,
+    "rating.citizen": _citizen_rating,
+}

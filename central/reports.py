@@ -1,0 +1,150 @@
+"""The satisfaction report (per officer, field, counter or day) and its CSV form.
+
+Ballots are the counted, rated `rating.citizen` events; "not rated" sessions are counted apart
+and never given a level. One scale is used for the whole report so every row has the same
+columns: scale 5 as soon as one scale-5 rating is in the period, where a scale-3 "Không hài
+lòng" (level 3) counts as scale-5 level 4 of the same name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Connection, func, select
+
+from central.db import Database
+from central.schema import ratings
+
+Grouping = Literal["officer", "field", "counter", "day"]
+
+GROUP_COLUMNS = {
+    "officer": ratings.c.officer_id,
+    "field": ratings.c.field_id,
+    "counter": ratings.c.counter,
+    "day": ratings.c.day,
+}
+LEVEL_LABELS = {
+    3: ("Rất hài lòng", "Hài lòng", "Không hài lòng"),
+    5: ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"),
+}
+SCALE_3_ON_5 = {1: 1, 2: 2, 3: 4}
+SATISFIED = (1, 2)
+TOTAL_KEY = "total"
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    level: int
+    label: str
+    count: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class Tally:
+    ballots: int
+    not_rated: int
+    levels: list[LevelCount]
+    satisfaction_rate: float | None
+
+
+@dataclass(frozen=True)
+class ReportRow(Tally):
+    key: str
+
+
+@dataclass(frozen=True)
+class Report:
+    office: str
+    first: date
+    last: date
+    by: Grouping
+    rows: list[ReportRow]
+    total: Tally
+
+
+def satisfaction_report(
+    db: Database, *, office: str, first: date, last: date, by: Grouping
+) -> Report:
+    """The report of the office days `first`..`last` (both included)."""
+    key = GROUP_COLUMNS[by]
+
+    def read(conn: Connection) -> list[Any]:
+        return conn.execute(
+            select(key.label("key"), ratings.c.scale, ratings.c.level, func.count().label("n"))
+            .where(
+                ratings.c.office == office,
+                ratings.c.day >= first,
+                ratings.c.day <= last,
+                ratings.c.counted.is_(True),
+            )
+            .group_by(key, ratings.c.scale, ratings.c.level)
+        ).all()
+
+    counts = db.read(read)
+    scale = 5 if any(row.scale == 5 for row in counts) else 3
+    per_key: dict[Any, Counter[int | None]] = {}
+    everything: Counter[int | None] = Counter()
+    for row in counts:
+        level = row.level
+        if level is not None and row.scale != scale:
+            level = SCALE_3_ON_5[level]
+        per_key.setdefault(row.key, Counter())[level] += row.n
+        everything[level] += row.n
+    rows = [
+        ReportRow(key=_key_text(raw_key), **vars(_tally(tally, scale)))
+        for raw_key, tally in sorted(per_key.items())
+    ]
+    return Report(office, first, last, by, rows, _tally(everything, scale))
+
+
+def report_csv(report: Report) -> str:
+    """`key,ballots,not_rated,level_1,…,satisfaction_rate`, one row per key, then `total`."""
+    scale = len(report.total.levels)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["key", "ballots", "not_rated"]
+        + [f"level_{level}" for level in range(1, scale + 1)]
+        + ["satisfaction_rate"]
+    )
+    keyed: list[tuple[str, Tally]] = [(row.key, row) for row in report.rows]
+    for key, tally in [*keyed, (TOTAL_KEY, report.total)]:
+        rate = "" if tally.satisfaction_rate is None else f"{tally.satisfaction_rate:.1f}"
+        writer.writerow(
+            [key, tally.ballots, tally.not_rated] + [level.count for level in tally.levels] + [rate]
+        )
+    return out.getvalue()
+
+
+def _tally(counts: Counter[int | None], scale: int) -> Tally:
+    ballots = sum(n for level, n in counts.items() if level is not None)
+    levels = [
+        LevelCount(level, label, counts[level], _percent(counts[level], ballots))
+        for level, label in enumerate(LEVEL_LABELS[scale], start=1)
+    ]
+    satisfied = sum(counts[level] for level in SATISFIED)
+    return Tally(
+        ballots=ballots,
+        not_rated=counts[None],
+        levels=levels,
+        satisfaction_rate=_percent(satisfied, ballots) if ballots else None,
+    )
+
+
+def _percent(part: int, whole: int) -> float:
+    """part / whole × 100 with one decimal, halves rounded up (0.0 when there is no whole)."""
+    if whole == 0:
+        return 0.0
+    exact = Decimal(part * 100) / Decimal(whole)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _key_text(key: Any) -> str:
+    return key.isoformat() if isinstance(key, date) else str(key)

@@ -1,0 +1,178 @@
+"""The HTTP endpoints of the central API v1 (docs/central-api.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from sqlalchemy import text
+
+from central.api_models import (
+    CalledTicketBody,
+    CallNextRequest,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    EventsRequest,
+    EventsResponse,
+    HealthBody,
+    QueueBody,
+    ReportBody,
+)
+from central.auth import OfficePath, office_member, principal
+from central.context import Central, get_central
+from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
+from central.ingest import ingest
+from central.queue import call_next, queue_state
+from central.reports import Grouping, report_csv, satisfaction_report
+from central.values import Day
+from kiosk import __version__
+
+CentralDep = Annotated[Central, Depends(get_central)]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "refused, with the reason",
+        401: "missing, unknown or revoked token",
+        403: "this token may not do this (another office, or the wrong role)",
+        413: "body larger than 1 MiB",
+        422: "malformed request",
+        503: "database busy; retry after Retry-After seconds",
+    }
+    return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
+
+
+router = APIRouter(prefix="/api/v1", responses=_errors(413, 422, 503))
+
+
+@router.post("/enroll", response_model=EnrollResponse, responses=_errors(400))
+def enroll_device(body: EnrollRequest, central: CentralDep) -> dict[str, Any]:
+    """Redeem a one-time enrolment code for a device token."""
+    try:
+        credentials = enroll(
+            central.db,
+            code=body.code,
+            device_id=body.device.id,
+            role=body.device.role,
+            version=body.device.version,
+            now=central.now(),
+        )
+    except EnrolmentRefused as refusal:
+        raise HTTPException(400, str(refusal)) from None
+    return asdict(credentials)
+
+
+@router.post(
+    "/events",
+    response_model=EventsResponse,
+    response_model_exclude_unset=True,
+    responses=_errors(401, 403),
+)
+def post_events(
+    body: EventsRequest,
+    central: CentralDep,
+    holder: Annotated[Principal, Depends(principal)],
+) -> dict[str, Any]:
+    """Store a batch of events; each is accepted, a duplicate, or rejected with a reason."""
+    if holder.role not in DEVICE_ROLES:
+        raise HTTPException(403, "a viewer token may only read")
+    now = central.now()
+    results = ingest(central.db, holder, body.events, now, central.office_day(now))
+    return {
+        "results": [
+            {key: value for key, value in asdict(result).items() if key == "id" or value}
+            for result in results
+        ]
+    }
+
+
+@router.get("/offices/{office}/queue", response_model=QueueBody, responses=_errors(401, 403))
+def get_queue(
+    office: OfficePath,
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(office_member)],
+) -> dict[str, Any]:
+    """Waiting tickets and estimated wait per field, and the last numbers called today."""
+    now = central.now()
+    return asdict(queue_state(central.db, office=office, day=central.office_day(now), now=now))
+
+
+@router.post(
+    "/offices/{office}/counters/{counter}/call-next",
+    response_model=CalledTicketBody,
+    responses={204: {"description": "no ticket waits"}, **_errors(401, 403)},
+)
+def post_call_next(
+    office: OfficePath,
+    counter: Annotated[int, Path(ge=1, le=999)],
+    body: CallNextRequest,
+    central: CentralDep,
+    holder: Annotated[Principal, Depends(office_member)],
+) -> Any:
+    """Call the next ticket of the officer's fields to this counter (priority first)."""
+    if holder.role != "counter":
+        raise HTTPException(403, "only a counter device may call tickets")
+    if holder.counter is not None and holder.counter != counter:
+        raise HTTPException(403, f"this device is counter {holder.counter}")
+    now = central.now()
+    called = call_next(
+        central.db,
+        office=office,
+        counter=counter,
+        officer_id=body.officer_id,
+        fields=body.fields,
+        day=central.office_day(now),
+        now=now,
+    )
+    if called is None:
+        return Response(status_code=204)
+    return asdict(called)
+
+
+@router.get(
+    "/offices/{office}/reports/satisfaction",
+    response_model=ReportBody,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **_errors(401, 403),
+    },
+)
+def get_satisfaction(
+    office: OfficePath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    by: Annotated[Grouping, Query()],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(office_member)],
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Ballots, not rated, count and percent per level, and satisfaction rate, per key."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+    report = satisfaction_report(central.db, office=office, first=first, last=last, by=by)
+    if format == "csv" or (format is None and "text/csv" in (accept or "")):
+        name = f"satisfaction-{office}-{first}-{last}-{by}.csv"
+        return Response(
+            report_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    body = asdict(report)
+    body["from"] = body.pop("first")
+    body["to"] = body.pop("last")
+    return body
+
+
+@router.get("/health", response_model=HealthBody)
+def get_health(central: CentralDep) -> dict[str, Any]:
+    """Liveness: the database answers."""
+    central.db.read(lambda conn: conn.execute(text("SELECT 1")))
+    return {
+        "status": "ok",
+        "version": __version__,
+        "time": central.now(),
+        "database": central.db.kind,
+    }

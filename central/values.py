@@ -1,0 +1,63 @@
+"""Checked value types shared by the event envelope and the API models.
+
+Every value is type-checked strictly (no "5" for 5, no true for 1) and range-checked, so nothing
+that reaches the database can overflow a column or a date computation.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
+
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _day_text(value: Any) -> Any:
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("expected a day as YYYY-MM-DD")
+    return value
+
+
+def _day_in_range(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a day between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+def _timestamp_text(value: Any) -> Any:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("expected an RFC 3339 timestamp with its offset")
+    return value
+
+
+def _timestamp_in_range(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a time between {FIRST_YEAR} and {LAST_YEAR}")
+    return value.astimezone(UTC)
+
+
+Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]
+Timestamp = Annotated[
+    datetime, BeforeValidator(_timestamp_text), AfterValidator(_timestamp_in_range)
+]
+
+OFFICE_PATTERN = r"^[0-9]{5}$"
+DEVICE_ID_PATTERN = r"^[a-z0-9-]{1,32}$"
+
+Office = Annotated[StrictStr, StringConstraints(pattern=OFFICE_PATTERN)]
+DeviceId = Annotated[StrictStr, StringConstraints(pattern=DEVICE_ID_PATTERN)]
+FieldId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+OfficerId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+Label = Annotated[StrictStr, StringConstraints(min_length=1, max_length=12)]
+Text = Annotated[StrictStr, StringConstraints(max_length=200)]
+Flag = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+Flags = Annotated[list[Flag], Field(max_length=20)]
+Counter = Annotated[StrictInt, Field(ge=1, le=999)]
+Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]

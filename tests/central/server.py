@@ -1,0 +1,95 @@
+"""A real central server for tests: uvicorn on 127.0.0.1 in a thread, on a free port.
+
+Other test suites (the kiosk's sync client) use it too:
+
+    from tests.central.server import enroll_device, running_central
+
+    with running_central(f"sqlite:///{tmp_path / 'central.db'}") as base_url:
+        token = enroll_device(database_url, "00637", "lobby", "lobby-01")
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import uvicorn
+
+from central.app import create_app
+from central.db import Database
+from central.enrolment import create_code, enroll
+
+START_TIMEOUT_S = 20.0
+
+
+@contextmanager
+def running_central(database_url: str) -> Iterator[str]:
+    """Serve the central API on a database URL; yields the base URL `http://127.0.0.1:PORT`."""
+    app = create_app(database_url)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="central", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            listener.close()
+            raise RuntimeError("the central server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(START_TIMEOUT_S)
+        listener.close()
+
+
+def issue_enroll_code(
+    database_url: str,
+    office: str,
+    role: str,
+    *,
+    counter: int | None = None,
+    device_id: str | None = None,
+) -> str:
+    """A fresh one-time code, as `kiosk-central enroll-code` makes it."""
+    db = Database(database_url)
+    try:
+        db.create_schema()
+        issued = create_code(
+            db, office=office, role=role, counter=counter, device_id=device_id, now=_now()
+        )
+    finally:
+        db.dispose()
+    return issued.code
+
+
+def enroll_device(
+    database_url: str, office: str, role: str, device_id: str, *, counter: int | None = None
+) -> str:
+    """Enrol a device straight in the database (no HTTP) and return its bearer token.
+
+    A counter device needs its counter number (call-next only works on its own counter).
+    """
+    code = issue_enroll_code(database_url, office, role, counter=counter, device_id=device_id)
+    db = Database(database_url)
+    try:
+        credentials = enroll(
+            db, code=code, device_id=device_id, role=role, version="test", now=_now()
+        )
+    finally:
+        db.dispose()
+    return credentials.token
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
