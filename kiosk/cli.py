@@ -22,6 +22,7 @@ from kiosk import __version__
 from kiosk.config import Config, ConfigError, hash_pin, load_config
 
 if TYPE_CHECKING:
+    from kiosk.personal_data import PersonalData
     from kiosk.store import Store
     from kiosk.tickets import TicketService
 
@@ -97,6 +98,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tickets.add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
     tickets.add_argument("--json", action="store_true", help="machine-readable output")
+
+    enroll = commands.add_parser(
+        "enroll",
+        parents=[common],
+        help="enrol this device with the central server, with a one-time code",
+    )
+    enroll.add_argument(
+        "--api", required=True, help="the central server's address, e.g. https://kiosk.example.vn"
+    )
+    enroll.add_argument("--code", required=True, help="the enrolment code, e.g. 7K3M-Q9XD-2HTB")
+    enroll.add_argument(
+        "--ca-bundle", type=Path, help="PEM file of the city's own certificate authority"
+    )
+
+    sync = commands.add_parser(
+        "sync", parents=[common], help="send the events waiting in the outbox to the central server"
+    )
+    sync.add_argument(
+        "--once", action="store_true", required=True, help="send what can be sent now, then exit"
+    )
+
+    outbox = commands.add_parser(
+        "outbox", parents=[common], help="events waiting to be sent, and quarantined ones"
+    )
+    outbox.add_argument("--json", action="store_true", help="machine-readable output")
 
     commands.add_parser(
         "check-config", parents=[common], help="validate the configuration and summarise it"
@@ -320,12 +346,121 @@ def cmd_hash_pin(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_enroll(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.enrollment import ENROLMENT_FILE, EnrolmentError, enroll
+
+    try:
+        enrolment = enroll(config, api_url=args.api, code=args.code, ca_bundle=args.ca_bundle)
+    except EnrolmentError as error:
+        raise CommandError(str(error)) from error
+    counter = "" if enrolment.counter is None else f", counter {enrolment.counter}"
+    print(
+        f"Enrolled as {enrolment.device_id} ({enrolment.role}{counter}) of office"
+        f" {enrolment.office} with {enrolment.api_url}; the token is in"
+        f" {config.device.data_dir / ENROLMENT_FILE}."
+    )
+    if config.central.url and config.central.url != enrolment.api_url:
+        print(f"Note: [central] url is set, so events go to {config.central.url}.")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.central_client import CentralError
+    from kiosk.enrollment import CentralLink
+    from kiosk.events import CITIZEN_IDENTIFIED
+    from kiosk.store import StoreError
+    from kiosk.sync import OutboxSender
+
+    store, personal = _outbox(config)
+    link = CentralLink(config)
+    accepted = duplicates = 0
+    quarantined: list[tuple[str, str, str]] = []
+    failure: CentralError | None = None
+    try:
+        personal.purge_expired()
+        client = link.current()
+        if client is None:
+            raise CommandError(link.problem)
+        sender = OutboxSender(store, personal, config.central.batch_size)
+        while True:
+            try:
+                report = sender.send_batch(client)
+            except CentralError as error:
+                failure = error
+                break
+            if report is None:
+                break
+            accepted += report.accepted
+            duplicates += report.duplicates
+            quarantined += report.quarantined
+        pending = store.outbox_summary()["pending"]
+        server = client.base_url
+    except StoreError as error:
+        raise CommandError(f"The local database failed: {error}") from error
+    finally:
+        link.close()
+        store.close()
+    print(f"Sent to {server}: {accepted} accepted, {duplicates} already there.")
+    for event_id, event_type, reason in quarantined:
+        if event_type == CITIZEN_IDENTIFIED:
+            reason = "(reason not shown: personal data)"
+        print(f"Quarantined {event_type} {event_id}: {reason}")
+    if pending:
+        because = f" {failure}" if failure else ""
+        print(f"{pending} events still wait to be sent.{because}", file=sys.stderr)
+        return 1
+    if quarantined:
+        print("Nothing else waits to be sent; quarantined events are listed by `kiosk outbox`.")
+    else:
+        print("The outbox is empty.")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.store import StoreError
+
+    store, personal = _outbox(config)
+    try:
+        personal.purge_expired()
+        summary = store.outbox_summary()
+        quarantined = store.quarantined_events()
+    except StoreError as error:
+        raise CommandError(f"The local database failed: {error}") from error
+    finally:
+        store.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "pending": summary["pending"],
+                    "oldest_pending": summary["oldest_pending"],
+                    "personal_pending": summary["personal_pending"],
+                    "quarantined": quarantined,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    oldest = summary["oldest_pending"]
+    since = "" if oldest is None else f" (the oldest from {_local(oldest, config)})"
+    print(f"{summary['pending']} events wait to be sent{since}.")
+    print(f"{summary['personal_pending']} of them hold personal data.")
+    print(f"{len(quarantined)} quarantined (rejected by the central server; kept, not sent again).")
+    for q in quarantined:
+        print(f"  {_local(q['occurred_at'], config)}  {q['type']}  {q['id']}: {q['reason']}")
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
     "print-test": cmd_print_test,
     "reprint": cmd_reprint,
     "tickets": cmd_tickets,
+    "enroll": cmd_enroll,
+    "sync": cmd_sync,
+    "outbox": cmd_outbox,
     "check-config": cmd_check_config,
     "hash-pin": cmd_hash_pin,
 }
@@ -366,6 +501,23 @@ def _ticket_service(config: Config) -> tuple[TicketService, Store]:
     except DataUnavailable as error:
         raise CommandError(str(error)) from error
     return data.tickets, data.store
+
+
+def _outbox(config: Config) -> tuple[Store, PersonalData]:
+    """The store and the personal data sealing, for the outbox commands."""
+    from kiosk.personal_data import PersonalKeyError, open_personal_data
+
+    _service, store = _ticket_service(config)
+    try:
+        return store, open_personal_data(store, config.device.data_dir, config.office)
+    except (PersonalKeyError, OSError) as error:
+        store.close()
+        raise CommandError(f"Cannot use the personal data key: {error}") from error
+
+
+def _local(moment: str, config: Config) -> str:
+    """An event's time on the office clock, to the second."""
+    return f"{datetime.fromisoformat(moment).astimezone(config.office.timezone):%Y-%m-%d %H:%M:%S}"
 
 
 def _run_app(config: Config, *, printer_url: str | None, verbose: bool, demo_printer=None) -> int:
