@@ -1,0 +1,232 @@
+"""The `kiosk-central` command line: serve the API, and the administrator's token tools.
+
+Every failure ends in one sentence on stderr and exit code 1 (or 2 for a wrong command line),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import ssl
+import sys
+from datetime import UTC, datetime
+from typing import NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import qrcode
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from central.context import DEFAULT_TIMEZONE
+from central.db import Database, DatabaseBusy, DatabaseUrlError
+from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, revoke
+from kiosk import __version__
+
+DEFAULT_DB = "sqlite:///central.db"
+_OFFICE = re.compile(r"[0-9]{5}")
+_DEVICE_ID = re.compile(r"[a-z0-9-]{1,32}")
+
+
+class CommandError(Exception):
+    """A failure to report in one sentence (exit code 1)."""
+
+
+class UsageError(Exception):
+    """A wrong command line, found after parsing (exit code 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help).\n")
+
+
+def office_code(text: str) -> str:
+    if not _OFFICE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a 5-digit office code")
+    return text
+
+
+def device_id(text: str) -> str:
+    if not _DEVICE_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not 1-32 of a-z, 0-9 and -")
+    return text
+
+
+def counter_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 999:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a counter number 1-999")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="kiosk-central", description="The reference central API server.")
+    parser.add_argument("--version", action="version", version=f"kiosk-central {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = Parser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"database URL: sqlite:///FILE or postgresql+psycopg://… (default {DEFAULT_DB})",
+    )
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.add_argument("--tls-cert", help="TLS certificate chain (PEM); with --tls-key")
+    serve.add_argument("--tls-key", help="TLS private key (PEM); with --tls-cert")
+    serve.add_argument(
+        "--timezone", default=DEFAULT_TIMEZONE, help="the offices' time zone (their day)"
+    )
+
+    code = commands.add_parser(
+        "enroll-code", parents=[common], help="make a one-time enrolment code (valid 7 days)"
+    )
+    code.add_argument("--office", required=True, type=office_code, help="office code, e.g. 00637")
+    code.add_argument("--role", required=True, choices=DEVICE_ROLES, help="the device's role")
+    code.add_argument("--counter", type=counter_number, help="counter number (counter role)")
+    code.add_argument("--device-id", type=device_id, help="the device id the code is for")
+
+    viewer = commands.add_parser(
+        "viewer-token", parents=[common], help="make a read-only token for reports and the queue"
+    )
+    viewer.add_argument("--office", required=True, type=office_code, help="office code")
+
+    cancel = commands.add_parser(
+        "revoke", parents=[common], help="revoke a device's (or viewer's) token"
+    )
+    cancel.add_argument("--office", required=True, type=office_code, help="office code")
+    cancel.add_argument("--device-id", required=True, help="device or viewer id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # The server logs what it does; a one-off command only speaks through its one sentence.
+    logging.basicConfig(
+        level=logging.INFO if args.command == "serve" else logging.CRITICAL,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"kiosk-central: {error}.", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"{error}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def open_database(url: str) -> Database:
+    try:
+        db = Database(url)
+    except DatabaseUrlError as error:
+        raise UsageError(f"--db: {error}") from None
+    try:
+        db.create_schema()
+    except DatabaseBusy:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise CommandError(
+            f"Cannot open the database {shown}: it is unreachable, busy or not writable"
+        ) from None
+    return db
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from central.app import create_app
+
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port} is not a port number")
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone {args.timezone!r} is not a known time zone") from None
+    if args.tls_cert is not None:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                args.tls_cert, args.tls_key
+            )
+        except (OSError, ssl.SSLError) as error:
+            raise CommandError(f"Cannot use the TLS certificate and key: {error}") from None
+    open_database(args.db).dispose()
+    app = create_app(args.db, timezone=args.timezone)
+    # Uvicorn logs one line per request (method, path, status): paths carry no personal data.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_enroll_code(args: argparse.Namespace) -> int:
+    if args.role == "counter" and args.counter is None:
+        raise UsageError("a counter device needs --counter")
+    if args.role != "counter" and args.counter is not None:
+        raise UsageError("--counter is only for a counter device")
+    db = open_database(args.db)
+    try:
+        issued = create_code(
+            db,
+            office=args.office,
+            role=args.role,
+            counter=args.counter,
+            device_id=args.device_id,
+            now=datetime.now(UTC),
+        )
+    finally:
+        db.dispose()
+    facts = [f"office {issued.office}", f"role {issued.role}"]
+    if issued.counter is not None:
+        facts.append(f"counter {issued.counter}")
+    if issued.device_id is not None:
+        facts.append(f"device {issued.device_id}")
+    print(issued.code)
+    print(f"{', '.join(facts)}; one use, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC")
+    qr = qrcode.QRCode(border=2)
+    qr.add_data(issued.code)
+    qr.print_ascii(out=sys.stdout)
+    return 0
+
+
+def cmd_viewer_token(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        credentials = create_viewer_token(db, office=args.office, now=datetime.now(UTC))
+    finally:
+        db.dispose()
+    print(credentials.token)
+    print(
+        f"Viewer {credentials.device_id} of office {credentials.office}; revoke with"
+        f" kiosk-central revoke --office {credentials.office} --device-id {credentials.device_id}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        count = revoke(db, office=args.office, device_id=args.device_id, now=datetime.now(UTC))
+    finally:
+        db.dispose()
+    if count == 0:
+        raise CommandError(f"Office {args.office} has no live token for {args.device_id!r}")
+    print(f"Revoked the token of {args.device_id} in office {args.office}.")
+    return 0
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "enroll-code": cmd_enroll_code,
+    "viewer-token": cmd_viewer_token,
+    "revoke": cmd_revoke,
+}
