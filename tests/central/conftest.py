@@ -1,0 +1,98 @@
+"""Fixtures of the central server tests: every test runs against SQLite and PostgreSQL, each on
+a fresh database, behind a real uvicorn server on 127.0.0.1.
+
+PostgreSQL comes from KIOSK_TEST_POSTGRES_URL (a database the role may connect to; the role
+needs CREATEDB: each test creates and drops its own database). Without it the PostgreSQL tests
+are skipped, or fail when CI is set. The set-up CI needs, as root on Debian:
+
+    apt-get install -y postgresql
+    pg_ctlcluster 15 main start
+    su postgres -c "psql -c \"CREATE ROLE kiosk LOGIN PASSWORD 'kiosk' CREATEDB\""
+    su postgres -c "createdb -O kiosk kiosk_test"
+    export KIOSK_TEST_POSTGRES_URL=postgresql+psycopg://kiosk:kiosk@127.0.0.1:5432/kiosk_test
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.central.api import OFFICE, Api
+from tests.central.server import enroll_device, running_central
+
+POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    reason = (
+        f"{POSTGRES_ENV} is not set: the central server's PostgreSQL tests need a database "
+        "(see tests/central/conftest.py)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def _libpq(url: str) -> str:
+    """The psycopg connection string of an SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgresql_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped after the test."""
+    admin = _postgres_admin_url()
+    name = f"kiosk_central_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
+            make_url(admin)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'central.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test that uses it runs twice: on SQLite and on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def base_url(database_url: str) -> Iterator[str]:
+    with running_central(database_url) as url:
+        yield url
+
+
+@pytest.fixture
+def lobby(base_url: str, database_url: str) -> Iterator[Api]:
+    """The API as the office's lobby kiosk `lobby-01` sees it."""
+    token = enroll_device(database_url, OFFICE, "lobby", "lobby-01")
+    with Api(base_url, token, device_id="lobby-01") as api:
+        yield api
+
+
+@pytest.fixture
+def counter(base_url: str, database_url: str) -> Iterator[Api]:
+    """The API as the tablet of counter 2, `counter-02`, sees it."""
+    token = enroll_device(database_url, OFFICE, "counter", "counter-02", counter=2)
+    with Api(base_url, token, device_id="counter-02") as api:
+        yield api
