@@ -7,9 +7,10 @@ timeout, 5xx, 429, an answer that makes no sense, this process killed) stays and
 the server drops duplicates by event id, so every event reaches it exactly once, and the events
 of a ticket arrive in the order they happened.
 
-Failures back off exponentially with full jitter up to max_backoff, or as long as the server's
-Retry-After asks (at most max_backoff). A token the server refuses (401) stops the sending,
-events kept; it is tried again every 10 minutes, or at once when the device is enrolled again.
+Failures back off exponentially with full jitter up to max_backoff; a server that says how
+long to wait (Retry-After, on 429 and 503) is obeyed, up to an hour. A token the server
+refuses (401) stops the sending, events kept; it is tried again every 10 minutes, or at once
+when the device is enrolled again.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ BASE_DELAY = 1.0  # seconds: the first backoff is drawn from 0..1 s, then 0..2, 
 IDLE_POLL = 30.0  # seconds between looks at an idle outbox (other processes write to it too)
 RELINK_CHECK = 15.0  # seconds between looks for a new enrolment while sync cannot send
 UNAUTHORIZED_RETRY = 600.0  # seconds before a refused token is tried again
+RETRY_AFTER_LIMIT = 3600.0  # the longest Retry-After obeyed: beyond, the header is nonsense
 
 # The server refused the request as a whole because of what it holds (too large, malformed):
 # send fewer events at once until the one at fault is alone, then quarantine it.
@@ -80,10 +82,11 @@ class BatchReport:
 def backoff_delay(
     failures: int, max_backoff: float, retry_after: float | None, rng: random.Random
 ) -> float:
-    """Seconds to wait after `failures` failures in a row: what the server asked for, else
-    "full jitter" (uniform from 0 to an exponential ceiling), never more than max_backoff."""
+    """Seconds to wait after `failures` failures in a row: what the server asked for (up to
+    an hour), else "full jitter": uniform from 0 to an exponential ceiling, at most max_backoff.
+    """
     if retry_after is not None:
-        return min(retry_after, max_backoff)
+        return min(retry_after, RETRY_AFTER_LIMIT)
     ceiling = min(max_backoff, BASE_DELAY * 2 ** min(failures - 1, 32))
     return rng.uniform(0, ceiling)
 
@@ -116,6 +119,7 @@ class OutboxSender:
         report = BatchReport()
         delivered = []
         if batch:
+            log.debug("sending %d events", len(batch))
             try:
                 results = client.send_events(batch)
             except CentralRefused as error:
@@ -142,6 +146,12 @@ class OutboxSender:
                 else:
                     report.accepted += 1
         self._store.settle_outbox(delivered, rejected)
+        log.debug(
+            "settled: %d accepted, %d duplicates, %d quarantined",
+            report.accepted,
+            report.duplicates,
+            len(rejected),
+        )
         personal = {entry["id"] for entry in entries if entry["personal"]}
         for event_id, reason in rejected.items():
             report.quarantined.append((event_id, types[event_id], reason))
