@@ -29,6 +29,7 @@ from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.services import DeviceData
+from kiosk.sync import SyncStatus, SyncWorker
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
 from kiosk.tickets import NumbersExhausted, Ticket
 from screens.fields import FieldsScreen
@@ -80,6 +81,7 @@ class KioskApp(App):
     office_centre = StringProperty("")
     status_text = StringProperty("")
     status_alert = BooleanProperty(False)
+    offline_notice = StringProperty("")
     priority_enabled = BooleanProperty(True)
 
     def __init__(
@@ -111,6 +113,13 @@ class KioskApp(App):
         self._pin_locked_until = 0.0
         self.store = data.store
         self.tickets = data.tickets
+        self.sync = SyncWorker.from_config(
+            config,
+            data.store,
+            data.personal,
+            on_status=lambda status: Clock.schedule_once(lambda _dt: self._sync_changed(status)),
+        )
+        self.sync_status: SyncStatus = self.sync.status
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
 
@@ -146,6 +155,7 @@ class KioskApp(App):
     def on_start(self) -> None:
         ExceptionManager.add_handler(self._keep_running)
         self.printer.start()
+        self.sync.start()
         Clock.schedule_once(lambda _dt: watchdog.notify("READY=1"))
         interval = watchdog.watchdog_interval()
         if interval:
@@ -167,6 +177,7 @@ class KioskApp(App):
         """Stops the workers; safe to call twice."""
         if self._keep_running in ExceptionManager.handlers:
             ExceptionManager.remove_handler(self._keep_running)
+        self.sync.stop(timeout=2)
         if self.print_service:
             self.print_service.stop()
         if self.printer:
@@ -251,6 +262,7 @@ class KioskApp(App):
             # Printing starts here, on the worker: it never waits for the next frame, and an
             # issued ticket is printed even if the citizen has left the screen meanwhile.
             self.print_service.submit(ticket.id)
+            self.sync.wake()
             return ticket
 
         def issued(ticket: Ticket) -> None:
@@ -299,6 +311,8 @@ class KioskApp(App):
         return build_ticket_job(ticket, field, self.settings.office, self.translator, language)
 
     def _print_finished(self, outcome: PrintOutcome) -> None:
+        if outcome.ok:
+            self.sync.wake()  # its ticket.printed event is in the outbox
         if outcome.state is not None:
             self._printer_changed(outcome.state)
         if self.root.current == "technician":
@@ -347,11 +361,42 @@ class KioskApp(App):
             return self.t("Checking the printer…")
         return self.t(PRINTER_STATUS[state])
 
+    def _sync_changed(self, status: SyncStatus) -> None:
+        self.sync_status = status
+        self._update_status()
+
+    def _network_words(self) -> str:
+        status = self.sync_status
+        waiting = (
+            "  ·  " + self.t("{count} records waiting to be sent").format(count=status.pending)
+            if status.pending
+            else ""
+        )
+        if status.state == "not_configured":
+            return self.t("Central server: not configured") + waiting
+        if status.state == "unauthorized":
+            return self.t("This device is not authorised by the central server") + waiting
+        if status.state == "offline":
+            since = status.offline_since
+            if since is None:
+                return self.t("Connecting to the central server…") + waiting
+            local = since.astimezone(self.settings.office.timezone)
+            return self.t("Offline since {time}").format(time=f"{local:%H:%M}") + waiting
+        return self.t("Central server: connected") + waiting
+
     def _update_status(self) -> None:
         printer = self._printer_words(self.printer_state)
-        network = self.t("Central server: not configured")
-        self.status_text = f"{printer}  ·  {network}"
+        self.status_text = f"{printer}  ·  {self._network_words()}"
         self.status_alert = self.printer_state in ALERT_STATES
+        offline = self.sync_status.state == "offline" and self.sync_status.offline_since
+        self.offline_notice = (
+            self.t(
+                "Lost connection to the server – tickets are still issued, the data will be "
+                "sent when the network is back."
+            )
+            if offline
+            else ""
+        )
 
     def on_language(self, _instance: Any, _value: str) -> None:
         self._update_status()

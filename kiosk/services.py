@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from kiosk.config import Config
+from kiosk.personal_data import PersonalData, PersonalKeyError, open_personal_data
 from kiosk.store import Store, StoreError
 from kiosk.ticket_signing import DeviceKeyError, load_or_create_device_key
 from kiosk.tickets import TicketService
@@ -23,6 +24,7 @@ class DataUnavailable(Exception):
 class DeviceData:
     store: Store
     tickets: TicketService
+    personal: PersonalData
 
     def close(self) -> None:
         self.store.close()
@@ -47,7 +49,8 @@ def open_device_data(config: Config) -> DeviceData:
         ) from error
     try:
         key = load_or_create_device_key(data_dir / "device.key")
-    except (DeviceKeyError, OSError) as error:
+        personal = open_personal_data(store, data_dir, config.office)
+    except (DeviceKeyError, PersonalKeyError, OSError) as error:
         store.close()
-        raise DataUnavailable(f"Cannot use the device key: {error}") from error
-    return DeviceData(store, TicketService(store, config, key))
+        raise DataUnavailable(f"Cannot use the device keys: {error}") from error
+    return DeviceData(store, TicketService(store, config, key), personal)
