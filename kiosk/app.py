@@ -40,6 +40,7 @@ from screens.welcome import WelcomeScreen
 
 if TYPE_CHECKING:
     from devices.virtual_printer import VirtualPrinter
+    from kiosk.demo import DemoCentral
 
 log = logging.getLogger("kiosk.app")
 
@@ -64,6 +65,7 @@ PRINTER_STATUS = {
 }
 # Demo keys F5..F8 → the virtual printer's switches.
 DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
+DEMO_CENTRAL_KEY = 290  # F9: the demo's central server down / up
 
 ALERT_STATES = {
     PrinterState.PAPER_OUT,
@@ -91,10 +93,12 @@ class KioskApp(App):
         *,
         printer_url: str | None = None,
         demo_printer: VirtualPrinter | None = None,
+        demo_central: DemoCentral | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._demo_printer = demo_printer
+        self._demo_central = demo_central
         self.title = "Kiosk"
         self.settings = config
         self.translator = Translator(LOCALE_DIR, config.device.language)
@@ -187,7 +191,11 @@ class KioskApp(App):
             self.store.close()
 
     def _demo_key(self, _window: Any, key: int, *_args: Any) -> bool:
-        """Demo only: function keys flip the virtual printer's fault switches."""
+        """Demo only: function keys flip the virtual printer's fault switches (F5..F8) and take
+        the central server down or up (F9)."""
+        if key == DEMO_CENTRAL_KEY and self._demo_central is not None:
+            threading.Thread(target=self._demo_central.toggle, daemon=True).start()
+            return True
         switch = DEMO_KEYS.get(key)
         if switch is None:
             return False

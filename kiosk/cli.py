@@ -172,6 +172,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from devices.virtual_printer import VirtualPrinter
+    from kiosk.demo import DemoCentral, DemoError
+    from kiosk.enrollment import EnrolmentError
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     display = config.display
@@ -188,24 +190,39 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         device=dataclasses.replace(config.device, data_dir=data_dir, role="lobby"),
         display=display,
     )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    central = DemoCentral(data_dir, config.office.timezone.key)
+    try:
+        central.start()
+        central.enrol(config)
+    except (DemoError, EnrolmentError) as error:
+        central.stop()
+        raise CommandError(f"The demo's central server: {error}") from error
     printer = VirtualPrinter(
         data_dir / "printed", width_dots=config.printer_profile.width_dots, baud=args.baud
     )
     printer.start()
     print(
         f"Demo data folder: {data_dir}\n"
+        f"Central server on {central.url} (database {data_dir / 'central.db'}); "
+        f"the kiosk is enrolled as {config.device.id} of office {config.office.code}\n"
         f"Virtual printer on {printer.device_path}; printed tickets go to {data_dir / 'printed'}\n"
         "Keys: F5 paper out on/off, F6 cover open/closed, F7 printer offline/online, "
-        "F8 printer stalled/running. Technician menu: hold the status line for 3 s "
-        "(PIN 246810).",
+        "F8 printer stalled/running, F9 central server down/up. "
+        "Technician menu: hold the status line for 3 s (PIN 246810).",
         flush=True,
     )
     try:
         return _run_app(
-            config, printer_url=printer.device_path, verbose=args.verbose, demo_printer=printer
+            config,
+            printer_url=printer.device_path,
+            verbose=args.verbose,
+            demo_printer=printer,
+            demo_central=central,
         )
     finally:
         printer.stop()
+        central.stop()
 
 
 def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
@@ -520,7 +537,14 @@ def _local(moment: str, config: Config) -> str:
     return f"{datetime.fromisoformat(moment).astimezone(config.office.timezone):%Y-%m-%d %H:%M:%S}"
 
 
-def _run_app(config: Config, *, printer_url: str | None, verbose: bool, demo_printer=None) -> int:
+def _run_app(
+    config: Config,
+    *,
+    printer_url: str | None,
+    verbose: bool,
+    demo_printer=None,
+    demo_central=None,
+) -> int:
     from kiosk.logging_setup import configure_logging
     from kiosk.services import DataUnavailable, open_device_data
 
@@ -542,6 +566,12 @@ def _run_app(config: Config, *, printer_url: str | None, verbose: bool, demo_pri
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
-    app = KioskApp(config, data, printer_url=printer_url, demo_printer=demo_printer)
+    app = KioskApp(
+        config,
+        data,
+        printer_url=printer_url,
+        demo_printer=demo_printer,
+        demo_central=demo_central,
+    )
     app.run()
     return 0

@@ -1,0 +1,135 @@
+"""The demo's companions: the reference central server as a child process, enrolled for real.
+
+The kiosk never imports `central/`: the demo runs `python -m central` like any other server and
+enrols through the same API and code a technician uses (`kiosk enroll`).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from kiosk.config import Config
+from kiosk.enrollment import enroll
+
+log = logging.getLogger("kiosk.demo")
+
+START_TIMEOUT = 20.0
+
+
+class DemoError(Exception):
+    """The demo's central server could not be started; the message says why."""
+
+
+class DemoCentral:
+    """`python -m central serve` on 127.0.0.1 with a SQLite file in the demo's data folder.
+
+    It keeps its port across restarts, so F9 in the demo can take "the network" down and up.
+    """
+
+    def __init__(self, data_dir: Path, office_timezone: str) -> None:
+        self._db_url = f"sqlite:///{data_dir / 'central.db'}"
+        self._timezone = office_timezone
+        self._log = data_dir / "logs" / "central.log"
+        self._port = _free_port()
+        self.url = f"http://127.0.0.1:{self._port}"
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        with self._lock:
+            if self.running:
+                return
+            self._log.parent.mkdir(parents=True, exist_ok=True)
+            with self._log.open("ab") as log_file:
+                self._process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "central",
+                        "serve",
+                        "--db",
+                        self._db_url,
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(self._port),
+                        "--timezone",
+                        self._timezone,
+                    ],
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                )
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    raise DemoError(f"the central server stopped at start; see {self._log}")
+                try:
+                    requests.get(f"{self.url}/api/v1/health", timeout=1).raise_for_status()
+                    log.info("demo central server on %s", self.url)
+                    return
+                except requests.RequestException:
+                    time.sleep(0.2)
+            self._process.kill()
+            raise DemoError(f"the central server did not answer within {START_TIMEOUT:.0f} s")
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._process is not None:
+                self._process.terminate()
+                try:
+                    self._process.wait(10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                self._process = None
+                log.info("demo central server stopped")
+
+    def toggle(self) -> None:
+        """Down if up, up if down (called from a thread: starting waits for the server)."""
+        try:
+            self.stop() if self.running else self.start()
+        except DemoError as error:
+            log.error("demo: %s", error)
+
+    def enrol(self, config: Config) -> None:
+        """Make a one-time code with the server's own tool, then enrol like a technician."""
+        made = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "central",
+                "enroll-code",
+                "--db",
+                self._db_url,
+                "--office",
+                config.office.code,
+                "--role",
+                config.device.role,
+                "--device-id",
+                config.device.id,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if made.returncode != 0:
+            raise DemoError(f"no enrolment code: {made.stderr.strip()}")
+        code = made.stdout.splitlines()[0].strip()
+        enroll(config, api_url=self.url, code=code, ca_bundle=None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
