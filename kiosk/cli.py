@@ -12,6 +12,7 @@ import getpass
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 from datetime import date, datetime
@@ -573,5 +574,7 @@ def _run_app(
         demo_printer=demo_printer,
         demo_central=demo_central,
     )
+    # systemctl stop / kill: stop like a closed window, so the workers finish and children end.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
     app.run()
     return 0

@@ -6,7 +6,9 @@ enrols through the same API and code a technician uses (`kiosk enroll`).
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from kiosk.enrollment import enroll
 log = logging.getLogger("kiosk.demo")
 
 START_TIMEOUT = 20.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class DemoError(Exception):
@@ -127,6 +130,12 @@ class DemoCentral:
             raise DemoError(f"no enrolment code: {made.stderr.strip()}")
         code = made.stdout.splitlines()[0].strip()
         enroll(config, api_url=self.url, code=code, ca_bundle=None)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends it SIGTERM when the demo dies, even by SIGKILL."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:

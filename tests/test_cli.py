@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from PIL import Image
 from pyzbar.pyzbar import decode
 
@@ -118,3 +119,37 @@ def test_counter_role_is_refused_with_a_plain_message(tmp_path):
     result = kiosk("run", "--role", "counter", config=override(tmp_path))
     assert result.returncode == 1
     assert "--role lobby" in result.stderr
+
+
+def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "demo", "--data", str(tmp_path / "demo")],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = [demo.stdout.readline() for _ in range(4)]
+        assert lines[0].startswith("Demo data folder:")
+        assert "enrolled as lobby-01 of office 00637" in lines[1]
+        central_url = lines[1].split()[3]
+        deadline = time.monotonic() + 30
+        log = tmp_path / "demo" / "logs" / "kiosk.log"
+        while time.monotonic() < deadline:
+            if log.exists() and "sync online" in log.read_text():
+                break
+            time.sleep(0.2)
+        assert "sync online" in log.read_text()
+        assert (tmp_path / "demo" / "central.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 0
+    # The demo took its central server down with it.
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{central_url}/api/v1/health", timeout=2)
