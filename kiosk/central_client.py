@@ -228,7 +228,7 @@ class CentralClient:
         if isinstance(error, requests.exceptions.SSLError):
             match = _VERIFY_FAILED.search(str(error))
             why = f" ({match[1]})" if match else ""
-            return f"Cannot verify {where} over TLS{why}: is [central] ca_bundle right?"
+            return f"Cannot verify {where} over TLS{why}: is the CA bundle the right one?"
         if isinstance(error, requests.exceptions.ConnectTimeout):
             return f"Cannot connect to {where} within {self.timeout:g} s."
         if isinstance(error, requests.exceptions.ReadTimeout):

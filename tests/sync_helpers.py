@@ -31,9 +31,10 @@ import requests
 
 from kiosk import events
 from kiosk.config import Config, load_config
-from kiosk.enrollment import Enrolment, enroll
+from kiosk.enrollment import CentralLink, Enrolment, enroll
+from kiosk.personal_data import PersonalData, open_personal_data
 from kiosk.store import Store
-from kiosk.sync import SyncStatus
+from kiosk.sync import SyncStatus, SyncWorker
 from kiosk.tickets import TicketService
 from tests.central.server import issue_enroll_code
 from tests.helpers_store import REPO_ROOT, Clock, write_override
@@ -135,6 +136,51 @@ def central_event_ids(central_db: Path) -> Counter[str]:
         return Counter(event_id for (event_id,) in db.execute("SELECT id FROM events"))
     finally:
         db.close()
+
+
+class Device:
+    """The device's store, personal data and sync worker, as the app assembles them."""
+
+    def __init__(self, config: Config, *, batch_size: int = 500, max_backoff: float = 0.5):
+        self.store = Store(config.device.data_dir / "kiosk.db")
+        self.personal: PersonalData = open_personal_data(
+            self.store, config.device.data_dir, config.office
+        )
+        self.status = StatusRecorder()
+        self.worker = SyncWorker(
+            self.store,
+            CentralLink(config),
+            personal=self.personal,
+            batch_size=batch_size,
+            max_backoff=max_backoff,
+            on_status=self.status,
+        )
+
+    def __enter__(self) -> Device:
+        self.worker.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self.worker.stop(timeout=30)
+        self.store.close()
+
+    def write(self, events: list[dict]) -> list[str]:
+        self.store.add_events(events)
+        self.worker.wake()
+        return [event["id"] for event in events]
+
+    def drained(self, timeout: float = 120) -> None:
+        """Wait until the worker reports the outbox empty, and it is."""
+
+        def empty(status: SyncStatus) -> bool:
+            reported = status.state == "online" and status.pending == 0
+            return reported and self.store.outbox_summary()["pending"] == 0
+
+        self.status.wait_for(empty, timeout)
+
+
+def once_each(ids: list[str]) -> Counter[str]:
+    return Counter(dict.fromkeys(ids, 1))
 
 
 def enrol(config: Config, central: CentralProcess, *, ca_bundle: Path | None = None) -> Enrolment:

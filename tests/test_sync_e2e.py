@@ -5,29 +5,24 @@ deliver."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kiosk.config import Config
-from kiosk.enrollment import CentralLink
-from kiosk.personal_data import PersonalData, open_personal_data
-from kiosk.store import Store
-from kiosk.sync import SyncStatus, SyncWorker
 from tests.sync_helpers import (
     AFTER_SERVER,
     BEFORE_SERVER,
     DEVICE,
     OFFICE,
     CentralProcess,
+    Device,
     FaultProxy,
-    StatusRecorder,
     central_event_ids,
     device_config,
     enrol,
     identified_event,
+    once_each,
     simulate_day,
     ticket_events,
 )
@@ -38,51 +33,6 @@ def central(tmp_path: Path) -> Iterator[CentralProcess]:
     with CentralProcess(tmp_path) as server:
         server.start()
         yield server
-
-
-class Device:
-    """The device's store, personal data and sync worker, as the app assembles them."""
-
-    def __init__(self, config: Config, *, batch_size: int = 500, max_backoff: float = 0.5):
-        self.store = Store(config.device.data_dir / "kiosk.db")
-        self.personal: PersonalData = open_personal_data(
-            self.store, config.device.data_dir, config.office
-        )
-        self.status = StatusRecorder()
-        self.worker = SyncWorker(
-            self.store,
-            CentralLink(config),
-            personal=self.personal,
-            batch_size=batch_size,
-            max_backoff=max_backoff,
-            on_status=self.status,
-        )
-
-    def __enter__(self) -> Device:
-        self.worker.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self.worker.stop(timeout=30)
-        self.store.close()
-
-    def write(self, events: list[dict]) -> list[str]:
-        self.store.add_events(events)
-        self.worker.wake()
-        return [event["id"] for event in events]
-
-    def drained(self, timeout: float = 120) -> None:
-        """Wait until the worker reports the outbox empty, and it is."""
-
-        def empty(status: SyncStatus) -> bool:
-            reported = status.state == "online" and status.pending == 0
-            return reported and self.store.outbox_summary()["pending"] == 0
-
-        self.status.wait_for(empty, timeout)
-
-
-def once_each(ids: list[str]) -> Counter[str]:
-    return Counter(dict.fromkeys(ids, 1))
 
 
 def test_a_day_offline_reaches_the_server_exactly_once_when_it_is_back(tmp_path: Path) -> None:
