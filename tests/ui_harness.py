@@ -105,8 +105,8 @@ def share_of_colour(
     tolerance: int = 24,
 ) -> float:
     """Fraction of the pixels in `box` within `tolerance` of `colour`."""
-    region = shot.crop(box)
-    pixels = list(region.getdata())
+    data = shot.crop(box).tobytes()
+    pixels = [data[i : i + 3] for i in range(0, len(data), 3)]
     close = sum(1 for p in pixels if all(abs(p[i] - colour[i]) <= tolerance for i in range(3)))
     return close / max(1, len(pixels))
 
