@@ -36,7 +36,7 @@ def principal(
     return holder
 
 
-def office_member(
+async def office_member(
     office: OfficePath, holder: Annotated[Principal, Depends(principal)]
 ) -> Principal:
     """Any token of the office in the path (devices and viewers); another office → 403."""

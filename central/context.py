@@ -26,5 +26,5 @@ class Central:
         return moment.astimezone(self.timezone).date()
 
 
-def get_central(request: Request) -> Central:
+async def get_central(request: Request) -> Central:
     return request.app.state.central

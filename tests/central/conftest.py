@@ -1,9 +1,12 @@
-"""Fixtures of the central server tests: every test runs against SQLite and PostgreSQL, each on
-a fresh database, behind a real uvicorn server on 127.0.0.1.
+"""Fixtures of the central server tests: every test runs against SQLite and PostgreSQL, behind a
+real uvicorn server on 127.0.0.1.
+
+Each test module gets a new database (and server) per backend, and each test an office of its
+own in it: the server keeps offices apart, so no test sees another's tickets or ratings.
 
 PostgreSQL comes from KIOSK_TEST_POSTGRES_URL (a database the role may connect to; the role
-needs CREATEDB: each test creates and drops its own database). Without it the PostgreSQL tests
-are skipped, or fail when CI is set. The set-up CI needs, as root on Debian:
+needs CREATEDB: each test module creates and drops its own database). Without it the PostgreSQL
+tests are skipped, or fail when CI is set. The set-up CI needs, as root on Debian:
 
     apt-get install -y postgresql
     pg_ctlcluster 15 main start
@@ -14,16 +17,16 @@ are skipped, or fail when CI is set. The set-up CI needs, as root on Debian:
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.central.api import OFFICE, Api
+from tests.central.api import Api, Events
 from tests.central.server import enroll_device, running_central
 
 POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
@@ -47,52 +50,63 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def postgresql_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped after the test."""
+    """A new, empty PostgreSQL database, dropped after the module."""
     admin = _postgres_admin_url()
     name = f"kiosk_central_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq(admin), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield (
-            make_url(admin)
-            .set(drivername="postgresql+psycopg", database=name)
-            .render_as_string(hide_password=False)
-        )
+        url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
+        yield url.render_as_string(hide_password=False)
     finally:
         with psycopg.connect(_libpq(admin), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'central.db'}"
+@pytest.fixture(scope="module")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('central') / 'central.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Each test that uses it runs twice: on SQLite and on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def base_url(database_url: str) -> Iterator[str]:
     with running_central(database_url) as url:
         yield url
 
 
+_offices = itertools.count(10000)
+
+
 @pytest.fixture
-def lobby(base_url: str, database_url: str) -> Iterator[Api]:
+def office() -> str:
+    """An office code no other test uses."""
+    return f"{next(_offices):05d}"
+
+
+@pytest.fixture
+def make(office: str) -> Events:
+    return Events(office)
+
+
+@pytest.fixture
+def lobby(base_url: str, database_url: str, office: str) -> Iterator[Api]:
     """The API as the office's lobby kiosk `lobby-01` sees it."""
-    token = enroll_device(database_url, OFFICE, "lobby", "lobby-01")
-    with Api(base_url, token, device_id="lobby-01") as api:
+    token = enroll_device(database_url, office, "lobby", "lobby-01")
+    with Api(base_url, token, office=office) as api:
         yield api
 
 
 @pytest.fixture
-def counter(base_url: str, database_url: str) -> Iterator[Api]:
+def counter(base_url: str, database_url: str, office: str) -> Iterator[Api]:
     """The API as the tablet of counter 2, `counter-02`, sees it."""
-    token = enroll_device(database_url, OFFICE, "counter", "counter-02", counter=2)
-    with Api(base_url, token, device_id="counter-02") as api:
+    token = enroll_device(database_url, office, "counter", "counter-02", counter=2)
+    with Api(base_url, token, office=office) as api:
         yield api

@@ -11,12 +11,15 @@ Other test suites (the kiosk's sync client) use it too:
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import httpx
 import uvicorn
 
 from central.app import create_app
@@ -30,27 +33,22 @@ START_TIMEOUT_S = 20.0
 def running_central(database_url: str) -> Iterator[str]:
     """Serve the central API on a database URL; yields the base URL `http://127.0.0.1:PORT`."""
     app = create_app(database_url)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, name="central", daemon=True
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="central", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            listener.close()
+            server.should_exit = True
             raise RuntimeError("the central server did not start")
         time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(START_TIMEOUT_S)
-        listener.close()
 
 
 def issue_enroll_code(
@@ -93,3 +91,35 @@ def enroll_device(
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def running_central_process(database_url: str) -> Iterator[str]:
+    """Like running_central, in a `kiosk-central serve` child process (its own interpreter:
+    load tests do not share the GIL with the server, and the server can be killed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "central", "serve", "--db", database_url, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _answers(base_url):
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the central server process did not start")
+            time.sleep(0.05)
+        yield base_url
+    finally:
+        child.terminate()
+        child.wait(START_TIMEOUT_S)
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/api/v1/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
