@@ -10,6 +10,7 @@ Other test suites (the kiosk's sync client) use it too:
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -27,6 +29,7 @@ from central.db import Database
 from central.enrolment import create_code, enroll
 
 START_TIMEOUT_S = 20.0
+REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -94,17 +97,16 @@ def _now() -> datetime:
 
 
 @contextmanager
-def running_central_process(database_url: str) -> Iterator[str]:
+def running_central_process(database_url: str, log: Path | None = None) -> Iterator[str]:
     """Like running_central, in a `kiosk-central serve` child process (its own interpreter:
-    load tests do not share the GIL with the server, and the server can be killed)."""
+    load does not share the GIL with the server, and the server can be killed); its log goes
+    to `log`."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "central", "serve", "--db", database_url, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "-m", "central", "serve", "--db", database_url, "--port", str(port)]
+    with open(log or os.devnull, "wb") as output:
+        child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
