@@ -74,6 +74,7 @@ class SyncStatus:
 
 @dataclass
 class BatchReport:
+    answered: bool = False  # the server answered (False: every event was quarantined here)
     accepted: int = 0
     duplicates: int = 0
     quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # id, type, reason
@@ -126,6 +127,7 @@ class OutboxSender:
                 if error.status not in _SPLIT_ON:
                     self._store.record_send_failure(list(types), str(error))
                     raise
+                report.answered = True
                 if len(batch) > 1:
                     self._limit = max(1, len(batch) // 2)
                     log.info("central server refused %d events at once; trying fewer", len(batch))
@@ -135,6 +137,7 @@ class OutboxSender:
             except (CentralUnavailable, CentralUnauthorized) as error:
                 self._store.record_send_failure(list(types), str(error))
                 raise
+            report.answered = True
             self._limit = min(self._batch_size, self._limit * 2)
             for result in results:
                 if result.status == REJECTED:
@@ -212,6 +215,7 @@ class SyncWorker:
 
     @property
     def status(self) -> SyncStatus:
+        """The latest status; before the first attempt: "offline", offline_since None."""
         with self._lock:
             return self._status
 
@@ -279,6 +283,9 @@ class SyncWorker:
                 return min(wait, RELINK_CHECK), True
         try:
             report = self._sender.send_batch(client)
+            if report is not None and not report.answered:
+                self._publish(self._status.state)  # no news of the server: state unchanged
+                return None
             if report is None:
                 if self._status.state == ONLINE and self._since_contact() < IDLE_POLL:
                     self._publish(ONLINE)

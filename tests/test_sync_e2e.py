@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.personal_data import PersonalData
 from tests.sync_helpers import (
     AFTER_SERVER,
     BEFORE_SERVER,
@@ -178,3 +179,20 @@ def test_personal_data_is_delivered_then_gone_from_the_device(
         device.drained()
         assert device.store.outbox_summary()["personal_pending"] == 0
     assert central_event_ids(central.database) == once_each([event["id"]])
+
+
+def test_a_personal_event_that_cannot_be_decrypted_is_quarantined_here_and_the_rest_flow(
+    tmp_path: Path, central: CentralProcess
+) -> None:
+    config = device_config(tmp_path)
+    enrol(config, central)
+    with Device(config) as device:
+        sealed_elsewhere = PersonalData(device.store, bytes(32), config.office)
+        lost = identified_event("Đỗ Thị Hoa", "001150009999")
+        sealed_elsewhere.add_event(lost)  # a key this device no longer has
+        written = device.write(ticket_events(3))
+        device.drained()
+        (quarantined,) = device.store.quarantined_events()
+    assert quarantined["id"] == lost["id"] and quarantined["personal"]
+    assert quarantined["reason"].startswith("not sent: its personal data cannot be decrypted")
+    assert central_event_ids(central.database) == once_each(written)
