@@ -1,12 +1,11 @@
-"""What JSON may carry into the database: both databases refuse some values Python accepts.
+"""What JSON may carry into the database: both databases refuse some values JSON allows.
 
-PostgreSQL text cannot hold NUL, neither database can store a lone surrogate (valid JSON
-escapes, invalid UTF-8), and NaN/Infinity are not JSON at all though Python parses them.
+PostgreSQL text cannot hold NUL, and neither database can store a lone surrogate (a valid JSON
+escape, but not valid UTF-8).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 MAX_DEPTH = 16
@@ -31,10 +30,8 @@ def json_problem(value: Any) -> str | None:
             return f"JSON nested deeper than {MAX_DEPTH} levels"
         if isinstance(item, str):
             problem = text_problem(item)
-        elif isinstance(item, float):
-            problem = None if math.isfinite(item) else "a number is not finite"
         elif isinstance(item, dict):
-            problem = next((text_problem(key) for key in item if text_problem(key)), None)
+            problem = next((found for key in item if (found := text_problem(key))), None)
             pending.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
             problem = None

@@ -26,6 +26,7 @@ from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.ingest import ingest
 from central.queue import call_next, queue_state
 from central.reports import Grouping, report_csv, satisfaction_report
+from central.strict_json import StrictJsonRoute
 from central.values import Day
 from kiosk import __version__
 
@@ -44,7 +45,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
 
 
-router = APIRouter(prefix="/api/v1", responses=_errors(413, 422, 503))
+router = APIRouter(prefix="/api/v1", responses=_errors(413, 422, 503), route_class=StrictJsonRoute)
 
 
 @router.post("/enroll", response_model=EnrollResponse, responses=_errors(400))
