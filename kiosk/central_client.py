@@ -192,7 +192,7 @@ class CentralClient:
                 " enrol the device again with `kiosk enroll`."
             )
         wait = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
-        if status == 429 or status == 503:
+        if status in (429, 503):
             asked = "" if wait is None else f"; it asked to wait {wait:.0f} s"
             raise CentralUnavailable(
                 f"The central server at {self._host} is busy (HTTP {status}){asked}.", wait

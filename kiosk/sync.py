@@ -164,9 +164,10 @@ class OutboxSender:
 
 
 class SyncWorker:
-    """Drains the outbox in a daemon thread. start(), wake(), stop() and `status` may be called
-    from any thread (the Kivy main thread included: they never touch the disk or network);
-    `on_status` is called from the worker thread whenever the status changes."""
+    """Drains the outbox in a daemon thread. start(), wake() and `status` may be called from
+    any thread, the Kivy main thread included: they never touch the disk or the network;
+    stop() waits for the thread up to its timeout. `on_status` is called from the worker thread
+    whenever the status changes (hand it to the UI loop, e.g. with Clock.schedule_once)."""
 
     def __init__(
         self,

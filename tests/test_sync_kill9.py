@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 from kiosk.enrollment import CentralLink
@@ -24,6 +23,7 @@ from tests.sync_helpers import (
     central_event_ids,
     device_config,
     enrol,
+    once_each,
     ticket_events,
 )
 
@@ -78,7 +78,7 @@ def test_a_device_killed_mid_batch_and_restarted_delivers_every_event_once(
             last.wait()
         assert in_flight >= 1, f"seed {seed}: no kill landed while a batch was in flight"
         ids = central_event_ids(central.database)
-    assert ids == Counter(dict.fromkeys((e["id"] for e in written), 1)), f"seed {seed}"
+    assert ids == once_each([e["id"] for e in written]), f"seed {seed}"
 
 
 def test_the_server_killed_mid_batch_and_restarted_gets_every_event_once(tmp_path: Path) -> None:
@@ -115,5 +115,5 @@ def test_the_server_killed_mid_batch_and_restarted_gets_every_event_once(tmp_pat
             assert worker.stop(timeout=30)
             store.close()
         ids = central_event_ids(central.database)
-    assert ids == Counter(dict.fromkeys((e["id"] for e in written), 1)), f"seed {seed}"
+    assert ids == once_each([e["id"] for e in written]), f"seed {seed}"
     assert any("refused" not in error for error in cut), f"seed {seed}: no kill mid-request {cut}"
