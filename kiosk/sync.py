@@ -45,7 +45,8 @@ OFFLINE = "offline"
 UNAUTHORIZED = "unauthorized"
 
 BASE_DELAY = 1.0  # seconds: the first backoff is drawn from 0..1 s, then 0..2, 0..4, ...
-IDLE_POLL = 30.0  # seconds between looks at an idle outbox (other processes write to it too)
+IDLE_POLL = 10.0  # seconds between looks at an idle outbox and the server (other processes
+# write to the outbox too; the welcome screen should learn of a lost link within this time)
 RELINK_CHECK = 15.0  # seconds between looks for a new enrolment while sync cannot send
 UNAUTHORIZED_RETRY = 600.0  # seconds before a refused token is tried again
 RETRY_AFTER_LIMIT = 3600.0  # the longest Retry-After obeyed: beyond, the header is nonsense
