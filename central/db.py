@@ -90,8 +90,7 @@ class Database:
 
     def insert(self, table: Table) -> Any:
         """An INSERT that supports ON CONFLICT DO NOTHING / DO UPDATE on this database."""
-        dialect = sqlite if self.kind == "sqlite" else postgresql
-        return dialect.insert(table)
+        return dialect_insert(self.kind, table)
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction, retried whole when the database is busy."""
@@ -122,6 +121,11 @@ class Database:
             conn.execution_options(sqlite_immediate=immediate)
             with conn.begin():
                 yield conn
+
+
+def dialect_insert(kind: DatabaseKind, table: Table) -> Any:
+    """An INSERT of `kind`'s dialect: the one with ON CONFLICT DO NOTHING / DO UPDATE."""
+    return (sqlite if kind == "sqlite" else postgresql).insert(table)
 
 
 def _configure_sqlite(engine: Engine) -> None:

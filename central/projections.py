@@ -7,12 +7,14 @@ projection is an upsert that an older event can never undo.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, exists, or_, select, update
 
-from central.db import Database
+from central.db import Database, DatabaseKind, dialect_insert
 from central.envelope import (
     CheckedEvent,
     CitizenIdentified,
@@ -37,10 +39,49 @@ def project(db: Database, conn: Connection, event: CheckedEvent, today: date) ->
     return [] if projection is None else projection(db, conn, event, today)
 
 
+ISSUE_FACTS = ("day", "label", "number", "field_id", "priority", "issued_at")
+CALL_FACTS = ("state", "state_at", "counter", "officer_id", "session_id")
+
+
+@functools.cache
+def _upsert_issued(kind: DatabaseKind) -> Any:
+    """A call that arrived first made the row: the issue fills in its facts, keeps its state."""
+    statement = dialect_insert(kind, tickets)
+    return statement.on_conflict_do_update(
+        index_elements=["office", "ticket_id"],
+        set_={name: statement.excluded[name] for name in ISSUE_FACTS},
+    )
+
+
+@functools.cache
+def _upsert_call(kind: DatabaseKind, state: str) -> Any:
+    """A call or skip changes the ticket unless a later one already did."""
+    statement = dialect_insert(kind, tickets)
+    facts = (*CALL_FACTS, "called_at") if state == CALLED else CALL_FACTS
+    return statement.on_conflict_do_update(
+        index_elements=["office", "ticket_id"],
+        set_={name: statement.excluded[name] for name in facts},
+        where=or_(tickets.c.state_at.is_(None), tickets.c.state_at <= statement.excluded.state_at),
+    )
+
+
+@functools.cache
+def _insert_new(kind: DatabaseKind, table: Table) -> Any:
+    return dialect_insert(kind, table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _insert_rating(kind: DatabaseKind) -> Any:
+    return _insert_new(kind, ratings).returning(ratings.c.event_id)
+
+
 def _ticket_issued(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
     facts = event.facts
     assert isinstance(facts, TicketIssued)
-    issue = {
+    row = {
+        "office": event.office,
+        "ticket_id": str(facts.ticket_id),
+        "state": WAITING,
         "day": facts.day,
         "label": facts.label,
         "number": facts.number,
@@ -48,13 +89,7 @@ def _ticket_issued(db: Database, conn: Connection, event: CheckedEvent, _today: 
         "priority": facts.priority,
         "issued_at": facts.issued_at,
     }
-    statement = db.insert(tickets).values(
-        office=event.office, ticket_id=str(facts.ticket_id), state=WAITING, **issue
-    )
-    # A call that arrived first made the row: the issue fills in its facts, keeps its state.
-    conn.execute(
-        statement.on_conflict_do_update(index_elements=["office", "ticket_id"], set_=issue)
-    )
+    conn.execute(_upsert_issued(db.kind), row)
     return []
 
 
@@ -74,22 +109,17 @@ def _ticket_call(db: Database, conn: Connection, event: CheckedEvent, _today: da
     if facts.ticket_id is None:
         _call_by_label(conn, event, facts, change)
         return []
-    statement = db.insert(tickets).values(
-        office=event.office,
-        ticket_id=str(facts.ticket_id),
-        day=facts.day,
-        label=facts.label,
-        field_id=facts.field_id,
-        priority=False,
+    row = {
+        "office": event.office,
+        "ticket_id": str(facts.ticket_id),
+        "day": facts.day,
+        "label": facts.label,
+        "field_id": facts.field_id,
+        "priority": False,
+        "called_at": None,
         **change,
-    )
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["office", "ticket_id"],
-            set_=change,
-            where=or_(tickets.c.state_at.is_(None), tickets.c.state_at <= event.occurred_at),
-        )
-    )
+    }
+    conn.execute(_upsert_call(db.kind, state), row)
     return []
 
 
@@ -143,26 +173,23 @@ def _session_closed(db: Database, conn: Connection, event: CheckedEvent, _today:
     facts = event.facts
     assert isinstance(facts, SessionClosed)
     rating = facts.officer_rating
-    conn.execute(
-        db.insert(sessions)
-        .values(
-            office=event.office,
-            session_id=str(facts.session_id),
-            day=facts.day,
-            label=facts.label,
-            field_id=facts.field_id,
-            counter=facts.counter,
-            officer_id=facts.officer_id,
-            called_at=facts.called_at,
-            closed_at=facts.closed_at,
-            outcome=facts.outcome,
-            same_day_result=facts.same_day_result,
-            officer_rating_scale=None if rating is None else rating.scale,
-            officer_rating_level=None if rating is None else rating.level,
-            flags=facts.flags,
-        )
-        .on_conflict_do_nothing()
-    )
+    row = {
+        "office": event.office,
+        "session_id": str(facts.session_id),
+        "day": facts.day,
+        "label": facts.label,
+        "field_id": facts.field_id,
+        "counter": facts.counter,
+        "officer_id": facts.officer_id,
+        "called_at": facts.called_at,
+        "closed_at": facts.closed_at,
+        "outcome": facts.outcome,
+        "same_day_result": facts.same_day_result,
+        "officer_rating_scale": None if rating is None else rating.scale,
+        "officer_rating_level": None if rating is None else rating.level,
+        "flags": facts.flags,
+    }
+    conn.execute(_insert_new(db.kind, sessions), row)
     conn.execute(
         delete(identities).where(
             and_(
@@ -193,12 +220,11 @@ def _citizen_rating(db: Database, conn: Connection, event: CheckedEvent, _today:
         "rated_at": facts.rated_at,
     }
     # The only unique index a new event id can meet is "one counted rating per session".
-    counted = db.insert(ratings).values(counted=True, flags=facts.flags, **row)
-    first = conn.execute(counted.on_conflict_do_nothing().returning(ratings.c.event_id)).first()
-    if first is not None:
+    first = conn.execute(_insert_rating(db.kind), {**row, "counted": True, "flags": facts.flags})
+    if first.first() is not None:
         return []
     flags = [*facts.flags, DUPLICATE_RATING]
-    conn.execute(ratings.insert().values(counted=False, flags=flags, **row))
+    conn.execute(ratings.insert(), {**row, "counted": False, "flags": flags})
     return [DUPLICATE_RATING]
 
 
