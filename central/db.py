@@ -1,11 +1,13 @@
 """The database: engine set-up for SQLite (default) or PostgreSQL, and transactions that retry.
 
-Writes on SQLite start with BEGIN IMMEDIATE, so two writers never both read and then fail to
-upgrade their lock, and the server's own writers queue on a Python lock first (SQLite's busy
-handler polls with sleeps of up to 100 ms: dozens of threads polling it waste most of the
-time); on PostgreSQL the default READ COMMITTED is used with row locks where a
-choice must be atomic (call-next). A transaction that meets a lock timeout, a deadlock or a lost
-connection is retried a few times and then reported as `DatabaseBusy` (503 with Retry-After).
+SQLite: a write transaction starts with BEGIN IMMEDIATE, so two writers never both read and then
+fail to upgrade their lock; and the server's writers queue on a Python lock before that, because
+SQLite's busy handler polls with sleeps of up to 100 ms and dozens of threads polling it waste
+most of the time. PostgreSQL: the default READ COMMITTED, with row locks where a choice must be
+atomic (call-next).
+
+A transaction that meets a lock timeout, a deadlock or a lost connection is retried whole a few
+times, then reported as `DatabaseBusy` (503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -94,10 +96,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-    def insert(self, table: Table) -> Any:
-        """An INSERT that supports ON CONFLICT DO NOTHING / DO UPDATE on this database."""
-        return dialect_insert(self.kind, table)
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction, retried whole when the database is busy."""

@@ -307,8 +307,7 @@ def test_identity_of_a_past_day_is_not_kept_and_is_swept(
     assert query(database_url, kept) == [(today(),)]
     db = Database(database_url)
     try:
-        tomorrow = Central(db, OFFICE_ZONE)
-        object.__setattr__(tomorrow, "now", lambda: now() + timedelta(days=1))
+        tomorrow = Central(db, OFFICE_ZONE, clock=lambda: now() + timedelta(days=1))
         assert forget_past_identities(tomorrow) >= 1
     finally:
         db.dispose()
