@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -97,20 +98,27 @@ def _now() -> datetime:
 
 
 @contextmanager
-def running_central_process(database_url: str, log: Path | None = None) -> Iterator[str]:
+def running_central_process(
+    database_url: str, log: Path | None = None, *, tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
     """Like running_central, in a `kiosk-central serve` child process (its own interpreter:
     load does not share the GIL with the server, and the server can be killed); its log goes
-    to `log`."""
+    to `log`. With `tls` (certificate, key) it serves HTTPS."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "central", "serve", "--db", database_url, "--port", str(port)]
+    if tls is not None:
+        command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
     with open(log or os.devnull, "wb") as output:
         child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO)
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"{'http' if tls is None else 'https'}://127.0.0.1:{port}"
+    verify: ssl.SSLContext | bool = (
+        True if tls is None else ssl.create_default_context(cafile=tls[0])
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(base_url):
+        while not _answers(base_url, verify):
             if child.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the central server process did not start")
             time.sleep(0.05)
@@ -120,8 +128,9 @@ def running_central_process(database_url: str, log: Path | None = None) -> Itera
         child.wait(START_TIMEOUT_S)
 
 
-def _answers(base_url: str) -> bool:
+def _answers(base_url: str, verify: ssl.SSLContext | bool) -> bool:
     try:
-        return httpx.get(f"{base_url}/api/v1/health", timeout=1).status_code == 200
+        response = httpx.get(f"{base_url}/api/v1/health", timeout=1, verify=verify)
     except httpx.TransportError:
         return False
+    return response.status_code == 200

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import ssl
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from central.cli import main
 from tests.central.api import Api, Events
@@ -154,3 +161,47 @@ def test_serve_logs_requests_without_personal_data(tmp_path: Path) -> None:
     assert '"POST /api/v1/events HTTP/1.1" 200' in text
     for personal in ("001099012345", "Nguyễn", "Nguy", enrolled["token"], code):
         assert personal not in text
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_serve_over_tls(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    database_url = f"sqlite:///{tmp_path / 'central.db'}"
+    with running_central_process(database_url, tls=(cert, key)) as base_url:
+        assert base_url.startswith("https://")
+        trusted = ssl.create_default_context(cafile=cert)
+        health = httpx.get(f"{base_url}/api/v1/health", verify=trusted)
+        assert health.json()["status"] == "ok"
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{base_url}/api/v1/health")  # not trusted without the certificate
