@@ -1,8 +1,10 @@
 """The live queue of an office day: its state, and calling the next ticket atomically.
 
-call-next must never give one ticket to two counters. On PostgreSQL the candidate row is locked
-with SELECT … FOR UPDATE SKIP LOCKED (a concurrent caller takes the next row instead of waiting);
-on SQLite the write transaction starts with BEGIN IMMEDIATE, so callers run one at a time.
+call-next must never give one ticket to two counters: it is one UPDATE of the next waiting
+ticket, RETURNING it, in a write transaction. On PostgreSQL the UPDATE's subquery picks the
+candidate with FOR UPDATE SKIP LOCKED (a concurrent caller takes the next row instead of waiting
+for this one); on SQLite the transaction starts with BEGIN IMMEDIATE, so callers run one at a
+time.
 """
 
 from __future__ import annotations
