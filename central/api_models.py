@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictStr, StringConstraints, WithJsonSchema
 
 from central.envelope import DATA_MODELS, SCHEMA
-from central.values import DeviceId, FieldId, OfficerId
+from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN, DeviceId, FieldId, OfficerId
 
 MAX_BATCH = 500
 
@@ -20,8 +20,8 @@ ENVELOPE_JSON_SCHEMA: dict[str, Any] = {
         "id": {"type": "string", "format": "uuid"},
         "type": {"type": "string", "enum": sorted(DATA_MODELS)},
         "occurred_at": {"type": "string", "format": "date-time"},
-        "office": {"type": "string", "pattern": "^[0-9]{5}$"},
-        "device_id": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$"},
+        "office": {"type": "string", "pattern": OFFICE_PATTERN},
+        "device_id": {"type": "string", "pattern": DEVICE_ID_PATTERN},
         "schema": {"type": "integer", "enum": [SCHEMA]},
         "data": {"type": "object"},
     },

@@ -22,11 +22,12 @@ from sqlalchemy.engine import make_url
 from central.context import DEFAULT_TIMEZONE
 from central.db import Database, DatabaseBusy, DatabaseUrlError
 from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, revoke
+from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
 from kiosk import __version__
 
 DEFAULT_DB = "sqlite:///central.db"
-_OFFICE = re.compile(r"[0-9]{5}")
-_DEVICE_ID = re.compile(r"[a-z0-9-]{1,32}")
+_OFFICE = re.compile(OFFICE_PATTERN)
+_DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
 
 
 class CommandError(Exception):

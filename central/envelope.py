@@ -8,7 +8,7 @@ of a `citizen.identified` event is split off: it is never stored with the event.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -173,40 +173,38 @@ class CheckedEvent:
     received_at: datetime
     stored_data: dict[str, Any]
     facts: EventData
-    flags: list[str] = field(default_factory=list)
+    flags: list[str]
 
 
 @dataclass(frozen=True)
 class Rejection:
-    id: str | None
     reason: str
 
 
 def check_event(raw: Any, principal: Principal, now: datetime) -> CheckedEvent | Rejection:
     """Check one element of a batch from `principal` at server time `now`."""
-    echo = echo_id(raw)
     if not isinstance(raw, dict):
-        return Rejection(echo, "not a valid envelope: expected a JSON object")
+        return Rejection("not a valid envelope: expected a JSON object")
     problem = json_problem(raw)
     if problem is not None:
-        return Rejection(echo, f"not a valid envelope: {problem}")
+        return Rejection(f"not a valid envelope: {problem}")
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as error:
-        return Rejection(echo, f"not a valid envelope: {_problem(error)}")
+        return Rejection(f"not a valid envelope: {_problem(error)}")
     model = DATA_MODELS.get(envelope.type)
     if model is None:
-        return Rejection(echo, f"unknown event type {_quote(envelope.type)}")
+        return Rejection(f"unknown event type {_quote(envelope.type)}")
     if envelope.schema_version != SCHEMA:
-        return Rejection(echo, f"schema {envelope.schema_version} is not supported (only {SCHEMA})")
+        return Rejection(f"schema {envelope.schema_version} is not supported (only {SCHEMA})")
     if envelope.office != principal.office:
-        return Rejection(echo, f"office {_quote(envelope.office)} is not the token's office")
+        return Rejection(f"office {_quote(envelope.office)} is not the token's office")
     if envelope.device_id != principal.device_id:
-        return Rejection(echo, f"device_id {_quote(envelope.device_id)} is not the token's device")
+        return Rejection(f"device_id {_quote(envelope.device_id)} is not the token's device")
     try:
         facts = model.model_validate(envelope.data)
     except ValidationError as error:
-        return Rejection(echo, f"data does not match {envelope.type}: {_problem(error)}")
+        return Rejection(f"data does not match {envelope.type}: {_problem(error)}")
     stored = {key: value for key, value in envelope.data.items() if key != "identity"}
     flags = [FUTURE] if envelope.occurred_at > now + FUTURE_TOLERANCE else []
     return CheckedEvent(

@@ -51,7 +51,6 @@ Timestamp = Annotated[
 OFFICE_PATTERN = r"^[0-9]{5}$"
 DEVICE_ID_PATTERN = r"^[a-z0-9-]{1,32}$"
 
-Office = Annotated[StrictStr, StringConstraints(pattern=OFFICE_PATTERN)]
 DeviceId = Annotated[StrictStr, StringConstraints(pattern=DEVICE_ID_PATTERN)]
 FieldId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
 OfficerId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
