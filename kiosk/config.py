@@ -1,8 +1,10 @@
 """Configuration: the shipped defaults in `config/`, overridden per site, validated at start-up.
 
-Three files, each merged key by key over its shipped default: kiosk.toml (office, device,
-display, printer, lobby, technician, central), catalogue.toml (the fields a citizen picks, with
-their number ranges) and printers.toml (printer model profiles). Everything is checked here, once:
+Five files, each merged key by key over its shipped default: kiosk.toml (office, device,
+display, printer, lobby, technician, central, counter), catalogue.toml (the fields a citizen
+picks, with their number ranges), printers.toml (printer model profiles), and for the counter
+terminal rating.toml (the dual rating's questions, scales, reasons and outcomes) and
+officers.toml (who may sign in at a counter). Everything is checked here, once:
 a bad value stops start-up with a message naming the file, the key and what is allowed, and an
 unknown key is an error too, so a typo is never silently ignored.
 """
@@ -33,6 +35,9 @@ from kiosk import paths
 KIOSK_FILE = "kiosk.toml"
 CATALOGUE_FILE = "catalogue.toml"
 PRINTERS_FILE = "printers.toml"
+RATING_FILE = "rating.toml"
+OFFICERS_FILE = "officers.toml"
+CONFIG_FILES = (KIOSK_FILE, CATALOGUE_FILE, PRINTERS_FILE, RATING_FILE, OFFICERS_FILE)
 
 ROLES = ("lobby", "counter")
 LANGUAGES = ("vi", "en")
@@ -45,6 +50,7 @@ _FIELD_ID = re.compile(r"[a-z0-9-]+")
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 _PREFIX = re.compile(r"[A-Z]{0,3}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CHOICE_ID = re.compile(r"[a-z0-9-]{1,64}")
 _PIN_HASH = re.compile(r"scrypt\$([0-9]+)\$([0-9]+)\$([0-9]+)\$([0-9a-fA-F]+)\$([0-9a-fA-F]+)")
 
 _SCRYPT_N = 16384
@@ -150,6 +156,85 @@ class Catalogue:
 
 
 @dataclass(frozen=True)
+class CounterConfig:
+    """The counter terminal. `fields` is never empty here: [] in kiosk.toml means every field
+    of the catalogue, and is resolved to their ids."""
+
+    number: int
+    fields: tuple[str, ...]
+    officer_idle_signout: int  # minutes
+    signin_lock_minutes: int
+    rating_seconds: int
+    instant_press_ms: int
+    min_session_seconds: int
+    top_burst_count: int
+    top_burst_minutes: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One item of a configured list (a reason, an outcome, a criterion): its id travels in
+    events, its words are shown."""
+
+    id: str
+    vi: str
+    en: str
+
+    def text(self, language: str) -> str:
+        return self.en if language == "en" else self.vi
+
+
+@dataclass(frozen=True)
+class Outcome(Choice):
+    no_show: bool
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A rating scale: level 1 is the best; `negative` levels ask the citizen for reasons."""
+
+    levels: int
+    labels_vi: tuple[str, ...]
+    labels_en: tuple[str, ...]
+    negative: frozenset[int]
+
+    def label(self, level: int, language: str) -> str:
+        labels = self.labels_en if language == "en" else self.labels_vi
+        return labels[level - 1]
+
+
+@dataclass(frozen=True)
+class RatingConfig:
+    citizen_scale: Scale
+    question_vi: str
+    question_en: str
+    reasons: tuple[Choice, ...]
+    outcomes: tuple[Outcome, ...]
+    officer_scale: Scale
+    officer_criteria: tuple[Choice, ...]
+
+    def question(self, language: str) -> str:
+        return self.question_en if language == "en" else self.question_vi
+
+    def outcome(self, outcome_id: str) -> Outcome | None:
+        return next((o for o in self.outcomes if o.id == outcome_id), None)
+
+    @property
+    def no_show(self) -> Outcome:
+        """The one outcome meaning the citizen did not come (checked at load time)."""
+        return next(o for o in self.outcomes if o.no_show)
+
+
+@dataclass(frozen=True)
+class OfficerConfig:
+    id: str
+    name: str
+    title: str
+    pin_hash: str = field(repr=False)
+    badge: bool  # false: this officer's badge QR is refused
+
+
+@dataclass(frozen=True)
 class Config:
     office: OfficeConfig
     device: DeviceConfig
@@ -160,14 +245,22 @@ class Config:
     central: CentralConfig
     catalogue: Catalogue
     printer_profile: PrinterProfile
-    sources: tuple[Path, ...]
+    sources: tuple[Path, ...]  # kiosk.toml, catalogue.toml, printers.toml and their overrides
+    counter: CounterConfig
+    rating: RatingConfig
+    officers: tuple[OfficerConfig, ...]
+    counter_sources: tuple[Path, ...]  # rating.toml, officers.toml and their overrides
+
+    def officer(self, officer_id: str) -> OfficerConfig | None:
+        return next((o for o in self.officers if o.id == officer_id), None)
 
 
 def load_config(override: Path | None = None) -> Config:
     """Load the shipped configuration merged with a site override.
 
-    `override` is a directory holding any of kiosk.toml, catalogue.toml, printers.toml, or a
-    single file used as the kiosk.toml override. None means /etc/kiosk/ when it exists.
+    `override` is a directory holding any of kiosk.toml, catalogue.toml, printers.toml,
+    rating.toml, officers.toml, or a single file used as the kiosk.toml override. None means
+    /etc/kiosk/ when it exists.
     """
     overrides = _override_files(override)
     kiosk = _Document.load(paths.SHIPPED_CONFIG_DIR / KIOSK_FILE, overrides.get(KIOSK_FILE))
@@ -187,12 +280,18 @@ def load_config(override: Path | None = None) -> Config:
     lobby = _lobby(root.table("lobby"))
     technician = _technician(root.table("technician"))
     central = _central(root.table("central"))
+    counter_table = root.table("counter")
     root.finish()
 
     profiles = _profiles(printers)
     if printer.profile not in profiles:
         names = ", ".join(_toml_repr(name) for name in profiles)
         printer_table.fail("profile", f"must be one of the profiles in printers.toml: {names}")
+    parsed_catalogue = _catalogue(catalogue)
+    rating = _Document.load(paths.SHIPPED_CONFIG_DIR / RATING_FILE, overrides.get(RATING_FILE))
+    officers = _Document.load(
+        paths.SHIPPED_CONFIG_DIR / OFFICERS_FILE, overrides.get(OFFICERS_FILE)
+    )
 
     return Config(
         office=office,
@@ -202,9 +301,13 @@ def load_config(override: Path | None = None) -> Config:
         lobby=lobby,
         technician=technician,
         central=central,
-        catalogue=_catalogue(catalogue),
+        catalogue=parsed_catalogue,
         printer_profile=profiles[printer.profile],
         sources=kiosk.sources + catalogue.sources + printers.sources,
+        counter=_counter(counter_table, parsed_catalogue),
+        rating=_rating(rating),
+        officers=_officers(officers),
+        counter_sources=rating.sources + officers.sources,
     )
 
 
@@ -214,8 +317,7 @@ def _override_files(override: Path | None) -> dict[str, Path]:
             return {}
         override = paths.DEFAULT_OVERRIDE_DIR
     if override.is_dir():
-        names = (KIOSK_FILE, CATALOGUE_FILE, PRINTERS_FILE)
-        return {name: override / name for name in names if (override / name).exists()}
+        return {name: override / name for name in CONFIG_FILES if (override / name).exists()}
     if override.exists():
         return {KIOSK_FILE: override}
     raise ConfigError(f"{override}: no such configuration file or directory")
@@ -409,6 +511,38 @@ class _Table:
         if not isinstance(value, bool):
             self.fail(key, "must be true or false")
         return value
+
+    def optional_boolean(self, key: str, default: bool) -> bool:
+        return self.boolean(key) if key in self.data else default
+
+    def text_list(
+        self,
+        key: str,
+        allowed: str,
+        count: int | None = None,
+        pattern: re.Pattern[str] | None = None,
+    ) -> tuple[str, ...]:
+        """A list of texts: each non-empty (or matching `pattern`), `count` of them if given."""
+        value = self.take(key, allowed)
+        if not isinstance(value, list) or (count is not None and len(value) != count):
+            self.fail(key, allowed)
+        for item in value:
+            if not isinstance(item, str) or not (
+                pattern.fullmatch(item) if pattern else item.strip()
+            ):
+                self.fail(key, allowed)
+        return tuple(value)
+
+    def integer_list(self, key: str, low: int, high: int) -> tuple[int, ...]:
+        """A non-empty list of distinct whole numbers from low to high."""
+        allowed = f"must be a list of distinct whole numbers from {low} to {high}, at least one"
+        value = self.take(key, allowed)
+        if not isinstance(value, list) or not value or len(set(value)) != len(value):
+            self.fail(key, allowed)
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
+                self.fail(key, allowed)
+        return tuple(value)
 
     def time_of_day(self, key: str) -> time:
         allowed = 'must be a time of day written "HH:MM" (24-hour clock), e.g. "07:30"'
@@ -639,6 +773,135 @@ def _profiles(doc: _Document) -> dict[str, PrinterProfile]:
     if not profiles:
         raise ConfigError(f"{doc.origin(('profile',))}: [profile] — at least one profile needed")
     return profiles
+
+
+def _counter(t: _Table, catalogue: Catalogue) -> CounterConfig:
+    number = t.integer("number", 1, 999, note=" (the counter number given at provisioning)")
+    known = [f.id for f in catalogue.fields]
+    fields_allowed = (
+        "must be a list of field ids of catalogue.toml ([] = every field), each once: "
+        + ", ".join(_toml_repr(f) for f in known)
+    )
+    fields = t.text_list("fields", fields_allowed, pattern=_FIELD_ID)
+    if len(set(fields)) != len(fields) or any(f not in known for f in fields):
+        t.fail("fields", fields_allowed)
+    idle = t.integer("officer_idle_signout", 1, 720, "minutes")
+    lock = t.integer("signin_lock_minutes", 1, 1440, "minutes")
+    rating_seconds = t.integer("rating_seconds", 5, 600, "seconds")
+    instant = t.integer("instant_press_ms", 0, 5000, "milliseconds")
+    short = t.integer("min_session_seconds", 0, 3600, "seconds")
+    burst_count = t.integer("top_burst_count", 2, 1000, note=" (top ratings)")
+    burst_minutes = t.integer("top_burst_minutes", 1, 1440, "minutes")
+    t.finish()
+    return CounterConfig(
+        number,
+        fields or tuple(known),
+        idle,
+        lock,
+        rating_seconds,
+        instant,
+        short,
+        burst_count,
+        burst_minutes,
+    )
+
+
+def _rating(doc: _Document) -> RatingConfig:
+    root = doc.root()
+    citizen = root.table("citizen")
+    scale = citizen.choice("scale", (3, 5))
+    question_vi = citizen.text("question_vi")
+    question_en = citizen.text("question_en")
+    citizen.finish()
+    scales = {levels: _scale(root.table(f"scale_{levels}"), levels) for levels in (3, 5)}
+    reasons = _choices(root.tables("reasons"))
+    outcomes = _outcomes(root.tables("outcomes"))
+    officer_table = root.table("officer_rating")
+    officer_levels = officer_table.integer("scale", 3, 5, "levels")
+    officer_scale = _scale(officer_table, officer_levels, negative=False)
+    criteria = _choices(root.tables("officer_criteria"))
+    root.finish()
+    no_shows = [o for o in outcomes if o.no_show]
+    if len(no_shows) != 1:
+        found = ", ".join(_toml_repr(o.id) for o in no_shows) or "none"
+        raise ConfigError(
+            f"{doc.origin(('outcomes',))}: [[outcomes]] no_show — exactly one outcome must be"
+            f" the no-show (no_show = true); found {found}"
+        )
+    return RatingConfig(
+        citizen_scale=scales[scale],
+        question_vi=question_vi,
+        question_en=question_en,
+        reasons=reasons,
+        outcomes=outcomes,
+        officer_scale=officer_scale,
+        officer_criteria=criteria,
+    )
+
+
+def _scale(t: _Table, levels: int, *, negative: bool = True) -> Scale:
+    allowed = f"must be a list of {levels} non-empty texts, level 1 (the best) first"
+    labels_vi = t.text_list("labels_vi", allowed, count=levels)
+    labels_en = t.text_list("labels_en", allowed, count=levels)
+    negatives: tuple[int, ...] = ()
+    if negative:
+        # Levels 1 and 2 are "satisfied" in every report: they can never be negative.
+        negatives = t.integer_list("negative", 3, levels)
+    t.finish()
+    return Scale(levels, labels_vi, labels_en, frozenset(negatives))
+
+
+def _choices(tables: list[_Table]) -> tuple[Choice, ...]:
+    seen: dict[str, str] = {}
+    out = []
+    for t in tables:
+        out.append(Choice(*_choice_texts(t, seen)))
+        t.finish()
+    return tuple(out)
+
+
+def _outcomes(tables: list[_Table]) -> tuple[Outcome, ...]:
+    seen: dict[str, str] = {}
+    out = []
+    for t in tables:
+        out.append(Outcome(*_choice_texts(t, seen), t.optional_boolean("no_show", False)))
+        t.finish()
+    return tuple(out)
+
+
+def _choice_texts(t: _Table, seen: dict[str, str]) -> tuple[str, str, str]:
+    """The id (unique in its list: `seen` maps ids to the title that used them), vi and en."""
+    choice_id = t.text(
+        "id", "must be 1 to 64 characters: lowercase letters a-z, digits and '-'", _CHOICE_ID
+    )
+    if choice_id in seen:
+        t.fail("id", f"must be unique; {seen[choice_id]} has the same id")
+    seen[choice_id] = t.title
+    return choice_id, t.text("vi"), t.text("en")
+
+
+def _officers(doc: _Document) -> tuple[OfficerConfig, ...]:
+    root = doc.root()
+    out: list[OfficerConfig] = []
+    seen: dict[str, str] = {}
+    for t in root.tables("officers"):
+        officer_id = t.text(
+            "id", "must be 1 to 32 characters: lowercase letters a-z, digits and '-'", _DEVICE_ID
+        )
+        if officer_id in seen:
+            t.fail("id", f"must be unique; {seen[officer_id]} has the same id")
+        seen[officer_id] = t.title
+        name = t.text("name")
+        title = t.text("title")
+        allowed = 'must be "scrypt$N$r$p$salt$hash" as printed by `kiosk hash-pin`'
+        pin_hash = t.take("pin_hash", allowed)
+        if not isinstance(pin_hash, str) or _parse_pin_hash(pin_hash) is None:
+            t.fail("pin_hash", allowed, show_value=False)
+        badge = t.optional_boolean("badge", True)
+        t.finish()
+        out.append(OfficerConfig(officer_id, name, title, pin_hash, badge))
+    root.finish()
+    return tuple(out)
 
 
 def _parse_pin_hash(text: str) -> tuple[int, int, int, bytes, bytes] | None:
