@@ -1,0 +1,147 @@
+"""A virtual QR imager in USB-serial mode on a pseudo-terminal: the twin of the real scanner.
+
+The driver opens `device_path` exactly as it opens /dev/ttyACM0; each `scan` arrives there as
+the payload's bytes and a suffix, as from an imager reading a code. It can be unplugged and
+plugged in again. Bytes scanned while no driver has the port open are lost, as with a real
+imager: the driver flushes the port when it opens it.
+
+Run it alone for the demo:
+
+    python -m devices.virtual_scanner [--link PATH] [--suffix CRLF]            # scans stdin lines
+    python -m devices.virtual_scanner --samples [FILE]     # shared ID samples, one per Enter
+
+It prints its device path first, then sends each line of standard input (or, with --samples,
+the next payload of ../shared/data/cccd_samples.txt each time Enter is pressed) and exits at the
+end of the input, which unplugs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import sys
+import time
+from pathlib import Path
+
+from devices.pty_pair import PtyPair, open_pty_pair
+
+SUFFIX_BYTES = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n"}
+
+
+class VirtualScanner:
+    """A scanner twin on a pty. With `link`, `device_path` is that symlink, re-pointed to the new
+    pty at each replug like a udev rule's /dev/qr-scanner; without it, a replugged twin has a new
+    tty path, as a real imager may come back as ttyACM1."""
+
+    def __init__(self, link: Path | None = None) -> None:
+        self._link = link
+        self._pty: PtyPair | None = None
+        self._tty_path = ""
+        self.replug()
+
+    @property
+    def device_path(self) -> str:
+        return str(self._link) if self._link is not None else self._tty_path
+
+    @property
+    def plugged(self) -> bool:
+        return self._pty is not None
+
+    def scan(self, payload: bytes, suffix: bytes = b"\r\n", *, timeout: float = 10.0) -> None:
+        """Send `payload` and `suffix` as the imager does after reading a code.
+
+        Blocks while the driver is slower than the data (the pty buffer is small); TimeoutError
+        if it has not taken everything within `timeout` seconds."""
+        if self._pty is None:
+            raise RuntimeError("the virtual scanner is unplugged")
+        fd = self._pty.master_fd
+        data = memoryview(payload + suffix)
+        total = len(data)
+        deadline = time.monotonic() + timeout
+        while data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"the driver took {total - len(data)} of {total} bytes in {timeout:g} s"
+                )
+            _, writable, _ = select.select([], [fd], [], remaining)
+            if writable:
+                try:
+                    data = data[os.write(fd, data) :]
+                except BlockingIOError:
+                    continue
+
+    def unplug(self) -> None:
+        """Close the pty: a driver holding the port sees a hang-up, and the tty path vanishes."""
+        if self._pty is not None:
+            self._pty.close()
+            self._pty = None
+
+    def replug(self) -> None:
+        """Plug in again (a no-op while plugged in): a new pty, and the link points to it."""
+        if self._pty is not None:
+            return
+        self._pty = open_pty_pair()
+        self._tty_path = self._pty.slave_path
+        if self._link is not None:
+            fresh = self._link.with_name(f".{self._link.name}.new")
+            fresh.unlink(missing_ok=True)
+            fresh.symlink_to(self._tty_path)
+            os.replace(fresh, self._link)
+
+    def close(self) -> None:
+        """Unplug for good and remove the link."""
+        self.unplug()
+        if self._link is not None:
+            self._link.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m devices.virtual_scanner",
+        description="Run a virtual QR scanner on a pseudo-terminal; it scans what you type.",
+    )
+    parser.add_argument("--link", type=Path, help="a symlink to the tty, like /dev/qr-scanner")
+    parser.add_argument("--suffix", choices=SUFFIX_BYTES, default="CRLF", help="after each code")
+    parser.add_argument(
+        "--samples",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="scan the shared citizen ID samples (or FILE's), one each time Enter is pressed",
+    )
+    args = parser.parse_args(argv)
+    scanner = VirtualScanner(args.link)
+    suffix = SUFFIX_BYTES[args.suffix]
+    print(scanner.device_path, flush=True)
+    try:
+        if args.samples is None:
+            for line in sys.stdin.buffer:
+                scanner.scan(line.rstrip(b"\r\n"), suffix)
+        else:
+            _scan_samples(scanner, suffix, args.samples)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scanner.close()
+
+
+def _scan_samples(scanner: VirtualScanner, suffix: bytes, path: str) -> None:
+    # The demo tool reads the kiosk's sample file format; the twin itself knows only bytes.
+    from kiosk.citizen_id_samples import load_samples
+
+    samples = load_samples(Path(path)) if path else load_samples()
+    for number, sample in enumerate(samples, start=1):
+        print(
+            f"[{number}/{len(samples)}] Enter scans {sample.case} (expected: {sample.expect})",
+            flush=True,
+        )
+        if not sys.stdin.readline():
+            return
+        scanner.scan(sample.payload, suffix)
+    print("All samples scanned.", flush=True)
+
+
+if __name__ == "__main__":
+    main()
