@@ -60,7 +60,7 @@ class KeyboardWedge:
         self._start_over()
         if too_long or len(line) < self._min_length:
             return None
-        if not self._debounce.accept(line.encode("utf-8", errors="surrogatepass")):
+        if not self._debounce.accept(line.encode("utf-8", errors="surrogatepass"), timestamp):
             return None
         return line
 

@@ -96,15 +96,14 @@ class Debounce:
     however long it stays. Only a hash of the last line is kept, never the line itself.
     """
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, seconds: float) -> None:
         self._seconds = seconds
-        self._clock = clock
         self._last: bytes | None = None
         self._last_at = 0.0
 
-    def accept(self, line: bytes) -> bool:
+    def accept(self, line: bytes, now: float) -> bool:
+        """`now`: a monotonic time in seconds."""
         digest = hashlib.blake2b(line, digest_size=16).digest()
-        now = self._clock()
         repeated = digest == self._last and now - self._last_at < self._seconds
         self._last, self._last_at = digest, now
         return not repeated
@@ -213,7 +212,7 @@ class SerialScanner:
                     framer.overlong,
                 )
             for line in lines:
-                if self._debounce.accept(line):
+                if self._debounce.accept(line, time.monotonic()):
                     self._deliver(line)
                 else:
                     log.debug("scanner %s: the same %d bytes again, dropped", self.url, len(line))
