@@ -125,6 +125,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     outbox.add_argument("--json", action="store_true", help="machine-readable output")
 
+    scan_test = commands.add_parser(
+        "scan-test",
+        parents=[common],
+        help="show, masked, what the QR scanner reads and how the citizen ID parser takes it",
+    )
+    scan_test.add_argument(
+        "--scanner", default="/dev/ttyACM0", help="scanner port or URL (default /dev/ttyACM0)"
+    )
+    scan_test.add_argument(
+        "--suffix",
+        choices=["auto", "CR", "LF", "CRLF"],
+        default="auto",
+        help="the line end the scanner sends (default auto: any of them)",
+    )
+    scan_test.add_argument("--count", type=int, help="stop after N scans (default: at Ctrl-C)")
+
     commands.add_parser(
         "check-config", parents=[common], help="validate the configuration and summarise it"
     )
@@ -354,6 +370,12 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_scan_test(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.citizen_id_scan_test import run_scan_test
+
+    return run_scan_test(args.scanner, suffix=args.suffix, count=args.count)
+
+
 def cmd_hash_pin(args: argparse.Namespace, config: Config) -> int:
     pin = getpass.getpass("New technician PIN (digits): ")
     if not pin.isdigit() or not 4 <= len(pin) <= 12:
@@ -480,6 +502,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "outbox": cmd_outbox,
     "check-config": cmd_check_config,
+    "scan-test": cmd_scan_test,
     "hash-pin": cmd_hash_pin,
 }
 
