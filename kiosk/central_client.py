@@ -1,4 +1,5 @@
-"""HTTP client of the central API (docs/central-api.md): enrolment, event upload, health.
+"""HTTP client of the central API (docs/central-api.md): enrolment, event upload, call-next,
+health.
 
 Any answer the device cannot act on safely is an exception. In particular a 200 whose body is
 not the expected list of results, one per event sent and in order, is CentralUnavailable (try
@@ -24,6 +25,18 @@ from kiosk.events import Event
 ENROLL_PATH = "/api/v1/enroll"
 EVENTS_PATH = "/api/v1/events"
 HEALTH_PATH = "/api/v1/health"
+CALL_NEXT_PATH = "/api/v1/offices/{office}/counters/{counter}/call-next"
+
+# The keys of a call-next answer and their JSON types.
+_CALLED_TICKET = {
+    "ticket_id": str,
+    "label": str,
+    "field_id": str,
+    "priority": bool,
+    "issued_at": str,
+    "day": str,
+    "session_id": str,
+}
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -165,6 +178,23 @@ class CentralClient:
                 reason = "rejected by the central server without a reason"
             verdicts.append(EventResult(event["id"], result["status"], reason))
         return verdicts
+
+    def call_next(
+        self, office: str, counter: int, officer_id: str, fields: list[str]
+    ) -> dict[str, Any] | None:
+        """Take the next waiting ticket of `fields` for this counter: the server marks it
+        called and opens its session. Returns {ticket_id, label, field_id, priority,
+        issued_at, day, session_id}, or None when no ticket waits (204)."""
+        path = CALL_NEXT_PATH.format(office=urllib.parse.quote(office, safe=""), counter=counter)
+        response = self._post(path, {"officer_id": officer_id, "fields": fields})
+        if response.status_code == 204:
+            return None
+        body = self._json(self._check(response))
+        if not isinstance(body, dict) or any(
+            type(body.get(key)) is not kind for key, kind in _CALLED_TICKET.items()
+        ):
+            raise self._garbage()
+        return {key: body[key] for key in _CALLED_TICKET}
 
     def health(self) -> None:
         """Check that the server answers; raises CentralUnavailable when it does not."""

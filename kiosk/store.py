@@ -104,7 +104,98 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX outbox_personal_expiry ON outbox_personal (expires_at)",
     ),
+    (
+        # Counter sessions (kiosk.counter): one row per called ticket with both halves of the
+        # dual rating. Times are UTC text of fixed width (_utc_text), so text order is time
+        # order; JSON columns hold lists and objects. No personal data ever goes here.
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            office TEXT NOT NULL,
+            day TEXT NOT NULL,
+            label TEXT NOT NULL,
+            ticket_id TEXT,
+            field_id TEXT NOT NULL,
+            priority INTEGER NOT NULL CHECK (priority IN (0, 1)),
+            counter INTEGER NOT NULL CHECK (counter BETWEEN 1 AND 999),
+            officer_id TEXT NOT NULL,
+            entry TEXT NOT NULL CHECK (entry IN ('call_next', 'qr', 'typed')),
+            state TEXT NOT NULL CHECK (state IN ('called', 'serving', 'closed')),
+            called_at TEXT NOT NULL,
+            recalls INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT,
+            closed_at TEXT,
+            outcome TEXT,
+            same_day_result INTEGER CHECK (same_day_result IN (0, 1)),
+            officer_rating TEXT CHECK (officer_rating IS NULL OR json_valid(officer_rating)),
+            session_flags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(session_flags)),
+            rating TEXT CHECK (rating IN ('due', 'rated', 'not_rated', 'none')),
+            rating_opened_at TEXT,
+            rating_ended_at TEXT,
+            citizen_scale INTEGER CHECK (citizen_scale IN (3, 5)),
+            citizen_level INTEGER CHECK (citizen_level BETWEEN 1 AND citizen_scale),
+            citizen_reasons TEXT CHECK (citizen_reasons IS NULL OR json_valid(citizen_reasons)),
+            rated_at TEXT,
+            rating_flags TEXT CHECK (rating_flags IS NULL OR json_valid(rating_flags))
+        ) STRICT
+        """,
+        "CREATE INDEX sessions_by_counter ON sessions (counter, called_at)",
+        "CREATE INDEX sessions_by_day ON sessions (day, label)",
+        "CREATE INDEX sessions_top_ratings ON sessions (counter, citizen_level, rated_at)",
+        # Citizen presses after the counted one: kept and flagged, never counted.
+        """
+        CREATE TABLE extra_presses (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+            reasons TEXT NOT NULL CHECK (json_valid(reasons)),
+            pressed_at TEXT NOT NULL,
+            flags TEXT NOT NULL CHECK (json_valid(flags))
+        ) STRICT
+        """,
+        # Wrong PINs in a row and the sign-in lock, kept across restarts (kiosk.officers).
+        """
+        CREATE TABLE signin_guard (
+            scope TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL CHECK (failures >= 0),
+            locked_until TEXT
+        ) STRICT
+        """,
+    ),
 )
+
+SESSION_COLUMNS = frozenset(
+    {
+        "id",
+        "office",
+        "day",
+        "label",
+        "ticket_id",
+        "field_id",
+        "priority",
+        "counter",
+        "officer_id",
+        "entry",
+        "state",
+        "called_at",
+        "recalls",
+        "started_at",
+        "closed_at",
+        "outcome",
+        "same_day_result",
+        "officer_rating",
+        "session_flags",
+        "rating",
+        "rating_opened_at",
+        "rating_ended_at",
+        "citizen_scale",
+        "citizen_level",
+        "citizen_reasons",
+        "rated_at",
+        "rating_flags",
+    }
+)
+_SESSION_JSON = ("officer_rating", "session_flags", "citizen_reasons", "rating_flags")
 
 # Primary SQLite result codes (extended codes carry them in the low byte).
 _SQLITE_PERM = 3
@@ -589,6 +680,170 @@ class Store:
             )
             for row in rows
         ]
+
+    # ------------------------------------------------------------------ counter sessions
+
+    def insert_session(self, row: Mapping[str, Any], event: Event) -> Row:
+        """Insert a new session and the event of its call, together."""
+        values = _session_values(row)
+        with self._write() as conn:
+            created = conn.execute(
+                f"INSERT INTO sessions ({', '.join(values)})"
+                f" VALUES ({', '.join('?' * len(values))}) RETURNING *",
+                tuple(values.values()),
+            ).fetchone()
+            self._add_event(conn, event)
+            return _session_row(created)
+
+    def update_session(
+        self,
+        session_id: str,
+        *,
+        expect: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        events: Iterable[Event] = (),
+    ) -> Row | None:
+        """Change a session and add its events in one transaction, only if its columns still
+        hold the `expect`ed values (None: NULL). Returns the updated row, or None (nothing
+        written) when the session is unknown or has moved on."""
+        wanted = _session_values(expect)
+        updates = _session_values(changes)
+        conditions = " AND ".join(
+            f"{column} IS ?" if value is None else f"{column} = ?"
+            for column, value in wanted.items()
+        )
+        with self._write() as conn:
+            row = conn.execute(
+                f"UPDATE sessions SET {', '.join(f'{column} = ?' for column in updates)}"
+                f" WHERE id = ?{' AND ' + conditions if conditions else ''} RETURNING *",
+                (*updates.values(), session_id, *wanted.values()),
+            ).fetchone()
+            if row is None:
+                return None
+            for event in events:
+                self._add_event(conn, event)
+            return _session_row(row)
+
+    def add_extra_press(
+        self,
+        session_id: str,
+        *,
+        level: int,
+        reasons: list[str],
+        pressed_at: datetime,
+        flags: list[str],
+        event: Event,
+    ) -> None:
+        """Keep a citizen press that came after the counted one, with its event."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO extra_presses (session_id, level, reasons, pressed_at, flags)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session_id, level, json.dumps(reasons), _utc_text(pressed_at), json.dumps(flags)),
+            )
+            self._add_event(conn, event)
+
+    def session(self, session_id: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else _session_row(row)
+
+    def latest_session(self, counter: int) -> Row | None:
+        """The session last called at a counter."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT * FROM sessions WHERE counter = ? ORDER BY called_at DESC, rowid DESC"
+                " LIMIT 1",
+                (counter,),
+            ).fetchone()
+        return None if row is None else _session_row(row)
+
+    def sessions(self, *, day: date, label: str | None = None) -> list[Row]:
+        """Sessions of an office day (of one ticket label if given), in call order."""
+        sql = "SELECT * FROM sessions WHERE day = ?"
+        params: tuple[Any, ...] = (day.isoformat(),)
+        if label is not None:
+            sql += " AND label = ?"
+            params += (label,)
+        with self._read() as conn:
+            rows = conn.execute(f"{sql} ORDER BY called_at, rowid", params).fetchall()
+        return [_session_row(row) for row in rows]
+
+    def extra_presses(self, session_id: str) -> list[Row]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM extra_presses WHERE session_id = ? ORDER BY seq", (session_id,)
+            ).fetchall()
+        return [
+            {**dict(row), "reasons": json.loads(row["reasons"]), "flags": json.loads(row["flags"])}
+            for row in rows
+        ]
+
+    def count_rated(self, *, counter: int, level: int, since: datetime) -> int:
+        """Counted citizen ratings of `level` at a counter rated at `since` or later."""
+        with self._read() as conn:
+            return conn.execute(
+                "SELECT COUNT(*) FROM sessions WHERE counter = ? AND citizen_level = ?"
+                " AND rated_at >= ?",
+                (counter, level, _utc_text(since)),
+            ).fetchone()[0]
+
+    # ------------------------------------------------------------------ sign-in guard
+
+    def signin_guard(self, scope: str) -> Row | None:
+        """Wrong PINs in a row and the lock (`locked_until`, UTC text or None) of a scope."""
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM signin_guard WHERE scope = ?", (scope,)).fetchone()
+        return None if row is None else dict(row)
+
+    def record_signin_failure(self, scope: str, *, limit: int, lock_until: datetime) -> Row:
+        """Count a wrong PIN; the `limit`-th in a row locks the scope until `lock_until` and
+        starts the count again."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO signin_guard (scope, failures) VALUES (?, 1)"
+                " ON CONFLICT (scope) DO UPDATE SET failures = failures + 1",
+                (scope,),
+            )
+            conn.execute(
+                "UPDATE signin_guard SET failures = 0, locked_until = ?"
+                " WHERE scope = ? AND failures >= ?",
+                (_utc_text(lock_until), scope, limit),
+            )
+            return dict(
+                conn.execute("SELECT * FROM signin_guard WHERE scope = ?", (scope,)).fetchone()
+            )
+
+    def clear_signin_guard(self, scope: str) -> None:
+        """A right PIN: no failures, no lock."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM signin_guard WHERE scope = ?", (scope,))
+
+
+def _session_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Column values as SQLite stores them: moments as UTC text, lists and objects as JSON,
+    booleans as 0/1. Column names are checked: they are written into the SQL."""
+    unknown = set(values) - SESSION_COLUMNS
+    if unknown:
+        raise ValueError(f"not session columns: {', '.join(sorted(unknown))}")
+    out = {}
+    for column, value in values.items():
+        if isinstance(value, datetime):
+            value = _utc_text(value)
+        elif isinstance(value, list | dict):
+            value = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            value = int(value)
+        out[column] = value
+    return out
+
+
+def _session_row(row: sqlite3.Row) -> Row:
+    out = dict(row)
+    for column in _SESSION_JSON:
+        if out[column] is not None:
+            out[column] = json.loads(out[column])
+    return out
 
 
 def _utc_text(moment: datetime) -> str:

@@ -1,0 +1,151 @@
+"""The counter session: its states, the officer's view of it, the officer's half of the dual
+rating, and the data of its events (docs/central-api.md, keys exactly as the contract names).
+
+A session is `called` (the ticket's number is shown and announced), then `serving` (the citizen
+is at the desk), then `closed` with the officer's half: outcome, same-day result, the officer's
+own rating. Its citizen half (kiosk.ratings) is then `due`, and becomes `rated` or `not_rated`;
+a session closed with the no-show outcome has `none`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk.config import Outcome, RatingConfig
+from kiosk.events import rfc3339
+from kiosk.store import Row
+
+CALLED = "called"
+SERVING = "serving"
+CLOSED = "closed"
+
+RATING_DUE = "due"
+RATED = "rated"
+NOT_RATED = "not_rated"
+NO_RATING = "none"
+
+CALL_NEXT = (
+    "call_next"  # entry: from the central server's call-next (qr, typed: kiosk.ticket_entry)
+)
+
+SHORT_SESSION = "short_session"
+
+
+class InvalidOfficerHalf(ValueError):
+    """The outcome or the officer's rating given at closing is not one the config allows."""
+
+
+@dataclass(frozen=True)
+class CounterSession:
+    """A session as the officer's screen sees it: never the citizen's half."""
+
+    id: str
+    day: date
+    label: str
+    field_id: str
+    ticket_id: str | None  # None when the ticket was entered at the counter
+    priority: bool
+    entry: str  # "call_next", "qr" or "typed"
+    state: str  # "called", "serving" or "closed"
+    counter: int
+    officer_id: str
+    called_at: datetime
+    started_at: datetime | None
+    closed_at: datetime | None
+    recalls: int
+
+    @classmethod
+    def from_row(cls, row: Row, zone: ZoneInfo) -> CounterSession:
+        return cls(
+            id=row["id"],
+            day=date.fromisoformat(row["day"]),
+            label=row["label"],
+            field_id=row["field_id"],
+            ticket_id=row["ticket_id"],
+            priority=bool(row["priority"]),
+            entry=row["entry"],
+            state=row["state"],
+            counter=row["counter"],
+            officer_id=row["officer_id"],
+            called_at=moment(row["called_at"], zone),
+            started_at=optional_moment(row["started_at"], zone),
+            closed_at=optional_moment(row["closed_at"], zone),
+            recalls=row["recalls"],
+        )
+
+
+@dataclass(frozen=True)
+class OfficerHalf:
+    outcome: Outcome
+    same_day_result: bool
+    stored_rating: dict[str, Any] | None  # with each criterion's level
+    event_rating: dict[str, int] | None  # {"scale", "level"}: the contract's officer_rating
+
+
+def officer_half(
+    rating: RatingConfig, outcome_id: str, same_day_result: bool, levels: dict[str, int]
+) -> OfficerHalf:
+    """Check the officer's half. Every criterion is rated on the officer scale, except for a
+    no-show, which may be left unrated. The contract's single level is the criteria's mean,
+    halves rounded toward the worse level."""
+    outcome = rating.outcome(outcome_id)
+    if outcome is None:
+        raise InvalidOfficerHalf(f"no outcome {outcome_id!r} in rating.toml")
+    scale = rating.officer_scale.levels
+    criteria = [c.id for c in rating.officer_criteria]
+    if outcome.no_show and not levels:
+        return OfficerHalf(outcome, same_day_result, None, None)
+    if sorted(levels) != sorted(criteria):
+        raise InvalidOfficerHalf(f"the officer rates every criterion: {', '.join(criteria)}")
+    for criterion, level in levels.items():
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= scale:
+            raise InvalidOfficerHalf(f"{criterion}: a level from 1 to {scale}")
+    total, count = sum(levels.values()), len(levels)
+    level = (2 * total + count) // (2 * count)
+    stored = {"scale": scale, "level": level, "criteria": dict(levels)}
+    return OfficerHalf(outcome, same_day_result, stored, {"scale": scale, "level": level})
+
+
+def call_data(row: Row) -> dict[str, Any]:
+    """`ticket.called`, `ticket.recalled` and `ticket.skipped`."""
+    return {
+        "day": row["day"],
+        "label": row["label"],
+        "counter": row["counter"],
+        "officer_id": row["officer_id"],
+        "session_id": row["id"],
+        "ticket_id": row["ticket_id"],
+        "field_id": row["field_id"],
+    }
+
+
+def closed_data(
+    row: Row, half: OfficerHalf, *, closed_at: datetime, flags: list[str], zone: ZoneInfo
+) -> dict[str, Any]:
+    """`session.closed` of a session row being closed with the officer's half."""
+    return {
+        "session_id": row["id"],
+        "day": row["day"],
+        "label": row["label"],
+        "field_id": row["field_id"],
+        "counter": row["counter"],
+        "officer_id": row["officer_id"],
+        "called_at": rfc3339(moment(row["called_at"], zone)),
+        "closed_at": rfc3339(closed_at.astimezone(zone)),
+        "outcome": half.outcome.id,
+        "same_day_result": half.same_day_result,
+        "officer_rating": half.event_rating,
+        "flags": flags,
+    }
+
+
+def moment(text: str, zone: ZoneInfo) -> datetime:
+    """A stored UTC time on the office clock."""
+    return datetime.fromisoformat(text).astimezone(zone)
+
+
+def optional_moment(text: str | None, zone: ZoneInfo) -> datetime | None:
+    return None if text is None else moment(text, zone)
