@@ -141,6 +141,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan_test.add_argument("--count", type=int, help="stop after N scans (default: at Ctrl-C)")
 
+    badge = commands.add_parser(
+        "badge", parents=[common], help="print an officer's badge QR (sign-in at a counter)"
+    )
+    badge.add_argument("--officer", required=True, help="the officer id in officers.toml")
+    badge.add_argument("--png", type=Path, help="also save the QR as a PNG file for printing")
+
+    badge_key = commands.add_parser(
+        "badge-key", parents=[common], help="copy the office badge key between devices"
+    )
+    badge_way = badge_key.add_mutually_exclusive_group(required=True)
+    badge_way.add_argument("--import", dest="import_file", type=Path, help="install it from FILE")
+    badge_way.add_argument(
+        "--export", dest="export_file", type=Path, help="write it to FILE (made if none yet)"
+    )
+
+    ticket_key = commands.add_parser(
+        "ticket-key",
+        parents=[common],
+        help="copy a lobby's ticket key to a counter, so it can verify ticket QR codes offline",
+    )
+    ticket_way = ticket_key.add_mutually_exclusive_group(required=True)
+    ticket_way.add_argument(
+        "--export", dest="export_file", type=Path, help="on the lobby: write its key to FILE"
+    )
+    ticket_way.add_argument(
+        "--import", dest="import_file", type=Path, help="on a counter: trust the key in FILE"
+    )
+    ticket_key.add_argument("--device-id", help="with --import: the lobby device id, e.g. lobby-01")
+
     commands.add_parser(
         "check-config", parents=[common], help="validate the configuration and summarise it"
     )
@@ -492,6 +521,83 @@ def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_badge(args: argparse.Namespace, config: Config) -> int:
+    import qrcode
+
+    from kiosk.badges import badge_key, sign_badge
+    from kiosk.key_files import KeyFileError
+
+    if config.officer(args.officer) is None:
+        known = ", ".join(officer.id for officer in config.officers)
+        raise CommandError(f"No officer {args.officer!r} in officers.toml (there are: {known}).")
+    try:
+        key = badge_key(config.device.data_dir)
+    except KeyFileError as error:
+        raise CommandError(str(error)) from error
+    if key is None:
+        raise CommandError(
+            f"No office badge key in {config.device.data_dir}: install the office's with"
+            " `kiosk badge-key --import FILE` (or make one with `kiosk badge-key --export FILE`)."
+        )
+    payload = sign_badge(office=config.office.code, officer_id=args.officer, key=key)
+    print(payload)
+    code = qrcode.QRCode(border=2)
+    code.add_data(payload)
+    code.print_ascii(out=sys.stdout, invert=True)
+    if args.png:
+        try:
+            qrcode.make(payload, box_size=10, border=4).save(args.png)
+        except OSError as error:
+            raise CommandError(f"Cannot write {args.png}: {error.strerror or error}.") from error
+        print(f"QR saved to {args.png} for printing.")
+    return 0
+
+
+def cmd_badge_key(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.badges import BADGE_KEY_FILE, export_badge_key, import_badge_key
+    from kiosk.key_files import KeyFileError
+
+    data_dir = config.device.data_dir
+    try:
+        if args.import_file:
+            import_badge_key(data_dir, args.import_file)
+            print(f"Office badge key installed in {data_dir / BADGE_KEY_FILE}.")
+        else:
+            created = export_badge_key(data_dir, args.export_file)
+            made = "Made a new office badge key; " if created else ""
+            print(
+                f"{made}written to {args.export_file}. Install it on every counter of the"
+                " office with `kiosk badge-key --import FILE`, then delete the file."
+            )
+    except (KeyFileError, OSError) as error:
+        raise CommandError(_key_problem(error)) from error
+    return 0
+
+
+def cmd_ticket_key(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.key_files import KeyFileError
+    from kiosk.ticket_keys import TicketKeys, export_device_key
+
+    data_dir = config.device.data_dir
+    try:
+        if args.export_file:
+            if args.device_id:
+                raise CommandError("--device-id goes with --import only.")
+            export_device_key(data_dir, args.export_file)
+            print(
+                f"Ticket key of {config.device.id} written to {args.export_file}. On each"
+                f" counter: kiosk ticket-key --import FILE --device-id {config.device.id}"
+            )
+            return 0
+        if not args.device_id:
+            raise CommandError("--import needs --device-id: the lobby device the key is of.")
+        path = TicketKeys(data_dir).import_key(args.import_file, args.device_id)
+        print(f"Tickets of {args.device_id} are now verified with the key in {path}.")
+    except (KeyFileError, OSError, ValueError) as error:
+        raise CommandError(_key_problem(error)) from error
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
@@ -504,6 +610,9 @@ COMMANDS = {
     "check-config": cmd_check_config,
     "scan-test": cmd_scan_test,
     "hash-pin": cmd_hash_pin,
+    "badge": cmd_badge,
+    "badge-key": cmd_badge_key,
+    "ticket-key": cmd_ticket_key,
 }
 
 
@@ -554,6 +663,13 @@ def _outbox(config: Config) -> tuple[Store, PersonalData]:
     except (PersonalKeyError, OSError) as error:
         store.close()
         raise CommandError(f"Cannot use the personal data key: {error}") from error
+
+
+def _key_problem(error: Exception) -> str:
+    """One sentence for a key file that cannot be read or written."""
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.filename}: {error.strerror}."
+    return f"{error}."
 
 
 def _local(moment: str, config: Config) -> str:
