@@ -513,7 +513,10 @@ class _Table:
         return value
 
     def optional_boolean(self, key: str, default: bool) -> bool:
-        return self.boolean(key) if key in self.data else default
+        if key in self.data:
+            return self.boolean(key)
+        self.read.append(key)  # still named among the allowed keys
+        return default
 
     def text_list(
         self,

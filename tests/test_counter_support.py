@@ -150,6 +150,7 @@ class Counter(Device):
             kiosk=f"[counter]\nnumber = {number}\nfields = [{field_list}]\n{kiosk}",
             rating=rating,
         )
+        self.clock = clock
         self.officers = Officers(self.store, self.config, clock)
         self.link = CentralLink(self.config)
         self.service = CounterService(
