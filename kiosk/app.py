@@ -1,35 +1,29 @@
-"""The Kivy application: the one place that assembles screens and services.
+"""The lobby kiosk app: the one place that assembles the lobby's screens and services
+(the counter terminal's are in kiosk/counter_app.py; what both share in kiosk/app_base.py).
 
-Threads: the Kivy main thread only draws and reacts. Store writes run on one I/O worker
-(`_io`), printing on the PrintService worker, printer status polling on the driver's thread;
-every result comes back to the main thread through `Clock.schedule_once`.
+Threads: the Kivy main thread only draws and reacts. Store writes run on the I/O worker,
+printing on the PrintService worker, printer status polling on the driver's thread; every
+result comes back to the main thread through `Clock.schedule_once`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kivy.app import App
-from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
-from kivy.core.window import Window
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from devices.printer import EscPosPrinter, PrinterState
 from devices.printjob import PrintJob
-from kiosk import __version__, watchdog
+from kiosk import __version__
+from kiosk.app_base import N_, DeviceApp
 from kiosk.config import Config, FieldConfig, verify_pin
-from kiosk.i18n import Translator
-from kiosk.paths import LOCALE_DIR
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.services import DeviceData
-from kiosk.sync import SyncStatus, SyncWorker
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
 from kiosk.tickets import NumbersExhausted, Ticket
 from screens.fields import FieldsScreen
@@ -49,11 +43,6 @@ UNSHOWN_OUTCOMES_KEPT = 20
 PIN_LOCK_SECONDS = 300
 
 
-def N_(msgid: str) -> str:
-    """Marks a string for translation where it is defined; it is translated where shown."""
-    return msgid
-
-
 # Printer states as a citizen or technician reads them on the status line.
 PRINTER_STATUS = {
     PrinterState.READY: N_("Printer ready"),
@@ -65,7 +54,6 @@ PRINTER_STATUS = {
 }
 # Demo keys F5..F8 → the virtual printer's switches.
 DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
-DEMO_CENTRAL_KEY = 290  # F9: the demo's central server down / up
 
 ALERT_STATES = {
     PrinterState.PAPER_OUT,
@@ -75,15 +63,9 @@ ALERT_STATES = {
 }
 
 
-class KioskApp(App):
+class KioskApp(DeviceApp):
     """The lobby kiosk: welcome → field → ticket, plus the technician menu."""
 
-    language = StringProperty("vi")
-    office_name = StringProperty("")
-    office_centre = StringProperty("")
-    status_text = StringProperty("")
-    status_alert = BooleanProperty(False)
-    offline_notice = StringProperty("")
     priority_enabled = BooleanProperty(True)
 
     def __init__(
@@ -96,34 +78,17 @@ class KioskApp(App):
         demo_central: DemoCentral | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(config, data, demo_central=demo_central, **kwargs)
         self._demo_printer = demo_printer
-        self._demo_central = demo_central
-        self.title = "Kiosk"
-        self.settings = config
-        self.translator = Translator(LOCALE_DIR, config.device.language)
-        self.language = config.device.language
-        self.office_name = config.office.name
-        self.office_centre = config.office.centre
         self.priority_enabled = config.catalogue.priority_enabled
         self.printer_state: PrinterState | None = None
         self._printer_url = printer_url or config.printer.url
-        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._current_ticket_id: str | None = None
         self._unshown_outcomes: dict[str, PrintOutcome] = {}
         self._ticket_languages: dict[str, str] = {}
         self._pin_failures = 0
-        self._keep_running = KeepRunning(self)
         self._pin_locked_until = 0.0
-        self.store = data.store
         self.tickets = data.tickets
-        self.sync = SyncWorker.from_config(
-            config,
-            data.store,
-            data.personal,
-            on_status=lambda status: Clock.schedule_once(lambda _dt: self._sync_changed(status)),
-        )
-        self.sync_status: SyncStatus = self.sync.status
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
 
@@ -145,7 +110,7 @@ class KioskApp(App):
             self._ticket_job,
             lambda outcome: Clock.schedule_once(lambda _dt: self._print_finished(outcome)),
         )
-        self._update_status()
+        self.update_status()
         manager = ScreenManager(transition=NoTransition())
         manager.add_widget(WelcomeScreen(name="welcome"))
         manager.add_widget(FieldsScreen(name="fields", timeout=cfg.lobby.idle_timeout))
@@ -157,15 +122,8 @@ class KioskApp(App):
         return manager
 
     def on_start(self) -> None:
-        ExceptionManager.add_handler(self._keep_running)
+        super().on_start()
         self.printer.start()
-        self.sync.start()
-        Clock.schedule_once(lambda _dt: watchdog.notify("READY=1"))
-        interval = watchdog.watchdog_interval()
-        if interval:
-            Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval)
-        if self._demo_printer is not None:
-            Window.bind(on_key_down=self._demo_key)
         log.info(
             "kiosk %s started: office %s, device %s, printer %s",
             __version__,
@@ -174,79 +132,33 @@ class KioskApp(App):
             self._printer_url,
         )
 
-    def on_stop(self) -> None:
-        self.shutdown()
-
     def shutdown(self) -> None:
-        """Stops the workers; safe to call twice."""
-        if self._keep_running in ExceptionManager.handlers:
-            ExceptionManager.remove_handler(self._keep_running)
-        self.sync.stop(timeout=2)
         if self.print_service:
             self.print_service.stop()
         if self.printer:
             self.printer.stop()
-        self._io.shutdown(wait=True)
-        if self.store:
-            self.store.close()
+        super().shutdown()
 
-    def _demo_key(self, _window: Any, key: int, *_args: Any) -> bool:
-        """Demo only: function keys flip the virtual printer's fault switches (F5..F8) and take
-        the central server down or up (F9)."""
-        if key == DEMO_CENTRAL_KEY and self._demo_central is not None:
-            threading.Thread(target=self._demo_central.toggle, daemon=True).start()
-            return True
+    def _on_key(self, window: Any, key: int, *args: Any) -> bool:
+        """Demo only: F5..F8 flip the virtual printer's fault switches (F9: see DeviceApp)."""
         switch = DEMO_KEYS.get(key)
-        if switch is None:
-            return False
+        if switch is None or self._demo_printer is None:
+            return super()._on_key(window, key, *args)
         value = not getattr(self._demo_printer, switch)
         setattr(self._demo_printer, switch, value)
         log.info("demo: virtual printer %s = %s", switch, value)
         return True
 
-    def open_settings(self, *largs: Any) -> bool:
-        """Kivy's settings panel (F1) must never open on a public kiosk."""
-        return False
-
     # ------------------------------------------------------------ helpers
-
-    def t(self, msgid: str, _language: str | None = None) -> str:
-        """Translates for the screen. kv passes `app.language` so the text follows a switch."""
-        return self.translator.gettext(msgid, self.language)
 
     def catalogue_fields(self) -> tuple[FieldConfig, ...]:
         return self.settings.catalogue.fields
 
-    def field_name(self, field_id: str) -> str:
-        for field in self.settings.catalogue.fields:
-            if field.id == field_id:
-                return field.name_en if self.language == "en" else field.name_vi
-        return field_id
-
-    def _in_background(
-        self,
-        work: Callable[[], Any],
-        done: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-    ) -> None:
-        """Runs `work` on the I/O worker; `done`/`failed` run on the main thread."""
-
-        def finished(future: Future) -> None:
-            error = future.exception()
-            if error is None:
-                result = future.result()
-                Clock.schedule_once(lambda _dt: done(result))
-            else:
-                Clock.schedule_once(lambda _dt: failed(error))
-
-        self._io.submit(work).add_done_callback(finished)
-
     # ------------------------------------------------------------ navigation
 
     def go_home(self) -> None:
-        self.language = self.settings.device.language
         self._current_ticket_id = None
-        self.root.current = "welcome"
+        super().go_home()
 
     def start_visit(self) -> None:
         if self.root.current == "welcome":
@@ -254,7 +166,6 @@ class KioskApp(App):
 
     def set_language(self, language: str) -> None:
         self.language = language
-        self._update_status()
 
     # ------------------------------------------------------------ tickets
 
@@ -291,7 +202,7 @@ class KioskApp(App):
             if self.root.current == "fields":
                 fields.show_error(text)
 
-        self._in_background(issue, issued, refused)
+        self.in_background(issue, issued, refused)
 
     def _show_ticket(self, ticket: Ticket) -> None:
         screen: TicketScreen = self.root.get_screen("ticket")
@@ -362,52 +273,15 @@ class KioskApp(App):
     def _printer_changed(self, state: PrinterState) -> None:
         if state != self.printer_state:
             self.printer_state = state
-            self._update_status()
+            self.update_status()
 
     def _printer_words(self, state: PrinterState | None) -> str:
         if state is None:
             return self.t("Checking the printer…")
         return self.t(PRINTER_STATUS[state])
 
-    def _sync_changed(self, status: SyncStatus) -> None:
-        self.sync_status = status
-        self._update_status()
-
-    def _network_words(self) -> str:
-        status = self.sync_status
-        waiting = (
-            "  ·  " + self.t("{count} records waiting to be sent").format(count=status.pending)
-            if status.pending
-            else ""
-        )
-        if status.state == "not_configured":
-            return self.t("Central server: not configured") + waiting
-        if status.state == "unauthorized":
-            return self.t("This device is not authorised by the central server") + waiting
-        if status.state == "offline":
-            since = status.offline_since
-            if since is None:
-                return self.t("Connecting to the central server…") + waiting
-            local = since.astimezone(self.settings.office.timezone)
-            return self.t("Offline since {time}").format(time=f"{local:%H:%M}") + waiting
-        return self.t("Central server: connected") + waiting
-
-    def _update_status(self) -> None:
-        printer = self._printer_words(self.printer_state)
-        self.status_text = f"{printer}  ·  {self._network_words()}"
-        self.status_alert = self.printer_state in ALERT_STATES
-        offline = self.sync_status.state == "offline" and self.sync_status.offline_since
-        self.offline_notice = (
-            self.t(
-                "Lost connection to the server – tickets are still issued, the data will be "
-                "sent when the network is back."
-            )
-            if offline
-            else ""
-        )
-
-    def on_language(self, _instance: Any, _value: str) -> None:
-        self._update_status()
+    def device_status(self) -> tuple[str, bool]:
+        return self._printer_words(self.printer_state), self.printer_state in ALERT_STATES
 
     # ------------------------------------------------------------ technician
 
@@ -443,7 +317,7 @@ class KioskApp(App):
             screen.show_refused(self.t("Wrong PIN."))
 
         pin_hash = self.settings.technician.pin_hash
-        self._in_background(lambda: verify_pin(pin, pin_hash), checked, failed)
+        self.in_background(lambda: verify_pin(pin, pin_hash), checked, failed)
 
     def refresh_technician_view(self) -> None:
         day = self.tickets.office_day_now()
@@ -476,7 +350,7 @@ class KioskApp(App):
             return info, rows
 
         screen: TechnicianScreen = self.root.get_screen("technician")
-        self._in_background(
+        self.in_background(
             gather,
             lambda result: screen.show_state(*result),
             lambda error: screen.show_message(str(error)),
@@ -507,27 +381,3 @@ class KioskApp(App):
             Clock.schedule_once(lambda _dt: screen.show_message(text))
 
         threading.Thread(target=run, name="kiosk-test-page", daemon=True).start()
-
-
-class KeepRunning(ExceptionHandler):
-    """A bug in a screen callback must not leave a citizen in front of a dead kiosk: log it
-    with its traceback (the log names no person) and start over at the welcome screen."""
-
-    def __init__(self, app: KioskApp) -> None:
-        super().__init__()
-        self._app = app
-
-    def handle_exception(self, exception: BaseException) -> int:
-        if isinstance(exception, KeyboardInterrupt | SystemExit):
-            return ExceptionManager.RAISE
-        log.exception("unexpected error in the UI loop; back to the welcome screen")
-        Clock.schedule_once(lambda _dt: self._app.go_home())
-        return ExceptionManager.PASS
-
-
-def configure_window(config: Config) -> None:
-    """Size the window for the configured panel before the first frame."""
-    if config.display.fullscreen:
-        Window.fullscreen = "auto"
-    else:
-        Window.size = (config.display.width, config.display.height)

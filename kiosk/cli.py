@@ -702,7 +702,8 @@ def _run_app(
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
     KivyConfig.set("graphics", "width", str(config.display.width))
     KivyConfig.set("graphics", "height", str(config.display.height))
-    from kiosk.app import KioskApp, configure_window
+    from kiosk.app import KioskApp
+    from kiosk.app_base import configure_window
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)

@@ -18,7 +18,8 @@ KV_CALL = re.compile(r"""\bapp\.t\((['"])(.+?)\1""")
 def screen_msgids() -> set[str]:
     root = paths.REPO_ROOT
     msgids = set()
-    for source in [root / "kiosk" / "app.py", *sorted((root / "screens").glob("*.py"))]:
+    apps = sorted((root / "kiosk").glob("*app*.py"))
+    for source in [*apps, *sorted((root / "screens").glob("*.py"))]:
         msgids.update(message for _, message, _, _ in extract_from_file("python", source, KEYWORDS))
     for kv in sorted((root / "screens").glob("*.kv")):
         msgids.update(match.group(2) for match in KV_CALL.finditer(kv.read_text("utf-8")))

@@ -1,0 +1,219 @@
+"""What every role's Kivy app shares: translations, the I/O worker, the sync worker and the
+network part of the status line, the watchdog, and the safety net for UI errors.
+
+Threads: the Kivy main thread only draws and reacts. Store writes and network calls run on one
+I/O worker (`in_background`), sync on its own thread; every result comes back to the main thread
+through `Clock.schedule_once`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk import watchdog
+from kiosk.config import Config
+from kiosk.i18n import Translator
+from kiosk.paths import LOCALE_DIR
+from kiosk.services import DeviceData
+from kiosk.sync import SyncStatus, SyncWorker
+
+if TYPE_CHECKING:
+    from kiosk.demo import DemoCentral
+
+log = logging.getLogger("kiosk.app")
+
+DEMO_CENTRAL_KEY = 290  # F9: the demo's central server down / up
+
+
+def N_(msgid: str) -> str:
+    """Marks a string for translation where it is defined; it is translated where shown."""
+    return msgid
+
+
+class DeviceApp(App):
+    """The base of the lobby and counter apps. Subclasses build their screens, name their
+    first one (`home_screen`) and add their own part of the status line (`device_status`)."""
+
+    home_screen = "welcome"
+
+    language = StringProperty("vi")
+    office_name = StringProperty("")
+    office_centre = StringProperty("")
+    status_text = StringProperty("")
+    status_alert = BooleanProperty(False)
+    offline_notice = StringProperty("")
+
+    def __init__(
+        self,
+        config: Config,
+        data: DeviceData,
+        *,
+        demo_central: DemoCentral | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.title = "Kiosk"
+        self.settings = config
+        self.translator = Translator(LOCALE_DIR, config.device.language)
+        self.language = config.device.language
+        self.office_name = config.office.name
+        self.office_centre = config.office.centre
+        self.store = data.store
+        self._demo_central = demo_central
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
+        self._keep_running = KeepRunning(self)
+        self.sync = SyncWorker.from_config(
+            config,
+            data.store,
+            data.personal,
+            on_status=lambda status: Clock.schedule_once(lambda _dt: self._sync_changed(status)),
+        )
+        self.sync_status: SyncStatus = self.sync.status
+
+    # ----------------------------------------------------------------- life cycle
+
+    def on_start(self) -> None:
+        ExceptionManager.add_handler(self._keep_running)
+        self.sync.start()
+        Clock.schedule_once(lambda _dt: watchdog.notify("READY=1"))
+        interval = watchdog.watchdog_interval()
+        if interval:
+            Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval)
+        Window.bind(on_key_down=self._on_key)
+
+    def on_stop(self) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stops the workers; safe to call twice. Subclasses stop theirs first."""
+        Window.unbind(on_key_down=self._on_key)
+        if self._keep_running in ExceptionManager.handlers:
+            ExceptionManager.remove_handler(self._keep_running)
+        self.sync.stop(timeout=2)
+        self._io.shutdown(wait=True)
+        self.store.close()
+
+    def _on_key(self, _window: Any, key: int, *_args: Any) -> bool:
+        """Demo only: F9 takes the demo's central server down or up."""
+        if key == DEMO_CENTRAL_KEY and self._demo_central is not None:
+            threading.Thread(target=self._demo_central.toggle, daemon=True).start()
+            return True
+        return False
+
+    def open_settings(self, *largs: Any) -> bool:
+        """Kivy's settings panel (F1) must never open on a public kiosk."""
+        return False
+
+    def go_home(self) -> None:
+        """Back to the role's first screen, in the device's language."""
+        self.language = self.settings.device.language
+        self.root.current = self.home_screen
+
+    # ----------------------------------------------------------------- helpers
+
+    def t(self, msgid: str, _language: str | None = None) -> str:
+        """Translates for the screen. kv passes `app.language` so the text follows a switch."""
+        return self.translator.gettext(msgid, self.language)
+
+    def field_name(self, field_id: str) -> str:
+        field = self.settings.catalogue.get(field_id)
+        return field.name(self.language) if field else field_id
+
+    def in_background(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
+        """Runs `work` on the I/O worker; `done`/`failed` run on the main thread."""
+
+        def finished(future: Future) -> None:
+            error = future.exception()
+            if error is None:
+                result = future.result()
+                Clock.schedule_once(lambda _dt: done(result))
+            else:
+                Clock.schedule_once(lambda _dt: failed(error))
+
+        self._io.submit(work).add_done_callback(finished)
+
+    # ----------------------------------------------------------------- status line
+
+    def device_status(self) -> tuple[str, bool]:
+        """This role's part of the status line and whether it is an alert."""
+        return "", False
+
+    def _sync_changed(self, status: SyncStatus) -> None:
+        self.sync_status = status
+        self.update_status()
+
+    def _network_words(self) -> str:
+        status = self.sync_status
+        waiting = (
+            "  ·  " + self.t("{count} records waiting to be sent").format(count=status.pending)
+            if status.pending
+            else ""
+        )
+        if status.state == "not_configured":
+            return self.t("Central server: not configured") + waiting
+        if status.state == "unauthorized":
+            return self.t("This device is not authorised by the central server") + waiting
+        if status.state == "offline":
+            since = status.offline_since
+            if since is None:
+                return self.t("Connecting to the central server…") + waiting
+            local = since.astimezone(self.settings.office.timezone)
+            return self.t("Offline since {time}").format(time=f"{local:%H:%M}") + waiting
+        return self.t("Central server: connected") + waiting
+
+    def update_status(self) -> None:
+        device, alert = self.device_status()
+        network = self._network_words()
+        self.status_text = f"{device}  ·  {network}" if device else network
+        self.status_alert = alert
+        offline = self.sync_status.state == "offline" and self.sync_status.offline_since
+        self.offline_notice = (
+            self.t(
+                "Lost connection to the server – tickets are still issued, the data will be "
+                "sent when the network is back."
+            )
+            if offline
+            else ""
+        )
+
+    def on_language(self, _instance: Any, _value: str) -> None:
+        self.update_status()
+
+
+class KeepRunning(ExceptionHandler):
+    """A bug in a screen callback must not leave a citizen in front of a dead kiosk: log it
+    with its traceback (the log names no person) and start over at the first screen."""
+
+    def __init__(self, app: DeviceApp) -> None:
+        super().__init__()
+        self._app = app
+
+    def handle_exception(self, exception: BaseException) -> int:
+        if isinstance(exception, KeyboardInterrupt | SystemExit):
+            return ExceptionManager.RAISE
+        log.exception("unexpected error in the UI loop; back to the first screen")
+        Clock.schedule_once(lambda _dt: self._app.go_home())
+        return ExceptionManager.PASS
+
+
+def configure_window(config: Config) -> None:
+    """Size the window for the configured panel before the first frame."""
+    if config.display.fullscreen:
+        Window.fullscreen = "auto"
+    else:
+        Window.size = (config.display.width, config.display.height)
