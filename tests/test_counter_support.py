@@ -6,6 +6,9 @@ through its HTTP API, and a sync that drains their outbox the way `kiosk sync --
 from __future__ import annotations
 
 import functools
+import socket
+import threading
+import time as timer
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import uvicorn
 
+from central.app import create_app
 from kiosk.central_client import CentralClient
 from kiosk.config import Config, hash_pin, load_config
 from kiosk.counter import CounterService
@@ -55,6 +60,33 @@ def central_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         yield base_url, database_url
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def central_on_port(database_url: str, port: int) -> Iterator[str]:
+    """A real central server on a chosen port, so it can go down and come back at the same
+    address (the devices keep the address they enrolled with)."""
+    config = uvicorn.Config(
+        create_app(database_url), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="central", daemon=True)
+    thread.start()
+    deadline = timer.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and timer.monotonic() < deadline, "the server did not start"
+        timer.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
 class Device:
     """One kiosk device of a test: configuration, store, personal data, outbox sender."""
 
@@ -74,6 +106,7 @@ class Device:
         (etc / "officers.toml").write_text(officers_toml(), encoding="utf-8")
         if rating is not None:
             (etc / "rating.toml").write_text(rating, encoding="utf-8")
+        self.etc = etc
         self.config: Config = load_config(etc)
         self.store = Store(self.config.device.data_dir / "kiosk.db")
         self.personal = open_personal_data(
