@@ -12,21 +12,25 @@ Run it alone for the demo:
 
 It prints its device path first, then sends each line of standard input (or, with --samples,
 the next payload of ../shared/data/cccd_samples.txt each time Enter is pressed) and exits at the
-end of the input, which unplugs it.
+end of the input (once the driver has read everything), which unplugs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import select
+import struct
 import sys
+import termios
 import time
 from pathlib import Path
 
 from devices.pty_pair import PtyPair, open_pty_pair
 
 SUFFIX_BYTES = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n"}
+DRAIN_SETTLE = 0.1  # seconds the input queue must stay empty to count as read
 
 
 class VirtualScanner:
@@ -72,6 +76,26 @@ class VirtualScanner:
                 except BlockingIOError:
                     continue
 
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until the driver has read every byte scanned; False if not within `timeout`.
+
+        The kernel moves bytes written to the pty into the tty's input queue a little later
+        (from a work queue), so the queue must stay empty for DRAIN_SETTLE seconds."""
+        deadline = time.monotonic() + timeout
+        empty_since = None
+        while self._pty is not None:
+            now = time.monotonic()
+            if _unread(self._pty.slave_fd):
+                empty_since = None
+            elif empty_since is None:
+                empty_since = now
+            elif now - empty_since >= DRAIN_SETTLE:
+                return True
+            if now > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def unplug(self) -> None:
         """Close the pty: a driver holding the port sees a hang-up, and the tty path vanishes."""
         if self._pty is not None:
@@ -95,6 +119,11 @@ class VirtualScanner:
         self.unplug()
         if self._link is not None:
             self._link.unlink(missing_ok=True)
+
+
+def _unread(slave_fd: int) -> int:
+    """Bytes waiting in the tty's input queue, which the driver's reads empty."""
+    return struct.unpack("i", fcntl.ioctl(slave_fd, termios.TIOCINQ, b"\0\0\0\0"))[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
                 scanner.scan(line.rstrip(b"\r\n"), suffix)
         else:
             _scan_samples(scanner, suffix, args.samples)
+        scanner.drain()  # unplugging drops what the driver has not read yet
     except KeyboardInterrupt:
         pass
     finally:
