@@ -7,14 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.citizen_id import TEXT_REPAIRED, CitizenID, InvalidCitizenQR, parse
-from kiosk.citizen_id_samples import load_samples
 from kiosk.citizen_id_text import VIETNAMESE_LETTERS, is_card_text
-from tests.test_citizen_id import SAMPLES_FILE, TODAY, VALID, with_field
+from tests.test_citizen_id import TODAY, VALID, shared_samples, with_field
 
 CARDS = [
-    sample.payload.decode()
-    for sample in load_samples(SAMPLES_FILE)
-    if sample.expect in ("ok", "warn")
+    sample.payload.decode() for sample in shared_samples() if sample.expect in ("ok", "warn")
 ] + [VALID]
 
 PAYLOAD_CHARS = st.sampled_from("0123456789|\r\n ") | st.characters()

@@ -15,9 +15,8 @@ import pytest
 from devices.scanner import CONNECTED, SerialScanner
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id import NOT_AN_ID_CARD
-from kiosk.citizen_id_samples import load_samples
 from kiosk.citizen_id_scan_test import initials
-from tests.test_citizen_id import SAMPLES_FILE
+from tests.test_citizen_id import SAMPLES_FILE, shared_samples
 from tests.test_scanner import Recorder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -133,7 +132,7 @@ def test_scan_test_prints_each_scan_masked_then_exits_after_count(
 def test_scan_test_reads_the_samples_sent_by_the_virtual_scanner_process(
     config_folder: Path, processes: list[Process]
 ) -> None:
-    samples = load_samples(SAMPLES_FILE)
+    samples = shared_samples()
     twin = Process("-m", "devices.virtual_scanner", "--samples", str(SAMPLES_FILE))
     processes.append(twin)
     device = twin.expect("/")
