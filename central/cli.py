@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import socket
 import ssl
 import sys
 from datetime import UTC, datetime
@@ -154,6 +155,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         except (OSError, ssl.SSLError) as error:
             raise CommandError(f"Cannot use the TLS certificate and key: {error}") from None
+    try:  # uvicorn would report this in several log lines
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind((args.host, args.port))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CommandError(f"Cannot listen on {args.host} port {args.port}: {reason}") from None
     open_database(args.db).dispose()
     app = create_app(args.db, timezone=args.timezone)
     # Uvicorn logs one line per request (method, path, status): paths carry no personal data.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -129,6 +130,16 @@ def test_failures_are_one_sentence_and_exit_1(tmp_path: Path) -> None:
     )
     assert bad_tls.returncode == 1
     assert one_sentence(bad_tls.stderr).startswith("Cannot use the TLS certificate and key")
+
+
+def test_a_port_in_use_is_one_sentence(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = kiosk_central("serve", "--port", port, cwd=tmp_path)
+    assert result.returncode == 1
+    assert one_sentence(result.stderr) == (
+        f"Cannot listen on 127.0.0.1 port {port}: Address already in use."
+    )
 
 
 def test_the_default_database_is_central_db_in_the_current_folder(tmp_path: Path) -> None:
