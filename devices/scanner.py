@@ -177,6 +177,10 @@ class SerialScanner:
                     self._read(port)
                 except _PORT_ERRORS as exc:
                     self._set_state(DISCONNECTED, f"reading failed: {exc}")
+                except Exception:
+                    # A bug must not end scanning for the life of the kiosk.
+                    log.exception("scanner %s: the reader failed; reopening the port", self.url)
+                    self._set_state(DISCONNECTED, "reader failed")
                 finally:
                     with contextlib.suppress(*_PORT_ERRORS):
                         port.close()
