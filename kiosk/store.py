@@ -139,7 +139,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             rating_flags TEXT CHECK (rating_flags IS NULL OR json_valid(rating_flags))
         ) STRICT
         """,
-        "CREATE INDEX sessions_by_counter ON sessions (counter, called_at)",
+        "CREATE INDEX sessions_by_counter ON sessions (counter)",
         "CREATE INDEX sessions_by_day ON sessions (day, label)",
         "CREATE INDEX sessions_top_ratings ON sessions (counter, citizen_level, rated_at)",
         # Citizen presses after the counted one: kept and flagged, never counted.
@@ -749,11 +749,11 @@ class Store:
         return None if row is None else _session_row(row)
 
     def latest_session(self, counter: int) -> Row | None:
-        """The session last called at a counter."""
+        """The session last called at a counter (by insertion: a clock set back does not
+        change which one it is)."""
         with self._read() as conn:
             row = conn.execute(
-                "SELECT * FROM sessions WHERE counter = ? ORDER BY called_at DESC, rowid DESC"
-                " LIMIT 1",
+                "SELECT * FROM sessions WHERE counter = ? ORDER BY rowid DESC LIMIT 1",
                 (counter,),
             ).fetchone()
         return None if row is None else _session_row(row)

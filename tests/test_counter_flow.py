@@ -5,9 +5,11 @@ second press, an instant press, a short session, a burst of top ratings, a no-sh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -480,3 +482,52 @@ def test_call_next_without_the_server_says_so(office: Office, tmp_path: Path):
     finally:
         stranger.close()
     assert events_of(office.counter.store) == []
+
+
+def together(action: Callable[[], Any], threads: int = 6) -> list[Any]:
+    """Run `action` in several threads released at once; each one's result or exception."""
+    start = threading.Barrier(threads)
+    results: list[Any] = [None] * threads
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = action()
+        except Exception as error:
+            results[index] = error
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
+
+
+def test_worker_threads_at_once_call_one_ticket_and_count_one_rating(office: Office):
+    office.issue(3)
+    office.sign_in()
+    wakes = []
+    service = CounterService(
+        office.counter.store,
+        office.counter.config,
+        office.counter.officers,
+        office.counter.link,
+        office.clock,
+        on_events=lambda: wakes.append(1),
+    )
+    calls = together(service.call_next)
+    sessions = [r for r in calls if not isinstance(r, Exception)]
+    assert len(sessions) == 1
+    assert all(isinstance(r, SessionOpen) for r in calls if isinstance(r, Exception))
+    office.later(minutes=3)
+    service.close_session("da-tiep-nhan", True, {OVERALL: 1})
+    service.open_rating()
+    office.later(seconds=5)
+    presses = together(lambda: service.record_citizen_rating(2, []))
+    assert sorted(p.counted for p in presses) == [False] * 5 + [True]
+    assert events_of(office.counter.store, "ticket.called")[0]["data"]["session_id"] == (
+        sessions[0].id
+    )
+    assert len(events_of(office.counter.store, "rating.citizen")) == 6
+    assert len(wakes) == 1 + 1 + 6  # the sync worker is woken after each write of events
