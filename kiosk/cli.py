@@ -208,11 +208,6 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         config = dataclasses.replace(
             config, device=dataclasses.replace(config.device, role=args.role)
         )
-    if config.device.role != "lobby":
-        raise CommandError(
-            f"The '{config.device.role}' role is not part of kiosk {__version__}; "
-            "this version runs the lobby kiosk (--role lobby)."
-        )
     return _run_app(config, printer_url=None, verbose=args.verbose)
 
 
@@ -702,18 +697,24 @@ def _run_app(
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
     KivyConfig.set("graphics", "width", str(config.display.width))
     KivyConfig.set("graphics", "height", str(config.display.height))
-    from kiosk.app import KioskApp
     from kiosk.app_base import configure_window
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
-    app = KioskApp(
-        config,
-        data,
-        printer_url=printer_url,
-        demo_printer=demo_printer,
-        demo_central=demo_central,
-    )
+    if config.device.role == "counter":
+        from kiosk.counter_app import CounterApp
+
+        app = CounterApp(config, data, demo_central=demo_central)
+    else:
+        from kiosk.app import KioskApp
+
+        app = KioskApp(
+            config,
+            data,
+            printer_url=printer_url,
+            demo_printer=demo_printer,
+            demo_central=demo_central,
+        )
     # systemctl stop / kill: stop like a closed window, so the workers finish and children end.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
     app.run()

@@ -115,12 +115,6 @@ def test_run_with_a_data_folder_it_cannot_write_explains_what_to_do(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_counter_role_is_refused_with_a_plain_message(tmp_path):
-    result = kiosk("run", "--role", "counter", config=override(tmp_path))
-    assert result.returncode == 1
-    assert "--role lobby" in result.stderr
-
-
 def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     import signal
     import time

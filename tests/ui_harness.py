@@ -16,6 +16,7 @@ from PIL import Image
 from devices.virtual_printer import VirtualPrinter
 from kiosk.app import KioskApp
 from kiosk.config import Config, load_config
+from kiosk.counter_app import CounterApp
 from kiosk.services import open_device_data
 
 
@@ -115,3 +116,17 @@ def walk(widget: Widget) -> Iterator[Widget]:
     yield widget
     for child in widget.children:
         yield from walk(child)
+
+
+@contextlib.contextmanager
+def running_counter(config: Config) -> Iterator[CounterApp]:
+    """The counter terminal app on `config`, shown in the test window."""
+    Window.size = (1280, 800)
+    app = CounterApp(config, open_device_data(config))
+    app._run_prepare()
+    try:
+        frames(3)
+        yield app
+    finally:
+        app.dispatch("on_stop")
+        Window.remove_widget(app.root)

@@ -1,0 +1,335 @@
+"""The counter terminal app: the one place that assembles the counter's screens and services.
+
+Officer sign-in → desk (call, recall, no-show, serve) → the officer's half (outcome, same-day
+result, the officer's rating) → the citizen's half (faces, reasons when negative, thanks) →
+desk. Every service call runs on the I/O worker (`in_background`); the main thread only draws.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kivy.clock import Clock
+from kivy.metrics import mm
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk import __version__
+from kiosk.app_base import DeviceApp
+from kiosk.config import Config
+from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
+from kiosk.enrollment import CentralLink
+from kiosk.officers import Officer, Officers, SignInLocked, WrongPin
+from kiosk.ratings import RatingWindow
+from kiosk.services import DeviceData
+from kiosk.sessions import CounterSession
+from kiosk.ticket_entry import TicketRefused
+from kiosk.tickets import aware_now
+from screens.counter_close import CounterCloseScreen
+from screens.counter_desk import CounterDeskScreen
+from screens.counter_entry import CounterEntryScreen
+from screens.counter_rating import (
+    CounterRatingScreen,
+    CounterReasonsScreen,
+    CounterThanksScreen,
+)
+from screens.counter_signin import CounterSignInScreen
+from screens.widgets import BigToggle
+
+if TYPE_CHECKING:
+    from kiosk.demo import DemoCentral
+
+log = logging.getLogger("kiosk.counter_app")
+
+THANKS_SECONDS = 5
+SIGN_OUT_CHECK_SECONDS = 30
+RATING_SCREENS = ("counter_rating", "counter_reasons", "counter_thanks")
+
+
+class CounterApp(DeviceApp):
+    """The dual-rating terminal at one counter, facing the citizen."""
+
+    home_screen = "counter_desk"
+    counter_number = NumericProperty(1)
+    officer_name = StringProperty("")
+    officer_title = StringProperty("")
+    session_label = StringProperty("")
+
+    def __init__(
+        self,
+        config: Config,
+        data: DeviceData,
+        *,
+        demo_central: DemoCentral | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(config, data, demo_central=demo_central, **kwargs)
+        self.counter_number = config.counter.number
+        self.officers = Officers(data.store, config)
+        self.counter = CounterService(
+            data.store, config, self.officers, CentralLink(config), on_events=self.sync.wake
+        )
+        self.session: CounterSession | None = None
+        self.window: RatingWindow | None = None
+        self._negative: tuple[int, datetime] | None = None  # level and press time
+        self._rating_clock = None
+
+    def build(self) -> ScreenManager:
+        manager = ScreenManager(transition=NoTransition())
+        manager.add_widget(CounterSignInScreen(name="counter_signin"))
+        manager.add_widget(CounterDeskScreen(name="counter_desk"))
+        manager.add_widget(CounterEntryScreen(name="counter_entry", timeout=60))
+        manager.add_widget(CounterCloseScreen(name="counter_close", timeout=180))
+        manager.add_widget(CounterRatingScreen(name="counter_rating"))
+        manager.add_widget(CounterReasonsScreen(name="counter_reasons"))
+        manager.add_widget(CounterThanksScreen(name="counter_thanks", timeout=THANKS_SECONDS))
+        manager.current = "counter_signin"
+        self.update_status()
+        return manager
+
+    def on_start(self) -> None:
+        super().on_start()
+        Clock.schedule_interval(lambda _dt: self._check_sign_out(), SIGN_OUT_CHECK_SECONDS)
+        Clock.schedule_interval(lambda _dt: self._tick(), 0.5)
+        log.info(
+            "counter terminal %s started: office %s, counter %d, device %s",
+            __version__,
+            self.settings.office.code,
+            self.settings.counter.number,
+            self.settings.device.id,
+        )
+
+    # ----------------------------------------------------------------- navigation
+
+    def go_home(self) -> None:
+        """To the desk (or sign-in). Leaving the citizen's screens ends their rating time."""
+        if self.root.current in RATING_SCREENS or self.window is not None:
+            self._end_rating()
+        self.language = self.settings.device.language
+        self.root.current = "counter_desk" if self.officers.current else "counter_signin"
+
+    @property
+    def desk(self) -> CounterDeskScreen:
+        return self.root.get_screen("counter_desk")
+
+    # ----------------------------------------------------------------- sign-in
+
+    def sign_in(self, officer_id: str, pin: str) -> None:
+        screen: CounterSignInScreen = self.root.get_screen("counter_signin")
+
+        def signed_in(officer: Officer) -> None:
+            self.officer_name, self.officer_title = officer.name, officer.title
+            log.info("officer %s signed in at counter %d", officer.id, self.counter_number)
+            self.in_background(self.counter.current, self._show_session, self._desk_error)
+            self.root.current = "counter_desk"
+
+        def refused(error: BaseException) -> None:
+            if isinstance(error, SignInLocked):
+                local = error.until.astimezone(self.settings.office.timezone)
+                screen.show_refused(
+                    self.t("Sign-in is locked until {time}.").format(time=f"{local:%H:%M}")
+                )
+            elif isinstance(error, WrongPin):
+                screen.show_refused(
+                    self.t("Wrong PIN. {count} tries left.").format(count=error.attempts_left)
+                )
+            else:
+                log.error("sign-in failed: %s", error)
+                screen.show_refused(self.t("Sign-in failed. Please try again."))
+
+        self.in_background(lambda: self.officers.sign_in(officer_id, pin), signed_in, refused)
+
+    def sign_out(self) -> None:
+        self.officers.sign_out()
+        self.officer_name = self.officer_title = ""
+        self.root.current = "counter_signin"
+
+    def _check_sign_out(self) -> None:
+        if self.root.current in RATING_SCREENS:
+            return
+
+        def decided(sign_out: bool) -> None:
+            if sign_out and self.root.current not in RATING_SCREENS:
+                log.info("officer signed out: idle, or the office day is over")
+                self.sign_out()
+
+        self.in_background(self.officers.should_sign_out, decided, self._desk_error)
+
+    # ----------------------------------------------------------------- the officer's side
+
+    def _act(self, name: str, work) -> None:
+        """One desk action on the I/O worker; the desk's buttons wait for it."""
+        desk = self.desk
+        if desk.busy_action:
+            return
+        desk.busy_action = name
+        desk.message = ""
+
+        def done(session: CounterSession | None) -> None:
+            desk.busy_action = ""
+            if name == "call_next" and session is None:
+                desk.message = self.t("No citizen is waiting for this counter.")
+            self._show_session(session if name != "skip" else None)
+
+        def failed(error: BaseException) -> None:
+            desk.busy_action = ""
+            self._desk_error(error)
+
+        self.in_background(work, done, failed)
+
+    def call_next(self) -> None:
+        self._act("call_next", self.counter.call_next)
+
+    def recall(self) -> None:
+        self._act("recall", self.counter.recall)
+
+    def skip(self) -> None:
+        self._act("skip", self.counter.skip)
+
+    def start_serving(self) -> None:
+        self._act("start_serving", self.counter.start_serving)
+
+    def open_ticket_entry(self) -> None:
+        self.root.current = "counter_entry"
+
+    def take_typed_ticket(self, label: str) -> None:
+        screen: CounterEntryScreen = self.root.get_screen("counter_entry")
+
+        def taken(session: CounterSession) -> None:
+            self._show_session(session)
+            self.root.current = "counter_desk"
+
+        def refused(error: BaseException) -> None:
+            if isinstance(error, TicketRefused):
+                screen.show_refused(
+                    self.t("This number cannot be taken: {reason}").format(reason=error.reason)
+                )
+            else:
+                self._desk_error(error)
+                self.root.current = "counter_desk"
+
+        self.in_background(lambda: self.counter.take_ticket(label=label), taken, refused)
+
+    def open_close_form(self) -> None:
+        self.root.current = "counter_close"
+
+    def close_session(self, outcome_id: str, same_day: bool, ratings: dict[str, int]) -> None:
+        def closed(_session: CounterSession) -> None:
+            self._show_session(None)
+            self.in_background(self.counter.open_rating, self._show_rating, self._desk_error)
+
+        def failed(error: BaseException) -> None:
+            self.root.current = "counter_desk"
+            self._desk_error(error)
+
+        self.in_background(
+            lambda: self.counter.close_session(outcome_id, same_day, ratings), closed, failed
+        )
+
+    def _show_session(self, session: CounterSession | None) -> None:
+        self.session = session
+        desk = self.desk
+        if session is None:
+            desk.state, desk.label, desk.field_name, desk.elapsed = "idle", "", "", ""
+            self.session_label = ""
+            return
+        desk.state = "serving" if session.state == "serving" else "called"
+        desk.label = self.session_label = session.label
+        desk.field_name = self.field_name(session.field_id)
+        self._tick()
+
+    def _desk_error(self, error: BaseException) -> None:
+        desk = self.desk
+        if isinstance(error, CentralUnreachable):
+            desk.message = self.t(
+                "The central server cannot be reached: enter the ticket number by hand."
+            )
+        elif isinstance(error, RatingPending):
+            desk.message = self.t(
+                "The citizen may still rate the last session ({seconds} s)."
+            ).format(seconds=int(error.seconds_left))
+        elif isinstance(error, SessionOpen):
+            self._show_session(error.session)
+        else:
+            log.error("counter action failed: %s", error)
+            desk.message = self.t("That did not work. Please try again.")
+
+    # ----------------------------------------------------------------- the citizen's side
+
+    def _show_rating(self, window: RatingWindow) -> None:
+        self.window = window
+        self._negative = None
+        scale = window.scale
+        labels = [scale.label(level, self.language) for level in range(1, scale.levels + 1)]
+        screen: CounterRatingScreen = self.root.get_screen("counter_rating")
+        screen.show_scale(window.question(self.language), labels)
+        self.root.current = "counter_rating"
+        self._tick()
+
+    def citizen_pressed(self, level: int) -> None:
+        """A face was pressed (or a keypad button): the press time is taken here, at once."""
+        window = self.window
+        if window is None:
+            return
+        pressed_at = aware_now()
+        if window.is_negative(level) and self.root.current == "counter_rating":
+            self._negative = (level, pressed_at)
+            self._show_reasons(window)
+            return
+        self._record(level, [], pressed_at)
+
+    def _show_reasons(self, window: RatingWindow) -> None:
+        box = self.root.get_screen("counter_reasons").ids.reasons
+        box.clear_widgets()
+        for reason in window.reasons:
+            toggle = BigToggle(text=reason.text(self.language), font_size=mm(5), fill="#B71C1C")
+            toggle.reason_id = reason.id
+            box.add_widget(toggle)
+        self.root.current = "counter_reasons"
+
+    def send_reasons(self) -> None:
+        if self._negative is None:
+            return
+        level, pressed_at = self._negative
+        self._negative = None
+        self._record(level, self._chosen_reasons(), pressed_at)
+
+    def _chosen_reasons(self) -> list[str]:
+        box = self.root.get_screen("counter_reasons").ids.reasons
+        return [t.reason_id for t in reversed(box.children) if t.state == "down"]
+
+    def _record(self, level: int, reasons: list[str], pressed_at: datetime) -> None:
+        self.in_background(
+            lambda: self.counter.record_citizen_rating(level, reasons, pressed_at),
+            lambda _recorded: None,
+            self._desk_error,
+        )
+        if self.root.current in ("counter_rating", "counter_reasons"):
+            self.root.current = "counter_thanks"
+
+    def _end_rating(self) -> None:
+        """The citizen's time is over (or the screens were left): a negative press waiting
+        for its reasons is recorded as it is; no press at all is recorded as not rated."""
+        if self._negative is not None:
+            level, pressed_at = self._negative
+            self._negative = None
+            self._record(level, self._chosen_reasons(), pressed_at)
+        self.window = None
+        self.in_background(self.counter.rating_timed_out, lambda _: None, self._desk_error)
+
+    def _tick(self) -> None:
+        """Twice a second: the citizen's countdown, and the time running on the desk."""
+        window = self.window
+        if window is not None:
+            left = (window.deadline - aware_now()).total_seconds()
+            for name in ("counter_rating", "counter_reasons"):
+                self.root.get_screen(name).seconds_left = max(0, left)
+            if left <= 0 and self.root.current in RATING_SCREENS:
+                self.go_home()
+        session = self.session
+        if session is not None:
+            since = session.started_at or session.called_at
+            seconds = max(0, int((aware_now() - since).total_seconds()))
+            self.desk.elapsed = f"{seconds // 60:02d}:{seconds % 60:02d}"

@@ -1,0 +1,70 @@
+"""Officer sign-in at the counter: pick your name, then your PIN on the keypad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.lang import Builder
+from kivy.metrics import mm
+from kivy.properties import BooleanProperty, StringProperty
+
+from screens.base import KioskScreen
+from screens.widgets import BigButton
+
+MAX_PIN_DIGITS = 12
+
+
+class CounterSignInScreen(KioskScreen):
+    officer_id = StringProperty("")
+    officer_name = StringProperty("")
+    pin = StringProperty("")
+    message = StringProperty("")
+    checking = BooleanProperty(False)
+
+    def on_kv_post(self, base_widget) -> None:
+        names = {"ok": "OK", "del": App.get_running_app().t("Delete")}
+        for key in [*"123456789", "del", "0", "ok"]:
+            button = BigButton(font_size=mm(7), fill="#1B5E20" if key == "ok" else "#334155")
+            button.key = key
+            button.text = names.get(key, key)
+            button.bind(on_release=lambda b: self.press(b.key))
+            self.ids.keypad.add_widget(button)
+
+    def on_pre_enter(self, *args) -> None:
+        app = App.get_running_app()
+        box = self.ids.officers
+        box.clear_widgets()
+        for officer in app.settings.officers:
+            button = BigButton(text=f"{officer.name}\n{officer.title}", font_size=mm(5.5))
+            button.officer_id = officer.id
+            button.bind(on_release=lambda b: self.choose(b.officer_id, b.text.split("\n")[0]))
+            box.add_widget(button)
+        self.choose("", "")
+
+    def choose(self, officer_id: str, name: str) -> None:
+        self.officer_id = officer_id
+        self.officer_name = name
+        self.pin = ""
+        self.message = ""
+        self.checking = False
+
+    def press(self, key: str) -> None:
+        if self.checking or not self.officer_id:
+            return
+        if key == "del":
+            self.pin = self.pin[:-1]
+        elif key == "ok":
+            if self.pin:
+                self.checking = True
+                App.get_running_app().sign_in(self.officer_id, self.pin)
+        elif len(self.pin) < MAX_PIN_DIGITS:
+            self.pin += key
+
+    def show_refused(self, text: str) -> None:
+        self.pin = ""
+        self.checking = False
+        self.message = text
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

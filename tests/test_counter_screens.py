@@ -1,0 +1,159 @@
+"""The counter terminal as an officer and a citizen use it: real window, real touches, a real
+central server, a lobby that issued the tickets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import load_config
+from kiosk.enrollment import enroll
+from tests.central.server import issue_enroll_code
+from tests.helpers_store import Clock
+from tests.test_counter_support import PINS, Lobby, central_server, office_morning, officers_toml
+from tests.ui_harness import frames, pump, running_counter, screenshot, tap
+
+OFFICE = "00637"
+
+
+def counter_config(tmp_path: Path, extra: str = ""):
+    etc = tmp_path / "counter" / "etc"
+    etc.mkdir(parents=True)
+    (etc / "kiosk.toml").write_text(
+        f'[device]\nid = "counter-01"\nrole = "counter"\n'
+        f'data_dir = "{tmp_path / "counter" / "data"}"\n\n[counter]\nnumber = 1\n{extra}',
+        encoding="utf-8",
+    )
+    (etc / "officers.toml").write_text(officers_toml(), encoding="utf-8")
+    return load_config(etc)
+
+
+@pytest.fixture
+def office(tmp_path):
+    """A central server, a lobby that issued 1001 and 1002 (Hộ tịch), and counter 1's config."""
+    with central_server(tmp_path) as central:
+        clock = Clock(office_morning())
+        lobby = Lobby(tmp_path / "lobby", clock)
+        lobby.enrol(central)
+        lobby.issue("ho-tich")
+        clock.now += timedelta(seconds=20)
+        lobby.issue("ho-tich")
+        lobby.sync()
+        config = counter_config(tmp_path)
+        code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
+        enroll(config, api_url=central[0], code=code, ca_bundle=None)
+        try:
+            yield config, central
+        finally:
+            lobby.close()
+
+
+def sign_in(app, officer="officer-an"):
+    screen = app.root.get_screen("counter_signin")
+    button = next(b for b in screen.ids.officers.children if b.officer_id == officer)
+    tap(button)
+    keys = {b.key: b for b in screen.ids.keypad.children}
+    for digit in PINS[officer]:
+        tap(keys[digit])
+    tap(keys["ok"])
+    assert pump(lambda: app.root.current == "counter_desk")
+
+
+def call_and_serve(app):
+    desk = app.desk
+    tap(desk.button("call_next"))
+    assert pump(lambda: desk.state == "called")
+    assert desk.ids.call_text.text == "Mời công dân có số 1001 đến quầy số 1"
+    tap(desk.button("start_serving"))
+    assert pump(lambda: desk.state == "serving")
+
+
+def close_with_first_outcome(app):
+    tap(app.desk.button("finish"))
+    assert pump(lambda: app.root.current == "counter_close")
+    close = app.root.get_screen("counter_close")
+    frames(2)
+    outcomes = list(reversed(close.ids.outcomes.children))
+    tap(outcomes[0])
+    levels = [w for w in close.ids.criteria.children if hasattr(w, "level")]
+    tap(next(w for w in levels if w.level == 1))
+    assert close.complete
+    tap(close.ids.confirm)
+    assert pump(lambda: app.root.current == "counter_rating")
+
+
+def faces(app):
+    return list(reversed(app.root.get_screen("counter_rating").ids.faces.children))
+
+
+def test_a_whole_visit_sign_in_call_serve_close_rate(office, tmp_path):
+    config, _central = office
+    with running_counter(config) as app:
+        assert app.root.current == "counter_signin"
+        screenshot(tmp_path / "signin.png")
+        sign_in(app)
+        assert app.desk.ids.counter_title.text == "QUẦY SỐ 1"
+        call_and_serve(app)
+        screenshot(tmp_path / "desk-serving.png")
+        close_with_first_outcome(app)
+        rating = app.root.get_screen("counter_rating")
+        assert "thái độ công chức" in rating.ids.question.text
+        assert [f.words for f in faces(app)] == ["Rất hài lòng", "Hài lòng", "Không hài lòng"]
+        screenshot(tmp_path / "rating.png")
+        tap(faces(app)[0])
+        assert pump(lambda: app.root.current == "counter_thanks")
+        app.root.get_screen("counter_thanks").timeout = 0.3
+        app.root.get_screen("counter_thanks").restart_idle_timer()
+        assert pump(lambda: app.root.current == "counter_desk")
+        assert app.desk.state == "idle"
+        # Both halves reach the central server: the report counts one "Rất hài lòng" ballot.
+        assert pump(lambda: app.store.outbox_summary()["pending"] == 0, timeout=20)
+
+
+def test_a_negative_rating_asks_for_reasons(office):
+    config, _central = office
+    with running_counter(config) as app:
+        sign_in(app)
+        call_and_serve(app)
+        close_with_first_outcome(app)
+        tap(faces(app)[2])
+        assert pump(lambda: app.root.current == "counter_reasons")
+        reasons = list(reversed(app.root.get_screen("counter_reasons").ids.reasons.children))
+        assert reasons[0].text == "Thái độ chưa niềm nở"
+        tap(reasons[2])
+        tap(app.root.get_screen("counter_reasons").ids.send)
+        assert pump(lambda: app.root.current == "counter_thanks")
+        assert pump(lambda: app.counter.rating_window() is not None)
+
+
+def test_wrong_pins_lock_the_sign_in(office):
+    config, _central = office
+    with running_counter(config) as app:
+        screen = app.root.get_screen("counter_signin")
+        tap(next(b for b in screen.ids.officers.children if b.officer_id == "officer-an"))
+        keys = {b.key: b for b in screen.ids.keypad.children}
+        for _attempt in range(5):
+            for digit in "9999":
+                tap(keys[digit])
+            tap(keys["ok"])
+            assert pump(lambda: not screen.checking)
+        assert "khóa" in screen.message
+
+
+def test_without_the_central_server_the_officer_types_the_number(tmp_path):
+    config = counter_config(tmp_path)  # never enrolled: call-next cannot reach a server
+    with running_counter(config) as app:
+        sign_in(app)
+        tap(app.desk.button("call_next"))
+        assert pump(lambda: "nhập số" in app.desk.message)
+        tap(app.desk.button("enter_number"))
+        assert pump(lambda: app.root.current == "counter_entry")
+        entry = app.root.get_screen("counter_entry")
+        keys = {b.key: b for b in entry.ids.keypad.children}
+        for digit in "1005":
+            tap(keys[digit])
+        tap(keys["ok"])
+        assert pump(lambda: app.root.current == "counter_desk")
+        assert app.desk.state == "called" and app.desk.label == "1005"
