@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictStr, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from central.envelope import DATA_MODELS, SCHEMA
-from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN, DeviceId, FieldId, OfficerId
+from central.values import (
+    DEVICE_ID_PATTERN,
+    OFFICE_PATTERN,
+    DeviceId,
+    EnrolmentCode,
+    FieldId,
+    OfficerId,
+    Version,
+)
 
 MAX_BATCH = 500
 
@@ -35,11 +43,11 @@ class ErrorBody(BaseModel):
 class EnrollDevice(BaseModel):
     id: DeviceId | None = None
     role: Literal["lobby", "counter"]
-    version: Annotated[StrictStr, StringConstraints(max_length=32)] | None = None
+    version: Version | None = None
 
 
 class EnrollRequest(BaseModel):
-    code: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+    code: EnrolmentCode
     device: EnrollDevice
 
 

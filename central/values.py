@@ -1,7 +1,8 @@
 """Checked value types shared by the event envelope and the API models.
 
 Every value is type-checked strictly (no "5" for 5, no true for 1) and range-checked, so nothing
-that reaches the database can overflow a column or a date computation.
+that reaches the database can overflow a column or a date computation; no text holds a NUL or a
+lone surrogate, which neither database can store.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
+
+from central.jsonsafe import text_problem
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
@@ -43,6 +46,13 @@ def _timestamp_in_range(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _storable(text: str) -> str:
+    problem = text_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
 Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]
 Timestamp = Annotated[
     datetime, BeforeValidator(_timestamp_text), AfterValidator(_timestamp_in_range)
@@ -52,11 +62,20 @@ OFFICE_PATTERN = r"^[0-9]{5}$"
 DEVICE_ID_PATTERN = r"^[a-z0-9-]{1,32}$"
 
 DeviceId = Annotated[StrictStr, StringConstraints(pattern=DEVICE_ID_PATTERN)]
-FieldId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
-OfficerId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
-Label = Annotated[StrictStr, StringConstraints(min_length=1, max_length=12)]
-Text = Annotated[StrictStr, StringConstraints(max_length=200)]
-Flag = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+STORABLE = AfterValidator(_storable)
+
+
+def _text(min_length: int, max_length: int) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length)
+
+
+FieldId = Annotated[StrictStr, _text(1, 64), STORABLE]
+OfficerId = Annotated[StrictStr, _text(1, 64), STORABLE]
+Label = Annotated[StrictStr, _text(1, 12), STORABLE]
+Text = Annotated[StrictStr, _text(0, 200), STORABLE]
+Flag = Annotated[StrictStr, _text(1, 64), STORABLE]
+Version = Annotated[StrictStr, _text(0, 32), STORABLE]
+EnrolmentCode = Annotated[StrictStr, _text(1, 64), STORABLE]
 Flags = Annotated[list[Flag], Field(max_length=20)]
 Counter = Annotated[StrictInt, Field(ge=1, le=999)]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from central.db import Database
@@ -58,6 +59,24 @@ def test_the_answer_names_the_ticket_and_a_new_session(
     queue = lobby.queue().json()
     assert queue["fields"][0]["waiting"] == 0
     assert queue["recently_called"][0]["counter"] == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"officer_id": "cb\x00", "fields": ["ho-tich"]},
+        {"officer_id": "cb-01", "fields": []},
+        {"officer_id": "cb-01", "fields": ["x" * 65]},
+        {"officer_id": "cb-01", "fields": "ho-tich"},
+    ],
+    ids=["NUL", "no field", "long field", "not a list"],
+)
+def test_a_bad_call_next_request_is_422(counter: Api, body: dict[str, Any]) -> None:
+    response = counter.http.post(
+        f"/api/v1/offices/{counter.office}/counters/2/call-next", json=body
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("invalid request: body.")
 
 
 def test_skipped_and_past_day_tickets_are_not_called(

@@ -101,6 +101,8 @@ def test_unknown_and_expired_codes_are_refused(
         {"code": "X", "device": {"id": "lobby-01", "role": "viewer"}},
         {"code": 12, "device": {"role": "lobby"}},
         {"device": {"role": "lobby"}},
+        {"code": "X", "device": {"role": "lobby", "version": "0.1\x00"}},
+        {"code": "X\x00", "device": {"role": "lobby"}},
     ],
 )
 def test_a_malformed_request_is_422(base_url: str, body: dict[str, object]) -> None:
