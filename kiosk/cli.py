@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", type=Path, help="data folder (default: a new temporary one)")
     demo.add_argument("--size", default=None, help="window size WxH, e.g. 800x480")
     demo.add_argument("--baud", type=int, default=115200, help="virtual printer speed")
+    demo.add_argument(
+        "--counter", action="store_true", help="also open counter 1's terminal in a second window"
+    )
 
     test = commands.add_parser(
         "print-test", parents=[common], help="print a test page or a sample ticket"
@@ -213,8 +216,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from devices.virtual_printer import VirtualPrinter
-    from kiosk.demo import DemoCentral, DemoError
+    from kiosk.demo import DemoCentral, DemoError, start_demo_counter
     from kiosk.enrollment import EnrolmentError
+    from kiosk.services import open_device_data
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     display = config.display
@@ -243,6 +247,13 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         data_dir / "printed", width_dots=config.printer_profile.width_dots, baud=args.baud
     )
     printer.start()
+    counter = None
+    if args.counter:
+        # The lobby's device key must exist before the counter imports it.
+        open_device_data(config).close()
+        counter = start_demo_counter(
+            config, central, data_dir / "counter", (display.width, display.height)
+        )
     print(
         f"Demo data folder: {data_dir}\n"
         f"Central server on {central.url} (database {data_dir / 'central.db'}); "
@@ -250,7 +261,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         f"Virtual printer on {printer.device_path}; printed tickets go to {data_dir / 'printed'}\n"
         "Keys: F5 paper out on/off, F6 cover open/closed, F7 printer offline/online, "
         "F8 printer stalled/running, F9 central server down/up. "
-        "Technician menu: hold the status line for 3 s (PIN 246810).",
+        + ("Counter 1: officer PIN 1111 or 2222 (demo officers). " if args.counter else "")
+        + "Technician menu: hold the status line for 3 s (PIN 246810).",
         flush=True,
     )
     try:
@@ -262,6 +274,9 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             demo_central=central,
         )
     finally:
+        if counter is not None:
+            counter.terminate()
+            counter.wait(10)
         printer.stop()
         central.stop()
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import requests
 
-from kiosk.config import Config
+from kiosk.config import Config, load_config
 from kiosk.enrollment import enroll
+from kiosk.ticket_keys import TicketKeys
 
 log = logging.getLogger("kiosk.demo")
 
@@ -121,6 +122,11 @@ class DemoCentral:
                 config.device.role,
                 "--device-id",
                 config.device.id,
+                *(
+                    ["--counter", str(config.counter.number)]
+                    if config.device.role == "counter"
+                    else []
+                ),
             ],
             capture_output=True,
             text=True,
@@ -142,3 +148,31 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def start_demo_counter(
+    lobby: Config, central: DemoCentral, folder: Path, size: tuple[int, int]
+) -> subprocess.Popen:
+    """Counter 1 as a second window (its own process, like a second device): its own data
+    folder, enrolled with the demo's server, trusting the lobby's ticket key for typed or
+    scanned tickets. Returns the process (the demo ends it)."""
+    etc = folder / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "kiosk.toml").write_text(
+        f'[device]\nid = "counter-01"\nrole = "counter"\ndata_dir = "{folder / "data"}"\n\n'
+        f"[display]\nwidth = {size[0]}\nheight = {size[1]}\nfullscreen = false\n\n"
+        "[counter]\nnumber = 1\n",
+        encoding="utf-8",
+    )
+    config = load_config(etc)
+    central.enrol(config)
+    TicketKeys(config.device.data_dir).import_key(
+        lobby.device.data_dir / "device.key", lobby.device.id
+    )
+    log_file = (lobby.device.data_dir / "logs" / "counter.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(etc)],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
+    )

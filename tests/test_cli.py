@@ -121,7 +121,7 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
 
     env = {**os.environ, "SDL_VIDEODRIVER": "offscreen"}
     demo = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "demo", "--data", str(tmp_path / "demo")],
+        [sys.executable, "-m", "kiosk", "demo", "--counter", "--data", str(tmp_path / "demo")],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -141,6 +141,12 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
             time.sleep(0.2)
         assert "sync online" in log.read_text()
         assert (tmp_path / "demo" / "central.json").stat().st_mode & 0o777 == 0o600
+        # Counter 1 runs beside the lobby, enrolled with the same server.
+        counter_log = tmp_path / "demo" / "logs" / "counter.log"
+        while time.monotonic() < deadline and "counter terminal" not in counter_log.read_text():
+            time.sleep(0.2)
+        assert "counter terminal" in counter_log.read_text()
+        assert (tmp_path / "demo" / "counter" / "data" / "central.json").exists()
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=30) == 0
