@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", default=None, help="window size WxH, e.g. 800x480")
     demo.add_argument("--baud", type=int, default=115200, help="virtual printer speed")
     demo.add_argument(
-        "--counter", action="store_true", help="also open counter 1's terminal in a second window"
+        "--no-counter",
+        dest="counter",
+        action="store_false",
+        help="without counter 1's terminal (by default it opens in a second window, 800x480)",
     )
 
     test = commands.add_parser(
@@ -251,9 +254,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     if args.counter:
         # The lobby's device key must exist before the counter imports it.
         open_device_data(config).close()
-        counter = start_demo_counter(
-            config, central, data_dir / "counter", (display.width, display.height)
-        )
+        counter = start_demo_counter(config, central, data_dir / "counter", (800, 480))
     print(
         f"Demo data folder: {data_dir}\n"
         f"Central server on {central.url} (database {data_dir / 'central.db'}); "

@@ -121,7 +121,7 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
 
     env = {**os.environ, "SDL_VIDEODRIVER": "offscreen"}
     demo = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "demo", "--counter", "--data", str(tmp_path / "demo")],
+        [sys.executable, "-m", "kiosk", "demo", "--data", str(tmp_path / "demo")],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
