@@ -34,7 +34,7 @@ class CounterCloseScreen(KioskScreen):
             if outcome.no_show:
                 continue  # "No-show" on the desk closes with it
             toggle = BigToggle(
-                text=outcome.text(app.language), group="outcome", font_size=mm(4.5), fill="#1F4E8C"
+                text=outcome.text(app.language), group="outcome", font_size=mm(4.2), fill="#1F4E8C"
             )
             toggle.outcome_id = outcome.id
             toggle.bind(on_release=self._outcome_chosen)
@@ -43,16 +43,15 @@ class CounterCloseScreen(KioskScreen):
         criteria.clear_widgets()
         scale = rating.officer_scale
         for criterion in rating.officer_criteria:
-            criteria.add_widget(
-                Label(
-                    text=criterion.text(app.language),
-                    font_size=mm(4.2),
-                    color=(0.08, 0.1, 0.14, 1),
-                    halign="left",
-                    valign="middle",
-                    text_size=(mm(55), None),
-                )
+            label = Label(
+                text=criterion.text(app.language),
+                font_size=mm(4.2),
+                color=(0.08, 0.1, 0.14, 1),
+                halign="left",
+                valign="middle",
             )
+            label.bind(width=lambda lbl, width: setattr(lbl, "text_size", (width, None)))
+            criteria.add_widget(label)
             for level in range(1, scale.levels + 1):
                 toggle = BigToggle(
                     text=scale.label(level, app.language),
