@@ -50,7 +50,7 @@ def play(tmp: Path, size: tuple[int, int]) -> None:
             pump(lambda: app.root.current == "counter_close")
             close = app.root.get_screen("counter_close")
             frames(2)
-            tap(list(reversed(close.ids.outcomes.children))[0])
+            tap(close.ids.outcomes.children[-1])
             tap(next(w for w in close.ids.criteria.children if getattr(w, "level", 0) == 1))
             screenshot(OUT / f"counter-close-{tag}.png")
             tap(close.ids.confirm)
