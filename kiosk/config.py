@@ -101,6 +101,17 @@ class PrinterConfig:
 
 
 @dataclass(frozen=True)
+class ScannerConfig:
+    """The 2D QR imager that reads citizen ID cards. mode "none": the lobby does not offer it."""
+
+    mode: str  # "none" | "serial" | "keyboard"
+    url: str
+    baudrate: int
+    suffix: str  # "auto" | "CR" | "LF" | "CRLF"
+    debounce_seconds: float
+
+
+@dataclass(frozen=True)
 class LobbyConfig:
     idle_timeout: int
     ticket_screen_seconds: int
@@ -243,6 +254,7 @@ class Config:
     lobby: LobbyConfig
     technician: TechnicianConfig
     central: CentralConfig
+    scanner: ScannerConfig
     catalogue: Catalogue
     printer_profile: PrinterProfile
     sources: tuple[Path, ...]  # kiosk.toml, catalogue.toml, printers.toml and their overrides
@@ -280,6 +292,7 @@ def load_config(override: Path | None = None) -> Config:
     lobby = _lobby(root.table("lobby"))
     technician = _technician(root.table("technician"))
     central = _central(root.table("central"))
+    scanner = _scanner(root.table("scanner"))
     counter_table = root.table("counter")
     root.finish()
 
@@ -301,6 +314,7 @@ def load_config(override: Path | None = None) -> Config:
         lobby=lobby,
         technician=technician,
         central=central,
+        scanner=scanner,
         catalogue=parsed_catalogue,
         printer_profile=profiles[printer.profile],
         sources=kiosk.sources + catalogue.sources + printers.sources,
@@ -689,6 +703,16 @@ def _is_loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _scanner(t: _Table) -> ScannerConfig:
+    mode = t.choice("mode", ("none", "serial", "keyboard"))
+    url = t.text("url")
+    baudrate = t.choice("baudrate", BAUDRATES)
+    suffix = t.choice("suffix", ("auto", "CR", "LF", "CRLF"))
+    debounce = t.seconds("debounce_seconds", 0, 10)
+    t.finish()
+    return ScannerConfig(mode, url, baudrate, suffix, debounce)
 
 
 def _central(t: _Table) -> CentralConfig:
