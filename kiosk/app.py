@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from devices.printer import EscPosPrinter, PrinterState
 from devices.printjob import PrintJob
-from kiosk import __version__
+from kiosk import __version__, events
 from kiosk.app_base import N_, DeviceApp
+from kiosk.citizen_id import CitizenID, InvalidCitizenQR, parse
 from kiosk.config import Config, FieldConfig, verify_pin
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.services import DeviceData
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
 from kiosk.tickets import NumbersExhausted, Ticket
 from screens.fields import FieldsScreen
+from screens.id_confirm import IdConfirmScreen
+from screens.id_consent import IdConsentScreen
+from screens.id_scan import IdScanScreen
 from screens.technician import TechnicianScreen
 from screens.technician_login import TechnicianLoginScreen
 from screens.ticket import TicketScreen
@@ -34,6 +40,7 @@ from screens.welcome import WelcomeScreen
 
 if TYPE_CHECKING:
     from devices.virtual_printer import VirtualPrinter
+    from devices.virtual_scanner import VirtualScanner
     from kiosk.demo import DemoCentral
 
 log = logging.getLogger("kiosk.app")
@@ -54,6 +61,8 @@ PRINTER_STATUS = {
 }
 # Demo keys F5..F8 → the virtual printer's switches.
 DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
+DEMO_SCAN_KEY = 291  # F10: the virtual scanner reads the next card of the samples
+ENTER_KEYS = (13, 271)
 
 ALERT_STATES = {
     PrinterState.PAPER_OUT,
@@ -76,10 +85,18 @@ class KioskApp(DeviceApp):
         printer_url: str | None = None,
         demo_printer: VirtualPrinter | None = None,
         demo_central: DemoCentral | None = None,
+        demo_scanner: VirtualScanner | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(config, data, demo_central=demo_central, **kwargs)
         self._demo_printer = demo_printer
+        self._demo_scanner = demo_scanner
+        self._demo_samples: list[bytes] = []
+        self.personal = data.personal
+        self.scanner = None  # devices.scanner.SerialScanner in serial mode
+        self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
+        self._visit: tuple[str, bool, str] | None = None  # field, priority, request id
+        self._identity: CitizenID | None = None
         self.priority_enabled = config.catalogue.priority_enabled
         self.printer_state: PrinterState | None = None
         self._printer_url = printer_url or config.printer.url
@@ -115,6 +132,9 @@ class KioskApp(DeviceApp):
         manager.add_widget(WelcomeScreen(name="welcome"))
         manager.add_widget(FieldsScreen(name="fields", timeout=cfg.lobby.idle_timeout))
         manager.add_widget(TicketScreen(name="ticket", timeout=cfg.lobby.idle_timeout))
+        manager.add_widget(IdConsentScreen(name="id_consent", timeout=cfg.lobby.idle_timeout))
+        manager.add_widget(IdScanScreen(name="id_scan", timeout=cfg.lobby.idle_timeout))
+        manager.add_widget(IdConfirmScreen(name="id_confirm", timeout=cfg.lobby.idle_timeout))
         manager.add_widget(
             TechnicianLoginScreen(name="technician_login", timeout=cfg.lobby.idle_timeout)
         )
@@ -124,6 +144,7 @@ class KioskApp(DeviceApp):
     def on_start(self) -> None:
         super().on_start()
         self.printer.start()
+        self._start_scanner()
         log.info(
             "kiosk %s started: office %s, device %s, printer %s",
             __version__,
@@ -133,6 +154,8 @@ class KioskApp(DeviceApp):
         )
 
     def shutdown(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
         if self.print_service:
             self.print_service.stop()
         if self.printer:
@@ -141,6 +164,11 @@ class KioskApp(DeviceApp):
 
     def _on_key(self, window: Any, key: int, *args: Any) -> bool:
         """Demo only: F5..F8 flip the virtual printer's fault switches (F9: see DeviceApp)."""
+        if key == DEMO_SCAN_KEY and self._demo_scanner is not None:
+            self._demo_scan()
+            return True
+        if key in ENTER_KEYS and self._wedge is not None:
+            self._wedge_key("\n")
         switch = DEMO_KEYS.get(key)
         if switch is None or self._demo_printer is None:
             return super()._on_key(window, key, *args)
@@ -158,6 +186,8 @@ class KioskApp(DeviceApp):
 
     def go_home(self) -> None:
         self._current_ticket_id = None
+        self._visit = None
+        self._identity = None
         super().go_home()
 
     def start_visit(self) -> None:
@@ -169,14 +199,31 @@ class KioskApp(DeviceApp):
 
     # ------------------------------------------------------------ tickets
 
-    def request_ticket(self, field_id: str, priority: bool, request_id: str) -> None:
-        """Issues one ticket for this request id (the same id always gives the same ticket)."""
-        fields: FieldsScreen = self.root.get_screen("fields")
+    def choose_field(self, field_id: str, priority: bool, request_id: str) -> None:
+        """The citizen picked a field: with a scanner, consent to the ID card comes first."""
+        self._visit = (field_id, priority, request_id)
+        if self.settings.scanner.mode == "none":
+            self.request_ticket(field_id, priority, request_id)
+        else:
+            self.root.current = "id_consent"
 
+    def request_ticket(
+        self,
+        field_id: str,
+        priority: bool,
+        request_id: str,
+        identity: CitizenID | None = None,
+    ) -> None:
+        """Issues one ticket for this request id (the same id always gives the same ticket);
+        with `identity`, its `citizen.identified` event goes sealed into the outbox."""
+        fields: FieldsScreen = self.root.get_screen("fields")
+        self._visit = (field_id, priority, request_id)
         language = self.language
 
         def issue() -> Ticket:
             ticket = self.tickets.issue(field_id, priority=priority, request_id=request_id)
+            if identity is not None:
+                self.personal.add_event(self._identified_event(ticket, identity))
             self._ticket_languages[ticket.id] = language
             # Printing starts here, on the worker: it never waits for the next frame, and an
             # issued ticket is printed even if the citizen has left the screen meanwhile.
@@ -185,8 +232,9 @@ class KioskApp(DeviceApp):
             return ticket
 
         def issued(ticket: Ticket) -> None:
-            if self.root.current != "fields" or fields.request_id != request_id:
+            if self._visit is None or self._visit[2] != request_id:
                 return  # the citizen left (timeout, back): the ticket stays valid and printed
+            self._identity = None
             self._show_ticket(ticket)
 
         def refused(error: BaseException) -> None:
@@ -199,10 +247,111 @@ class KioskApp(DeviceApp):
                 text = self.t(
                     "A number could not be issued. Please try again or contact the staff."
                 )
-            if self.root.current == "fields":
+            if self._visit is not None and self._visit[2] == request_id:
+                self.root.current = "fields"
                 fields.show_error(text)
 
         self.in_background(issue, issued, refused)
+
+    # ------------------------------------------------------------ citizen ID card
+
+    def id_consent(self, agreed: bool) -> None:
+        if self._visit is None:
+            self.go_home()
+        elif agreed:
+            self._identity = None
+            self.root.current = "id_scan"
+        else:
+            self._identity = None
+            self.request_ticket(*self._visit)
+
+    def id_back_to_fields(self) -> None:
+        self._identity = None
+        self.root.current = "fields"
+
+    def id_rescan(self) -> None:
+        self._identity = None
+        self.root.current = "id_scan"
+
+    def id_confirmed(self) -> None:
+        if self._visit is None or self._identity is None:
+            self.go_home()
+            return
+        self.request_ticket(*self._visit, identity=self._identity)
+
+    def _scanned(self, payload: bytes) -> None:
+        """A line from the scanner, on the main thread. Read only on the scan step: a card
+        shown at any other moment is not looked at, let alone kept."""
+        if self.root.current != "id_scan":
+            return
+        screen: IdScanScreen = self.root.get_screen("id_scan")
+        screen.restart_idle_timer()
+        try:
+            identity = parse(payload)
+        except InvalidCitizenQR as error:
+            log.info("ID card QR refused: %s", error.code)
+            screen.problem = error.reason
+            return
+        log.info("ID card QR read (%d warnings)", len(identity.warnings))
+        self._identity = identity
+        confirm: IdConfirmScreen = self.root.get_screen("id_confirm")
+        confirm.masked_id = identity.masked_id
+        confirm.full_name = identity.name
+        confirm.birth = "/".join(reversed(identity.birth.split("-")))
+        self.root.current = "id_confirm"
+
+    def _identified_event(self, ticket: Ticket, identity: CitizenID) -> dict[str, Any]:
+        return events.new_event(
+            events.CITIZEN_IDENTIFIED,
+            {
+                "day": ticket.day.isoformat(),
+                "label": ticket.label,
+                "ticket_id": ticket.id,
+                "identity": identity.as_dict(),
+            },
+            office=self.settings.office.code,
+            device_id=self.settings.device.id,
+            occurred_at=ticket.issued_at,
+        )
+
+    def _start_scanner(self) -> None:
+        scanner = self.settings.scanner
+        if scanner.mode == "serial":
+            from devices.scanner import SerialScanner
+
+            url = self._demo_scanner.device_path if self._demo_scanner else scanner.url
+            self.scanner = SerialScanner(
+                url,
+                baudrate=scanner.baudrate,
+                suffix=scanner.suffix,
+                debounce_s=scanner.debounce_seconds,
+                on_line=lambda line: Clock.schedule_once(lambda _dt: self._scanned(line)),
+            )
+            self.scanner.start()
+        elif scanner.mode == "keyboard":
+            from devices.keyboard_wedge import KeyboardWedge
+
+            self._wedge = KeyboardWedge(debounce_s=scanner.debounce_seconds)
+            Window.bind(on_textinput=lambda _window, text: self._wedge_key(text))
+
+    def _wedge_key(self, text: str) -> None:
+        line = self._wedge.key(text, time.monotonic())
+        if line is not None:
+            self._scanned(line.encode("utf-8"))
+
+    def _demo_scan(self) -> None:
+        """Demo only: the virtual scanner reads the next card of the shared samples."""
+        if not self._demo_samples:
+            from kiosk.citizen_id_samples import load_samples
+
+            try:
+                self._demo_samples = [sample.payload for sample in load_samples()]
+            except OSError as error:
+                log.warning("demo: no sample cards to scan: %s", error)
+                return
+        payload = self._demo_samples.pop(0)
+        self._demo_samples.append(payload)
+        threading.Thread(target=self._demo_scanner.scan, args=(payload,), daemon=True).start()
 
     def _show_ticket(self, ticket: Ticket) -> None:
         screen: TicketScreen = self.root.get_screen("ticket")

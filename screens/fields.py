@@ -70,7 +70,7 @@ class FieldsScreen(KioskScreen):
         self.busy = True
         self.message = ""
         priority = self.ids.priority.state == "down"
-        App.get_running_app().request_ticket(button.field_id, priority, self.request_id)
+        App.get_running_app().choose_field(button.field_id, priority, self.request_id)
 
     def show_error(self, text: str) -> None:
         """Shown when no ticket could be issued; the citizen may try again."""
