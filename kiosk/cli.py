@@ -219,6 +219,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from devices.virtual_printer import VirtualPrinter
+    from devices.virtual_scanner import VirtualScanner
     from kiosk.demo import DemoCentral, DemoError, start_demo_counter
     from kiosk.enrollment import EnrolmentError
     from kiosk.services import open_device_data
@@ -250,6 +251,11 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         data_dir / "printed", width_dots=config.printer_profile.width_dots, baud=args.baud
     )
     printer.start()
+    scanner = VirtualScanner()
+    config = dataclasses.replace(
+        config,
+        scanner=dataclasses.replace(config.scanner, mode="serial", url=scanner.device_path),
+    )
     counter = None
     if args.counter:
         # The lobby's device key must exist before the counter imports it.
@@ -261,7 +267,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         f"the kiosk is enrolled as {config.device.id} of office {config.office.code}\n"
         f"Virtual printer on {printer.device_path}; printed tickets go to {data_dir / 'printed'}\n"
         "Keys: F5 paper out on/off, F6 cover open/closed, F7 printer offline/online, "
-        "F8 printer stalled/running, F9 central server down/up. "
+        "F8 printer stalled/running, F9 central server down/up, F10 the virtual scanner reads "
+        "the next sample ID card (on the card step). "
         + ("Counter 1: officer PIN 1111 or 2222 (demo officers). " if args.counter else "")
         + "Technician menu: hold the status line for 3 s (PIN 246810).",
         flush=True,
@@ -273,8 +280,10 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             verbose=args.verbose,
             demo_printer=printer,
             demo_central=central,
+            demo_scanner=scanner,
         )
     finally:
+        scanner.close()
         if counter is not None:
             counter.terminate()
             counter.wait(10)
@@ -695,6 +704,7 @@ def _run_app(
     verbose: bool,
     demo_printer=None,
     demo_central=None,
+    demo_scanner=None,
 ) -> int:
     from kiosk.logging_setup import configure_logging
     from kiosk.services import DataUnavailable, open_device_data
@@ -730,6 +740,7 @@ def _run_app(
             printer_url=printer_url,
             demo_printer=demo_printer,
             demo_central=demo_central,
+            demo_scanner=demo_scanner,
         )
     # systemctl stop / kill: stop like a closed window, so the workers finish and children end.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
