@@ -305,7 +305,7 @@ def _storage_error(error: sqlite3.Error, path: Path) -> StoreError:
 
 
 class Store:
-    """The local database of tickets and outbox events."""
+    """The local database of tickets, counter sessions and outbox events."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

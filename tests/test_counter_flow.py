@@ -70,7 +70,13 @@ OVERALL = "phien-lam-viec"  # the one officer criterion shipped
 class Office:
     """A central server, a lobby and counter 2 (serving ho-tich and cu-tru), one clock."""
 
-    def __init__(self, tmp_path: Path, central: tuple[str, str], counter_kiosk: str = "") -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        central: tuple[str, str],
+        counter_kiosk: str = "",
+        rating: str | None = None,
+    ) -> None:
         self.base_url = central[0]
         self.clock = Clock(office_morning())
         self.lobby = Lobby(tmp_path / "lobby", self.clock)
@@ -81,6 +87,7 @@ class Office:
             number=2,
             fields=("ho-tich", "cu-tru"),
             kiosk=counter_kiosk,
+            rating=rating,
         )
         self.counter.enrol(central, counter=2)
         self.service = self.counter.service
@@ -391,6 +398,44 @@ def test_a_burst_of_top_ratings_is_flagged_from_the_nth_on(tmp_path: Path):
                 (1, ["top_burst"]),
                 (1, []),
             ]
+        finally:
+            office.close()
+
+
+def test_five_levels_reach_the_report_with_their_labels(tmp_path: Path):
+    with central_server(tmp_path) as central:
+        office = Office(tmp_path, central, rating="[citizen]\nscale = 5\n")
+        try:
+            office.issue(6)
+            office.sign_in()
+            for level in (1, 2, 3, 4, 5, None):
+                office.visit(level, reasons=("cho-lau",) if level in (4, 5) else ())
+            office.issue(1)
+            office.service.call_next()
+            office.later(minutes=2)
+            office.service.close_session("da-tiep-nhan", True, {OVERALL: 1})
+            window = office.service.open_rating()
+            assert window.is_negative(4) and not window.is_negative(3)
+            with pytest.raises(InvalidRating):
+                office.service.record_citizen_rating(3, ["cho-lau"])  # "Bình thường"
+            ratings = [e["data"] for e in events_of(office.counter.store, "rating.citizen")]
+            assert {r["scale"] for r in ratings} == {5}
+            office.counter.sync()
+            day = office.clock.now.date().isoformat()
+            body = report(office.base_url, office.counter.token(), first=day, last=day, by="day")
+            total = body["total"]
+            assert [(level["label"], level["count"]) for level in total["levels"]] == [
+                ("Rất hài lòng", 1),
+                ("Hài lòng", 1),
+                ("Bình thường", 1),
+                ("Không hài lòng", 1),
+                ("Rất không hài lòng", 1),
+            ]
+            assert (total["ballots"], total["not_rated"], total["satisfaction_rate"]) == (
+                5,
+                1,
+                40.0,
+            )
         finally:
             office.close()
 
