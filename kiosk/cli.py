@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         parents=[common],
-        help="run the lobby kiosk with a virtual printer and a temporary data folder",
+        help="central server, lobby kiosk (virtual printer and scanner) and counter 1 in a"
+        " temporary data folder",
     )
     demo.add_argument("--data", type=Path, help="data folder (default: a new temporary one)")
     demo.add_argument("--size", default=None, help="window size WxH, e.g. 800x480")
