@@ -50,9 +50,39 @@ def play(tmp: Path, size: tuple[int, int]) -> None:
         screenshot(OUT / f"technician-{tag}.png")
 
 
+def play_citizen_id(tmp: Path) -> None:
+    from devices.virtual_scanner import VirtualScanner
+
+    scanner = VirtualScanner()
+    extra = f'\n[scanner]\nmode = "serial"\nurl = "{scanner.device_path}"\n'
+    try:
+        with running_lobby(tmp / "id", extra_config=extra) as (app, _printer):
+            tap(app.root.get_screen("welcome").ids.take_number)
+            pump(lambda: app.root.current == "fields")
+            tap(app.root.get_screen("fields").ids.grid.children[-1])
+            pump(lambda: app.root.current == "id_consent")
+            screenshot(OUT / "id-consent-1280x800.png")
+            tap(app.root.get_screen("id_consent").ids.agree)
+            pump(lambda: app.root.current == "id_scan")
+            screenshot(OUT / "id-scan-1280x800.png")
+            scanner.scan(SAMPLE_CARD)
+            pump(lambda: app.root.current == "id_confirm")
+            screenshot(OUT / "id-confirm-1280x800.png")
+    finally:
+        scanner.close()
+
+
+# A synthetic card (the first case of ../shared/data/cccd_samples.txt): no real person.
+SAMPLE_CARD = (
+    "001099012345|013456789|Nguyễn Văn Mẫu|15031999|Nam|Số 12 ngõ 34 phố Thử Nghiệm, Phường"
+    " Trung Văn, Quận Nam Từ Liêm, Hà Nội|20042021"
+).encode()
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for size in ((1280, 800), (800, 480)):
             play(Path(tmp), size)
+        play_citizen_id(Path(tmp))
     print(f"screenshots in {OUT}")

@@ -72,7 +72,8 @@ class CounterApp(DeviceApp):
             data.store, config, self.officers, CentralLink(config), on_events=self.sync.wake
         )
         self.session: CounterSession | None = None
-        self.window: RatingWindow | None = None
+        self.window: RatingWindow | None = None  # known once the service opened it
+        self._rating_open = False  # the citizen's faces are (or their thanks is) showing
         self._negative: tuple[int, datetime] | None = None  # level and press time
         self._rating_clock = None
 
@@ -105,7 +106,7 @@ class CounterApp(DeviceApp):
 
     def go_home(self) -> None:
         """To the desk (or sign-in). Leaving the citizen's screens ends their rating time."""
-        if self.root.current in RATING_SCREENS or self.window is not None:
+        if self.root.current in RATING_SCREENS or self._rating_open:
             self._end_rating()
         self.language = self.settings.device.language
         self.root.current = "counter_desk" if self.officers.current else "counter_signin"
@@ -218,7 +219,7 @@ class CounterApp(DeviceApp):
     def close_session(self, outcome_id: str, same_day: bool, ratings: dict[str, int]) -> None:
         def closed(_session: CounterSession) -> None:
             self._show_session(None)
-            self.in_background(self.counter.open_rating, self._show_rating, self._desk_error)
+            self._show_rating()
 
         def failed(error: BaseException) -> None:
             self.root.current = "counter_desk"
@@ -258,32 +259,42 @@ class CounterApp(DeviceApp):
 
     # ----------------------------------------------------------------- the citizen's side
 
-    def _show_rating(self, window: RatingWindow) -> None:
-        self.window = window
-        self._negative = None
-        scale = window.scale
+    def _show_rating(self) -> None:
+        """The faces appear now; the citizen's time (and the instant-press check) counts from
+        this moment, handed to the service with the window's opening."""
+        rating = self.settings.rating
+        scale = rating.citizen_scale
         labels = [scale.label(level, self.language) for level in range(1, scale.levels + 1)]
         screen: CounterRatingScreen = self.root.get_screen("counter_rating")
-        screen.show_scale(window.question(self.language), labels)
+        screen.show_scale(rating.question(self.language), labels)
         self.root.current = "counter_rating"
-        self._tick()
+        self._rating_open = True
+        self._negative = None
+        shown_at = aware_now()
+
+        def opened(window: RatingWindow) -> None:
+            if self._rating_open:
+                self.window = window
+                self._tick()
+
+        self.in_background(lambda: self.counter.open_rating(shown_at), opened, self._desk_error)
 
     def citizen_pressed(self, level: int) -> None:
         """A face was pressed (or a keypad button): the press time is taken here, at once."""
-        window = self.window
-        if window is None:
+        if not self._rating_open:
             return
         pressed_at = aware_now()
-        if window.is_negative(level) and self.root.current == "counter_rating":
+        negative = level in self.settings.rating.citizen_scale.negative
+        if negative and self.root.current == "counter_rating":
             self._negative = (level, pressed_at)
-            self._show_reasons(window)
+            self._show_reasons()
             return
         self._record(level, [], pressed_at)
 
-    def _show_reasons(self, window: RatingWindow) -> None:
+    def _show_reasons(self) -> None:
         box = self.root.get_screen("counter_reasons").ids.reasons
         box.clear_widgets()
-        for reason in window.reasons:
+        for reason in self.settings.rating.reasons:
             toggle = BigToggle(text=reason.text(self.language), font_size=mm(5), fill="#B71C1C")
             toggle.reason_id = reason.id
             box.add_widget(toggle)
@@ -317,6 +328,8 @@ class CounterApp(DeviceApp):
             self._negative = None
             self._record(level, self._chosen_reasons(), pressed_at)
         self.window = None
+        self._rating_open = False
+        # Same worker as the presses, so it runs after any rating still being recorded.
         self.in_background(self.counter.rating_timed_out, lambda _: None, self._desk_error)
 
     def _tick(self) -> None:

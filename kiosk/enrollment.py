@@ -16,8 +16,6 @@ import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cryptography import x509
-
 from kiosk import __version__
 from kiosk.central_client import CentralClient, CentralError
 from kiosk.config import Config, central_url_problem
@@ -161,6 +159,8 @@ def _read_ca_bundle(path: Path) -> bytes:
     except OSError as error:
         raise EnrolmentError(f"--ca-bundle {path}: {error.strerror or error}.") from None
     try:
+        from cryptography import x509  # imported on first use: ~7 MB of RSS
+
         x509.load_pem_x509_certificates(pem)
     except ValueError:
         raise EnrolmentError(

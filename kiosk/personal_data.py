@@ -25,9 +25,6 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from kiosk import events
 from kiosk.config import OfficeConfig
 from kiosk.events import Event
@@ -64,7 +61,7 @@ def load_or_create_personal_key(path: Path) -> bytes:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(AESGCM.generate_key(bit_length=KEY_BYTES * 8))
+            f.write(secrets.token_bytes(KEY_BYTES))
             f.flush()
             os.fsync(f.fileno())
         with suppress(FileExistsError):  # another process won the race: its key is the one
@@ -96,6 +93,10 @@ def _read_key(path: Path) -> bytes:
 
 def seal(event: Event, key: bytes) -> Event:
     """The event with its `data` replaced by `sealed`: nonce + AES-GCM ciphertext, base64."""
+    from cryptography.hazmat.primitives.ciphers.aead import (
+        AESGCM,
+    )  # imported on first use: ~7 MB of RSS
+
     nonce = secrets.token_bytes(NONCE_BYTES)
     plaintext = json.dumps(event["data"], ensure_ascii=False, separators=(",", ":")).encode()
     sealed = nonce + AESGCM(key).encrypt(nonce, plaintext, event["id"].encode())
@@ -106,6 +107,9 @@ def seal(event: Event, key: bytes) -> Event:
 
 def unseal(body: Event, key: bytes) -> Event:
     """The event as it is sent, from its sealed body."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         sealed = base64.b64decode(body["sealed"], validate=True)
         plaintext = AESGCM(key).decrypt(

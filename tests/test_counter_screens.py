@@ -102,8 +102,10 @@ def test_a_whole_visit_sign_in_call_serve_close_rate(office, tmp_path):
         assert "thái độ công chức" in rating.ids.question.text
         assert [f.words for f in faces(app)] == ["Rất hài lòng", "Hài lòng", "Không hài lòng"]
         screenshot(tmp_path / "rating.png")
-        tap(faces(app)[0])
+        tap(faces(app)[0])  # at once: faster than any citizen reads the question
         assert pump(lambda: app.root.current == "counter_thanks")
+        assert pump(lambda: app.store.latest_session(1)["citizen_level"] == 1)
+        assert "instant_press" in app.store.latest_session(1)["rating_flags"]
         app.root.get_screen("counter_thanks").timeout = 0.3
         app.root.get_screen("counter_thanks").restart_idle_timer()
         assert pump(lambda: app.root.current == "counter_desk")
