@@ -72,6 +72,7 @@ class DeviceApp(App):
         self._demo_central = demo_central
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._keep_running = KeepRunning(self)
+        self._timers: list = []  # Clock events to cancel at shutdown
         self.sync = SyncWorker.from_config(
             config,
             data.store,
@@ -88,7 +89,7 @@ class DeviceApp(App):
         Clock.schedule_once(lambda _dt: watchdog.notify("READY=1"))
         interval = watchdog.watchdog_interval()
         if interval:
-            Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval)
+            self.every(interval, lambda: watchdog.notify("WATCHDOG=1"))
         Window.bind(on_key_down=self._on_key)
 
     def on_stop(self) -> None:
@@ -96,6 +97,9 @@ class DeviceApp(App):
 
     def shutdown(self) -> None:
         """Stops the workers; safe to call twice. Subclasses stop theirs first."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         Window.unbind(on_key_down=self._on_key)
         if self._keep_running in ExceptionManager.handlers:
             ExceptionManager.remove_handler(self._keep_running)
@@ -109,6 +113,10 @@ class DeviceApp(App):
             threading.Thread(target=self._demo_central.toggle, daemon=True).start()
             return True
         return False
+
+    def every(self, seconds: float, action: Callable[[], Any]) -> None:
+        """Runs `action` on the main thread every `seconds` until the app stops."""
+        self._timers.append(Clock.schedule_interval(lambda _dt: action(), seconds))
 
     def open_settings(self, *largs: Any) -> bool:
         """Kivy's settings panel (F1) must never open on a public kiosk."""

@@ -11,7 +11,6 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kivy.clock import Clock
 from kivy.metrics import mm
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
@@ -92,8 +91,8 @@ class CounterApp(DeviceApp):
 
     def on_start(self) -> None:
         super().on_start()
-        Clock.schedule_interval(lambda _dt: self._check_sign_out(), SIGN_OUT_CHECK_SECONDS)
-        Clock.schedule_interval(lambda _dt: self._tick(), 0.5)
+        self.every(SIGN_OUT_CHECK_SECONDS, self._check_sign_out)
+        self.every(0.5, self._tick)
         log.info(
             "counter terminal %s started: office %s, counter %d, device %s",
             __version__,

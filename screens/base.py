@@ -20,6 +20,7 @@ class KioskScreen(Screen):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._idle_event = None
+        self._app = App.get_running_app()  # the app this screen belongs to, not a later one
 
     def on_enter(self, *args) -> None:
         self.restart_idle_timer()
@@ -44,7 +45,7 @@ class KioskScreen(Screen):
     def _idle_expired(self, _dt: float) -> None:
         self._idle_event = None
         if self.manager and self.manager.current == self.name:
-            App.get_running_app().go_home()
+            self._app.go_home()
 
     def on_touch_down(self, touch) -> bool:
         if self.manager and self.manager.current == self.name:
