@@ -6,6 +6,8 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import text
 
 from central.api_models import (
@@ -20,11 +22,12 @@ from central.api_models import (
     QueueBody,
     ReportBody,
 )
-from central.auth import OfficePath, office_member, principal
+from central.auth import OfficePath, bearer, office_member, principal
 from central.context import Central, get_central
 from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.ingest import ingest
 from central.queue import call_next, queue_state
+from central.report_page import hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
 from central.strict_json import StrictJsonRoute
 from central.values import Day
@@ -165,6 +168,54 @@ def get_satisfaction(
     body["from"] = body.pop("first")
     body["to"] = body.pop("last")
     return body
+
+
+hide_query_tokens_in_access_log()
+
+
+def page_reader(
+    office: OfficePath,
+    central: CentralDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description="the bearer token, for a browser")] = None,
+) -> Principal:
+    """office_member, where the token may also come as `?token=` (a browser link)."""
+    if credentials is None and token is not None:
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+    holder = principal(central, credentials)
+    if holder.office != office:
+        raise HTTPException(403, "this token belongs to another office")
+    return holder
+
+
+@router.get(
+    "/offices/{office}/reports/satisfaction/page",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}, **_errors(401, 403)},
+)
+def get_satisfaction_page(
+    office: OfficePath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(page_reader)],
+) -> HTMLResponse:
+    """The report as an HTML page by day and by officer, for a browser (Vietnamese)."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+    by_day = satisfaction_report(central.db, office=office, first=first, last=last, by="day")
+    by_officer = satisfaction_report(
+        central.db, office=office, first=first, last=last, by="officer"
+    )
+    return HTMLResponse(
+        report_page(by_day, by_officer),
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
 
 
 @router.get("/health", response_model=HealthBody)

@@ -1,0 +1,205 @@
+"""GET …/reports/satisfaction/page: the report as an HTML page, by day and by officer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from central.db import Database
+from central.enrolment import create_viewer_token
+from central.report_page import HideQueryToken
+from tests.central.api import Api, Events, now
+from tests.central.server import enroll_device, running_central, running_central_process
+from tests.central.test_report import PERIOD, ratings_of_june
+
+
+@pytest.fixture(scope="module")
+def database_url(sqlite_url: str) -> str:
+    """SQLite is enough: the numbers are the JSON report's, tested on both databases."""
+    return sqlite_url
+
+
+@pytest.fixture(scope="module")
+def base_url(database_url: str) -> Iterator[str]:
+    with running_central(database_url) as url:
+        yield url
+
+
+def page_path(office: str) -> str:
+    return f"/api/v1/offices/{office}/reports/satisfaction/page"
+
+
+def viewer_token(database_url: str, office: str) -> str:
+    db = Database(database_url)
+    try:
+        return create_viewer_token(db, office=office, now=now()).token
+    finally:
+        db.dispose()
+
+
+def row_of(page: str, first_cell: str) -> list[str]:
+    """The cells of the table row whose first cell is `first_cell` (tags stripped)."""
+    match = re.search(rf"<tr><td>{re.escape(first_cell)}</td>(.*?)</tr>", page)
+    assert match, f"no row {first_cell!r}"
+    return re.findall(r"<td>(.*?)</td>", match.group(1))
+
+
+@pytest.fixture
+def june(counter: Api, make: Events) -> Api:
+    counter.results(ratings_of_june(make))
+    return counter
+
+
+def test_page_by_day_and_by_officer(june: Api, office: str) -> None:
+    response = june.http.get(page_path(office), params=PERIOD)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["cache-control"] == "no-store"
+    page = response.text
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<h1>Báo cáo mức độ hài lòng</h1>" in page
+    assert f"Đơn vị: <b>{office}</b>" in page
+    assert "01/06/2025 – 30/06/2025" in page
+    # Summary: 8 ballots, 75.0 % satisfied, 3 not rated.
+    assert "<div>Số phiếu<b>8</b></div>" in page
+    assert "<div>Tỷ lệ hài lòng<b>75,0%</b></div>" in page
+    assert "<div>Chưa đánh giá<b>3</b></div>" in page
+    assert "<h2>Theo ngày</h2>" in page and "<h2>Theo cán bộ</h2>" in page
+    # June 2: 4 ballots 2/1/1, 1 not rated; cb-01: 5 ballots 2/1/2, 60 %; cb-02: 100 %.
+    assert row_of(page, "02/06/2025") == ["4", "2 (50,0%)", "1 (25,0%)", "1 (25,0%)", "1", "75,0%"]
+    assert row_of(page, "cb-01") == ["5", "2 (40,0%)", "1 (20,0%)", "2 (40,0%)", "1", "60,0%"]
+    assert row_of(page, "cb-02") == ["3", "1 (33,3%)", "2 (66,7%)", "0 (0,0%)", "2", "100,0%"]
+    assert "2025-05-31" not in page and "31/05/2025" not in page
+    assert "<script" not in page and "http://" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+
+
+def test_page_charts_are_well_formed_svg(june: Api, office: str) -> None:
+    page = june.http.get(page_path(office), params=PERIOD).text
+    charts = re.findall(r"<svg .*?</svg>", page, re.DOTALL)
+    assert len(charts) == 2
+    svg = "{http://www.w3.org/2000/svg}"
+    for chart in charts:
+        root = ElementTree.fromstring(chart)
+        legend = [text.text for text in root.iter(f"{svg}text")][:3]
+        assert legend == ["Rất hài lòng", "Hài lòng", "Không hài lòng"]
+        colours = [rect.get("fill") for rect in root.iter(f"{svg}rect")][:3]
+        assert colours == ["#1a9850", "#a6d96a", "#d73027"]
+    officers = ElementTree.fromstring(charts[1])
+    tips = [title.text for title in officers.iter(f"{svg}title")]
+    assert "cb-01 – Không hài lòng: 2 phiếu (40,0%)" in tips
+    # Each bar is 500 px long: cb-02's two segments (1 and 2 of 3 ballots) fill it.
+    widths = [
+        float(rect.get("width", "0"))
+        for rect in officers.iter(f"{svg}rect")
+        if (rect.findtext(f"{svg}title") or "").startswith("cb-02")
+    ]
+    assert widths == pytest.approx([166.7, 333.3], abs=0.1)
+
+
+def test_scale_5_page_names_its_five_levels(counter: Api, make: Events, office: str) -> None:
+    counter.results([make.citizen_rating(level=5, scale=5, day=date(2025, 6, 2))])
+    page = counter.http.get(page_path(office), params=PERIOD).text
+    for label in ("Bình thường", "Rất không hài lòng"):
+        assert f"<th>{label}</th>" in page
+    assert row_of(page, "cb-01") == [
+        "1",
+        "0 (0,0%)",
+        "0 (0,0%)",
+        "0 (0,0%)",
+        "0 (0,0%)",
+        "1 (100,0%)",
+        "0",
+        "0,0%",
+    ]
+
+
+def test_empty_period(counter: Api, office: str) -> None:
+    page = counter.http.get(page_path(office), params=PERIOD).text
+    assert "<div>Số phiếu<b>0</b></div>" in page
+    assert "<div>Tỷ lệ hài lòng<b>–</b></div>" in page
+    assert page.count("Không có dữ liệu trong kỳ.") == 2
+
+
+def test_token_in_the_query_for_a_browser(
+    june: Api, base_url: str, database_url: str, office: str
+) -> None:
+    token = viewer_token(database_url, office)
+    params = {**PERIOD, "token": token}
+    response = httpx.get(f"{base_url}{page_path(office)}", params=params)
+    assert response.status_code == 200
+    assert "<div>Số phiếu<b>8</b></div>" in response.text
+
+
+def test_unauthorised_and_other_office(base_url: str, database_url: str, office: str) -> None:
+    url = f"{base_url}{page_path(office)}"
+    missing = httpx.get(url, params=PERIOD)
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert httpx.get(url, params={**PERIOD, "token": "not-a-token"}).status_code == 401
+    assert httpx.get(url, params={**PERIOD, "token": "x" * 10_000}).status_code == 401
+    stranger = viewer_token(database_url, "99999")
+    assert httpx.get(url, params={**PERIOD, "token": stranger}).status_code == 403
+    bearer = {"Authorization": f"Bearer {stranger}"}
+    assert httpx.get(url, params=PERIOD, headers=bearer).status_code == 403
+    # The query token is for this page only: the JSON report still wants the header.
+    own = viewer_token(database_url, office)
+    json_url = f"{base_url}/api/v1/offices/{office}/reports/satisfaction"
+    params = {**PERIOD, "by": "day", "token": own}
+    assert httpx.get(json_url, params=params).status_code == 401
+
+
+def test_from_after_to_is_422(counter: Api, office: str) -> None:
+    response = counter.http.get(
+        page_path(office), params={"from": "2025-06-30", "to": "2025-06-01"}
+    )
+    assert response.status_code == 422
+
+
+def test_officer_id_is_escaped(counter: Api, make: Events, office: str) -> None:
+    evil = '<script>alert("x")</script>&'
+    counter.results([make.citizen_rating(level=1, officer_id=evil, day=date(2025, 6, 2))])
+    page = counter.http.get(page_path(office), params=PERIOD).text
+    assert "<script" not in page
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"
+    assert f"<tr><td>{escaped}</td>" in page
+    charts = re.findall(r"<svg .*?</svg>", page, re.DOTALL)
+    for chart in charts:
+        ElementTree.fromstring(chart)
+
+
+def test_access_log_filter_hides_the_token() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/p?from=2025-06-01&token=s3cret&to=2025-06-30", "1.1", 200),
+        None,
+    )
+    assert HideQueryToken().filter(record)
+    assert "s3cret" not in record.getMessage()
+    assert "token=***&to=2025-06-30" in record.getMessage()
+
+
+def test_served_access_log_does_not_write_the_token(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'central.db'}"
+    office = "00637"
+    token = enroll_device(database_url, office, "lobby", "lobby-01")
+    log = tmp_path / "serve.log"
+    with running_central_process(database_url, log) as url:
+        response = httpx.get(f"{url}{page_path(office)}", params={**PERIOD, "token": token})
+        assert response.status_code == 200
+    written = log.read_text(encoding="utf-8")
+    assert "reports/satisfaction/page?" in written
+    assert "token=***" in written
+    assert token not in written
