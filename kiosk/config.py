@@ -41,6 +41,7 @@ CONFIG_FILES = (KIOSK_FILE, CATALOGUE_FILE, PRINTERS_FILE, RATING_FILE, OFFICERS
 
 ROLES = ("lobby", "counter")
 LANGUAGES = ("vi", "en")
+KEYPAD_ALLOWED = 'must be "" (no rating keypad) or the port of the keypad, e.g. "/dev/ttyACM1"'
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
@@ -180,6 +181,7 @@ class CounterConfig:
     min_session_seconds: int
     top_burst_count: int
     top_burst_minutes: int
+    keypad_url: str  # "" = no physical rating keypad
 
 
 @dataclass(frozen=True)
@@ -819,6 +821,9 @@ def _counter(t: _Table, catalogue: Catalogue) -> CounterConfig:
     short = t.integer("min_session_seconds", 0, 3600, "seconds")
     burst_count = t.integer("top_burst_count", 2, 1000, note=" (top ratings)")
     burst_minutes = t.integer("top_burst_minutes", 1, 1440, "minutes")
+    keypad_url = t.take("keypad_url", KEYPAD_ALLOWED)
+    if not isinstance(keypad_url, str):
+        t.fail("keypad_url", KEYPAD_ALLOWED)
     t.finish()
     return CounterConfig(
         number,
@@ -830,6 +835,7 @@ def _counter(t: _Table, catalogue: Catalogue) -> CounterConfig:
         short,
         burst_count,
         burst_minutes,
+        keypad_url,
     )
 
 
