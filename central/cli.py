@@ -165,7 +165,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CommandError(f"Cannot listen on {args.host} port {args.port}: {reason}") from None
     open_database(args.db).dispose()
     app = create_app(args.db, timezone=args.timezone)
-    # Uvicorn logs one line per request (method, path, status): paths carry no personal data.
+    # Uvicorn logs one line per request (method, path, status): paths carry no personal data,
+    # and the one token a path may carry (the report page's ?token=) is masked by a log filter.
     uvicorn.run(
         app,
         host=args.host,

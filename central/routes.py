@@ -48,6 +48,14 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
 
 
+def _json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """_errors for a route whose own answer is not JSON: its errors still are."""
+    errors = _errors(*codes)
+    for spec in errors.values():
+        spec["content"] = {"application/json": {}}
+    return errors
+
+
 router = APIRouter(prefix="/api/v1", responses=_errors(413, 422, 503), route_class=StrictJsonRoute)
 
 
@@ -191,7 +199,7 @@ def page_reader(
 @router.get(
     "/offices/{office}/reports/satisfaction/page",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}, **_errors(401, 403)},
+    responses={200: {"content": {"text/html": {}}}, **_json_errors(401, 403, 413, 422, 503)},
 )
 def get_satisfaction_page(
     office: OfficePath,

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
-from kivy.core.window import Window
 from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -61,8 +59,6 @@ PRINTER_STATUS = {
 }
 # Demo keys F5..F8 → the virtual printer's switches.
 DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
-DEMO_SCAN_KEY = 291  # F10: the virtual scanner reads the next card of the samples
-ENTER_KEYS = (13, 271)
 
 ALERT_STATES = {
     PrinterState.PAPER_OUT,
@@ -88,13 +84,11 @@ class KioskApp(DeviceApp):
         demo_scanner: VirtualScanner | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(config, data, demo_central=demo_central, **kwargs)
+        super().__init__(
+            config, data, demo_central=demo_central, demo_scanner=demo_scanner, **kwargs
+        )
         self._demo_printer = demo_printer
-        self._demo_scanner = demo_scanner
-        self._demo_samples: list[bytes] = []
         self.personal = data.personal
-        self.scanner = None  # devices.scanner.SerialScanner in serial mode
-        self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
         self._visit: tuple[str, bool, str] | None = None  # field, priority, request id
         self._identity: CitizenID | None = None
         self.priority_enabled = config.catalogue.priority_enabled
@@ -144,7 +138,6 @@ class KioskApp(DeviceApp):
     def on_start(self) -> None:
         super().on_start()
         self.printer.start()
-        self._start_scanner()
         log.info(
             "kiosk %s started: office %s, device %s, printer %s",
             __version__,
@@ -154,8 +147,6 @@ class KioskApp(DeviceApp):
         )
 
     def shutdown(self) -> None:
-        if self.scanner is not None:
-            self.scanner.stop()
         if self.print_service:
             self.print_service.stop()
         if self.printer:
@@ -164,11 +155,6 @@ class KioskApp(DeviceApp):
 
     def _on_key(self, window: Any, key: int, *args: Any) -> bool:
         """Demo only: F5..F8 flip the virtual printer's fault switches (F9: see DeviceApp)."""
-        if key == DEMO_SCAN_KEY and self._demo_scanner is not None:
-            self._demo_scan()
-            return True
-        if key in ENTER_KEYS and self._wedge is not None:
-            self._wedge_key("\n")
         switch = DEMO_KEYS.get(key)
         if switch is None or self._demo_printer is None:
             return super()._on_key(window, key, *args)
@@ -279,7 +265,7 @@ class KioskApp(DeviceApp):
             return
         self.request_ticket(*self._visit, identity=self._identity)
 
-    def _scanned(self, payload: bytes) -> None:
+    def on_scan(self, payload: bytes) -> None:
         """A line from the scanner, on the main thread. Read only on the scan step: a card
         shown at any other moment is not looked at, let alone kept."""
         if self.root.current != "id_scan":
@@ -313,45 +299,6 @@ class KioskApp(DeviceApp):
             device_id=self.settings.device.id,
             occurred_at=ticket.issued_at,
         )
-
-    def _start_scanner(self) -> None:
-        scanner = self.settings.scanner
-        if scanner.mode == "serial":
-            from devices.scanner import SerialScanner
-
-            url = self._demo_scanner.device_path if self._demo_scanner else scanner.url
-            self.scanner = SerialScanner(
-                url,
-                baudrate=scanner.baudrate,
-                suffix=scanner.suffix,
-                debounce_s=scanner.debounce_seconds,
-                on_line=lambda line: Clock.schedule_once(lambda _dt: self._scanned(line)),
-            )
-            self.scanner.start()
-        elif scanner.mode == "keyboard":
-            from devices.keyboard_wedge import KeyboardWedge
-
-            self._wedge = KeyboardWedge(debounce_s=scanner.debounce_seconds)
-            Window.bind(on_textinput=lambda _window, text: self._wedge_key(text))
-
-    def _wedge_key(self, text: str) -> None:
-        line = self._wedge.key(text, time.monotonic())
-        if line is not None:
-            self._scanned(line.encode("utf-8"))
-
-    def _demo_scan(self) -> None:
-        """Demo only: the virtual scanner reads the next card of the shared samples."""
-        if not self._demo_samples:
-            from kiosk.citizen_id_samples import load_samples
-
-            try:
-                self._demo_samples = [sample.payload for sample in load_samples()]
-            except OSError as error:
-                log.warning("demo: no sample cards to scan: %s", error)
-                return
-        payload = self._demo_samples.pop(0)
-        self._demo_samples.append(payload)
-        threading.Thread(target=self._demo_scanner.scan, args=(payload,), daemon=True).start()
 
     def _show_ticket(self, ticket: Ticket) -> None:
         screen: TicketScreen = self.root.get_screen("ticket")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -28,11 +29,14 @@ from kiosk.services import DeviceData
 from kiosk.sync import SyncStatus, SyncWorker
 
 if TYPE_CHECKING:
+    from devices.virtual_scanner import VirtualScanner
     from kiosk.demo import DemoCentral
 
 log = logging.getLogger("kiosk.app")
 
 DEMO_CENTRAL_KEY = 290  # F9: the demo's central server down / up
+DEMO_SCAN_KEY = 291  # F10: the virtual scanner reads the next card of the samples
+ENTER_KEYS = (13, 271)
 
 
 def N_(msgid: str) -> str:
@@ -59,6 +63,7 @@ class DeviceApp(App):
         data: DeviceData,
         *,
         demo_central: DemoCentral | None = None,
+        demo_scanner: VirtualScanner | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -70,6 +75,10 @@ class DeviceApp(App):
         self.office_centre = config.office.centre
         self.store = data.store
         self._demo_central = demo_central
+        self._demo_scanner = demo_scanner
+        self._demo_samples: list[bytes] = []
+        self.scanner = None  # devices.scanner.SerialScanner in serial mode
+        self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._keep_running = KeepRunning(self)
         self._timers: list = []  # Clock events to cancel at shutdown
@@ -91,6 +100,7 @@ class DeviceApp(App):
         if interval:
             self.every(interval, lambda: watchdog.notify("WATCHDOG=1"))
         Window.bind(on_key_down=self._on_key)
+        self._start_scanner()
 
     def on_stop(self) -> None:
         self.shutdown()
@@ -100,6 +110,12 @@ class DeviceApp(App):
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        if self.scanner is not None:
+            self.scanner.stop()
+            self.scanner = None
+        if self._wedge is not None:
+            Window.unbind(on_textinput=self._on_text)
+            self._wedge = None
         Window.unbind(on_key_down=self._on_key)
         if self._keep_running in ExceptionManager.handlers:
             ExceptionManager.remove_handler(self._keep_running)
@@ -108,11 +124,65 @@ class DeviceApp(App):
         self.store.close()
 
     def _on_key(self, _window: Any, key: int, *_args: Any) -> bool:
-        """Demo only: F9 takes the demo's central server down or up."""
+        """Enter ends a keyboard-wedge scan. Demo only: F9 takes the demo's central server
+        down or up, F10 makes the virtual scanner read the next sample card."""
+        if key in ENTER_KEYS and self._wedge is not None:
+            self._wedge_key("\n")
         if key == DEMO_CENTRAL_KEY and self._demo_central is not None:
             threading.Thread(target=self._demo_central.toggle, daemon=True).start()
             return True
+        if key == DEMO_SCAN_KEY and self._demo_scanner is not None:
+            self._demo_scan()
+            return True
         return False
+
+    # ----------------------------------------------------------------- the QR scanner
+
+    def on_scan(self, payload: bytes) -> None:
+        """A line the QR scanner read, on the main thread; each role decides what it means
+        on the screen shown (and ignores it elsewhere)."""
+
+    def _start_scanner(self) -> None:
+        scanner = self.settings.scanner
+        if scanner.mode == "serial":
+            from devices.scanner import SerialScanner
+
+            url = self._demo_scanner.device_path if self._demo_scanner else scanner.url
+            self.scanner = SerialScanner(
+                url,
+                baudrate=scanner.baudrate,
+                suffix=scanner.suffix,
+                debounce_s=scanner.debounce_seconds,
+                on_line=lambda line: Clock.schedule_once(lambda _dt: self.on_scan(line)),
+            )
+            self.scanner.start()
+        elif scanner.mode == "keyboard":
+            from devices.keyboard_wedge import KeyboardWedge
+
+            self._wedge = KeyboardWedge(debounce_s=scanner.debounce_seconds)
+            Window.bind(on_textinput=self._on_text)
+
+    def _on_text(self, _window: Any, text: str) -> None:
+        self._wedge_key(text)
+
+    def _wedge_key(self, text: str) -> None:
+        line = self._wedge.key(text, time.monotonic())
+        if line is not None:
+            self.on_scan(line.encode("utf-8"))
+
+    def _demo_scan(self) -> None:
+        """Demo only: the virtual scanner reads the next card of the shared samples."""
+        if not self._demo_samples:
+            from kiosk.citizen_id_samples import load_samples
+
+            try:
+                self._demo_samples = [sample.payload for sample in load_samples()]
+            except OSError as error:
+                log.warning("demo: no sample cards to scan: %s", error)
+                return
+        payload = self._demo_samples.pop(0)
+        self._demo_samples.append(payload)
+        threading.Thread(target=self._demo_scanner.scan, args=(payload,), daemon=True).start()
 
     def every(self, seconds: float, action: Callable[[], Any]) -> None:
         """Runs `action` on the main thread every `seconds` until the app stops."""

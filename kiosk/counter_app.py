@@ -8,9 +8,11 @@ desk. Every service call runs on the I/O worker (`in_background`); the main thre
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from kivy.clock import Clock
 from kivy.metrics import mm
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
@@ -73,6 +75,7 @@ class CounterApp(DeviceApp):
         self.session: CounterSession | None = None
         self.window: RatingWindow | None = None  # known once the service opened it
         self._rating_open = False  # the citizen's faces are (or their thanks is) showing
+        self.keypad = None  # devices.rating_keypad.RatingKeypad when [counter] keypad_url is set
         self._negative: tuple[int, datetime] | None = None  # level and press time
         self._rating_clock = None
 
@@ -93,6 +96,18 @@ class CounterApp(DeviceApp):
         super().on_start()
         self.every(SIGN_OUT_CHECK_SECONDS, self._check_sign_out)
         self.every(0.5, self._tick)
+        keypad_url = self.settings.counter.keypad_url
+        if keypad_url:
+            from devices.rating_keypad import RatingKeypad
+
+            self.keypad = RatingKeypad(
+                keypad_url,
+                buttons=self.settings.rating.citizen_scale.levels,
+                on_press=lambda level, at: Clock.schedule_once(
+                    lambda _dt: self._keypad_pressed(level, at)
+                ),
+            )
+            self.keypad.start()
         log.info(
             "counter terminal %s started: office %s, counter %d, device %s",
             __version__,
@@ -100,6 +115,11 @@ class CounterApp(DeviceApp):
             self.settings.counter.number,
             self.settings.device.id,
         )
+
+    def shutdown(self) -> None:
+        if self.keypad is not None:
+            self.keypad.stop()
+        super().shutdown()
 
     # ----------------------------------------------------------------- navigation
 
@@ -119,12 +139,6 @@ class CounterApp(DeviceApp):
     def sign_in(self, officer_id: str, pin: str) -> None:
         screen: CounterSignInScreen = self.root.get_screen("counter_signin")
 
-        def signed_in(officer: Officer) -> None:
-            self.officer_name, self.officer_title = officer.name, officer.title
-            log.info("officer %s signed in at counter %d", officer.id, self.counter_number)
-            self.in_background(self.counter.current, self._show_session, self._desk_error)
-            self.root.current = "counter_desk"
-
         def refused(error: BaseException) -> None:
             if isinstance(error, SignInLocked):
                 local = error.until.astimezone(self.settings.office.timezone)
@@ -139,7 +153,13 @@ class CounterApp(DeviceApp):
                 log.error("sign-in failed: %s", error)
                 screen.show_refused(self.t("Sign-in failed. Please try again."))
 
-        self.in_background(lambda: self.officers.sign_in(officer_id, pin), signed_in, refused)
+        self.in_background(lambda: self.officers.sign_in(officer_id, pin), self._signed_in, refused)
+
+    def _signed_in(self, officer: Officer) -> None:
+        self.officer_name, self.officer_title = officer.name, officer.title
+        log.info("officer %s signed in at counter %d", officer.id, self.counter_number)
+        self.in_background(self.counter.current, self._show_session, self._desk_error)
+        self.root.current = "counter_desk"
 
     def sign_out(self) -> None:
         self.officers.sign_out()
@@ -156,6 +176,42 @@ class CounterApp(DeviceApp):
                 self.sign_out()
 
         self.in_background(self.officers.should_sign_out, decided, self._desk_error)
+
+    # ----------------------------------------------------------------- the QR scanner
+
+    def on_scan(self, payload: bytes) -> None:
+        """An officer's badge on the sign-in screen; a ticket's QR when the counter is free."""
+        text = payload.decode("utf-8", errors="replace").strip()
+        current = self.root.current
+        if current == "counter_signin":
+            self._badge_scanned(text)
+        elif current in ("counter_desk", "counter_entry") and self.desk.state == "idle":
+            self._ticket_scanned(text)
+
+    def _badge_scanned(self, payload: str) -> None:
+        screen: CounterSignInScreen = self.root.get_screen("counter_signin")
+
+        def refused(error: BaseException) -> None:
+            log.info("badge refused: %s", error)
+            screen.show_refused(self.t("This badge cannot be used here."))
+
+        self.in_background(lambda: self.officers.sign_in_badge(payload), self._signed_in, refused)
+
+    def _ticket_scanned(self, payload: str) -> None:
+        def taken(session: CounterSession) -> None:
+            self._show_session(session)
+            self.root.current = "counter_desk"
+
+        def refused(error: BaseException) -> None:
+            self.root.current = "counter_desk"
+            if isinstance(error, TicketRefused):
+                self.desk.message = self.t("This number cannot be taken: {reason}").format(
+                    reason=error.reason
+                )
+            else:
+                self._desk_error(error)
+
+        self.in_background(lambda: self.counter.take_ticket(qr_payload=payload), taken, refused)
 
     # ----------------------------------------------------------------- the officer's side
 
@@ -278,11 +334,16 @@ class CounterApp(DeviceApp):
 
         self.in_background(lambda: self.counter.open_rating(shown_at), opened, self._desk_error)
 
-    def citizen_pressed(self, level: int) -> None:
+    def _keypad_pressed(self, level: int, at: float) -> None:
+        """A button of the physical keypad, pressed at `at` (time.monotonic of the read)."""
+        pressed_at = aware_now() - timedelta(seconds=time.monotonic() - at)
+        self.citizen_pressed(level, pressed_at)
+
+    def citizen_pressed(self, level: int, pressed_at: datetime | None = None) -> None:
         """A face was pressed (or a keypad button): the press time is taken here, at once."""
         if not self._rating_open:
             return
-        pressed_at = aware_now()
+        pressed_at = pressed_at or aware_now()
         negative = level in self.settings.rating.citizen_scale.negative
         if negative and self.root.current == "counter_rating":
             self._negative = (level, pressed_at)
