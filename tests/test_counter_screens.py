@@ -159,3 +159,60 @@ def test_without_the_central_server_the_officer_types_the_number(tmp_path):
         tap(keys["ok"])
         assert pump(lambda: app.root.current == "counter_desk")
         assert app.desk.state == "called" and app.desk.label == "1005"
+
+
+def test_no_rating_in_time_is_recorded_not_rated_and_the_desk_returns(office, tmp_path):
+    _config, central = office
+    config = counter_config(tmp_path / "quick", "rating_seconds = 5\n")
+    code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
+    enroll(config, api_url=central[0], code=code, ca_bundle=None)
+    with running_counter(config) as app:
+        sign_in(app)
+        call_and_serve(app)
+        close_with_first_outcome(app)
+        assert pump(lambda: app.root.get_screen("counter_rating").seconds_left > 0)
+        assert pump(lambda: app.root.current == "counter_desk", timeout=15)
+        assert pump(lambda: app.store.latest_session(1)["rating"] == "not_rated")
+        assert app.store.latest_session(1)["citizen_level"] is None
+
+
+def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, tmp_path):
+    from devices.virtual_keypad import VirtualKeypad
+    from devices.virtual_scanner import VirtualScanner
+    from kiosk.badges import badge_key, export_badge_key, import_badge_key, sign_badge
+    from kiosk.store import Store
+    from kiosk.ticket_keys import TicketKeys
+
+    _config, central = office
+    keypad, scanner = VirtualKeypad(), VirtualScanner()
+    try:
+        config = counter_config(
+            tmp_path / "devices",
+            f'keypad_url = "{keypad.device_path}"\n\n'
+            f'[scanner]\nmode = "serial"\nurl = "{scanner.device_path}"\n',
+        )
+        code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
+        enroll(config, api_url=central[0], code=code, ca_bundle=None)
+        data_dir = config.device.data_dir
+        export_badge_key(tmp_path / "office-keys", tmp_path / "badge.key")
+        import_badge_key(data_dir, tmp_path / "badge.key")
+        badge = sign_badge(office=OFFICE, officer_id="officer-binh", key=badge_key(data_dir))
+        lobby_key = tmp_path / "lobby" / "data" / "device.key"
+        TicketKeys(data_dir).import_key(lobby_key, "lobby-01")
+        with running_counter(config) as app:
+            scanner.scan(badge.encode())
+            assert pump(lambda: app.root.current == "counter_desk")
+            assert app.officer_name == "Cán bộ Binh"
+            with Store(tmp_path / "lobby" / "data" / "kiosk.db") as lobby_store:
+                qr = lobby_store.tickets(day=office_morning().date())[0]["qr_payload"]
+            scanner.scan(qr.encode())
+            assert pump(lambda: app.desk.state == "called")
+            assert app.desk.label == "1001"
+            tap(app.desk.button("start_serving"))
+            assert pump(lambda: app.desk.state == "serving")
+            close_with_first_outcome(app)
+            keypad.press(2)
+            assert pump(lambda: app.store.latest_session(1)["citizen_level"] == 2)
+    finally:
+        keypad.close()
+        scanner.close()
