@@ -433,6 +433,7 @@ class KioskApp(DeviceApp):
                     f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
                     f"{counts['failed']}   {self.t('Events waiting to be sent')}: "
                     f"{outbox['pending']}",
+                    self._scanner_words(),
                 ]
             )
             rows = [
@@ -451,6 +452,19 @@ class KioskApp(DeviceApp):
             lambda result: screen.show_state(*result),
             lambda error: screen.show_message(str(error)),
         )
+
+    def _scanner_words(self) -> str:
+        scanner = self.settings.scanner
+        if scanner.mode == "none":
+            return self.t("ID card scanner: not used")
+        if scanner.mode == "keyboard":
+            return self.t(
+                "ID card scanner in keyboard mode: it cannot type Vietnamese reliably; "
+                "set the scanner to USB serial (CDC) mode."
+            )
+        state = self.scanner.state if self.scanner is not None else "disconnected"
+        words = N_("connected") if state == "connected" else N_("not connected")
+        return f"{self.t('ID card scanner')}: {self.t(words)} — {scanner.url}"
 
     def reprint_ticket(self, ticket_id: str) -> None:
         self.print_service.retry(ticket_id)

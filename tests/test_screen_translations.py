@@ -13,6 +13,8 @@ from kiosk.i18n import Translator
 # app.t("...") and self.t("...") in Python, N_("...") where a string is defined for later.
 KEYWORDS = {"t": None, "N_": None}
 KV_CALL = re.compile(r"""\bapp\.t\((['"])(.+?)\1""")
+# t('...') inside f-strings, which Babel's extractor does not look into.
+FSTRING_CALL = re.compile(r"""\{self\.t\((['"])([^'"]+?)\1\)""")
 
 
 def screen_msgids() -> set[str]:
@@ -21,6 +23,7 @@ def screen_msgids() -> set[str]:
     apps = sorted((root / "kiosk").glob("*app*.py"))
     for source in [*apps, *sorted((root / "screens").glob("*.py"))]:
         msgids.update(message for _, message, _, _ in extract_from_file("python", source, KEYWORDS))
+        msgids.update(m.group(2) for m in FSTRING_CALL.finditer(source.read_text("utf-8")))
     for kv in sorted((root / "screens").glob("*.kv")):
         msgids.update(match.group(2) for match in KV_CALL.finditer(kv.read_text("utf-8")))
     return msgids
