@@ -17,17 +17,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import secrets
-import stat
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from kiosk import events
 from kiosk.config import OfficeConfig
 from kiosk.events import Event
+from kiosk.key_files import KeyFileError, load_or_create_key
 from kiosk.store import Store
 from kiosk.tickets import aware_now, office_day
 
@@ -47,55 +45,21 @@ class SealBroken(Exception):
 
 
 def load_or_create_personal_key(path: Path) -> bytes:
-    """The key sealing personal data on this device, created (mode 0600) on first use.
-
-    Created in a temporary file linked into place, so a crash or a concurrent creator never
-    leaves a short key and two processes never use different keys.
-    """
+    """The key sealing personal data on this device, created (mode 0600) on first use (see
+    key_files: a crash or a concurrent creator never leaves a short key or two keys)."""
     try:
-        return _read_key(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(KEY_BYTES))
-            f.flush()
-            os.fsync(f.fileno())
-        with suppress(FileExistsError):  # another process won the race: its key is the one
-            os.link(tmp, path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> bytes:
-    with path.open("rb") as f:
-        if os.fstat(f.fileno()).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            os.fchmod(f.fileno(), 0o600)
-            log.warning("personal data key %s was readable by others; its mode is now 0600", path)
-        key = f.read(KEY_BYTES + 1)
-    if len(key) != KEY_BYTES:
+        return load_or_create_key(path, "the personal data key")[0]
+    except KeyFileError as error:
         raise PersonalKeyError(
-            f"{path}: the personal data key must be exactly {KEY_BYTES} bytes, found {len(key)};"
-            " move the file away to create a new one (unsent personal events sealed with it"
-            " will be dropped)"
-        )
-    return key
+            f"{error}; move the file away to create a new one (unsent personal events sealed"
+            " with it will be dropped)"
+        ) from None
 
 
 def seal(event: Event, key: bytes) -> Event:
     """The event with its `data` replaced by `sealed`: nonce + AES-GCM ciphertext, base64."""
-    from cryptography.hazmat.primitives.ciphers.aead import (
-        AESGCM,
-    )  # imported on first use: ~7 MB of RSS
+    # cryptography is imported on first use: ~7 MB of RSS a kiosk without ID cards never needs.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = secrets.token_bytes(NONCE_BYTES)
     plaintext = json.dumps(event["data"], ensure_ascii=False, separators=(",", ":")).encode()

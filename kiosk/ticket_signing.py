@@ -12,15 +12,13 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import re
-import secrets
-import stat
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+
+from kiosk.key_files import KeyFileError, load_or_create_key
 
 log = logging.getLogger(__name__)
 
@@ -58,53 +56,15 @@ class TicketRef:
 
 
 def load_or_create_device_key(path: Path) -> bytes:
-    """Return the device's signing key, creating it (mode 0600) on first use.
-
-    Creation writes a temporary file and links it into place, so a concurrent creator or a crash
-    never leaves a short or half-written key, and two processes never end up with different keys.
-    """
+    """Return the device's signing key, creating it (mode 0600) on first use (see key_files:
+    a crash or a concurrent creator never leaves a short key or two different keys)."""
     try:
-        return _read_key(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(KEY_BYTES))
-            f.flush()
-            os.fsync(f.fileno())
-        with suppress(FileExistsError):  # another process won the race: its key is the one
-            os.link(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> bytes:
-    with path.open("rb") as f:
-        mode = os.fstat(f.fileno()).st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            os.fchmod(f.fileno(), 0o600)
-            log.warning("device key %s was readable by others; its mode is now 0600", path)
-        key = f.read(KEY_BYTES + 1)
-    if len(key) != KEY_BYTES:
+        return load_or_create_key(path, "the device key")[0]
+    except KeyFileError as error:
         raise DeviceKeyError(
-            f"{path}: device key must be exactly {KEY_BYTES} bytes, found {len(key)};"
-            " move the file away to create a new key (tickets signed with the old key"
+            f"{error}; move the file away to create a new key (tickets signed with the old key"
             " will no longer verify)"
-        )
-    return key
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        ) from None
 
 
 def _signature(key: bytes, signed_text: str) -> str:
