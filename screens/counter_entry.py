@@ -7,11 +7,10 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.lang import Builder
-from kivy.metrics import mm
 from kivy.properties import BooleanProperty, StringProperty
 
 from screens.base import KioskScreen
-from screens.widgets import BigButton
+from screens.keypad import fill_keypad
 
 MAX_LABEL = 8
 
@@ -22,16 +21,9 @@ class CounterEntryScreen(KioskScreen):
     checking = BooleanProperty(False)
 
     def on_kv_post(self, base_widget) -> None:
-        app = App.get_running_app()
-        prefixes = sorted({f.prefix for f in app.settings.catalogue.fields if f.prefix})
-        keys = [*"123456789", "del", "0", *prefixes, "ok"]
-        names = {"ok": "OK", "del": app.t("Delete")}
-        for key in keys:
-            button = BigButton(font_size=mm(7), fill="#1B5E20" if key == "ok" else "#334155")
-            button.key = key
-            button.text = names.get(key, key)
-            button.bind(on_release=lambda b: self.press(b.key))
-            self.ids.keypad.add_widget(button)
+        catalogue = App.get_running_app().settings.catalogue
+        prefixes = sorted({f.prefix for f in catalogue.fields if f.prefix})
+        fill_keypad(self.ids.keypad, self.press, extra=prefixes)
 
     def on_pre_enter(self, *args) -> None:
         self.label = ""

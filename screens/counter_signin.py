@@ -10,6 +10,7 @@ from kivy.metrics import mm
 from kivy.properties import BooleanProperty, StringProperty
 
 from screens.base import KioskScreen
+from screens.keypad import fill_keypad
 from screens.widgets import BigButton
 
 MAX_PIN_DIGITS = 12
@@ -23,13 +24,7 @@ class CounterSignInScreen(KioskScreen):
     checking = BooleanProperty(False)
 
     def on_kv_post(self, base_widget) -> None:
-        names = {"ok": "OK", "del": App.get_running_app().t("Delete")}
-        for key in [*"123456789", "del", "0", "ok"]:
-            button = BigButton(font_size=mm(7), fill="#1B5E20" if key == "ok" else "#334155")
-            button.key = key
-            button.text = names.get(key, key)
-            button.bind(on_release=lambda b: self.press(b.key))
-            self.ids.keypad.add_widget(button)
+        fill_keypad(self.ids.keypad, self.press)
 
     def on_pre_enter(self, *args) -> None:
         app = App.get_running_app()

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.lang import Builder
-from kivy.metrics import mm
 from kivy.properties import BooleanProperty, StringProperty
 
 from screens.base import KioskScreen
-from screens.widgets import BigButton
+from screens.keypad import fill_keypad
 
 MAX_PIN_DIGITS = 12
 
@@ -21,20 +20,7 @@ class TechnicianLoginScreen(KioskScreen):
     checking = BooleanProperty(False)
 
     def on_kv_post(self, base_widget) -> None:
-        keys = [*"123456789", "del", "0", "ok"]
-        for key in keys:
-            button = BigButton(font_size=mm(8), fill="#334155" if key != "ok" else "#1B5E20")
-            button.key = key
-            button.bind(on_release=lambda b: self.press(b.key))
-            self.ids.keypad.add_widget(button)
-        App.get_running_app().bind(language=lambda *_: self._label_keys())
-        self._label_keys()
-
-    def _label_keys(self) -> None:
-        app = App.get_running_app()
-        names = {"del": app.t("Delete"), "ok": "OK"}
-        for button in self.ids.keypad.children:
-            button.text = names.get(button.key, button.key)
+        fill_keypad(self.ids.keypad, self.press)
 
     def on_pre_enter(self, *args) -> None:
         self.pin = ""
