@@ -65,6 +65,14 @@ def rule_image(width_dots: int) -> Image.Image:
     return Image.frombytes("1", (width_dots, RULE_ROWS), row * RULE_ROWS)
 
 
+def _fits_cp1258(text: str) -> bool:
+    try:
+        to_cp1258(text)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _size(element: Text, profile: PrinterProfile) -> int:
     if not 1 <= element.size <= 8:
         raise ValueError(f"text size must be 1..8, got {element.size}")
@@ -116,15 +124,11 @@ class _HybridEncoder:
         if text.isascii():
             self._native(element, text, lambda line: line.encode("ascii"))
             return
-        if self._profile.text_encoding == "cp1258":
-            try:
-                to_cp1258(text)
-            except UnicodeEncodeError:
-                pass  # a character outside cp1258: this line is rasterised instead
-            else:
-                self._set_codepage(self._profile.codepage)
-                self._native(element, text, to_cp1258)
-                return
+        if self._profile.text_encoding == "cp1258" and _fits_cp1258(text):
+            self._set_codepage(self._profile.codepage)
+            self._native(element, text, to_cp1258)
+            return
+        # Otherwise (or for a character outside cp1258) the line is rasterised.
         font = self._profile.font_bold if element.bold else self._profile.font_regular
         height = self._profile.font_px * _size(element, self._profile)
         for image in raster.text_images(text, font, height, self._profile.width_dots):
