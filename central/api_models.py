@@ -96,6 +96,12 @@ class CalledTicketBody(BaseModel):
     session_id: str
 
 
+class IdentityBody(BaseModel):
+    """Personal data (the citizen.identified identity as the lobby read it)."""
+
+    identity: dict[str, Any]
+
+
 class FieldQueueBody(BaseModel):
     field_id: str
     waiting: int

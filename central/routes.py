@@ -19,12 +19,14 @@ from central.api_models import (
     EventsRequest,
     EventsResponse,
     HealthBody,
+    IdentityBody,
     QueueBody,
     ReportBody,
 )
 from central.auth import OfficePath, bearer, office_member, principal
 from central.context import Central, get_central
 from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
+from central.identities import identity_for_counter
 from central.ingest import ingest
 from central.queue import call_next, queue_state
 from central.report_page import hide_query_tokens_in_access_log, report_page
@@ -41,6 +43,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         400: "refused, with the reason",
         401: "missing, unknown or revoked token",
         403: "this token may not do this (another office, or the wrong role)",
+        404: "no identity for a ticket called at this counter",
         413: "body larger than 1 MiB",
         422: "malformed request",
         503: "database busy; retry after Retry-After seconds",
@@ -224,6 +227,33 @@ def get_satisfaction_page(
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         },
     )
+
+
+@router.get(
+    "/offices/{office}/counters/{counter}/identity",
+    response_model=IdentityBody,
+    responses=_errors(401, 403, 404),
+)
+def get_counter_identity(
+    office: OfficePath,
+    counter: Annotated[int, Path(ge=1, le=999)],
+    day: Annotated[Day, Query()],
+    label: Annotated[str, Query(min_length=1, max_length=12, pattern=r"^[A-Z]{0,3}[0-9]{1,6}$")],
+    central: CentralDep,
+    holder: Annotated[Principal, Depends(office_member)],
+) -> dict[str, Any]:
+    """The identity the citizen gave at the lobby for ticket `label`, only to the counter that
+    has called it (for the officer's prefilled forms)."""
+    if holder.role != "counter":
+        raise HTTPException(403, "only the counter that called the ticket may read it")
+    if holder.counter is not None and holder.counter != counter:
+        raise HTTPException(403, f"this device is counter {holder.counter}")
+    identity = identity_for_counter(
+        central.db, office=office, counter=counter, day=day, label=label
+    )
+    if identity is None:
+        raise HTTPException(404, "no identity for a ticket called at this counter")
+    return {"identity": identity}
 
 
 @router.get("/health", response_model=HealthBody)

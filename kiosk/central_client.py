@@ -24,6 +24,7 @@ from kiosk.events import Event
 
 ENROLL_PATH = "/api/v1/enroll"
 EVENTS_PATH = "/api/v1/events"
+IDENTITY_PATH = "/api/v1/offices/{office}/counters/{counter}/identity"
 HEALTH_PATH = "/api/v1/health"
 CALL_NEXT_PATH = "/api/v1/offices/{office}/counters/{counter}/call-next"
 
@@ -195,6 +196,26 @@ class CentralClient:
         ):
             raise self._garbage()
         return {key: body[key] for key in _CALLED_TICKET}
+
+    def identity(self, office: str, counter: int, day: str, label: str) -> dict[str, Any] | None:
+        """The identity the citizen gave at the lobby for ticket `label` of `day`, served only
+        while that ticket is called at `counter`; None when there is none (404). Personal
+        data: for the screen, never to be stored or logged."""
+        path = IDENTITY_PATH.format(office=urllib.parse.quote(office, safe=""), counter=counter)
+        try:
+            response = self._session.get(
+                self.base_url + path,
+                params={"day": day, "label": label},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise CentralUnavailable(self._transport_problem(error)) from None
+        if response.status_code == 404:
+            return None
+        body = self._json(self._check(response))
+        if not isinstance(body, dict) or not isinstance(body.get("identity"), dict):
+            raise self._garbage()
+        return body["identity"]
 
     def health(self) -> None:
         """Check that the server answers; raises CentralUnavailable when it does not."""

@@ -20,6 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from kiosk import events
 from kiosk.central_client import CentralClient, CentralError
@@ -230,6 +231,21 @@ class CounterService:
         then due, unless the outcome is the no-show. Raises InvalidOfficerHalf, NoSession."""
         with self._lock:
             return self._close(outcome_id, same_day_result, officer_rating)
+
+    def identity_of(self, session: CounterSession) -> dict[str, Any] | None:
+        """The identity the citizen gave at the lobby for this session's ticket (personal
+        data: for the officer's screen, never stored here), or None: none given, not
+        reachable, or no longer kept by the server."""
+        try:
+            client = self._client()
+            return client.identity(
+                self._config.office.code,
+                self._config.counter.number,
+                session.day.isoformat(),
+                session.label,
+            )
+        except (CentralError, CounterError):
+            return None
 
     # ------------------------------------------------------------------ the citizen's side
 

@@ -19,6 +19,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import __version__
 from kiosk.app_base import DeviceApp
+from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
 from kiosk.enrollment import CentralLink
@@ -187,6 +188,19 @@ class CounterApp(DeviceApp):
             self._badge_scanned(text)
         elif current in ("counter_desk", "counter_entry") and self.desk.state == "idle":
             self._ticket_scanned(text)
+        elif current == "counter_desk" and self.session is not None:
+            self._card_scanned(payload)
+
+    def _card_scanned(self, payload: bytes) -> None:
+        """The citizen's ID card scanned at the counter: shown for the forms, never stored."""
+        try:
+            identity = parse(payload)
+        except InvalidCitizenQR as error:
+            log.info("ID card QR refused at the counter: %s", error.code)
+            self.desk.message = error.reason
+            return
+        self.desk.message = ""
+        self._show_prefill(self.session.id, identity.as_dict())
 
     def _badge_scanned(self, payload: str) -> None:
         screen: CounterSignInScreen = self.root.get_screen("counter_signin")
@@ -285,16 +299,34 @@ class CounterApp(DeviceApp):
         )
 
     def _show_session(self, session: CounterSession | None) -> None:
-        self.session = session
+        previous, self.session = self.session, session
         desk = self.desk
         if session is None:
             desk.state, desk.label, desk.field_name, desk.elapsed = "idle", "", "", ""
+            desk.prefill = ""  # the citizen's data leaves the screen with the session
             self.session_label = ""
             return
+        if previous is None or previous.id != session.id:
+            desk.prefill = ""
+            self.in_background(
+                lambda: self.counter.identity_of(session),
+                lambda identity: self._show_prefill(session.id, identity),
+                self._desk_error,
+            )
         desk.state = "serving" if session.state == "serving" else "called"
         desk.label = self.session_label = session.label
         desk.field_name = self.field_name(session.field_id)
         self._tick()
+
+    def _show_prefill(self, session_id: str, identity: dict[str, Any] | None) -> None:
+        """The data the citizen gave with their ID card (at the lobby or scanned here), for the
+        officer's forms: the ID number masked, the name and the birth date."""
+        if identity is None or self.session is None or self.session.id != session_id:
+            return
+        birth = "/".join(reversed(str(identity.get("birth", "")).split("-")))
+        self.desk.prefill = self.t("ID card: {id} · {name} · born {birth}").format(
+            id=mask_id(str(identity.get("id", ""))), name=identity.get("name", ""), birth=birth
+        )
 
     def _desk_error(self, error: BaseException) -> None:
         desk = self.desk

@@ -38,6 +38,7 @@ class CounterDeskScreen(KioskScreen):
     field_name = StringProperty("")
     elapsed = StringProperty("")
     message = StringProperty("")
+    prefill = StringProperty("")  # the citizen's ID card data for the forms (masked ID)
     busy_action = StringProperty("")  # the action in flight; the buttons wait for it
 
     def on_kv_post(self, base_widget) -> None:

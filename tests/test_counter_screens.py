@@ -216,3 +216,71 @@ def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, 
     finally:
         keypad.close()
         scanner.close()
+
+
+def test_the_counter_that_calls_the_ticket_sees_the_lobby_prefill_and_no_one_else(tmp_path):
+    import requests
+
+    from kiosk import events
+    from tests.central.server import enroll_device
+
+    card = {
+        "id": "001099012345",
+        "old_id": "",
+        "name": "Nguyễn Văn Mẫu",
+        "birth": "1999-03-15",
+        "sex": "M",
+        "address": "Số 12 ngõ 34 phố Thử Nghiệm, Hà Nội",
+        "issued": "2021-04-20",
+        "warnings": [],
+    }
+    with central_server(tmp_path) as central:
+        lobby = Lobby(tmp_path / "lobby", Clock(office_morning()))
+        lobby.enrol(central)
+        ticket = lobby.issue("ho-tich")
+        lobby.personal.add_event(
+            events.new_event(
+                events.CITIZEN_IDENTIFIED,
+                {
+                    "day": ticket.day.isoformat(),
+                    "label": ticket.label,
+                    "ticket_id": ticket.id,
+                    "identity": card,
+                },
+                office=OFFICE,
+                device_id="lobby-01",
+                occurred_at=ticket.issued_at,
+            )
+        )
+        lobby.sync()
+        config = counter_config(tmp_path)
+        code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
+        enroll(config, api_url=central[0], code=code, ca_bundle=None)
+        other = enroll_device(central[1], OFFICE, "counter", "counter-02", counter=2)
+        url = f"{central[0]}/api/v1/offices/{OFFICE}/counters/2/identity"
+        query = {"day": ticket.day.isoformat(), "label": ticket.label}
+        with running_counter(config) as app:
+            sign_in(app)
+            tap(app.desk.button("call_next"))
+            assert pump(lambda: app.desk.state == "called")
+            assert pump(lambda: app.desk.ids.prefill.text != "")
+            assert app.desk.ids.prefill.text == (
+                "Thẻ căn cước: ••••••••2345 · Nguyễn Văn Mẫu · sinh 15/03/1999"
+            )
+            # Counter 2 did not call this ticket: it gets nothing.
+            refused = requests.get(
+                url, params=query, headers={"Authorization": f"Bearer {other}"}, timeout=5
+            )
+            assert refused.status_code == 404
+            tap(app.desk.button("start_serving"))
+            assert pump(lambda: app.desk.state == "serving")
+            close_with_first_outcome(app)
+            tap(faces(app)[0])
+            assert pump(lambda: app.store.outbox_summary()["pending"] == 0, timeout=20)
+            assert app.desk.prefill == ""
+            data_dir = config.device.data_dir
+        lobby.close()
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert "Nguyễn Văn Mẫu".encode() not in path.read_bytes(), path
+            assert b"001099012345" not in path.read_bytes(), path

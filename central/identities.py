@@ -1,0 +1,54 @@
+"""The citizen's identity for the counter that called their ticket, and for no one else.
+
+An identity (from `citizen.identified`) is kept only while its ticket's session is open and its
+office day lasts (projections and housekeeping delete it); it is served only while the ticket is
+called at the asking counter.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from central.db import Database
+from central.projections import CALLED
+from central.schema import identities, tickets
+
+
+def identity_for_counter(
+    db: Database, *, office: str, counter: int, day: date, label: str
+) -> dict[str, Any] | None:
+    """The identity given for ticket `label` of `day`, if that ticket is now called at
+    `counter`; None otherwise (not called there, no identity, or already forgotten)."""
+
+    def read(conn: Connection) -> dict[str, Any] | None:
+        called_here = conn.execute(
+            select(tickets.c.ticket_id).where(
+                and_(
+                    tickets.c.office == office,
+                    tickets.c.day == day,
+                    tickets.c.label == label,
+                    tickets.c.state == CALLED,
+                    tickets.c.counter == counter,
+                )
+            )
+        ).first()
+        if called_here is None:
+            return None
+        row = conn.execute(
+            select(identities.c.identity)
+            .where(
+                and_(
+                    identities.c.office == office,
+                    identities.c.day == day,
+                    identities.c.label == label,
+                )
+            )
+            .order_by(identities.c.received_at.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else dict(row.identity)
+
+    return db.run(read)
