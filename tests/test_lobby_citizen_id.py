@@ -103,3 +103,19 @@ def test_a_card_shown_outside_the_scan_step_is_not_read(tmp_path, scanner):
         assert app.root.current == "welcome"
         to_consent(app)
         assert app._identity is None
+
+
+def test_a_keyboard_wedge_scanner_types_the_card_into_the_scan_step(tmp_path):
+    from kivy.core.window import Window
+
+    extra = '\n[scanner]\nmode = "keyboard"\n'
+    with running_lobby(tmp_path, extra_config=extra) as (app, _printer):
+        to_consent(app)
+        tap(app.root.get_screen("id_consent").ids.agree)
+        assert pump(lambda: app.root.current == "id_scan")
+        # A wedge types the whole card in one fast burst, then Enter.
+        for character in CARD.decode():
+            Window.dispatch("on_textinput", character)
+        Window.dispatch("on_key_down", 13, 36, "\r", [])
+        assert pump(lambda: app.root.current == "id_confirm")
+        assert app.root.get_screen("id_confirm").ids.masked_id.text == "••••••••2345"
