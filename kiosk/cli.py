@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 from datetime import date, datetime
@@ -287,7 +288,10 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         scanner.close()
         if counter is not None:
             counter.terminate()
-            counter.wait(10)
+            try:
+                counter.wait(10)
+            except subprocess.TimeoutExpired:
+                counter.kill()
         printer.stop()
         central.stop()
 

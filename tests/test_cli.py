@@ -150,6 +150,12 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=30) == 0
-    # The demo took its central server down with it.
+    # The demo took counter 1 and its central server down with it.
+    assert (
+        subprocess.run(
+            ["pgrep", "-f", str(tmp_path / "demo" / "counter" / "etc")], capture_output=True
+        ).returncode
+        == 1
+    )
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{central_url}/api/v1/health", timeout=2)
