@@ -7,21 +7,15 @@ from pathlib import Path
 from kivy.app import App
 from kivy.lang import Builder
 from kivy.metrics import mm
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import StringProperty
 
-from screens.base import KioskScreen
-from screens.keypad import fill_keypad
+from screens.keypad import KeypadScreen, fill_keypad
 from screens.widgets import BigButton
 
-MAX_PIN_DIGITS = 12
 
-
-class CounterSignInScreen(KioskScreen):
+class CounterSignInScreen(KeypadScreen):
     officer_id = StringProperty("")
     officer_name = StringProperty("")
-    pin = StringProperty("")
-    message = StringProperty("")
-    checking = BooleanProperty(False)
 
     def on_kv_post(self, base_widget) -> None:
         fill_keypad(self.ids.keypad, self.press)
@@ -40,26 +34,13 @@ class CounterSignInScreen(KioskScreen):
     def choose(self, officer_id: str, name: str) -> None:
         self.officer_id = officer_id
         self.officer_name = name
-        self.pin = ""
-        self.message = ""
-        self.checking = False
+        super().on_pre_enter()
 
-    def press(self, key: str) -> None:
-        if self.checking or not self.officer_id:
-            return
-        if key == "del":
-            self.pin = self.pin[:-1]
-        elif key == "ok":
-            if self.pin:
-                self.checking = True
-                App.get_running_app().sign_in(self.officer_id, self.pin)
-        elif len(self.pin) < MAX_PIN_DIGITS:
-            self.pin += key
+    def accepts_keys(self) -> bool:
+        return super().accepts_keys() and bool(self.officer_id)
 
-    def show_refused(self, text: str) -> None:
-        self.pin = ""
-        self.checking = False
-        self.message = text
+    def submit(self, entry: str) -> None:
+        App.get_running_app().sign_in(self.officer_id, entry)
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

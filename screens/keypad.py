@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterable
 
 from kivy.app import App
 from kivy.metrics import mm
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 
+from screens.base import KioskScreen
 from screens.widgets import BigButton
 
 DIGITS = (*"123456789", "del", "0")
@@ -33,3 +35,43 @@ def fill_keypad(grid: GridLayout, press: Callable[[str], None], extra: Iterable[
 
     app.bind(language=label)
     label()
+
+
+class KeypadScreen(KioskScreen):
+    """A screen where something is typed on the keypad and submitted with OK.
+
+    Subclasses fill their grid (`fill_keypad(self.ids.keypad, self.press)`) and define
+    `submit(entry)`, which hands the entry to the app; the app answers with `show_refused`.
+    """
+
+    entry = StringProperty("")
+    message = StringProperty("")
+    checking = BooleanProperty(False)
+    max_length = 12
+    keep_entry_when_refused = False  # a typed ticket number is corrected, a PIN typed again
+
+    def on_pre_enter(self, *args) -> None:
+        self.entry = ""
+        self.message = ""
+        self.checking = False
+
+    def accepts_keys(self) -> bool:
+        return not self.checking
+
+    def press(self, key: str) -> None:
+        if not self.accepts_keys():
+            return
+        if key == "del":
+            self.entry = self.entry[:-1]
+        elif key == "ok":
+            if self.entry:
+                self.checking = True
+                self.submit(self.entry)
+        elif len(self.entry) < self.max_length:
+            self.entry += key
+
+    def show_refused(self, text: str) -> None:
+        if not self.keep_entry_when_refused:
+            self.entry = ""
+        self.checking = False
+        self.message = text
