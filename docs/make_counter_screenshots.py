@@ -13,8 +13,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kivy.core.window import Window  # noqa: E402
-
 import tests.conftest  # noqa: E402,F401  (headless Kivy set-up, before Kivy is imported)
 from kiosk.enrollment import enroll  # noqa: E402
 from tests.central.server import issue_enroll_code  # noqa: E402
@@ -27,6 +25,8 @@ OUT = REPO / "docs" / "screenshots"
 
 
 def play(tmp: Path, size: tuple[int, int]) -> None:
+    from kivy.core.window import Window  # after tests.conftest: the window's size is set there
+
     tag = f"{size[0]}x{size[1]}"
     with central_server(tmp) as central:
         lobby = Lobby(tmp / "lobby", Clock(office_morning()))
