@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
 from central.body_limit import MIB, BodyLimit
-from central.context import DEFAULT_TIMEZONE, Central
+from central.context import Central
 from central.db import Database
 from central.errors import install_error_handlers
 from central.housekeeping import sweep_forever
 from central.routes import router
 from kiosk import __version__
+from kiosk.office_day import (
+    DEFAULT_DAY_STARTS_AT,
+    DEFAULT_TIMEZONE,
+    OfficeDayRule,
+    aware_now,
+)
 
 DESCRIPTION = (
     "The contract between the kiosk devices of a ward one-stop office and the central server: "
@@ -23,16 +30,22 @@ DESCRIPTION = (
 )
 
 
-def create_app(database_url: str, *, timezone: str = DEFAULT_TIMEZONE) -> FastAPI:
+def create_app(
+    database_url: str,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    day_starts_at: time = DEFAULT_DAY_STARTS_AT,
+    clock: Callable[[], datetime] = aware_now,
+) -> FastAPI:
     """The API on a database URL (`sqlite:///central.db` or `postgresql+psycopg://…`).
 
-    The schema is created if missing. `timezone` is the offices' zone: it decides which
-    tickets are today's.
+    The schema is created if missing. `timezone` and `day_starts_at` define the office day of
+    an office the `offices` table does not name (kiosk.office_day); `clock` is the server's
+    time (tests inject theirs).
     """
-    zone = ZoneInfo(timezone)
     db = Database(database_url)
     db.create_schema()
-    central = Central(db, zone)
+    central = Central(db, OfficeDayRule(ZoneInfo(timezone), day_starts_at), clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

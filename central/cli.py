@@ -14,17 +14,17 @@ import ssl
 import sys
 from datetime import UTC, datetime
 from typing import NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import qrcode
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from central.context import DEFAULT_TIMEZONE
 from central.db import Database, DatabaseBusy, DatabaseUrlError
 from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, revoke
+from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
 from kiosk import __version__
+from kiosk.office_day import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
 
 DEFAULT_DB = "sqlite:///central.db"
 _OFFICE = re.compile(OFFICE_PATTERN)
@@ -79,8 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", help="TLS certificate chain (PEM); with --tls-key")
     serve.add_argument("--tls-key", help="TLS private key (PEM); with --tls-cert")
     serve.add_argument(
-        "--timezone", default=DEFAULT_TIMEZONE, help="the offices' time zone (their day)"
+        "--timezone",
+        default=DEFAULT_TIMEZONE,
+        help="time zone of the offices `kiosk-central office` has not set",
     )
+    serve.add_argument(
+        "--day-starts-at",
+        default=DEFAULT_DAY_STARTS_AT.strftime("%H:%M"),
+        help="when their office day starts, HH:MM (as [office] day_starts_at on the devices)",
+    )
+
+    office = commands.add_parser(
+        "office",
+        parents=[common],
+        help="show or set an office's time zone and day start (as in its devices' kiosk.toml)",
+    )
+    office.add_argument("--office", required=True, type=office_code, help="office code")
+    office.add_argument("--timezone", help="IANA time zone, e.g. Asia/Ho_Chi_Minh")
+    office.add_argument("--day-starts-at", help="HH:MM, the devices' [office] day_starts_at")
 
     code = commands.add_parser(
         "enroll-code", parents=[common], help="make a one-time enrolment code (valid 7 days)"
@@ -145,9 +161,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a port number")
     try:
-        ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--timezone {args.timezone!r} is not a known time zone") from None
+        default = parse_rule(args.timezone, args.day_starts_at)
+    except OfficeRuleError as error:
+        raise UsageError(f"--timezone/--day-starts-at: {error}") from None
     if args.tls_cert is not None:
         try:
             ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
@@ -164,7 +180,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         reason = error.strerror or str(error)
         raise CommandError(f"Cannot listen on {args.host} port {args.port}: {reason}") from None
     open_database(args.db).dispose()
-    app = create_app(args.db, timezone=args.timezone)
+    app = create_app(args.db, timezone=args.timezone, day_starts_at=default.day_starts_at)
     # Uvicorn logs one line per request (method, path, status): paths carry no personal data,
     # and the one token a path may carry (the report page's ?token=) is masked by a log filter.
     uvicorn.run(
@@ -235,7 +251,39 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_office(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        current = office_rule(db, args.office)
+        if args.timezone is None and args.day_starts_at is None:
+            if current is None:
+                print(f"Office {args.office}: the server's defaults (serve --timezone).")
+            else:
+                print(f"Office {args.office}: {_rule_text(current)}.")
+            return 0
+        zone = args.timezone or (current.timezone.key if current else DEFAULT_TIMEZONE)
+        start = args.day_starts_at or (
+            current.day_starts_at if current else DEFAULT_DAY_STARTS_AT
+        ).strftime("%H:%M")
+        try:
+            rule = parse_rule(zone, start)
+        except OfficeRuleError as error:
+            raise UsageError(str(error)) from None
+        set_office_rule(db, args.office, rule)
+    except DatabaseBusy:
+        raise CommandError("The database is busy or unreachable; try again") from None
+    finally:
+        db.dispose()
+    print(f"Office {args.office}: {_rule_text(rule)} (running servers apply it within a minute).")
+    return 0
+
+
+def _rule_text(rule: OfficeDayRule) -> str:
+    return f"time zone {rule.timezone.key}, office day starts at {rule.day_starts_at:%H:%M}"
+
+
 COMMANDS = {
+    "office": cmd_office,
     "serve": cmd_serve,
     "enroll-code": cmd_enroll_code,
     "viewer-token": cmd_viewer_token,

@@ -1,35 +1,60 @@
-"""What every request handler needs: the database and the office clock."""
+"""What every request handler needs: the database and the office clock.
+
+Each office's day follows the shared definition (kiosk.office_day): the office's time zone and
+`day_starts_at`, from the `offices` table (`kiosk-central office`), else the server's defaults
+(`serve --timezone --day-starts-at`). A rule is cached for a short time so a change made with
+the command line reaches a running server within `RULE_CACHE_SECONDS`.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from fastapi import Request
 
 from central.db import Database
+from central.offices import office_rule
+from kiosk.office_day import OfficeDayRule, aware_now, default_rule
 
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+RULE_CACHE_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
 class Central:
-    db: Database
-    timezone: ZoneInfo
-    clock: Callable[[], datetime] = utc_now
+    def __init__(
+        self,
+        db: Database,
+        default: OfficeDayRule | None = None,
+        clock: Callable[[], datetime] = aware_now,
+    ) -> None:
+        self.db = db
+        self.default_rule = default or default_rule()
+        self.clock = clock
+        self._rules: dict[str, tuple[float, OfficeDayRule]] = {}
+        self._lock = threading.Lock()
 
     def now(self) -> datetime:
         return self.clock()
 
-    def office_day(self, moment: datetime) -> date:
-        """The office day of a moment: tickets and reports are per local calendar day."""
-        return moment.astimezone(self.timezone).date()
+    def rule(self, office: str) -> OfficeDayRule:
+        """The office day rule of `office` (cached for RULE_CACHE_SECONDS)."""
+        with self._lock:
+            cached = self._rules.get(office)
+        if cached is not None and time.monotonic() - cached[0] < RULE_CACHE_SECONDS:
+            return cached[1]
+        rule = office_rule(self.db, office) or self.default_rule
+        with self._lock:
+            self._rules[office] = (time.monotonic(), rule)
+        return rule
+
+    def office_day(self, office: str, moment: datetime) -> date:
+        """The office day of `moment` at `office`."""
+        return self.rule(office).day_of(moment)
+
+    def today(self, office: str) -> date:
+        return self.office_day(office, self.now())
 
 
 async def get_central(request: Request) -> Central:

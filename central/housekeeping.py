@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, select
 
 from central.context import Central
 from central.db import DatabaseBusy
@@ -21,11 +21,21 @@ SWEEP_INTERVAL_SECONDS = 300
 
 
 def forget_past_identities(central: Central) -> int:
-    """Delete identities of days before today (office time); returns how many."""
-    today = central.office_day(central.now())
+    """Delete identities of office days that are over, by each office's own day rule; returns
+    how many."""
+    now = central.now()
+    held = central.db.read(
+        lambda conn: [row.office for row in conn.execute(select(identities.c.office).distinct())]
+    )
+    todays = {office: central.office_day(office, now) for office in held}
 
     def sweep(conn: Connection) -> int:
-        return conn.execute(delete(identities).where(identities.c.day < today)).rowcount
+        return sum(
+            conn.execute(
+                delete(identities).where(identities.c.office == office, identities.c.day < today)
+            ).rowcount
+            for office, today in todays.items()
+        )
 
     return central.db.run(sweep)
 

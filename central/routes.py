@@ -94,7 +94,7 @@ def post_events(
     if holder.role not in DEVICE_ROLES:
         raise HTTPException(403, "a viewer token may only read")
     now = central.now()
-    results = ingest(central.db, holder, body.events, now, central.office_day(now))
+    results = ingest(central.db, holder, body.events, now, central.office_day(holder.office, now))
     return {
         "results": [
             {key: value for key, value in asdict(result).items() if key == "id" or value}
@@ -111,7 +111,8 @@ def get_queue(
 ) -> dict[str, Any]:
     """Waiting tickets and estimated wait per field, and the last numbers called today."""
     now = central.now()
-    return asdict(queue_state(central.db, office=office, day=central.office_day(now), now=now))
+    day = central.office_day(office, now)
+    return asdict(queue_state(central.db, office=office, day=day, now=now))
 
 
 @router.post(
@@ -138,7 +139,7 @@ def post_call_next(
         counter=counter,
         officer_id=body.officer_id,
         fields=body.fields,
-        day=central.office_day(now),
+        day=central.office_day(office, now),
         now=now,
     )
     if called is None:

@@ -54,6 +54,14 @@ TEXT_ID = 64
 
 metadata = MetaData()
 
+offices = Table(
+    "offices",
+    metadata,
+    Column("office", String(OFFICE), primary_key=True),
+    Column("timezone", String(64), nullable=False),
+    Column("day_starts_at", String(5), nullable=False),
+)
+
 enroll_codes = Table(
     "enroll_codes",
     metadata,

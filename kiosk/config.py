@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from devices.profiles import PrinterProfile
 from kiosk import paths
+from kiosk.office_day import OfficeDayRule
 
 KIOSK_FILE = "kiosk.toml"
 CATALOGUE_FILE = "catalogue.toml"
@@ -74,6 +75,11 @@ class OfficeConfig:
     opens_at: time
     closes_at: time
     day_starts_at: time
+
+    @property
+    def day_rule(self) -> OfficeDayRule:
+        """The office day of this office (kiosk.office_day, shared with the server)."""
+        return OfficeDayRule(self.timezone, self.day_starts_at)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from kiosk import events
 from kiosk.central_client import CentralClient, CentralError
 from kiosk.config import Config
 from kiosk.enrollment import CentralLink
+from kiosk.office_day import aware_now
 from kiosk.officers import Officer, Officers
 from kiosk.ratings import (
     TOP_LEVEL,
@@ -60,7 +61,7 @@ from kiosk.ticket_entry import (
     ticket_from_qr,
 )
 from kiosk.ticket_keys import TicketKeys
-from kiosk.tickets import aware_now, office_day
+from kiosk.tickets import office_day
 
 
 class CounterError(Exception):

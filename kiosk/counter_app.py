@@ -23,12 +23,12 @@ from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
 from kiosk.enrollment import CentralLink
+from kiosk.office_day import aware_now
 from kiosk.officers import Officer, Officers, SignInLocked, WrongPin
 from kiosk.ratings import RatingWindow
 from kiosk.services import DeviceData
 from kiosk.sessions import CounterSession
 from kiosk.ticket_entry import TicketRefused
-from kiosk.tickets import aware_now
 from screens.counter_close import CounterCloseScreen
 from screens.counter_desk import CounterDeskScreen
 from screens.counter_entry import CounterEntryScreen

@@ -22,8 +22,9 @@ from datetime import date, datetime, timedelta
 
 from kiosk.badges import InvalidBadge, badge_key, verify_badge
 from kiosk.config import Config, OfficerConfig, verify_pin
+from kiosk.office_day import aware_now
 from kiosk.store import Store
-from kiosk.tickets import aware_now, office_day
+from kiosk.tickets import office_day
 
 MAX_WRONG_PINS = 5
 PIN_SCOPE = "pin"  # the one sign-in guard of this counter

@@ -19,15 +19,15 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from kiosk import events
 from kiosk.config import OfficeConfig
 from kiosk.events import Event
 from kiosk.key_files import KeyFileError, load_or_create_key
+from kiosk.office_day import aware_now
 from kiosk.store import Store
-from kiosk.tickets import aware_now, office_day
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,7 @@ def unseal(body: Event, key: bytes) -> Event:
 
 def office_day_end(moment: datetime, office: OfficeConfig) -> datetime:
     """When the office day `moment` belongs to ends: the next day_starts_at."""
-    day = office_day(moment, office)
-    return datetime.combine(day + timedelta(days=1), office.day_starts_at, office.timezone)
+    return office.day_rule.end_of_day_containing(moment)
 
 
 class PersonalData:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 from kiosk import events
 from kiosk.config import Config, OfficeConfig
+from kiosk.office_day import aware_now
 from kiosk.store import PRINT_FAILED, PRINT_PENDING, RangeExhausted, Row, Store
 from kiosk.ticket_signing import sign_ticket
 
@@ -39,18 +40,9 @@ class UnknownTicket(TicketError):
         self.ticket_id = ticket_id
 
 
-def aware_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def office_day(now: datetime, office: OfficeConfig) -> date:
-    """The office day `now` belongs to: before day_starts_at it is still the previous day."""
-    if now.tzinfo is None:
-        raise ValueError("office_day needs an aware datetime")
-    local = now.astimezone(office.timezone)
-    if local.time() < office.day_starts_at:
-        return local.date() - timedelta(days=1)
-    return local.date()
+    """The office day `now` belongs to (kiosk.office_day has the definition)."""
+    return office.day_rule.day_of(now)
 
 
 @dataclass(frozen=True)

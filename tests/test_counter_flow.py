@@ -22,6 +22,7 @@ from kiosk.counter import (
     RatingPending,
     SessionOpen,
 )
+from kiosk.office_day import default_rule
 from kiosk.officers import NotSignedIn
 from kiosk.ratings import InvalidRating
 from kiosk.sessions import InvalidOfficerHalf
@@ -299,7 +300,7 @@ def test_a_negative_rating_carries_the_reasons_chosen(office: Office):
     [rating] = events_of(office.counter.store, "rating.citizen")
     assert (rating["data"]["level"], rating["data"]["reasons"]) == (3, ["cho-lau", "thai-do"])
     assert office.counter.sync()["accepted"] == 3
-    day = office.clock.now.date().isoformat()
+    day = default_rule().day_of(office.clock.now).isoformat()
     body = report(office.base_url, office.counter.token(), first=day, last=day, by="field")
     assert body["rows"][0]["levels"][2] == {
         "level": 3,
@@ -421,7 +422,7 @@ def test_five_levels_reach_the_report_with_their_labels(tmp_path: Path):
             ratings = [e["data"] for e in events_of(office.counter.store, "rating.citizen")]
             assert {r["scale"] for r in ratings} == {5}
             office.counter.sync()
-            day = office.clock.now.date().isoformat()
+            day = default_rule().day_of(office.clock.now).isoformat()
             body = report(office.base_url, office.counter.token(), first=day, last=day, by="day")
             total = body["total"]
             assert [(level["label"], level["count"]) for level in total["levels"]] == [

@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.config import load_config
 from kiosk.enrollment import enroll
+from kiosk.office_day import default_rule
 from tests.central.server import issue_enroll_code
 from tests.helpers_store import Clock
 from tests.test_counter_support import PINS, Lobby, central_server, office_morning, officers_toml
@@ -204,7 +205,9 @@ def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, 
             assert pump(lambda: app.root.current == "counter_desk")
             assert app.officer_name == "Cán bộ Binh"
             with Store(tmp_path / "lobby" / "data" / "kiosk.db") as lobby_store:
-                qr = lobby_store.tickets(day=office_morning().date())[0]["qr_payload"]
+                qr = lobby_store.tickets(day=default_rule().day_of(office_morning()))[0][
+                    "qr_payload"
+                ]
             scanner.scan(qr.encode())
             assert pump(lambda: app.desk.state == "called")
             assert app.desk.label == "1001"

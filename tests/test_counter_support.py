@@ -12,7 +12,7 @@ import time as timer
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from kiosk.central_client import CentralClient
 from kiosk.config import Config, hash_pin, load_config
 from kiosk.counter import CounterService
 from kiosk.enrollment import CentralLink, enroll, load_enrolment
+from kiosk.office_day import aware_now, default_rule
 from kiosk.officers import Officers
 from kiosk.personal_data import open_personal_data
 from kiosk.store import Store
@@ -48,8 +49,12 @@ def officers_toml() -> str:
 
 
 def office_morning() -> datetime:
-    """8:00 today on the office clock: the central server's today, whatever the hour now."""
-    return datetime.combine(datetime.now(HCM).date(), time(8, 0), HCM)
+    """A moment shortly before now in the office day the real clock is in (kiosk.office_day),
+    whatever the hour: the lobby's clock, where the server and the counter run on real time."""
+    rule = default_rule()
+    now = aware_now()
+    start = rule.start(rule.day_of(now))
+    return max(start + timedelta(minutes=1), now - timedelta(minutes=30)).astimezone(HCM)
 
 
 @contextmanager

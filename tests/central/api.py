@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+
+from kiosk.office_day import default_rule
+from tests.clocks import RunningClock, office_hours_now
 
 OTHER_OFFICE = "99999"  # no test's own office: the tests' offices count up from 10000
 OFFICE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -61,8 +64,13 @@ class Api:
         return self.http.get(path, params=params)
 
 
+# The server under test and the events the tests build share this clock: 10:00 local on the
+# office day the real clock is in, running at real speed (tests may move it).
+CLOCK = RunningClock(office_hours_now())
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    return CLOCK()
 
 
 def stamp(moment: datetime) -> str:
@@ -70,7 +78,7 @@ def stamp(moment: datetime) -> str:
 
 
 def today() -> date:
-    return now().astimezone(OFFICE_ZONE).date()
+    return default_rule().day_of(now())
 
 
 class Events:

@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.central.api import Api, Events
+from tests.central.api import CLOCK, Api, Events
 from tests.central.server import enroll_device, running_central
 
 POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
@@ -78,7 +78,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def base_url(database_url: str) -> Iterator[str]:
-    with running_central(database_url) as url:
+    with running_central(database_url, clock=CLOCK) as url:
         yield url
 
 

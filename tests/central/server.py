@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,15 +28,17 @@ import uvicorn
 from central.app import create_app
 from central.db import Database
 from central.enrolment import create_code, enroll
+from kiosk.office_day import aware_now
 
 START_TIMEOUT_S = 20.0
 REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def running_central(database_url: str) -> Iterator[str]:
-    """Serve the central API on a database URL; yields the base URL `http://127.0.0.1:PORT`."""
-    app = create_app(database_url)
+def running_central(database_url: str, clock: Callable[[], datetime] = aware_now) -> Iterator[str]:
+    """Serve the central API on a database URL, on `clock`; yields the base URL
+    `http://127.0.0.1:PORT`."""
+    app = create_app(database_url, clock=clock)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="central", daemon=True)

@@ -18,7 +18,7 @@ from central.context import Central
 from central.db import Database
 from central.housekeeping import forget_past_identities
 from central.schema import events, identities, ratings, tickets
-from tests.central.api import OFFICE_ZONE, OTHER_OFFICE, Api, Events, minutes, now, today
+from tests.central.api import OTHER_OFFICE, Api, Events, minutes, now, today
 from tests.central.server import enroll_device
 
 Change = Callable[[dict[str, Any]], Any]
@@ -307,7 +307,7 @@ def test_identity_of_a_past_day_is_not_kept_and_is_swept(
     assert query(database_url, kept) == [(today(),)]
     db = Database(database_url)
     try:
-        tomorrow = Central(db, OFFICE_ZONE, clock=lambda: now() + timedelta(days=1))
+        tomorrow = Central(db, clock=lambda: now() + timedelta(days=1))
         assert forget_past_identities(tomorrow) >= 1
     finally:
         db.dispose()
