@@ -151,6 +151,23 @@ DATA_MODELS: dict[str, type[EventData]] = {
 }
 
 
+# Who may say what: the event types each device role may send (docs/central-api.md). The lobby
+# is a public touch screen: it can never call, skip or rate; a display sends nothing.
+ROLE_EVENT_TYPES: dict[str, frozenset[str]] = {
+    "lobby": frozenset({"ticket.issued", "ticket.printed", "citizen.identified"}),
+    "counter": frozenset(
+        {
+            "ticket.called",
+            "ticket.recalled",
+            "ticket.skipped",
+            "session.closed",
+            "rating.citizen",
+        }
+    ),
+    "display": frozenset(),
+}
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -201,10 +218,15 @@ def check_event(raw: Any, principal: Principal, now: datetime) -> CheckedEvent |
         return Rejection(f"office {_quote(envelope.office)} is not the token's office")
     if envelope.device_id != principal.device_id:
         return Rejection(f"device_id {_quote(envelope.device_id)} is not the token's device")
+    if envelope.type not in ROLE_EVENT_TYPES.get(principal.role, frozenset()):
+        return Rejection(f"a {principal.role} device may not send {envelope.type}")
     try:
         facts = model.model_validate(envelope.data)
     except ValidationError as error:
         return Rejection(f"data does not match {envelope.type}: {_problem(error)}")
+    counter = getattr(facts, "counter", None)
+    if counter is not None and counter != principal.counter:
+        return Rejection(f"data.counter {counter} is not this device's counter")
     stored = {key: value for key, value in envelope.data.items() if key != "identity"}
     flags = [FUTURE] if envelope.occurred_at > now + FUTURE_TOLERANCE else []
     return CheckedEvent(

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from central.db import Database
-from central.projections import CALLED
 from central.schema import identities, tickets
+from central.ticket_state import CALLED
 
 
 def identity_for_counter(

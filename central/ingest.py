@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from central.db import Database, DatabaseKind, dialect_insert
 from central.enrolment import Principal
 from central.envelope import CheckedEvent, Rejection, check_event, echo_id
 from central.projections import project
 from central.schema import events
+from central.ticket_state import TicketTaken
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -83,7 +84,11 @@ def _store(
         if (owner.office, owner.device_id) != (event.office, event.device_id):
             return EventResult(echo, REJECTED, reason="this event id was used by another device")
         return EventResult(echo, DUPLICATE)
-    flags = event.flags + project(db, conn, event, today)
+    try:
+        flags = event.flags + project(db, conn, event, today)
+    except TicketTaken as taken:
+        conn.execute(delete(events).where(events.c.id == event.id))
+        return EventResult(echo, REJECTED, reason=str(taken))
     if flags != event.flags:
         conn.execute(update(events).where(events.c.id == event.id).values(flags=flags))
     return EventResult(echo, ACCEPTED, flags=flags or None)

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, exists, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, exists, select
 
+from central import ticket_state
 from central.db import Database, DatabaseKind, dialect_insert
 from central.envelope import (
     CheckedEvent,
@@ -24,10 +25,8 @@ from central.envelope import (
     TicketIssued,
 )
 from central.schema import identities, ratings, sessions, tickets
+from central.ticket_state import CALLED, SKIPPED, WAITING
 
-WAITING = "waiting"
-CALLED = "called"
-SKIPPED = "skipped"
 DUPLICATE_RATING = "duplicate_rating"
 
 Projection = Callable[[Database, Connection, CheckedEvent, date], list[str]]
@@ -40,7 +39,6 @@ def project(db: Database, conn: Connection, event: CheckedEvent, today: date) ->
 
 
 ISSUE_FACTS = ("day", "label", "number", "field_id", "priority", "issued_at")
-CALL_FACTS = ("state", "state_at", "counter", "officer_id", "session_id")
 
 
 @functools.cache
@@ -50,18 +48,6 @@ def _upsert_issued(kind: DatabaseKind) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["office", "ticket_id"],
         set_={name: statement.excluded[name] for name in ISSUE_FACTS},
-    )
-
-
-@functools.cache
-def _upsert_call(kind: DatabaseKind, state: str) -> Any:
-    """A call or skip changes the ticket unless a later one already did."""
-    statement = dialect_insert(kind, tickets)
-    facts = (*CALL_FACTS, "called_at") if state == CALLED else CALL_FACTS
-    return statement.on_conflict_do_update(
-        index_elements=["office", "ticket_id"],
-        set_={name: statement.excluded[name] for name in facts},
-        where=or_(tickets.c.state_at.is_(None), tickets.c.state_at <= statement.excluded.state_at),
     )
 
 
@@ -76,6 +62,7 @@ def _insert_rating(kind: DatabaseKind) -> Any:
 
 
 def _ticket_issued(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+    """The ticket row; the calls and skips that arrived before it are applied now."""
     facts = event.facts
     assert isinstance(facts, TicketIssued)
     row = {
@@ -90,52 +77,42 @@ def _ticket_issued(db: Database, conn: Connection, event: CheckedEvent, _today: 
         "issued_at": facts.issued_at,
     }
     conn.execute(_upsert_issued(db.kind), row)
+    ticket_state.refresh(conn, event.office, row["ticket_id"])
     return []
 
 
 def _ticket_call(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+    """A call, recall or skip, kept and folded into its ticket's state (ticket_state).
+    Raises TicketTaken when another counter holds the ticket."""
     facts = event.facts
     assert isinstance(facts, TicketCall)
-    state = SKIPPED if event.type == "ticket.skipped" else CALLED
-    change: dict[str, object] = {
-        "state": state,
-        "state_at": event.occurred_at,
-        "counter": facts.counter,
-        "officer_id": facts.officer_id,
-        "session_id": str(facts.session_id),
-    }
-    if state == CALLED:
-        change["called_at"] = event.occurred_at
-    if facts.ticket_id is None:
-        _call_by_label(conn, event, facts, change)
-        return []
-    row = {
-        "office": event.office,
-        "ticket_id": str(facts.ticket_id),
-        "day": facts.day,
-        "label": facts.label,
-        "field_id": facts.field_id,
-        "priority": False,
-        "called_at": None,
-        **change,
-    }
-    conn.execute(_upsert_call(db.kind, state), row)
+    change = ticket_state.Change(
+        office=event.office,
+        change_id=event.id,
+        day=facts.day,
+        label=facts.label,
+        field_id=facts.field_id,
+        ticket_id=None if facts.ticket_id is None else str(facts.ticket_id),
+        state=SKIPPED if event.type == "ticket.skipped" else CALLED,
+        occurred_at=event.occurred_at,
+        counter=facts.counter,
+        officer_id=facts.officer_id,
+        session_id=str(facts.session_id),
+    )
+    if change.ticket_id is not None:
+        # The ticket's issue may be late: a row with what the call knows, filled in by it.
+        placeholder = {
+            "office": event.office,
+            "ticket_id": change.ticket_id,
+            "day": facts.day,
+            "label": facts.label,
+            "field_id": facts.field_id,
+            "priority": False,
+            "state": WAITING,
+        }
+        conn.execute(_insert_new(db.kind, tickets), placeholder)
+    ticket_state.record(conn, db.kind, change)
     return []
-
-
-def _call_by_label(
-    conn: Connection, event: CheckedEvent, facts: TicketCall, change: dict[str, object]
-) -> None:
-    """A number typed at the counter: the ticket is found by its day and label."""
-    conditions = [
-        tickets.c.office == event.office,
-        tickets.c.day == facts.day,
-        tickets.c.label == facts.label,
-        or_(tickets.c.state_at.is_(None), tickets.c.state_at <= event.occurred_at),
-    ]
-    if facts.field_id is not None:
-        conditions.append(tickets.c.field_id == facts.field_id)
-    conn.execute(update(tickets).where(*conditions).values(**change))
 
 
 def _citizen_identified(

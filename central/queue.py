@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select, update
 
+from central import ticket_state
 from central.db import Database
-from central.projections import CALLED, WAITING
 from central.schema import sessions, tickets
+from central.ticket_state import CALLED, WAITING
 
 RECENTLY_CALLED = 10
 SERVICE_SAMPLE = 20
@@ -122,6 +123,20 @@ def call_next(
         row = conn.execute(statement).first()
         if row is None:
             return None
+        change = ticket_state.Change(
+            office=office,
+            change_id=f"call-next:{session_id}",
+            day=row.day,
+            label=row.label,
+            field_id=row.field_id,
+            ticket_id=row.ticket_id,
+            state=CALLED,
+            occurred_at=now,
+            counter=counter,
+            officer_id=officer_id,
+            session_id=session_id,
+        )
+        ticket_state.record(conn, db.kind, change)
         return CalledTicket(
             row.ticket_id, row.label, row.field_id, row.priority, row.issued_at, row.day, session_id
         )

@@ -126,6 +126,28 @@ tickets = Table(
     Index("tickets_waiting", "office", "day", "state", "field_id"),
 )
 
+# Every call, recall and skip as it arrived (and every call-next), kept so that a ticket's state
+# is computed from all of them in occurred_at order, whatever order they reached the server in;
+# one whose ticket has not arrived yet waits here (ticket_id null: a number typed at a counter).
+ticket_changes = Table(
+    "ticket_changes",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("change_id", String(TEXT_ID), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("field_id", String(TEXT_ID)),
+    Column("ticket_id", String(UUID_TEXT)),
+    Column("state", String(8), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("officer_id", String(TEXT_ID), nullable=False),
+    Column("session_id", String(UUID_TEXT), nullable=False),
+    PrimaryKeyConstraint("office", "change_id"),
+    Index("ticket_changes_by_label", "office", "day", "label"),
+    Index("ticket_changes_by_ticket", "office", "ticket_id"),
+)
+
 sessions = Table(
     "sessions",
     metadata,

@@ -12,7 +12,7 @@ import time as timer
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +49,10 @@ def officers_toml() -> str:
 
 
 def office_morning() -> datetime:
-    """A moment shortly before now in the office day the real clock is in (kiosk.office_day),
-    whatever the hour: the lobby's clock, where the server and the counter run on real time."""
+    """8:00 of the office day the real clock is in (kiosk.office_day), whatever the hour: the
+    lobby's clock, where the server and the counter run on real time."""
     rule = default_rule()
-    now = aware_now()
-    start = rule.start(rule.day_of(now))
-    return max(start + timedelta(minutes=1), now - timedelta(minutes=30)).astimezone(HCM)
+    return datetime.combine(rule.day_of(aware_now()), time(8, 0), HCM)
 
 
 @contextmanager

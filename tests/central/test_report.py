@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.central.api import Api, Events
+from tests.central.server import enroll_device
 
 JUNE_2 = date(2025, 6, 2)
 JUNE_3 = date(2025, 6, 3)
@@ -24,7 +25,13 @@ def ratings_of_june(make: Events) -> list[dict[str, Any]]:
     def rating(level: int | None, officer: str, field: str, day: date, **more: Any) -> Any:
         counter = 2 if officer == "cb-01" else 3
         return make.citizen_rating(
-            level=level, officer_id=officer, field_id=field, day=day, counter=counter, **more
+            level=level,
+            officer_id=officer,
+            field_id=field,
+            day=day,
+            counter=counter,
+            device_id=f"counter-{counter:02d}",
+            **more,
         )
 
     repeated = str(uuid.uuid4())
@@ -74,10 +81,21 @@ EXPECTED_ROWS = {
 }
 
 
-@pytest.fixture
-def june(counter: Api, make: Events) -> Api:
-    results = counter.results(ratings_of_june(make))
+def post_june(counter: Api, make: Events, base_url: str, database_url: str) -> None:
+    """Counters 2 and 3 each send their own ratings (a device speaks for its counter only)."""
+    token = enroll_device(database_url, make.office, "counter", "counter-03", counter=3)
+    results: list[dict[str, Any]] = []
+    with Api(base_url, token, office=make.office) as counter3:
+        for event in ratings_of_june(make):
+            sender = counter if event["device_id"] == "counter-02" else counter3
+            results += sender.results([event])
+    assert all(result["status"] == "accepted" for result in results), results
     assert [result.get("flags") for result in results].count(["duplicate_rating"]) == 1
+
+
+@pytest.fixture
+def june(counter: Api, make: Events, base_url: str, database_url: str) -> Api:
+    post_june(counter, make, base_url, database_url)
     return counter
 
 

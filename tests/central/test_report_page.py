@@ -17,7 +17,7 @@ from central.enrolment import create_viewer_token
 from central.report_page import HideQueryToken
 from tests.central.api import Api, Events, now
 from tests.central.server import enroll_device, running_central, running_central_process
-from tests.central.test_report import PERIOD, ratings_of_june
+from tests.central.test_report import PERIOD, post_june
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,8 @@ def row_of(page: str, first_cell: str) -> list[str]:
 
 
 @pytest.fixture
-def june(counter: Api, make: Events) -> Api:
-    counter.results(ratings_of_june(make))
+def june(counter: Api, make: Events, base_url: str, database_url: str) -> Api:
+    post_june(counter, make, base_url, database_url)
     return counter
 
 
