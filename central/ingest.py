@@ -8,18 +8,23 @@ batches store each event exactly once: the loser of the race sees no row inserte
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from central.db import Database, DatabaseKind, dialect_insert
 from central.enrolment import Principal
 from central.envelope import CheckedEvent, Rejection, check_event, echo_id
+from central.errors import describe
 from central.projections import project
 from central.schema import events
 from central.ticket_state import TicketTaken
+
+log = logging.getLogger(__name__)
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -50,7 +55,29 @@ def ingest(
             for echo, item in checked
         ]
 
-    return db.run(store)
+    try:
+        return db.run(store)
+    except SQLAlchemyError as error:
+        # Not a busy database (that is DatabaseBusy, a 503 the device retries): something in
+        # this batch cannot be stored. Store the events one by one, so that the one that fails
+        # is rejected (and quarantined by its device) and the batch never fails again.
+        log.error(
+            "a batch of %d events failed (%s); storing one by one", len(batch), describe(error)
+        )
+        return [
+            _store_alone(db, echo, item, today)
+            if isinstance(item, CheckedEvent)
+            else _rejected(echo, item)
+            for echo, item in checked
+        ]
+
+
+def _store_alone(db: Database, echo: str | None, event: CheckedEvent, today: date) -> EventResult:
+    try:
+        return db.run(lambda conn: _store(db, conn, echo, event, today))
+    except SQLAlchemyError as error:
+        log.error("event %s cannot be stored: %s", event.id, describe(error))
+        return EventResult(echo, REJECTED, reason="the server cannot store this event")
 
 
 @functools.cache

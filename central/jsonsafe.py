@@ -1,11 +1,13 @@
 """What JSON may carry into the database: both databases refuse some values JSON allows.
 
 PostgreSQL text cannot hold NUL, and neither database can store a lone surrogate (a valid JSON
-escape, but not valid UTF-8).
+escape, but not valid UTF-8), an infinite number or an integer beyond 64 bits (strict_json
+parses those to an `OutOfRange` marker).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 MAX_DEPTH = 16
@@ -36,8 +38,14 @@ def json_problem(value: Any) -> str | None:
         elif isinstance(item, list):
             problem = None
             pending.extend((child, depth + 1) for child in item)
-        else:
+        elif (
+            item is None
+            or isinstance(item, bool | int)
+            or (isinstance(item, float) and math.isfinite(item))
+        ):
             problem = None
+        else:
+            problem = "a number is out of range (infinite, or an integer of more than 20 digits)"
         if problem is not None:
             return problem
     return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import urllib.parse
 from datetime import date
 from html import escape
 
@@ -48,19 +49,32 @@ svg { max-width: 100%; height: auto; }
 @media print { body { margin: 0; } }
 """
 
-_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*", re.IGNORECASE)
+_QUERY_PARAMETER = re.compile(r"([?&;])([^=&;\s\"]*)=([^&;\s\"]*)")
+
+
+def hide_tokens(text: str) -> str:
+    """`text` with the value of every query parameter whose name decodes to `token` (in any
+    case, `%74oken` too: the server decodes the name so) replaced by `***`."""
+
+    def blank(match: re.Match[str]) -> str:
+        name = urllib.parse.unquote_plus(match.group(2))
+        if name.strip().lower() != "token":
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}=***"
+
+    return _QUERY_PARAMETER.sub(blank, text)
 
 
 class HideQueryToken(logging.Filter):
-    """Blanks `token=...` out of a log record's message and arguments (the access log line)."""
+    """Blanks the `token` query parameter out of a log record's message and arguments (the
+    access log line)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = _TOKEN_IN_QUERY.sub(r"\1***", record.msg)
+            record.msg = hide_tokens(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(
-                _TOKEN_IN_QUERY.sub(r"\1***", arg) if isinstance(arg, str) else arg
-                for arg in record.args
+                hide_tokens(arg) if isinstance(arg, str) else arg for arg in record.args
             )
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import uuid
 from collections import Counter
@@ -359,3 +360,32 @@ def test_a_call_that_arrives_before_its_ticket_is_not_undone_by_the_issue(
     assert query(database_url, state) == [("called",)]
     counter.results([make.called(ticket, type="ticket.skipped")])
     assert query(database_url, state) == [("skipped",)]
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1e400", "-1e400", "1" + "0" * 30, "-" + "9" * 25],
+    ids=["inf", "-inf", "big", "-big"],
+)
+def test_a_number_no_database_can_store_rejects_only_its_event(
+    lobby: Api, make: Events, office: str, database_url: str, number: str
+) -> None:
+    """1e400 is valid JSON and reads as infinity: only its event is rejected, with a reason;
+    the batch and the identity's neighbours go through, and nothing is stored of it."""
+    good = make.issued("1001")
+    in_identity = make.identified(good)
+    in_extra = make.issued("1002")
+    marker = "__NUMBER__"
+    in_identity["data"]["identity"]["score"] = marker
+    in_extra["data"]["extra"] = marker
+    body = json.dumps({"events": [good, in_identity, in_extra]}).replace(f'"{marker}"', number)
+    response = lobby.http.post(
+        "/api/v1/events", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "rejected"]
+    for result in results[1:]:
+        assert "a number is out of range" in result["reason"]
+    stored = query(database_url, select(identities.c.label).where(identities.c.office == office))
+    assert stored == []
