@@ -118,12 +118,18 @@ def ticket_event(device_id: str, number: int) -> dict[str, Any]:
 async def post_until_answered(
     http: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str], run: Run
 ) -> httpx.Response:
-    """Like a device: a connection closed under the request (a keep-alive race) is retried."""
+    """Like a device: a connection closed under the request (a keep-alive race) is retried, and
+    a batch the server sheds (503) is sent again after Retry-After."""
     while True:
         try:
-            return await http.post("/api/v1/events", json=body, headers=headers)
+            response = await http.post("/api/v1/events", json=body, headers=headers)
         except httpx.TransportError:
             run.retries += 1
+            continue
+        if response.status_code != 503:
+            return response
+        run.retries += 1
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
 
 
 async def device(
@@ -207,7 +213,7 @@ def main() -> int:
             alone = asyncio.run(load(base_url, one, args.seconds, batch=PACED_BATCH))
     retries = sum(run.retries for run in (batched, single, paced, alone))
     if retries:
-        print(f"{retries} requests sent again after a dropped connection", file=sys.stderr)
+        print(f"{retries} requests sent again (dropped connection or 503)", file=sys.stderr)
     emit(
         f"ingest_events_per_s_{args.devices}_devices_batch_{SATURATING_BATCH}",
         round(batched.events_per_s),

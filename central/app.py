@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from central.admission import Admission
 from central.body_limit import MIB, BodyLimit
 from central.context import Central
-from central.db import Database
+from central.db import POOL_SIZE, Database
 from central.errors import install_error_handlers
 from central.housekeeping import sweep_forever
 from central.routes import router
@@ -36,14 +37,18 @@ def create_app(
     timezone: str = DEFAULT_TIMEZONE,
     day_starts_at: time = DEFAULT_DAY_STARTS_AT,
     clock: Callable[[], datetime] = aware_now,
+    pool_size: int = POOL_SIZE,
+    max_batches: int | None = None,
 ) -> FastAPI:
     """The API on a database URL (`sqlite:///central.db` or `postgresql+psycopg://…`).
 
     The schema is created if missing. `timezone` and `day_starts_at` define the office day of
     an office the `offices` table does not name (kiosk.office_day); `clock` is the server's
-    time (tests inject theirs).
+    time (tests inject theirs). `pool_size` is the database connections this process keeps;
+    `max_batches` the event batches it processes at once before it answers 503 (default the
+    pool size; 0 takes every batch in).
     """
-    db = Database(database_url)
+    db = Database(database_url, pool_size=pool_size)
     db.create_schema()
     central = Central(db, OfficeDayRule(ZoneInfo(timezone), day_starts_at), clock)
 
@@ -65,4 +70,6 @@ def create_app(
     app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MIB)
+    limit = pool_size if max_batches is None else max_batches
+    app.add_middleware(Admission, limit=limit)
     return app

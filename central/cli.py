@@ -19,7 +19,7 @@ import qrcode
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from central.db import Database, DatabaseBusy, DatabaseUrlError
+from central.db import POOL_SIZE, Database, DatabaseBusy, DatabaseUrlError
 from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, revoke
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
@@ -87,6 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--day-starts-at",
         default=DEFAULT_DAY_STARTS_AT.strftime("%H:%M"),
         help="when their office day starts, HH:MM (as [office] day_starts_at on the devices)",
+    )
+
+    serve.add_argument(
+        "--pool-size",
+        type=int,
+        default=POOL_SIZE,
+        help=f"database connections this process keeps (default {POOL_SIZE}; up to half as"
+        " many more while busy)",
+    )
+    serve.add_argument(
+        "--max-batches",
+        type=int,
+        help="event batches processed at once before answering 503 + Retry-After (default: the"
+        " pool size; 0 = never shed load)",
     )
 
     office = commands.add_parser(
@@ -180,7 +194,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         reason = error.strerror or str(error)
         raise CommandError(f"Cannot listen on {args.host} port {args.port}: {reason}") from None
     open_database(args.db).dispose()
-    app = create_app(args.db, timezone=args.timezone, day_starts_at=default.day_starts_at)
+    if args.pool_size < 1 or (args.max_batches is not None and args.max_batches < 0):
+        raise UsageError("--pool-size must be at least 1 and --max-batches at least 0")
+    app = create_app(
+        args.db,
+        timezone=args.timezone,
+        day_starts_at=default.day_starts_at,
+        pool_size=args.pool_size,
+        max_batches=args.max_batches,
+    )
     # Uvicorn logs one line per request (method, path, status): paths carry no personal data,
     # and the one token a path may carry (the report page's ?token=) is masked by a log filter.
     uvicorn.run(

@@ -31,8 +31,12 @@ T = TypeVar("T")
 DatabaseKind = Literal["sqlite", "postgresql"]
 
 ATTEMPTS = 4
-POOL_SIZE = 40  # the server's worker threads (AnyIO's default limit)
-POOL_OVERFLOW = 8
+# Connections one server process keeps open (plus POOL_OVERFLOW while busy). Event batches are
+# bounded by the admission limit (central.admission), which defaults to the pool size, so a
+# few connections serve a busy office city; several processes share one PostgreSQL cluster
+# when processes × (pool + overflow) stays under its max_connections (docs/central-api.md).
+POOL_SIZE = 8
+POOL_OVERFLOW = 4
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -68,7 +72,9 @@ def parse_database_url(text: str) -> URL:
 class Database:
     """One engine and the transaction helpers every module uses."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
+        if pool_size < 1:
+            raise DatabaseUrlError("the connection pool needs at least 1 connection")
         parsed = parse_database_url(url)
         self.kind: DatabaseKind = (
             "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
@@ -78,8 +84,8 @@ class Database:
         # opened and closed per request costs more than the request.
         options: dict[str, Any] = {
             "hide_parameters": True,
-            "pool_size": POOL_SIZE,
-            "max_overflow": POOL_OVERFLOW,
+            "pool_size": pool_size,
+            "max_overflow": min(POOL_OVERFLOW, pool_size),
             "pool_timeout": 10,
         }
         if self.kind == "sqlite":

@@ -101,15 +101,20 @@ def _now() -> datetime:
 
 @contextmanager
 def running_central_process(
-    database_url: str, log: Path | None = None, *, tls: tuple[Path, Path] | None = None
+    database_url: str,
+    log: Path | None = None,
+    *,
+    tls: tuple[Path, Path] | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """Like running_central, in a `kiosk-central serve` child process (its own interpreter:
     load does not share the GIL with the server, and the server can be killed); its log goes
-    to `log`. With `tls` (certificate, key) it serves HTTPS."""
+    to `log`. With `tls` (certificate, key) it serves HTTPS; `options` go to `serve`."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "central", "serve", "--db", database_url, "--port", str(port)]
+    command += options
     if tls is not None:
         command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
     with open(log or os.devnull, "wb") as output:

@@ -1,0 +1,196 @@
+"""The burst after a city-wide outage: every device drains its outbox at once. JSON lines.
+
+    .venv/bin/python bench/central_burst.py [--devices 1000] [--batch 50]
+
+A real `kiosk-central serve` process on a fresh SQLite file; each simulated device (asyncio +
+httpx) posts one batch of `--batch` events at the same moment, and behaves as a device does: it
+gives up on an answer after 10 s and sends the batch again, and after a 503 it waits
+Retry-After seconds. Measured: the p99 of every answer's time (a timed-out request counts
+10 s), the time until every event is stored, and that every event is stored exactly once;
+with load shedding (the default) against the same burst with shedding off (`--max-batches 0`).
+Target: p99 ≤ 2 s, well within the devices' 10 s timeout, nothing lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from central.db import Database  # noqa: E402
+from central.enrolment import create_code, enroll  # noqa: E402
+from central.schema import events as events_table  # noqa: E402
+from tests.central.server import running_central_process  # noqa: E402
+
+OFFICE = "00637"
+DEVICE_TIMEOUT_S = 10.0
+P99_TARGET_S = 2.0
+
+
+@dataclass
+class Burst:
+    answers_s: list[float] = field(default_factory=list)
+    timeouts: int = 0
+    shed: int = 0
+    seconds: float = 0.0
+    stored: int = 0
+
+    @property
+    def p99_s(self) -> float:
+        return statistics.quantiles(self.answers_s, n=100, method="inclusive")[98]
+
+
+def emit(metric: str, value: float, unit: str, baseline: float, target: float) -> None:
+    record = {"metric": metric, "value": value, "unit": unit, "baseline": baseline}
+    print(json.dumps({**record, "target": target}), flush=True)
+
+
+def enroll_devices(database_url: str, count: int) -> dict[str, str]:
+    db = Database(database_url)
+    db.create_schema()
+    tokens = {}
+    try:
+        for number in range(count):
+            device_id = f"lobby-{number:04d}"
+            now = datetime.now(UTC)
+            code = create_code(db, office=OFFICE, role="lobby", device_id=device_id, now=now)
+            credentials = enroll(
+                db, code=code.code, device_id=device_id, role="lobby", version="bench", now=now
+            )
+            tokens[device_id] = credentials.token
+    finally:
+        db.dispose()
+    return tokens
+
+
+def outbox(device_id: str, size: int) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    stamp = now.isoformat(timespec="milliseconds")
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "ticket.issued",
+            "occurred_at": stamp,
+            "office": OFFICE,
+            "device_id": device_id,
+            "schema": 1,
+            "data": {
+                "ticket_id": str(uuid.uuid4()),
+                "day": now.date().isoformat(),
+                "field_id": "ho-tich",
+                "number": 1000 + n,
+                "label": f"{1000 + n}",
+                "priority": False,
+                "waiting_ahead": 0,
+                "issued_at": stamp,
+            },
+        }
+        for n in range(size)
+    ]
+
+
+async def drain(http: httpx.AsyncClient, token: str, batch: list[dict], burst: Burst) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    while True:
+        started = time.monotonic()
+        try:
+            reply = await http.post("/api/v1/events", json={"events": batch}, headers=headers)
+        except httpx.TimeoutException:
+            burst.answers_s.append(DEVICE_TIMEOUT_S)
+            burst.timeouts += 1
+            await asyncio.sleep(1.0)
+            continue
+        except httpx.TransportError:
+            await asyncio.sleep(1.0)
+            continue
+        burst.answers_s.append(time.monotonic() - started)
+        if reply.status_code == 200:
+            return
+        if reply.status_code != 503:
+            raise RuntimeError(f"HTTP {reply.status_code}: {reply.text}")
+        burst.shed += 1
+        await asyncio.sleep(float(reply.headers.get("Retry-After", "1")))
+
+
+async def burst_at_once(base_url: str, tokens: dict[str, str], size: int) -> Burst:
+    burst = Burst()
+    batches = {device: outbox(device, size) for device in tokens}
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=DEVICE_TIMEOUT_S, limits=limits
+    ) as http:
+        started = time.monotonic()
+        await asyncio.gather(
+            *(drain(http, token, batches[device], burst) for device, token in tokens.items())
+        )
+        burst.seconds = time.monotonic() - started
+    return burst
+
+
+def run(devices: int, size: int, options: tuple[str, ...]) -> Burst:
+    with tempfile.TemporaryDirectory(prefix="central-burst-") as work:
+        database_url = f"sqlite:///{Path(work) / 'central.db'}"
+        tokens = enroll_devices(database_url, devices)
+        with running_central_process(database_url, options=options) as base_url:
+            burst = asyncio.run(burst_at_once(base_url, tokens, size))
+        db = Database(database_url)
+        try:
+            burst.stored = db.read(
+                lambda conn: conn.execute(select(func.count()).select_from(events_table)).scalar()
+            )
+        finally:
+            db.dispose()
+    return burst
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args()
+    shedding = run(args.devices, args.batch, ())
+    unbounded = run(args.devices, args.batch, ("--max-batches", "0"))
+    expected = args.devices * args.batch
+    for name, burst in (("shedding", shedding), ("no shedding", unbounded)):
+        print(
+            f"{name}: {burst.stored}/{expected} events stored in {burst.seconds:.1f} s,"
+            f" {burst.shed} answers 503, {burst.timeouts} timed out",
+            file=sys.stderr,
+        )
+        if burst.stored != expected:
+            raise SystemExit(f"{name}: {expected - burst.stored} events lost")
+    label = f"{args.devices}_devices_x_{args.batch}_events"
+    emit(
+        f"burst_p99_answer_{label}",
+        round(shedding.p99_s, 2),
+        "s",
+        round(unbounded.p99_s, 2),
+        P99_TARGET_S,
+    )
+    emit(
+        f"burst_drain_seconds_{label}",
+        round(shedding.seconds, 1),
+        "s",
+        round(unbounded.seconds, 1),
+        round(expected / 1000.0, 1),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
