@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from central.admission import Admission
 from central.body_limit import MIB, BodyLimit
 from central.context import Central
+from central.day_keys import DayKeys, default_key_dir
 from central.db import POOL_SIZE, Database
 from central.errors import install_error_handlers
 from central.housekeeping import sweep_forever
@@ -39,6 +41,7 @@ def create_app(
     clock: Callable[[], datetime] = aware_now,
     pool_size: int = POOL_SIZE,
     max_batches: int | None = None,
+    key_dir: Path | None = None,
 ) -> FastAPI:
     """The API on a database URL (`sqlite:///central.db` or `postgresql+psycopg://…`).
 
@@ -46,11 +49,13 @@ def create_app(
     an office the `offices` table does not name (kiosk.office_day); `clock` is the server's
     time (tests inject theirs). `pool_size` is the database connections this process keeps;
     `max_batches` the event batches it processes at once before it answers 503 (default the
-    pool size; 0 takes every batch in).
+    pool size; 0 takes every batch in). `key_dir` holds the identities' day keys (default
+    beside an SQLite file, else `central-keys`; central.day_keys).
     """
     db = Database(database_url, pool_size=pool_size)
     db.create_schema()
-    central = Central(db, OfficeDayRule(ZoneInfo(timezone), day_starts_at), clock)
+    keys = DayKeys(key_dir or default_key_dir(database_url))
+    central = Central(db, keys, OfficeDayRule(ZoneInfo(timezone), day_starts_at), clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

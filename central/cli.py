@@ -13,6 +13,7 @@ import socket
 import ssl
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn
 
 import qrcode
@@ -101,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="event batches processed at once before answering 503 + Retry-After (default: the"
         " pool size; 0 = never shed load)",
+    )
+
+    serve.add_argument(
+        "--key-dir",
+        type=Path,
+        help="folder of the identities' day keys, shared by every process of one database"
+        " (default: DB.keys beside an SQLite file, else ./central-keys)",
     )
 
     office = commands.add_parser(
@@ -202,6 +210,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         day_starts_at=default.day_starts_at,
         pool_size=args.pool_size,
         max_batches=args.max_batches,
+        key_dir=args.key_dir,
     )
     # Uvicorn logs one line per request (method, path, status): paths carry no personal data,
     # and the one token a path may carry (the report page's ?token=) is masked by a log filter.

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from fastapi import Request
 
+from central.day_keys import DayKeys
 from central.db import Database
 from central.offices import office_rule
 from kiosk.office_day import OfficeDayRule, aware_now, default_rule
@@ -26,10 +27,12 @@ class Central:
     def __init__(
         self,
         db: Database,
+        keys: DayKeys,
         default: OfficeDayRule | None = None,
         clock: Callable[[], datetime] = aware_now,
     ) -> None:
         self.db = db
+        self.keys = keys
         self.default_rule = default or default_rule()
         self.clock = clock
         self._rules: dict[str, tuple[float, OfficeDayRule]] = {}

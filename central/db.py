@@ -12,11 +12,13 @@ times, then reported as `DatabaseBusy` (503 with Retry-After).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, exc
@@ -24,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
 from central.schema import metadata
+from kiosk.private_files import private_database_file
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,9 @@ class Database:
             "pool_timeout": 10,
         }
         if self.kind == "sqlite":
+            if parsed.database:
+                with contextlib.suppress(OSError):  # unwritable: the first connection says so
+                    private_database_file(Path(parsed.database))
             self.engine: Engine = create_engine(parsed, **options)
             _configure_sqlite(self.engine)
         else:

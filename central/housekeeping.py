@@ -21,13 +21,17 @@ SWEEP_INTERVAL_SECONDS = 300
 
 
 def forget_past_identities(central: Central) -> int:
-    """Delete identities of office days that are over, by each office's own day rule; returns
-    how many."""
+    """Delete identities of office days that are over, by each office's own day rule, and
+    destroy those days' keys (so that no copy left in a WAL, heap or backup can be opened);
+    returns how many identities were deleted."""
     now = central.now()
     held = central.db.read(
         lambda conn: [row.office for row in conn.execute(select(identities.c.office).distinct())]
     )
-    todays = {office: central.office_day(office, now) for office in held}
+    offices = sorted(set(held) | set(central.keys.offices()))
+    todays = {office: central.office_day(office, now) for office in offices}
+    for office, today in todays.items():
+        central.keys.destroy_days_before(office, today)
 
     def sweep(conn: Connection) -> int:
         return sum(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
@@ -20,7 +20,7 @@ from central.db import Database, DatabaseKind, dialect_insert
 from central.enrolment import Principal
 from central.envelope import CheckedEvent, Rejection, check_event, echo_id
 from central.errors import describe
-from central.projections import project
+from central.projections import IngestDay, project
 from central.schema import events
 from central.ticket_state import TicketTaken
 
@@ -40,7 +40,7 @@ class EventResult:
 
 
 def ingest(
-    db: Database, principal: Principal, batch: list[Any], now: datetime, today: date
+    db: Database, principal: Principal, batch: list[Any], now: datetime, today: IngestDay
 ) -> list[EventResult]:
     """Results in the order of `batch`."""
     checked = [(echo_id(raw), check_event(raw, principal, now)) for raw in batch]
@@ -72,7 +72,9 @@ def ingest(
         ]
 
 
-def _store_alone(db: Database, echo: str | None, event: CheckedEvent, today: date) -> EventResult:
+def _store_alone(
+    db: Database, echo: str | None, event: CheckedEvent, today: IngestDay
+) -> EventResult:
     try:
         return db.run(lambda conn: _store(db, conn, echo, event, today))
     except SQLAlchemyError as error:
@@ -91,7 +93,7 @@ def _rejected(echo: str | None, rejection: Rejection) -> EventResult:
 
 
 def _store(
-    db: Database, conn: Connection, echo: str | None, event: CheckedEvent, today: date
+    db: Database, conn: Connection, echo: str | None, event: CheckedEvent, today: IngestDay
 ) -> EventResult:
     row = {
         "id": event.id,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, exists, select
 
 from central import ticket_state
+from central.day_keys import DayKeys, seal
 from central.db import Database, DatabaseKind, dialect_insert
 from central.envelope import (
     CheckedEvent,
@@ -29,10 +31,19 @@ from central.ticket_state import CALLED, SKIPPED, WAITING
 
 DUPLICATE_RATING = "duplicate_rating"
 
-Projection = Callable[[Database, Connection, CheckedEvent, date], list[str]]
+
+@dataclass(frozen=True)
+class IngestDay:
+    """What projections need beyond the event: the office's today and the identity keys."""
+
+    day: date
+    keys: DayKeys
 
 
-def project(db: Database, conn: Connection, event: CheckedEvent, today: date) -> list[str]:
+Projection = Callable[[Database, Connection, CheckedEvent, IngestDay], list[str]]
+
+
+def project(db: Database, conn: Connection, event: CheckedEvent, today: IngestDay) -> list[str]:
     """Apply an accepted event; returns flags the projection adds (e.g. duplicate_rating)."""
     projection = PROJECTIONS.get(event.type)
     return [] if projection is None else projection(db, conn, event, today)
@@ -61,7 +72,9 @@ def _insert_rating(kind: DatabaseKind) -> Any:
     return _insert_new(kind, ratings).returning(ratings.c.event_id)
 
 
-def _ticket_issued(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+def _ticket_issued(
+    db: Database, conn: Connection, event: CheckedEvent, _today: IngestDay
+) -> list[str]:
     """The ticket row; the calls and skips that arrived before it are applied now."""
     facts = event.facts
     assert isinstance(facts, TicketIssued)
@@ -81,7 +94,9 @@ def _ticket_issued(db: Database, conn: Connection, event: CheckedEvent, _today: 
     return []
 
 
-def _ticket_call(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+def _ticket_call(
+    db: Database, conn: Connection, event: CheckedEvent, _today: IngestDay
+) -> list[str]:
     """A call, recall or skip, kept and folded into its ticket's state (ticket_state).
     Raises TicketTaken when another counter holds the ticket."""
     facts = event.facts
@@ -116,9 +131,10 @@ def _ticket_call(db: Database, conn: Connection, event: CheckedEvent, _today: da
 
 
 def _citizen_identified(
-    db: Database, conn: Connection, event: CheckedEvent, today: date
+    db: Database, conn: Connection, event: CheckedEvent, today: IngestDay
 ) -> list[str]:
-    """Keep the identity only while its session is open and its day is not over."""
+    """Keep the identity, sealed with its day's key (central.day_keys), only while its session
+    is open and its day is not over."""
     facts = event.facts
     assert isinstance(facts, CitizenIdentified)
     closed = conn.execute(
@@ -130,7 +146,7 @@ def _citizen_identified(
             )
         )
     ).scalar()
-    if closed or facts.day < today:
+    if closed or facts.day < today.day:
         return []
     conn.execute(
         identities.insert().values(
@@ -139,14 +155,18 @@ def _citizen_identified(
             day=facts.day,
             label=facts.label,
             ticket_id=None if facts.ticket_id is None else str(facts.ticket_id),
-            identity=facts.identity,
+            identity=seal(
+                facts.identity, today.keys.key(event.office, facts.day, create=True), event.id
+            ),
             received_at=event.received_at,
         )
     )
     return []
 
 
-def _session_closed(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+def _session_closed(
+    db: Database, conn: Connection, event: CheckedEvent, _today: IngestDay
+) -> list[str]:
     facts = event.facts
     assert isinstance(facts, SessionClosed)
     rating = facts.officer_rating
@@ -179,7 +199,9 @@ def _session_closed(db: Database, conn: Connection, event: CheckedEvent, _today:
     return []
 
 
-def _citizen_rating(db: Database, conn: Connection, event: CheckedEvent, _today: date) -> list[str]:
+def _citizen_rating(
+    db: Database, conn: Connection, event: CheckedEvent, _today: IngestDay
+) -> list[str]:
     """The first rating of a session counts; a later one is kept, flagged and not counted."""
     facts = event.facts
     assert isinstance(facts, CitizenRating)

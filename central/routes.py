@@ -28,6 +28,7 @@ from central.context import Central, get_central
 from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.identities import identity_for_counter
 from central.ingest import ingest
+from central.projections import IngestDay
 from central.queue import call_next, queue_state
 from central.report_page import hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
@@ -94,7 +95,8 @@ def post_events(
     if holder.role not in DEVICE_ROLES:
         raise HTTPException(403, "a viewer token may only read")
     now = central.now()
-    results = ingest(central.db, holder, body.events, now, central.office_day(holder.office, now))
+    today = IngestDay(central.office_day(holder.office, now), central.keys)
+    results = ingest(central.db, holder, body.events, now, today)
     return {
         "results": [
             {key: value for key, value in asdict(result).items() if key == "id" or value}
@@ -250,7 +252,7 @@ def get_counter_identity(
     if holder.counter is not None and holder.counter != counter:
         raise HTTPException(403, f"this device is counter {holder.counter}")
     identity = identity_for_counter(
-        central.db, office=office, counter=counter, day=day, label=label
+        central.db, central.keys, office=office, counter=counter, day=day, label=label
     )
     if identity is None:
         raise HTTPException(404, "no identity for a ticket called at this counter")

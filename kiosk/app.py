@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from devices.printer import EscPosPrinter, PrinterState
@@ -23,6 +23,7 @@ from kiosk import __version__, events
 from kiosk.app_base import N_, DeviceApp
 from kiosk.citizen_id import CitizenID, InvalidCitizenQR, parse
 from kiosk.config import Config, FieldConfig, verify_pin
+from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.services import DeviceData
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
@@ -68,10 +69,19 @@ ALERT_STATES = {
 }
 
 
+HOURS_CHECK_SECONDS = 20
+
+
+class OfficeClosed(Exception):
+    """Tickets are not issued at this hour (kiosk.opening_hours)."""
+
+
 class KioskApp(DeviceApp):
     """The lobby kiosk: welcome → field → ticket, plus the technician menu."""
 
     priority_enabled = BooleanProperty(True)
+    # Outside the hours tickets are issued (kiosk.opening_hours): when the office opens.
+    closed_notice = StringProperty("")
 
     def __init__(
         self,
@@ -138,6 +148,8 @@ class KioskApp(DeviceApp):
     def on_start(self) -> None:
         super().on_start()
         self.printer.start()
+        self.update_closed_notice()
+        self.every(HOURS_CHECK_SECONDS, self.update_closed_notice)
         log.info(
             "kiosk %s started: office %s, device %s, printer %s",
             __version__,
@@ -171,17 +183,42 @@ class KioskApp(DeviceApp):
     # ------------------------------------------------------------ navigation
 
     def go_home(self) -> None:
+        self.update_closed_notice()
         self._current_ticket_id = None
         self._visit = None
         self._identity = None
         super().go_home()
 
     def start_visit(self) -> None:
-        if self.root.current == "welcome":
+        if self.root.current == "welcome" and not self.update_closed_notice():
             self.root.current = "fields"
 
     def set_language(self, language: str) -> None:
         self.language = language
+
+    def on_language(self, instance: Any, value: str) -> None:
+        super().on_language(instance, value)
+        if self.root is not None:
+            self.update_closed_notice()
+
+    # ------------------------------------------------------------ opening hours
+
+    def update_closed_notice(self) -> bool:
+        """Show on the welcome screen whether tickets are issued now; True when closed."""
+        closed = closed_now(self.settings.office, self.tickets.now())
+        self.closed_notice = "" if closed is None else self._closed_words(closed)
+        return closed is not None
+
+    def _closed_words(self, closed: Closed) -> str:
+        times = {"opens": f"{closed.opens:%H:%M}", "first": f"{closed.first_ticket:%H:%M}"}
+        if closed.why == BEFORE_OPENING:
+            text = self.t("The office opens at {opens}. Queue numbers are issued from {first}.")
+        else:
+            text = self.t(
+                "The office has closed for today. It opens again tomorrow at {opens}; queue"
+                " numbers are issued from {first}."
+            )
+        return text.format(**times)
 
     # ------------------------------------------------------------ tickets
 
@@ -207,6 +244,8 @@ class KioskApp(DeviceApp):
         language = self.language
 
         def issue() -> Ticket:
+            if closed_now(self.settings.office, self.tickets.now()) is not None:
+                raise OfficeClosed
             ticket = self.tickets.issue(field_id, priority=priority, request_id=request_id)
             if identity is not None:
                 self.personal.add_event(self._identified_event(ticket, identity))
@@ -224,6 +263,10 @@ class KioskApp(DeviceApp):
             self._show_ticket(ticket)
 
         def refused(error: BaseException) -> None:
+            if isinstance(error, OfficeClosed):  # the hours ended while the citizen chose
+                self.update_closed_notice()
+                self.go_home()
+                return
             if isinstance(error, NumbersExhausted):
                 text = self.t(
                     "No more numbers can be issued today for this field. Please contact the staff."

@@ -87,6 +87,7 @@ class DeviceApp(App):
             data.store,
             data.personal,
             on_status=lambda status: Clock.schedule_once(lambda _dt: self._sync_changed(status)),
+            server_clock=data.server_clock,
         )
         self.sync_status: SyncStatus = self.sync.status
 
@@ -254,11 +255,24 @@ class DeviceApp(App):
             return self.t("Offline since {time}").format(time=f"{local:%H:%M}") + waiting
         return self.t("Central server: connected") + waiting
 
+    def _clock_words(self) -> str:
+        """The device clock against the server's, when they disagree beyond the margin."""
+        off = self.sync_status.clock_off_minutes
+        if off is None:
+            return ""
+        if off > 0:
+            return self.t("Device clock {minutes} min slow: using the server's time").format(
+                minutes=off
+            )
+        return self.t("Device clock {minutes} min fast: using the server's time").format(
+            minutes=-off
+        )
+
     def update_status(self) -> None:
         device, alert = self.device_status()
-        network = self._network_words()
-        self.status_text = f"{device}  ·  {network}" if device else network
-        self.status_alert = alert
+        parts = [part for part in (device, self._clock_words(), self._network_words()) if part]
+        self.status_text = "  ·  ".join(parts)
+        self.status_alert = alert or self.sync_status.clock_off_minutes is not None
         offline = self.sync_status.state == "offline" and self.sync_status.offline_since
         self.offline_notice = (
             self.t(

@@ -9,8 +9,10 @@ system's authorities or the city's own CA bundle.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import re
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,6 +106,15 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return max(0.0, (moment - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class Health:
+    """A health answer: the server's clock (None if it gave none) and how long the answer
+    took (the sync worker reads its own clock as it arrives)."""
+
+    server_time: datetime | None
+    round_trip: float
 
 
 class CentralClient:
@@ -217,15 +228,25 @@ class CentralClient:
             raise self._garbage()
         return body["identity"]
 
-    def health(self) -> None:
-        """Check that the server answers; raises CentralUnavailable when it does not."""
+    def health(self) -> Health:
+        """Check that the server answers, and read its clock; raises CentralUnavailable when
+        it does not answer."""
+        started = time.monotonic()
         try:
             response = self._session.get(self.base_url + HEALTH_PATH, timeout=self.timeout)
         except requests.RequestException as error:
             raise CentralUnavailable(self._transport_problem(error)) from None
+        round_trip = time.monotonic() - started
         body = self._json(self._check(response))
         if not isinstance(body, dict) or body.get("status") != "ok":
             raise self._garbage()
+        server_time: datetime | None = None
+        if isinstance(body.get("time"), str):
+            with contextlib.suppress(ValueError):
+                server_time = datetime.fromisoformat(body["time"])
+        if server_time is not None and server_time.tzinfo is None:
+            server_time = None
+        return Health(server_time, round_trip)
 
     def _post(self, path: str, body: dict[str, Any]) -> requests.Response:
         try:

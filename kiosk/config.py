@@ -23,7 +23,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, NoReturn
@@ -75,6 +75,10 @@ class OfficeConfig:
     opens_at: time
     closes_at: time
     day_starts_at: time
+    # Tickets are issued from opens_at minus this many minutes until closes_at; outside those
+    # hours the lobby says the office is closed, unless closed_outside_hours is false.
+    tickets_before_opening: int
+    closed_outside_hours: bool
 
     @property
     def day_rule(self) -> OfficeDayRule:
@@ -141,6 +145,9 @@ class CentralConfig:
     timeout: float
     batch_size: int
     max_backoff: float
+    # Beyond this many seconds between the device's clock and the server's, the device says so
+    # and issues tickets on the server's time (kiosk.server_clock).
+    clock_margin: float
 
 
 @dataclass(frozen=True)
@@ -624,9 +631,29 @@ def _office(t: _Table) -> OfficeConfig:
             " numbering restarts before the doors open",
             related=("opens_at",),
         )
+    tickets_before_opening = t.integer("tickets_before_opening", 0, 240, "minutes")
+    closed_outside_hours = t.boolean("closed_outside_hours")
+    first_ticket = datetime.combine(date(2000, 1, 1), opens_at) - timedelta(
+        minutes=tickets_before_opening
+    )
+    if first_ticket.date() < date(2000, 1, 1) or first_ticket.time() < day_starts_at:
+        t.fail(
+            "tickets_before_opening",
+            f"must leave the first ticket after day_starts_at ({day_starts_at:%H:%M})",
+            related=("opens_at", "day_starts_at"),
+        )
     t.finish()
     return OfficeConfig(
-        code, code_list_date, name, centre, zone, opens_at, closes_at, day_starts_at
+        code,
+        code_list_date,
+        name,
+        centre,
+        zone,
+        opens_at,
+        closes_at,
+        day_starts_at,
+        tickets_before_opening,
+        closed_outside_hours,
     )
 
 
@@ -739,9 +766,15 @@ def _central(t: _Table) -> CentralConfig:
     timeout = t.seconds("timeout", 1, 120)
     batch_size = t.integer("batch_size", 1, 500, note=" (events per request)")
     max_backoff = t.seconds("max_backoff", 5, 3600)
+    clock_margin = t.seconds("clock_margin", 5, 3600)
     t.finish()
     return CentralConfig(
-        url.rstrip("/"), Path(bundle) if bundle else None, timeout, batch_size, max_backoff
+        url.rstrip("/"),
+        Path(bundle) if bundle else None,
+        timeout,
+        batch_size,
+        max_backoff,
+        clock_margin,
     )
 
 

@@ -7,10 +7,14 @@ key ends in one plain sentence for the technician instead of a traceback on the 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from kiosk.config import Config
+from kiosk.office_day import aware_now
 from kiosk.personal_data import PersonalData, PersonalKeyError, open_personal_data
+from kiosk.server_clock import ServerClock
 from kiosk.store import Store, StoreError
 from kiosk.ticket_signing import DeviceKeyError, load_or_create_device_key
 from kiosk.tickets import TicketService
@@ -25,12 +29,14 @@ class DeviceData:
     store: Store
     tickets: TicketService
     personal: PersonalData
+    server_clock: ServerClock
 
     def close(self) -> None:
         self.store.close()
 
 
-def open_device_data(config: Config) -> DeviceData:
+def open_device_data(config: Config, clock: Callable[[], datetime] = aware_now) -> DeviceData:
+    """The device's data; `clock` is its own clock (tests inject theirs)."""
     data_dir = config.device.data_dir
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -53,4 +59,6 @@ def open_device_data(config: Config) -> DeviceData:
     except (DeviceKeyError, PersonalKeyError, OSError) as error:
         store.close()
         raise DataUnavailable(f"Cannot use the device keys: {error}") from error
-    return DeviceData(store, TicketService(store, config, key), personal)
+    server_clock = ServerClock(config.central.clock_margin, clock)
+    tickets = TicketService(store, config, key, server_clock=server_clock)
+    return DeviceData(store, tickets, personal, server_clock)

@@ -17,6 +17,7 @@ Deleted rows are overwritten (secure_delete), as acknowledged personal data must
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from kiosk.events import CITIZEN_IDENTIFIED, Event
+from kiosk.private_files import private_database_file
+
+log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 
@@ -314,6 +318,8 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StorageUnavailable(f"{path.parent}: cannot create ({e.strerror})") from None
+        with suppress(OSError):  # a read-only folder: sqlite3 says so plainly below
+            private_database_file(path)
         try:
             self._conn = sqlite3.connect(
                 path,
@@ -324,6 +330,7 @@ class Store:
         except sqlite3.Error as e:
             raise _storage_error(e, path) from None
         self._conn.row_factory = sqlite3.Row
+        self._scrub_pending = False
         try:
             self._configure()
             self._migrate()
@@ -410,6 +417,8 @@ class Store:
             except BaseException:
                 self._rollback_quietly()
                 raise
+        if self._scrub_pending:
+            self.scrub_wal()
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -487,6 +496,14 @@ class Store:
             ).fetchone()
             self._add_event(conn, event)
             return dict(created), True
+
+    def latest_ticket_day(self, office: str) -> date | None:
+        """The latest office day this store issued a ticket on."""
+        with self._read() as conn:
+            day = conn.execute(
+                "SELECT MAX(day) FROM tickets WHERE office = ?", (office,)
+            ).fetchone()[0]
+        return None if day is None else date.fromisoformat(day)
 
     def ticket(self, ticket_id: str) -> Row | None:
         with self._read() as conn:
@@ -613,16 +630,24 @@ class Store:
     def settle_outbox(self, delivered: Iterable[str], rejected: Mapping[str, str]) -> None:
         """Apply the server's answer in one transaction: delete the events it has (accepted or
         duplicate) and quarantine those it rejected, with its reason."""
+        delivered_ids = json.dumps(list(delivered))
         with self._write() as conn:
+            personal = conn.execute(
+                "SELECT COUNT(*) FROM outbox o JOIN outbox_personal p ON p.seq = o.seq"
+                " WHERE o.id IN (SELECT value FROM json_each(?))",
+                (delivered_ids,),
+            ).fetchone()[0]
             conn.execute(
                 "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(delivered)),),
+                (delivered_ids,),
             )
             conn.executemany(
                 "UPDATE outbox SET quarantined = 1, quarantine_reason = ?,"
                 " attempts = attempts + 1, last_error = NULL WHERE id = ?",
                 [(reason, event_id) for event_id, reason in rejected.items()],
             )
+        if personal:
+            self.scrub_wal()
 
     def record_send_failure(self, ids: Iterable[str], error: str) -> None:
         """Count a failed attempt to send these events (they stay in the outbox)."""
@@ -636,11 +661,28 @@ class Store:
     def purge_expired_personal(self, now: datetime) -> int:
         """Delete personal events, sent or not, whose time is up; returns how many."""
         with self._write() as conn:
-            return conn.execute(
+            dropped = conn.execute(
                 "DELETE FROM outbox WHERE seq IN"
                 " (SELECT seq FROM outbox_personal WHERE expires_at <= ?)",
                 (_utc_text(now),),
             ).rowcount
+        if dropped:
+            self.scrub_wal()
+        return dropped
+
+    def scrub_wal(self) -> bool:
+        """Copy the WAL into the database and truncate it to nothing, so that deleted personal
+        data (overwritten in the database by secure_delete) has no copy left in `kiosk.db-wal`.
+        False when another process is reading the database: the next deletion tries again."""
+        with self._lock:
+            try:
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.Error as e:
+                raise _storage_error(e, self.path) from None
+        self._scrub_pending = bool(busy)
+        if busy:
+            log.warning("the WAL could not be emptied now: another process reads the database")
+        return not busy
 
     def outbox_summary(self) -> OutboxSummary:
         with self._read() as conn:

@@ -22,7 +22,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from kiosk.central_client import (
     DUPLICATE,
@@ -34,7 +34,9 @@ from kiosk.central_client import (
 )
 from kiosk.config import Config
 from kiosk.enrollment import CentralLink
+from kiosk.office_day import aware_now
 from kiosk.personal_data import PersonalData, SealBroken
+from kiosk.server_clock import ServerClock
 from kiosk.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,9 @@ class SyncStatus:
     state: "not_configured" (sync off), "online", "offline" or "unauthorized" (the server
     refuses the token; events are kept). offline_since: when sending last stopped working
     (aware, None while online or not configured). last_error: the most recent problem, in
-    plain English, kept after recovery ("" if none yet).
+    plain English, kept after recovery ("" if none yet). clock_off_minutes: how many minutes
+    the device's clock is behind (negative: ahead of) the server's, when beyond the margin
+    (kiosk.server_clock), else None.
     """
 
     state: str
@@ -71,6 +75,7 @@ class SyncStatus:
     pending: int
     quarantined: int
     last_error: str
+    clock_off_minutes: int | None = None
 
 
 @dataclass
@@ -180,8 +185,10 @@ class SyncWorker:
         max_backoff: float,
         on_status: Callable[[SyncStatus], None] | None = None,
         rng: random.Random | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         self._store = store
+        self._server_clock = server_clock
         self._link = link
         self._personal = personal
         self._sender = OutboxSender(store, personal, batch_size)
@@ -205,6 +212,7 @@ class SyncWorker:
         store: Store,
         personal: PersonalData,
         on_status: Callable[[SyncStatus], None] | None = None,
+        server_clock: ServerClock | None = None,
     ) -> SyncWorker:
         return cls(
             store,
@@ -213,6 +221,7 @@ class SyncWorker:
             batch_size=config.central.batch_size,
             max_backoff=config.central.max_backoff,
             on_status=on_status,
+            server_clock=server_clock,
         )
 
     @property
@@ -284,6 +293,8 @@ class SyncWorker:
                 self._publish(UNAUTHORIZED)
                 return min(wait, RELINK_CHECK), True
         try:
+            if self._server_clock is not None and self._server_clock.stale():
+                self._check_clock(client)
             report = self._sender.send_batch(client)
             if report is not None and not report.answered:
                 self._publish(self._status.state)  # no news of the server: state unchanged
@@ -292,7 +303,7 @@ class SyncWorker:
                 if self._status.state == ONLINE and self._since_contact() < IDLE_POLL:
                     self._publish(ONLINE)
                     return IDLE_POLL - self._since_contact(), True
-                client.health()
+                self._check_clock(client)
         except CentralUnauthorized as error:
             self._refused, self._refused_until = client, time.monotonic() + UNAUTHORIZED_RETRY
             self._publish(UNAUTHORIZED, str(error))
@@ -308,6 +319,21 @@ class SyncWorker:
         self._publish(ONLINE)
         return None if report is not None else (IDLE_POLL, True)
 
+    def _check_clock(self, client: CentralClient) -> None:
+        """A health check that also measures the server's clock (kiosk.server_clock)."""
+        health = client.health()
+        if self._server_clock is None:
+            return
+        self._server_clock.checked()
+        if health.server_time is not None:
+            self._server_clock.observe(health.server_time, health.round_trip)
+
+    def _clock_off_minutes(self) -> int | None:
+        if self._server_clock is None or not self._server_clock.clock_is_wrong():
+            return None
+        offset = self._server_clock.offset() or 0.0
+        return round(offset / 60) or (1 if offset > 0 else -1)
+
     def _since_contact(self) -> float:
         return time.monotonic() - self._last_contact
 
@@ -321,13 +347,14 @@ class SyncWorker:
         if state in (ONLINE, NOT_CONFIGURED):
             offline_since = None
         else:
-            offline_since = old.offline_since or datetime.now(UTC)
+            offline_since = old.offline_since or aware_now()
         new = SyncStatus(
             state=state,
             offline_since=offline_since,
             pending=pending,
             quarantined=quarantined,
             last_error=old.last_error if error is None else error,
+            clock_off_minutes=self._clock_off_minutes(),
         )
         if new == old:
             return

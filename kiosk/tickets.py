@@ -14,6 +14,7 @@ from datetime import date, datetime
 from kiosk import events
 from kiosk.config import Config, OfficeConfig
 from kiosk.office_day import aware_now
+from kiosk.server_clock import ServerClock
 from kiosk.store import PRINT_FAILED, PRINT_PENDING, RangeExhausted, Row, Store
 from kiosk.ticket_signing import sign_ticket
 
@@ -103,11 +104,16 @@ class TicketService:
         config: Config,
         device_key: bytes,
         clock: Callable[[], datetime] = aware_now,
+        *,
+        server_clock: ServerClock | None = None,
     ) -> None:
+        """`server_clock`, when given, is the time tickets are issued on (the device's clock,
+        or the server's when they disagree: kiosk.server_clock); else `clock`."""
         self._store = store
         self._config = config
         self._key = device_key
-        self._clock = clock
+        self._clock = clock if server_clock is None else server_clock.now
+        self._server_clock = server_clock
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -139,7 +145,7 @@ class TicketService:
         office = self._config.office
         device_id = self._config.device.id
         now = self._now()
-        day = office_day(now, office)
+        day = self._issue_day(now)
 
         def compose(number: int, waiting_ahead: int) -> tuple[Row, events.Event]:
             ticket_id = str(uuid.uuid4())
@@ -188,6 +194,26 @@ class TicketService:
         if ticket.field_id != field_id:
             raise ValueError(f"request_id {request_id!r} was already used for another field")
         return ticket
+
+    def now(self) -> datetime:
+        """The time tickets are issued on now (the server's when the clocks disagree)."""
+        return self._now()
+
+    def _issue_day(self, now: datetime) -> date:
+        """The office day of a ticket issued at `now`, never earlier than the latest day this
+        device already issued on: a clock stepped back across day_starts_at (NTP, a reboot
+        without a real-time clock) must not hand out that day's numbers again. Only the
+        server's clock, measured lately, may say the latest day has not begun (the clock was
+        ahead), and then the day follows the server."""
+        office = self._config.office
+        day = office_day(now, office)
+        latest = self._store.latest_ticket_day(office.code)
+        if latest is None or day >= latest:
+            return day
+        server_now = None if self._server_clock is None else self._server_clock.server_now()
+        if server_now is not None and office_day(server_now, office) < latest:
+            return day
+        return latest
 
     def get(self, ticket_id: str) -> Ticket | None:
         row = self._store.ticket(ticket_id)

@@ -10,7 +10,7 @@ import socket
 import threading
 import time as timer
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
@@ -56,10 +56,12 @@ def office_morning() -> datetime:
 
 
 @contextmanager
-def central_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A real central server on SQLite: (base URL, database URL)."""
+def central_server(
+    tmp_path: Path, clock: Callable[[], datetime] = aware_now
+) -> Iterator[tuple[str, str]]:
+    """A real central server on SQLite, on `clock`: (base URL, database URL)."""
     database_url = f"sqlite:///{tmp_path / 'central.db'}"
-    with running_central(database_url) as base_url:
+    with running_central(database_url, clock) as base_url:
         yield base_url, database_url
 
 

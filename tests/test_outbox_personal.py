@@ -163,3 +163,40 @@ def test_a_damaged_key_is_refused_plainly(tmp_path: Path) -> None:
     path.chmod(0o600)
     with pytest.raises(PersonalKeyError, match="must be exactly 32 bytes"):
         load_or_create_personal_key(path)
+
+
+def forms(text: str) -> list[bytes]:
+    """The byte forms a text may take in a file: NFC and NFD, UTF-8 and UTF-16, JSON-escaped."""
+    import json
+    import unicodedata
+
+    found = []
+    for normal in ("NFC", "NFD"):
+        variant = unicodedata.normalize(normal, text)
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+            found.append(variant.encode(encoding))
+        found.append(json.dumps(variant).strip('"').encode("ascii"))
+    return found
+
+
+def test_an_acknowledged_identity_leaves_no_copy_in_any_file_while_the_kiosk_runs(
+    tmp_path: Path,
+) -> None:
+    """Deleted rows are overwritten (secure_delete), and the WAL, which still held them for
+    the next tickets, is emptied: nothing the personal key could open is left on disk."""
+    config = device_config(tmp_path)
+    path = tmp_path / "kiosk.db"
+    with Store(path) as store:
+        personal = open_personal_data(store, tmp_path, config.office)
+        personal.add_event(identified_event(NAME, ID_NUMBER))
+        (entry,) = store.outbox_batch(10)
+        sealed = entry["body"]["sealed"].encode("ascii")
+        files = [path, path.with_name("kiosk.db-wal")]
+        assert any(sealed in file.read_bytes() for file in files)
+        store.settle_outbox([entry["id"]], {})
+        store.add_events(ticket_events(5))  # the kiosk goes on issuing tickets
+        for file in files:
+            content = file.read_bytes() if file.exists() else b""
+            assert sealed not in content and sealed[:40] not in content, file
+            for needle in (*forms(NAME), *forms(ID_NUMBER)):
+                assert needle not in content, (needle, file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from kivy.base import EventLoop
@@ -17,11 +18,21 @@ from devices.virtual_printer import VirtualPrinter
 from kiosk.app import KioskApp
 from kiosk.config import Config, load_config
 from kiosk.counter_app import CounterApp
+from kiosk.office_day import aware_now
 from kiosk.services import open_device_data
 
 
 def write_override(folder: Path, data_dir: Path, extra: str = "") -> Path:
-    """A /etc/kiosk-like override folder pointing the kiosk at a test data folder."""
+    """A /etc/kiosk-like override folder pointing the kiosk at a test data folder. The lobby
+    issues tickets at any hour (the real one, when the test runs), unless `extra` sets
+    `closed_outside_hours` (the opening-hours tests, on an injected clock)."""
+    if "closed_outside_hours" not in extra:
+        line = "closed_outside_hours = false\n"
+        extra = (
+            extra.replace("[office]\n", "[office]\n" + line, 1)
+            if "[office]\n" in extra
+            else f"{extra}\n[office]\n{line}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kiosk.toml").write_text(
         f'[device]\ndata_dir = "{data_dir}"\n\n[printer]\nstatus_interval = 0.5\n'
@@ -38,15 +49,19 @@ def running_lobby(
     size: tuple[int, int] = (1280, 800),
     extra_config: str = "",
     config: Config | None = None,
+    clock: Callable[[], datetime] = aware_now,
 ) -> Iterator[tuple[KioskApp, VirtualPrinter]]:
-    """The lobby app on a virtual printer, shown in the test window."""
+    """The lobby app on a virtual printer, shown in the test window, on `clock`."""
     if config is None:
         config = load_config(write_override(tmp_path / "etc", tmp_path / "data", extra_config))
     printer = VirtualPrinter(tmp_path / "printed", width_dots=config.printer_profile.width_dots)
     printer.start()
     Window.size = size
     app = KioskApp(
-        config, open_device_data(config), printer_url=printer.device_path, demo_printer=printer
+        config,
+        open_device_data(config, clock),
+        printer_url=printer.device_path,
+        demo_printer=printer,
     )
     app._run_prepare()  # what App.run() does before entering the event loop
     try:

@@ -11,10 +11,12 @@ Other test suites (the kiosk's sync client) use it too:
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,10 +37,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def running_central(database_url: str, clock: Callable[[], datetime] = aware_now) -> Iterator[str]:
+def running_central(
+    database_url: str, clock: Callable[[], datetime] = aware_now, key_dir: Path | None = None
+) -> Iterator[str]:
     """Serve the central API on a database URL, on `clock`; yields the base URL
     `http://127.0.0.1:PORT`."""
-    app = create_app(database_url, clock=clock)
+    keys = str(key_dir) if key_dir else tempfile.mkdtemp(prefix="central-keys-")
+    app = create_app(database_url, clock=clock, key_dir=Path(keys))
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="central", daemon=True)
@@ -55,6 +60,8 @@ def running_central(database_url: str, clock: Callable[[], datetime] = aware_now
     finally:
         server.should_exit = True
         thread.join(START_TIMEOUT_S)
+        if key_dir is None:
+            shutil.rmtree(keys, ignore_errors=True)
 
 
 def issue_enroll_code(
@@ -115,6 +122,8 @@ def running_central_process(
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "central", "serve", "--db", database_url, "--port", str(port)]
     command += options
+    if "--key-dir" not in options:
+        command += ["--key-dir", tempfile.mkdtemp(prefix="central-keys-")]
     if tls is not None:
         command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
     with open(log or os.devnull, "wb") as output:

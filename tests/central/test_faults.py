@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from central.db import Database
+from kiosk.office_day import aware_now, default_rule
 from tests.central.api import Api, Events
 from tests.central.server import enroll_device, running_central_process
 
@@ -46,9 +47,12 @@ def test_an_event_the_database_refuses_is_rejected_alone_and_never_logged(
 ) -> None:
     make = Events(office)
     token = enroll_device(database_url, office, "lobby", "lobby-01")
-    ticket = make.issued("1001")
+    # The server process runs on the real clock: the events are of its office day.
+    moment = aware_now()
+    day = default_rule().day_of(moment)
+    ticket = make.issued("1001", issued_at=moment, day=day)
     identified = make.identified(ticket)
-    batch = [ticket, identified, make.issued("1002")]
+    batch = [ticket, identified, make.issued("1002", issued_at=moment, day=day)]
     log = tmp_path / "serve.log"
     refuse_identities(database_url, True)
     try:

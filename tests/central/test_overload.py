@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from central.schema import events
+from kiosk.office_day import aware_now, default_rule
 from tests.central.api import Api, Events
 from tests.central.server import enroll_device, running_central_process
 from tests.central.test_events import query
@@ -80,7 +81,10 @@ def test_two_server_processes_share_one_database(
         n: enroll_device(database_url, office, "counter", f"counter-{n:02d}", counter=n)
         for n in (1, 2)
     }
-    tickets = [make.issued(f"{1001 + i}") for i in range(40)]
+    # The processes run on the real clock (the module's server on the test clock).
+    moment = aware_now()
+    day = default_rule().day_of(moment)
+    tickets = [make.issued(f"{1001 + i}", issued_at=moment, day=day) for i in range(40)]
     options = ("--pool-size", "3")
     with (
         running_central_process(database_url, tmp_path / "a.log", options=options) as first,

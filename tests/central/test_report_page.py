@@ -15,7 +15,7 @@ import pytest
 from central.db import Database
 from central.enrolment import create_viewer_token
 from central.report_page import HideQueryToken
-from tests.central.api import Api, Events, now
+from tests.central.api import CLOCK, Api, Events, now
 from tests.central.server import enroll_device, running_central, running_central_process
 from tests.central.test_report import PERIOD, post_june
 
@@ -28,7 +28,7 @@ def database_url(sqlite_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def base_url(database_url: str) -> Iterator[str]:
-    with running_central(database_url) as url:
+    with running_central(database_url, CLOCK) as url:
         yield url
 
 
