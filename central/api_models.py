@@ -11,9 +11,11 @@ from central.envelope import DATA_MODELS, SCHEMA
 from central.values import (
     DEVICE_ID_PATTERN,
     OFFICE_PATTERN,
+    Day,
     DeviceId,
     EnrolmentCode,
     FieldId,
+    Label,
     OfficerId,
     Version,
 )
@@ -84,6 +86,19 @@ class EventsResponse(BaseModel):
 class CallNextRequest(BaseModel):
     officer_id: OfficerId
     fields: Annotated[list[FieldId], Field(min_length=1, max_length=50)]
+
+
+class TakeRequest(BaseModel):
+    officer_id: OfficerId
+    day: Day
+    label: Label
+    field_id: FieldId | None = None
+
+
+class HeldElsewhereBody(BaseModel):
+    detail: str
+    counter: int
+    served: bool
 
 
 class CalledTicketBody(BaseModel):

@@ -144,6 +144,74 @@ def call_next(
     return db.run(take)
 
 
+@dataclass(frozen=True)
+class HeldElsewhere:
+    """The ticket is called at another counter (`served`: and its session is closed there)."""
+
+    label: str
+    day: date
+    counter: int
+    served: bool
+
+
+def take_ticket(
+    db: Database,
+    *,
+    office: str,
+    counter: int,
+    officer_id: str,
+    day: date,
+    label: str,
+    field_id: str | None,
+    now: datetime,
+) -> CalledTicket | HeldElsewhere | None:
+    """Call the ticket an officer typed or scanned (day and label) to `counter`: the ticket
+    called, HeldElsewhere when another counter holds it (nothing changes), or None when the
+    server has no such ticket (the counter takes it offline; the call waits for the ticket)."""
+    session_id = str(uuid.uuid4())
+    probe = ticket_state.Change(
+        office=office,
+        change_id=f"take:{session_id}",
+        day=day,
+        label=label,
+        field_id=field_id,
+        ticket_id=None,
+        state=CALLED,
+        occurred_at=now,
+        counter=counter,
+        officer_id=officer_id,
+        session_id=session_id,
+    )
+
+    def take(conn: Connection) -> CalledTicket | HeldElsewhere | None:
+        rows = ticket_state.tickets_of(conn, probe)
+        if len(rows) != 1:
+            return None
+        row = rows[0]
+        if row.state == CALLED and row.counter != counter:
+            served = conn.execute(
+                select(func.count())
+                .select_from(sessions)
+                .where(sessions.c.office == office, sessions.c.session_id == row.session_id)
+            ).scalar()
+            return HeldElsewhere(row.label, row.day, row.counter, bool(served))
+        if row.issued_at is None:
+            return None  # only a call of it arrived so far: taken offline, like an unknown one
+        change = ticket_state.Change(**{**vars(probe), "ticket_id": row.ticket_id})
+        ticket_state.record(conn, db.kind, change)
+        return CalledTicket(
+            row.ticket_id,
+            row.label,
+            row.field_id,
+            row.priority,
+            row.issued_at,
+            row.day,
+            session_id,
+        )
+
+    return db.run(take)
+
+
 def queue_state(db: Database, *, office: str, day: date, now: datetime) -> QueueState:
     def read(conn: Connection) -> QueueState:
         counts = conn.execute(

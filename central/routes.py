@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import text
 
@@ -19,9 +19,11 @@ from central.api_models import (
     EventsRequest,
     EventsResponse,
     HealthBody,
+    HeldElsewhereBody,
     IdentityBody,
     QueueBody,
     ReportBody,
+    TakeRequest,
 )
 from central.auth import OfficePath, bearer, office_member, principal
 from central.context import Central, get_central
@@ -29,7 +31,7 @@ from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.identities import identity_for_counter
 from central.ingest import ingest
 from central.projections import IngestDay
-from central.queue import call_next, queue_state
+from central.queue import HeldElsewhere, call_next, queue_state, take_ticket
 from central.report_page import hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
 from central.strict_json import StrictJsonRoute
@@ -147,6 +149,49 @@ def post_call_next(
     if called is None:
         return Response(status_code=204)
     return asdict(called)
+
+
+@router.post(
+    "/offices/{office}/counters/{counter}/take",
+    response_model=CalledTicketBody,
+    responses={
+        404: {"model": ErrorBody, "description": "the server has no such ticket (yet)"},
+        409: {"model": HeldElsewhereBody, "description": "another counter holds the ticket"},
+        **_errors(401, 403),
+    },
+)
+def post_take(
+    office: OfficePath,
+    counter: Annotated[int, Path(ge=1, le=999)],
+    body: TakeRequest,
+    central: CentralDep,
+    holder: Annotated[Principal, Depends(office_member)],
+) -> Any:
+    """Call a ticket the officer typed or scanned (its day and label) to this counter, unless
+    another counter holds it: then 409 and nothing changes."""
+    if holder.role != "counter":
+        raise HTTPException(403, "only a counter device may call tickets")
+    if holder.counter != counter:
+        raise HTTPException(403, f"this device is counter {holder.counter}")
+    taken = take_ticket(
+        central.db,
+        office=office,
+        counter=counter,
+        officer_id=body.officer_id,
+        day=body.day,
+        label=body.label,
+        field_id=body.field_id,
+        now=central.now(),
+    )
+    if taken is None:
+        raise HTTPException(404, "the server has no such ticket of that day (yet)")
+    if isinstance(taken, HeldElsewhere):
+        verb = "was already served" if taken.served else "is being served"
+        detail = f"ticket {taken.label} of {taken.day} {verb} at counter {taken.counter}"
+        return JSONResponse(
+            {"detail": detail, "counter": taken.counter, "served": taken.served}, status_code=409
+        )
+    return asdict(taken)
 
 
 @router.get(

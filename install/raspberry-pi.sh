@@ -43,6 +43,13 @@ chmod 0755 /etc/kiosk
 install -m 0644 "$dest/systemd/kiosk.service" /etc/systemd/system/kiosk.service
 install -m 0644 "$dest/systemd/99-kiosk-devices.rules" /etc/udev/rules.d/99-kiosk-devices.rules
 udevadm control --reload-rules && udevadm trigger
+# Wait (at most 60 s) for the clock to be synchronised before the kiosk starts: no RTC.
+if systemctl cat systemd-time-wait-sync.service >/dev/null 2>&1; then
+  install -d /etc/systemd/system/systemd-time-wait-sync.service.d
+  install -m 0644 "$dest/systemd/time-wait-sync-limit.conf" \
+    /etc/systemd/system/systemd-time-wait-sync.service.d/limit.conf
+  systemctl enable systemd-time-wait-sync.service
+fi
 systemctl daemon-reload
 systemctl enable kiosk.service
 echo "Installed. Edit /etc/kiosk/kiosk.toml, then: systemctl restart kiosk; journalctl -u kiosk -f"

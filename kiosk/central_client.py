@@ -29,6 +29,8 @@ EVENTS_PATH = "/api/v1/events"
 IDENTITY_PATH = "/api/v1/offices/{office}/counters/{counter}/identity"
 HEALTH_PATH = "/api/v1/health"
 CALL_NEXT_PATH = "/api/v1/offices/{office}/counters/{counter}/call-next"
+TAKE_PATH = "/api/v1/offices/{office}/counters/{counter}/take"
+TAKE_TIMEOUT = 3.0
 
 # The keys of a call-next answer and their JSON types.
 _CALLED_TICKET = {
@@ -73,6 +75,15 @@ class CentralRefused(CentralError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class HeldElsewhere(CentralError):
+    """The ticket is called at another counter (409): nothing was changed."""
+
+    def __init__(self, message: str, counter: int, served: bool) -> None:
+        super().__init__(message)
+        self.counter = counter
+        self.served = served
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,38 @@ class CentralClient:
             raise self._garbage()
         return {key: body[key] for key in _CALLED_TICKET}
 
+    def take(
+        self,
+        office: str,
+        counter: int,
+        officer_id: str,
+        *,
+        day: str,
+        label: str,
+        field_id: str | None,
+    ) -> dict[str, Any] | None:
+        """Call a ticket the officer typed or scanned to this counter: the same answer as
+        call_next, or None when the server does not know the ticket (404: the lobby's outbox
+        has not arrived; take it offline). Raises HeldElsewhere when another counter holds it."""
+        path = TAKE_PATH.format(office=urllib.parse.quote(office, safe=""), counter=counter)
+        body = {"officer_id": officer_id, "day": day, "label": label, "field_id": field_id}
+        # Short: while the network is down the officer takes the ticket offline instead.
+        response = self._post(path, body, timeout=min(self.timeout, TAKE_TIMEOUT))
+        if response.status_code == 404:
+            return None
+        if response.status_code == 409:
+            held = self._json(response)
+            holder = held.get("counter") if isinstance(held, dict) else None
+            if not isinstance(holder, int) or isinstance(holder, bool):
+                raise self._garbage()
+            raise HeldElsewhere(_detail(response), holder, held.get("served") is True)
+        answer = self._json(self._check(response))
+        if not isinstance(answer, dict) or any(
+            type(answer.get(key)) is not kind for key, kind in _CALLED_TICKET.items()
+        ):
+            raise self._garbage()
+        return {key: answer[key] for key in _CALLED_TICKET}
+
     def identity(self, office: str, counter: int, day: str, label: str) -> dict[str, Any] | None:
         """The identity the citizen gave at the lobby for ticket `label` of `day`, served only
         while that ticket is called at `counter`; None when there is none (404). Personal
@@ -248,9 +291,13 @@ class CentralClient:
             server_time = None
         return Health(server_time, round_trip)
 
-    def _post(self, path: str, body: dict[str, Any]) -> requests.Response:
+    def _post(
+        self, path: str, body: dict[str, Any], timeout: float | None = None
+    ) -> requests.Response:
         try:
-            return self._session.post(self.base_url + path, json=body, timeout=self.timeout)
+            return self._session.post(
+                self.base_url + path, json=body, timeout=timeout or self.timeout
+            )
         except requests.RequestException as error:
             raise CentralUnavailable(self._transport_problem(error)) from None
 

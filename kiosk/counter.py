@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kiosk import events
-from kiosk.central_client import CentralClient, CentralError
+from kiosk.central_client import CentralClient, CentralError, HeldElsewhere
 from kiosk.config import Config
 from kiosk.enrollment import CentralLink
 from kiosk.office_day import aware_now
@@ -62,6 +62,10 @@ from kiosk.ticket_entry import (
 )
 from kiosk.ticket_keys import TicketKeys
 from kiosk.tickets import office_day
+
+# What the officer reads when the server says another counter holds an entered ticket (msgids).
+HELD_SERVING = "Ticket {label} is being served at counter {counter}. Nothing was changed."
+HELD_SERVED = "Ticket {label} was already served at counter {counter}. Nothing was changed."
 
 
 class CounterError(Exception):
@@ -188,18 +192,42 @@ class CounterService:
                     label or "", today=today, catalogue=self._config.catalogue
                 )
             self._refuse_served(ticket)
+            called = self._take_at_server(ticket, officer)
             row = self._new_row(
-                session_id=str(uuid.uuid4()),
+                session_id=str(uuid.uuid4()) if called is None else called["session_id"],
                 day=ticket.day,
                 label=ticket.label,
                 field_id=ticket.field_id,
-                ticket_id=None,
-                priority=False,
+                ticket_id=None if called is None else called["ticket_id"],
+                priority=False if called is None else called["priority"],
                 entry=ticket.entry,
                 officer=officer,
                 now=now,
             )
             return self._open(row, now)
+
+    def _take_at_server(self, ticket: EnteredTicket, officer: Officer) -> dict[str, Any] | None:
+        """Ask the server to call an entered ticket here, so that one another counter holds
+        is refused now, on this screen (TicketRefused), and nothing moves. None when the
+        server cannot be asked or does not know the ticket yet: it is taken offline, and its
+        `ticket.called` (ticket_id null) is applied when the ticket reaches the server."""
+        try:
+            client = self._client()
+            return client.take(
+                self._config.office.code,
+                self._config.counter.number,
+                officer.id,
+                day=ticket.day.isoformat(),
+                label=ticket.label,
+                field_id=ticket.field_id,
+            )
+        except HeldElsewhere as held:
+            message = HELD_SERVED if held.served else HELD_SERVING
+            raise TicketRefused(
+                str(held), message, {"label": ticket.label, "counter": held.counter}
+            ) from None
+        except (CentralError, CounterError):
+            return None
 
     def recall(self) -> CounterSession:
         """Announce the called ticket again (`ticket.recalled`)."""

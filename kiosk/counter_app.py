@@ -219,9 +219,7 @@ class CounterApp(DeviceApp):
         def refused(error: BaseException) -> None:
             self.root.current = "counter_desk"
             if isinstance(error, TicketRefused):
-                self.desk.message = self.t("This number cannot be taken: {reason}").format(
-                    reason=error.reason
-                )
+                self.desk.message = self.refusal_words(error)
             else:
                 self._desk_error(error)
 
@@ -273,14 +271,18 @@ class CounterApp(DeviceApp):
 
         def refused(error: BaseException) -> None:
             if isinstance(error, TicketRefused):
-                screen.show_refused(
-                    self.t("This number cannot be taken: {reason}").format(reason=error.reason)
-                )
+                screen.show_refused(self.refusal_words(error))
             else:
                 self._desk_error(error)
                 self.root.current = "counter_desk"
 
         self.in_background(lambda: self.counter.take_ticket(label=label), taken, refused)
+
+    def refusal_words(self, error: TicketRefused) -> str:
+        """Why an entered ticket was refused, for the officer's screen."""
+        if error.message is not None:
+            return self.t(error.message).format(**error.values)
+        return self.t("This number cannot be taken: {reason}").format(reason=error.reason)
 
     def open_close_form(self) -> None:
         self.root.current = "counter_close"

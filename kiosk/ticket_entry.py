@@ -22,11 +22,18 @@ TYPED = "typed"
 
 
 class TicketRefused(Exception):
-    """A ticket entered at the counter cannot be taken; `reason` is one plain English phrase."""
+    """A ticket entered at the counter cannot be taken; `reason` is one plain English phrase.
 
-    def __init__(self, reason: str) -> None:
+    `message` and `values`, when given, are a whole sentence for the screen: a msgid to
+    translate and the values to format it with (no English spliced into Vietnamese)."""
+
+    def __init__(
+        self, reason: str, message: str | None = None, values: dict[str, object] | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.message = message
+        self.values = values or {}
 
 
 @dataclass(frozen=True)

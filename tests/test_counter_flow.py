@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from kiosk.central_client import CentralClient
 from kiosk.counter import (
@@ -22,10 +23,13 @@ from kiosk.counter import (
     RatingPending,
     SessionOpen,
 )
+from kiosk.i18n import Translator
 from kiosk.office_day import default_rule
 from kiosk.officers import NotSignedIn
+from kiosk.paths import LOCALE_DIR
 from kiosk.ratings import InvalidRating
 from kiosk.sessions import InvalidOfficerHalf
+from kiosk.ticket_entry import TicketRefused
 from tests.helpers_store import Clock
 from tests.test_counter_support import (
     PINS,
@@ -78,7 +82,7 @@ class Office:
         counter_kiosk: str = "",
         rating: str | None = None,
     ) -> None:
-        self.base_url = central[0]
+        self.base_url, self.database_url = central
         self.clock = Clock(office_morning())
         self.lobby = Lobby(tmp_path / "lobby", self.clock)
         self.lobby.enrol(central)
@@ -577,3 +581,38 @@ def test_worker_threads_at_once_call_one_ticket_and_count_one_rating(office: Off
     )
     assert len(events_of(office.counter.store, "rating.citizen")) == 6
     assert len(wakes) == 1 + 1 + 6  # the sync worker is woken after each write of events
+
+
+def test_a_typed_number_another_counter_holds_is_refused_on_the_spot(
+    office: Office, tmp_path: Path
+):
+    """Online, a typed (or scanned) number is called through the server: one that counter 2
+    is serving gets a clear answer at counter 3 in Vietnamese, and nothing moves."""
+    first, second = office.issue(2)
+    office.sign_in()
+    called = office.service.call_next()
+    assert called is not None and called.label == first
+    other = Counter(tmp_path / "counter-3", office.clock, number=3, fields=("ho-tich",))
+    other.enrol((office.base_url, office.database_url), counter=3)
+    other.officers.sign_in("officer-binh", PINS["officer-binh"])
+    try:
+        with pytest.raises(TicketRefused) as refused:
+            other.service.take_ticket(label=first)
+        error = refused.value
+        assert error.message is not None
+        translator = Translator(LOCALE_DIR, "vi")
+        words = translator.gettext(error.message, "vi").format(**error.values)
+        assert words == f"Số {first} đang được phục vụ tại quầy 2. Không có thay đổi nào."
+        assert other.service.current() is None and events_of(other.store) == []
+
+        taken = other.service.take_ticket(label=second)  # not held: called at once
+        assert taken.ticket_id is not None  # the server knew it and called it here
+        assert office.service.current() == called
+    finally:
+        other.close()
+    queue = requests.get(
+        f"{office.base_url}/api/v1/offices/00637/queue",
+        headers={"Authorization": f"Bearer {office.lobby.token()}"},
+        timeout=10,
+    ).json()
+    assert queue["fields"][0]["waiting"] == 0
