@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", default=None, help="window size WxH, e.g. 800x480")
     demo.add_argument("--baud", type=int, default=115200, help="virtual printer speed")
     demo.add_argument(
+        "--office-hours",
+        action="store_true",
+        help="keep the configured opening hours (by default the demo lobby issues tickets at"
+        " any hour, as a 24-hour site)",
+    )
+    demo.add_argument(
         "--no-counter",
         dest="counter",
         action="store_false",
@@ -236,13 +242,19 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
                 f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480"
             ) from None
         display = dataclasses.replace(display, width=width, height=height, fullscreen=False)
+    office = config.office
+    if not args.office_hours:
+        office = dataclasses.replace(office, closed_outside_hours=False)
     config = dataclasses.replace(
         config,
+        office=office,
         device=dataclasses.replace(config.device, data_dir=data_dir, role="lobby"),
         display=display,
     )
     data_dir.mkdir(parents=True, exist_ok=True)
-    central = DemoCentral(data_dir, config.office.timezone.key)
+    central = DemoCentral(
+        data_dir, config.office.timezone.key, f"{config.office.day_starts_at:%H:%M}"
+    )
     try:
         central.start()
         central.enrol(config)

@@ -38,9 +38,10 @@ class DemoCentral:
     It keeps its port across restarts, so F9 in the demo can take "the network" down and up.
     """
 
-    def __init__(self, data_dir: Path, office_timezone: str) -> None:
+    def __init__(self, data_dir: Path, office_timezone: str, day_starts_at: str) -> None:
         self._db_url = f"sqlite:///{data_dir / 'central.db'}"
         self._timezone = office_timezone
+        self._day_starts_at = day_starts_at
         self._log = data_dir / "logs" / "central.log"
         self._port = _free_port()
         self.url = f"http://127.0.0.1:{self._port}"
@@ -71,6 +72,8 @@ class DemoCentral:
                         str(self._port),
                         "--timezone",
                         self._timezone,
+                        "--day-starts-at",
+                        self._day_starts_at,
                     ],
                     stdout=log_file,
                     stderr=subprocess.STDOUT,

@@ -334,6 +334,8 @@ class Store:
         try:
             self._configure()
             self._migrate()
+            # After a power cut the WAL may still hold rows deleted before it (personal data).
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as e:
             self._conn.close()
             raise _storage_error(e, path) from None

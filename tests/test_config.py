@@ -92,6 +92,16 @@ KIOSK_ERRORS = [
     ('[office]\ncode = "637"', '[office] code = "637" — must be the 5-digit ward code'),
     ('[office]\ntimezone = "Asia/Hanoi"', "must be an IANA time zone name"),
     ('[office]\ncode_list_date = "2025-13-01"', 'must be a date written "YYYY-MM-DD"'),
+    (
+        "[office]\ntickets_before_opening = 300",
+        "[office] tickets_before_opening = 300 — must be a whole number of minutes from 0 to 240",
+    ),
+    (
+        "[office]\ntickets_before_opening = 240",
+        "[office] tickets_before_opening = 240 — must leave the first ticket after day_starts_at",
+    ),
+    ('[office]\nclosed_outside_hours = "no"', "closed_outside_hours = \"no\" — must be true or"),
+    ("[central]\nclock_margin = 1", "[central] clock_margin = 1 — must be a number of seconds"),
     ('[device]\nrole = "display"', '[device] role = "display" — must be one of "lobby", "counter"'),
     ('[device]\nlanguage = "fr"', 'must be one of "vi", "en"'),
     ('[device]\nid = "Lobby 1"', '[device] id = "Lobby 1" — must be 1 to 32 characters'),
