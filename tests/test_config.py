@@ -100,7 +100,7 @@ KIOSK_ERRORS = [
         "[office]\ntickets_before_opening = 240",
         "[office] tickets_before_opening = 240 — must leave the first ticket after day_starts_at",
     ),
-    ('[office]\nclosed_outside_hours = "no"', "closed_outside_hours = \"no\" — must be true or"),
+    ('[office]\nclosed_outside_hours = "no"', 'closed_outside_hours = "no" — must be true or'),
     ("[central]\nclock_margin = 1", "[central] clock_margin = 1 — must be a number of seconds"),
     ('[device]\nrole = "display"', '[device] role = "display" — must be one of "lobby", "counter"'),
     ('[device]\nlanguage = "fr"', 'must be one of "vi", "en"'),
