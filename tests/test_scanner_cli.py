@@ -16,6 +16,7 @@ from devices.scanner import CONNECTED, SerialScanner
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id import NOT_AN_ID_CARD
 from kiosk.citizen_id_scan_test import initials
+from tests.processes import ctrl_c_delivered
 from tests.test_citizen_id import SAMPLES_FILE, shared_samples
 from tests.test_scanner import Recorder
 
@@ -35,6 +36,7 @@ class Process:
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            preexec_fn=ctrl_c_delivered,
         )
         self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()

@@ -19,6 +19,7 @@ from devices.printer import EscPosPrinter
 from devices.printjob import Cut, Feed, PrintJob, QRCode, Text
 from devices.transport import open_transport
 from devices.virtual_printer import VirtualPrinter
+from tests.processes import ctrl_c_delivered
 from tests.test_escpos_encoder import PROFILES, sample_ticket
 
 REPO = Path(__file__).resolve().parent.parent
@@ -166,6 +167,7 @@ def test_runs_from_the_command_line_until_interrupted(tmp_path: Path) -> None:
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_delivered,
     )
     try:
         assert process.stdout is not None
