@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from central import ticket_state
 from central.admission import Admission
 from central.body_limit import MIB, BodyLimit
 from central.context import Central
@@ -54,6 +55,7 @@ def create_app(
     """
     db = Database(database_url, pool_size=pool_size)
     db.create_schema()
+    db.run(ticket_state.backfill)
     keys = DayKeys(key_dir or default_key_dir(database_url))
     central = Central(db, keys, OfficeDayRule(ZoneInfo(timezone), day_starts_at), clock)
 

@@ -120,6 +120,8 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
         )
         .order_by(ticket_changes.c.occurred_at, ticket_changes.c.change_id)
     ).all()
+    if not changes:
+        return {}  # as issued: waiting
     state: dict[str, Any] = {
         "state": WAITING,
         "state_at": None,
@@ -148,3 +150,43 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
         .values(**state)
     )
     return refused
+
+
+def backfill(conn: Connection) -> int:
+    """Give tickets called or skipped before ticket_changes existed (a database of an earlier
+    version) the change their state stands for, so that a later fold keeps it. Returns how
+    many were added; 0 once done."""
+    has_changes = (
+        select(ticket_changes.c.change_id)
+        .where(
+            ticket_changes.c.office == tickets.c.office,
+            ticket_changes.c.ticket_id == tickets.c.ticket_id,
+        )
+        .exists()
+    )
+    rows = conn.execute(
+        select(tickets).where(
+            tickets.c.state != WAITING,
+            tickets.c.state_at.is_not(None),
+            tickets.c.counter.is_not(None),
+            tickets.c.session_id.is_not(None),
+            ~has_changes,
+        )
+    ).all()
+    for row in rows:
+        conn.execute(
+            ticket_changes.insert().values(
+                office=row.office,
+                change_id=f"before-upgrade:{row.ticket_id}",
+                day=row.day,
+                label=row.label,
+                field_id=row.field_id,
+                ticket_id=row.ticket_id,
+                state=row.state,
+                occurred_at=row.state_at,
+                counter=row.counter,
+                officer_id=row.officer_id or "",
+                session_id=row.session_id,
+            )
+        )
+    return len(rows)
