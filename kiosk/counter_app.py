@@ -23,7 +23,6 @@ from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
 from kiosk.enrollment import CentralLink
-from kiosk.office_day import aware_now
 from kiosk.officers import Officer, Officers, SignInLocked, WrongPin
 from kiosk.ratings import RatingWindow
 from kiosk.services import DeviceData
@@ -69,9 +68,18 @@ class CounterApp(DeviceApp):
     ) -> None:
         super().__init__(config, data, demo_central=demo_central, **kwargs)
         self.counter_number = config.counter.number
-        self.officers = Officers(data.store, config)
+        # The office clock: the device's, or the server's when the two disagree
+        # (kiosk.server_clock), so that a wrong clock neither dates sessions nor ends the day.
+        clock = data.server_clock.now
+        self._office_clock = clock
+        self.officers = Officers(data.store, config, clock)
         self.counter = CounterService(
-            data.store, config, self.officers, CentralLink(config), on_events=self.sync.wake
+            data.store,
+            config,
+            self.officers,
+            CentralLink(config),
+            clock,
+            on_events=self.sync.wake,
         )
         self.session: CounterSession | None = None
         self.window: RatingWindow | None = None  # known once the service opened it
@@ -359,7 +367,7 @@ class CounterApp(DeviceApp):
         self.root.current = "counter_rating"
         self._rating_open = True
         self._negative = None
-        shown_at = aware_now()
+        shown_at = self._office_clock()
 
         def opened(window: RatingWindow) -> None:
             if self._rating_open:
@@ -370,14 +378,14 @@ class CounterApp(DeviceApp):
 
     def _keypad_pressed(self, level: int, at: float) -> None:
         """A button of the physical keypad, pressed at `at` (time.monotonic of the read)."""
-        pressed_at = aware_now() - timedelta(seconds=time.monotonic() - at)
+        pressed_at = self._office_clock() - timedelta(seconds=time.monotonic() - at)
         self.citizen_pressed(level, pressed_at)
 
     def citizen_pressed(self, level: int, pressed_at: datetime | None = None) -> None:
         """A face was pressed (or a keypad button): the press time is taken here, at once."""
         if not self._rating_open:
             return
-        pressed_at = pressed_at or aware_now()
+        pressed_at = pressed_at or self._office_clock()
         negative = level in self.settings.rating.citizen_scale.negative
         if negative and self.root.current == "counter_rating":
             self._negative = (level, pressed_at)
@@ -430,7 +438,7 @@ class CounterApp(DeviceApp):
         """Twice a second: the citizen's countdown, and the time running on the desk."""
         window = self.window
         if window is not None:
-            left = (window.deadline - aware_now()).total_seconds()
+            left = (window.deadline - self._office_clock()).total_seconds()
             for name in ("counter_rating", "counter_reasons"):
                 self.root.get_screen(name).seconds_left = max(0, left)
             if left <= 0 and self.root.current in RATING_SCREENS:
@@ -438,5 +446,5 @@ class CounterApp(DeviceApp):
         session = self.session
         if session is not None:
             since = session.started_at or session.called_at
-            seconds = max(0, int((aware_now() - since).total_seconds()))
+            seconds = max(0, int((self._office_clock() - since).total_seconds()))
             self.desk.elapsed = f"{seconds // 60:02d}:{seconds % 60:02d}"
