@@ -55,7 +55,7 @@ def create_app(
     """
     db = Database(database_url, pool_size=pool_size)
     db.create_schema()
-    db.run(ticket_state.backfill)
+    db.run(lambda conn: ticket_state.backfill(conn, db.kind))  # serialised like the schema
     keys = DayKeys(key_dir or default_key_dir(database_url))
     central = Central(db, keys, OfficeDayRule(ZoneInfo(timezone), day_starts_at), clock)
 

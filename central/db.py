@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, exc
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
@@ -41,6 +41,7 @@ ATTEMPTS = 4
 POOL_SIZE = 8
 POOL_OVERFLOW = 4
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SCHEMA_LOCK = 7_212_026  # the advisory lock key of schema creation (any constant of ours)
 
 
 class DatabaseUrlError(ValueError):
@@ -104,7 +105,14 @@ class Database:
         )
 
     def create_schema(self) -> None:
-        self.run(lambda conn: metadata.create_all(conn))
+        """Create missing tables; several processes starting at once take turns (PostgreSQL)."""
+
+        def create(conn: Connection) -> None:
+            if self.kind == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            metadata.create_all(conn)
+
+        self.run(create)
 
     def dispose(self) -> None:
         self.engine.dispose()

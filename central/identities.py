@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from central.day_keys import DayKeys, unseal
 from central.db import Database
@@ -34,6 +34,7 @@ def identity_for_counter(
                     tickets.c.label == label,
                     tickets.c.state == CALLED,
                     tickets.c.counter == counter,
+                    tickets.c.issued_at.is_not(None),  # the issued ticket, not a call's stand-in
                 )
             )
         ).first()
@@ -46,6 +47,10 @@ def identity_for_counter(
                     identities.c.office == office,
                     identities.c.day == day,
                     identities.c.label == label,
+                    or_(
+                        identities.c.ticket_id.is_(None),
+                        identities.c.ticket_id == called_here.ticket_id,
+                    ),
                 )
             )
             .order_by(identities.c.received_at.desc())

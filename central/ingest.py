@@ -22,7 +22,7 @@ from central.envelope import CheckedEvent, Rejection, check_event, echo_id
 from central.errors import describe
 from central.projections import IngestDay, project
 from central.schema import events
-from central.ticket_state import TicketTaken
+from central.ticket_state import TicketTaken, UnknownTicketId
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,9 @@ def _store(
         return EventResult(echo, DUPLICATE)
     try:
         flags = event.flags + project(db, conn, event, today)
-    except TicketTaken as taken:
+    except (TicketTaken, UnknownTicketId) as refused:
         conn.execute(delete(events).where(events.c.id == event.id))
-        return EventResult(echo, REJECTED, reason=str(taken))
+        return EventResult(echo, REJECTED, reason=str(refused))
     if flags != event.flags:
         conn.execute(update(events).where(events.c.id == event.id).values(flags=flags))
     return EventResult(echo, ACCEPTED, flags=flags or None)

@@ -89,6 +89,7 @@ def _ticket_issued(
         "priority": facts.priority,
         "issued_at": facts.issued_at,
     }
+    ticket_state.serialise(conn, db.kind, event.office, facts.day, facts.label)
     conn.execute(_upsert_issued(db.kind), row)
     ticket_state.refresh(conn, event.office, row["ticket_id"])
     return []
@@ -98,7 +99,8 @@ def _ticket_call(
     db: Database, conn: Connection, event: CheckedEvent, _today: IngestDay
 ) -> list[str]:
     """A call, recall or skip, kept and folded into its ticket's state (ticket_state).
-    Raises TicketTaken when another counter holds the ticket."""
+    Raises TicketTaken when another counter holds the ticket, UnknownTicketId when its
+    ticket id is not that of the issued ticket of its day and label."""
     facts = event.facts
     assert isinstance(facts, TicketCall)
     change = ticket_state.Change(
@@ -115,6 +117,17 @@ def _ticket_call(
         session_id=str(facts.session_id),
     )
     if change.ticket_id is not None:
+        ticket_state.serialise(conn, db.kind, event.office, facts.day, facts.label)
+        known = conn.execute(
+            select(tickets.c.ticket_id).where(
+                tickets.c.office == event.office,
+                tickets.c.day == facts.day,
+                tickets.c.label == facts.label,
+                tickets.c.issued_at.is_not(None),
+            )
+        ).all()
+        if known and all(found.ticket_id != change.ticket_id for found in known):
+            raise ticket_state.UnknownTicketId(facts.label, facts.day)
         # The ticket's issue may be late: a row with what the call knows, filled in by it.
         placeholder = {
             "office": event.office,
@@ -146,8 +159,8 @@ def _citizen_identified(
             )
         )
     ).scalar()
-    if closed or facts.day < today.day:
-        return []
+    if closed or facts.day != today.day:
+        return []  # its session is over, or not of today (a past day, or a clock ahead)
     conn.execute(
         identities.insert().values(
             event_id=event.id,

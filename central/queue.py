@@ -184,6 +184,7 @@ def take_ticket(
     )
 
     def take(conn: Connection) -> CalledTicket | HeldElsewhere | None:
+        ticket_state.serialise(conn, db.kind, office, day, label)
         rows = ticket_state.tickets_of(conn, probe)
         if len(rows) != 1:
             return None
@@ -198,7 +199,11 @@ def take_ticket(
         if row.issued_at is None:
             return None  # only a call of it arrived so far: taken offline, like an unknown one
         change = ticket_state.Change(**{**vars(probe), "ticket_id": row.ticket_id})
-        ticket_state.record(conn, db.kind, change)
+        try:
+            ticket_state.record(conn, db.kind, change)
+        except ticket_state.TicketTaken as taken:  # held at the take's moment by a later fold
+            ticket_state.forget(conn, office, change.change_id)  # refused here and now
+            return HeldElsewhere(taken.label, taken.day, taken.counter, taken.served)
         return CalledTicket(
             row.ticket_id,
             row.label,

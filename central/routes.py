@@ -173,6 +173,9 @@ def post_take(
         raise HTTPException(403, "only a counter device may call tickets")
     if holder.counter != counter:
         raise HTTPException(403, f"this device is counter {holder.counter}")
+    now = central.now()
+    if body.day != central.office_day(office, now):
+        raise HTTPException(404, "the server has no such ticket of that day (yet)")
     taken = take_ticket(
         central.db,
         office=office,
@@ -181,7 +184,7 @@ def post_take(
         day=body.day,
         label=body.label,
         field_id=body.field_id,
-        now=central.now(),
+        now=now,
     )
     if taken is None:
         raise HTTPException(404, "the server has no such ticket of that day (yet)")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, or_, select, text, update
 
 from central.db import DatabaseKind, dialect_insert
 from central.schema import sessions, ticket_changes, tickets
@@ -46,6 +46,40 @@ class Change:
 
 class TicketTaken(Exception):
     """The ticket is held by another counter; the message is the reason given to the device."""
+
+    def __init__(self, label: str, day: date, counter: int, served: bool) -> None:
+        verb = "was already served" if served else "is being served"
+        super().__init__(f"ticket {label} of {day} {verb} at counter {counter}")
+        self.label = label
+        self.day = day
+        self.counter = counter
+        self.served = served
+
+
+class UnknownTicketId(Exception):
+    """A call names a ticket id that is not the id of the ticket with its day and label."""
+
+    def __init__(self, label: str, day: date) -> None:
+        super().__init__(f"ticket_id is not the id of ticket {label} of {day}")
+
+
+def serialise(conn: Connection, kind: DatabaseKind, office: str, day: date, label: str) -> None:
+    """PostgreSQL: one transaction at a time changes the tickets of one office, day and label
+    (its rows locked, then a lock on the label for a ticket not there yet), so two folds, or a
+    fold and call-next, never read each other's changes half-made. The rows come first, as
+    call-next's UPDATE locks the row before its fold: the same order everywhere, no deadlock.
+    SQLite runs one writer at a time anyway."""
+    if kind != "postgresql":
+        return
+    conn.execute(
+        select(tickets.c.ticket_id)
+        .where(tickets.c.office == office, tickets.c.day == day, tickets.c.label == label)
+        .with_for_update()
+    ).all()
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"ticket:{office}:{day.isoformat()}:{label}"},
+    )
 
 
 @functools.cache
@@ -74,6 +108,7 @@ def record(conn: Connection, kind: DatabaseKind, change: Change) -> None:
     Raises TicketTaken when the change has no effect because another counter holds the ticket
     at its moment: the device is told so. The change is still kept, so that a skip by the
     holder that arrives later (after an outage) lets it apply, whatever the arrival order."""
+    serialise(conn, kind, change.office, change.day, change.label)
     conn.execute(_insert_change(kind), vars(change))
     for row in tickets_of(conn, change):
         holder = refresh(conn, change.office, row.ticket_id).get(change.change_id)
@@ -86,8 +121,16 @@ def record(conn: Connection, kind: DatabaseKind, change: Change) -> None:
                     )
                 )
             ).scalar()
-            verb = "was already served" if served else "is being served"
-            raise TicketTaken(f"ticket {row.label} of {row.day} {verb} at counter {holder[0]}")
+            raise TicketTaken(row.label, row.day, holder[0], bool(served))
+
+
+def forget(conn: Connection, office: str, change_id: str) -> None:
+    """Drop a change that had no effect and was answered so (the fold is unchanged by it)."""
+    conn.execute(
+        delete(ticket_changes).where(
+            ticket_changes.c.office == office, ticket_changes.c.change_id == change_id
+        )
+    )
 
 
 def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[int, str]]:
@@ -152,7 +195,7 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
     return refused
 
 
-def backfill(conn: Connection) -> int:
+def backfill(conn: Connection, kind: DatabaseKind) -> int:
     """Give tickets called or skipped before ticket_changes existed (a database of an earlier
     version) the change their state stands for, so that a later fold keeps it. Returns how
     many were added; 0 once done."""
@@ -175,7 +218,8 @@ def backfill(conn: Connection) -> int:
     ).all()
     for row in rows:
         conn.execute(
-            ticket_changes.insert().values(
+            _insert_change(kind),
+            dict(
                 office=row.office,
                 change_id=f"before-upgrade:{row.ticket_id}",
                 day=row.day,
@@ -187,6 +231,6 @@ def backfill(conn: Connection) -> int:
                 counter=row.counter,
                 officer_id=row.officer_id or "",
                 session_id=row.session_id,
-            )
+            ),
         )
     return len(rows)

@@ -40,24 +40,25 @@ class ServerClock:
         self._clock = clock
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._offset: float | None = None
+        # The server's time at the last measurement, and the monotonic clock then: the
+        # server's time now is carried forward on the monotonic clock, so a step of the wall
+        # clock after the measurement (NTP at last) changes the offset at once.
+        self._server_at: datetime | None = None
         self._measured_at = 0.0
         self._checked_at: float | None = None
         self._wrong = False
 
-    def local_now(self) -> datetime:
-        return self._clock()
-
     def observe(
         self, server_time: datetime, round_trip_seconds: float, received: datetime | None = None
     ) -> None:
-        """The server said `server_time`; its answer took `round_trip_seconds` and arrived at
-        device time `received` (default: now, on this device's clock)."""
+        """The server said `server_time`; its answer took `round_trip_seconds` and arrived
+        just now (`received`, on this device's clock, only to say how far off it is)."""
         received = self._clock() if received is None else received
-        offset = (server_time - received).total_seconds() + round_trip_seconds / 2
+        server_at = server_time + timedelta(seconds=round_trip_seconds / 2)
+        offset = (server_at - received).total_seconds()
         wrong = abs(offset) > self.margin
         with self._lock:
-            self._offset = offset
+            self._server_at = server_at
             self._measured_at = self._monotonic()
             was_wrong, self._wrong = self._wrong, wrong
         if wrong and not was_wrong:
@@ -70,12 +71,19 @@ class ServerClock:
         elif was_wrong and not wrong:
             log.info("the device clock agrees with the central server's again")
 
+    def server_now(self) -> datetime | None:
+        """The server's time now, if measured lately (whatever the margin)."""
+        with self._lock:
+            server_at, measured_at = self._server_at, self._measured_at
+        elapsed = self._monotonic() - measured_at
+        if server_at is None or elapsed > FRESH_SECONDS:
+            return None
+        return server_at + timedelta(seconds=elapsed)
+
     def offset(self) -> float | None:
         """Seconds to add to the device clock to get the server's, if measured lately."""
-        with self._lock:
-            if self._offset is None or self._monotonic() - self._measured_at > FRESH_SECONDS:
-                return None
-            return self._offset
+        server = self.server_now()
+        return None if server is None else (server - self._clock()).total_seconds()
 
     def stale(self) -> bool:
         """True when it is time to measure again."""
@@ -95,12 +103,7 @@ class ServerClock:
     def now(self) -> datetime:
         """The time to issue tickets on (see the module's docstring)."""
         local = self._clock()
-        offset = self.offset()
-        if offset is not None and abs(offset) > self.margin:
-            return local + timedelta(seconds=offset)
+        server = self.server_now()
+        if server is not None and abs((server - local).total_seconds()) > self.margin:
+            return server
         return local
-
-    def server_now(self) -> datetime | None:
-        """The server's time now, if measured lately (whatever the margin)."""
-        offset = self.offset()
-        return None if offset is None else self._clock() + timedelta(seconds=offset)

@@ -75,13 +75,39 @@ def test_a_clock_ahead_does_not_hold_the_device_on_a_day_that_has_not_begun(tmp_
     assert right.day.isoformat() == "2026-12-01" and right.label == "1001"
 
 
+class Monotonic:
+    """A settable monotonic clock (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_within_the_margin_the_device_keeps_its_own_clock() -> None:
     clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=HCM))
-    server_clock = ServerClock(120, clock)
+    server_clock = ServerClock(120, clock, Monotonic())
     server_clock.observe(clock.now + timedelta(seconds=100), 0.0, clock.now)
     assert not server_clock.clock_is_wrong()
     assert server_clock.now() == clock.now
     assert server_clock.server_now() == clock.now + timedelta(seconds=100)
+
+
+def test_a_clock_set_right_after_the_measurement_is_believed_at_once() -> None:
+    """Booted a day behind, measured, then NTP steps the clock right: the server's time is
+    carried on the monotonic clock, so the correction is not applied twice."""
+    real = datetime(2026, 12, 1, 8, 0, tzinfo=HCM)
+    clock, monotonic = Clock(real - timedelta(days=1)), Monotonic()
+    server_clock = ServerClock(120, clock, monotonic)
+    server_clock.observe(real, 0.0)
+    assert server_clock.now() == real
+    monotonic.now += 30
+    clock.now = real + timedelta(seconds=30)  # NTP
+    assert not server_clock.clock_is_wrong()
+    assert server_clock.now() == real + timedelta(seconds=30)
+    monotonic.now += 16 * 60  # a measurement this old is not used
+    assert server_clock.server_now() is None and server_clock.offset() is None
 
 
 def test_the_sync_worker_measures_the_server_clock_and_reports_a_wrong_one(tmp_path: Path):

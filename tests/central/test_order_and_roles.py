@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -373,3 +374,117 @@ def test_tickets_called_before_the_upgrade_keep_their_state(tmp_path) -> None:
     create_app(url, key_dir=tmp_path / "keys")  # a second start adds nothing
     changes = query(url, select(ticket_changes.c.state, ticket_changes.c.counter))
     assert [tuple(change) for change in changes] == [("called", 2)]
+
+
+def take(api: Api, counter: int, ticket: dict[str, Any]) -> Any:
+    return api.http.post(
+        f"/api/v1/offices/{api.office}/counters/{counter}/take",
+        json={
+            "officer_id": "cb-09",
+            "day": ticket["data"]["day"],
+            "label": ticket["data"]["label"],
+            "field_id": None,
+        },
+    )
+
+
+def test_a_made_up_ticket_id_takes_nothing_and_reads_no_identity(
+    lobby: Api, counter: Api, counter1: Api, make: Events
+) -> None:
+    ticket = make.issued("1001")
+    lobby.results([ticket, make.identified(ticket)])
+    assert counter1.call_next(1, ["ho-tich"]).json()["label"] == "1001"
+    forged = make.called(ticket, counter=2)
+    forged["data"]["ticket_id"] = str(uuid.uuid4())
+    result = counter.results([forged])[0]
+    assert result["status"] == "rejected"
+    assert result["reason"] == f"ticket_id is not the id of ticket 1001 of {today()}"
+    assert identity_status(counter, 2, ticket) == 404
+    assert identity_status(counter1, 1, ticket) == 200
+
+
+def test_take_answers_409_when_a_later_fold_puts_it_between_anothers_call_and_skip(
+    lobby: Api, counter: Api, counter1: Api, make: Events, database_url: str, office: str
+) -> None:
+    """Counter 2's clock runs ahead: its call and skip straddle the server's time of a take
+    at counter 1, so the fold gives the ticket to counter 2 at that moment: 409, never 500,
+    and the refused take leaves nothing behind."""
+    ticket = make.issued("1001", issued_at=now() - minutes(10))
+    lobby.results([ticket])
+    session = str(uuid.uuid4())
+    counter.results(
+        [
+            make.called(ticket, session_id=session, at=now() - minutes(0.5)),
+            make.called(ticket, type="ticket.skipped", session_id=session, at=now() + minutes(2)),
+        ]
+    )
+    reply = take(counter1, 1, ticket)
+    assert reply.status_code == 409, reply.text
+    assert reply.json()["counter"] == 2
+    assert state_of(database_url, office)[0][1:3] == ("skipped", 2)
+    later = make.called(ticket, counter=1, device_id="counter-01", at=now() + minutes(5))
+    assert counter1.results([later])[0]["status"] == "accepted"  # free after the skip
+
+
+def test_take_calls_a_waiting_ticket_and_refuses_one_held_elsewhere(
+    lobby: Api, counter: Api, counter1: Api, make: Events, database_url: str, office: str
+) -> None:
+    first = make.issued("1001", issued_at=now() - minutes(2))
+    second = make.issued("1002", issued_at=now() - minutes(1))
+    lobby.results([first, second])
+    assert counter.call_next(2, ["ho-tich"]).json()["label"] == "1001"
+    held = take(counter1, 1, first)
+    assert held.status_code == 409
+    assert held.json() == {
+        "detail": f"ticket 1001 of {today()} is being served at counter 2",
+        "counter": 2,
+        "served": False,
+    }
+    taken = take(counter1, 1, second)
+    assert taken.status_code == 200 and taken.json()["label"] == "1002"
+    assert [row[1:3] for row in state_of(database_url, office)] == [("called", 2), ("called", 1)]
+    unknown = dict(first, data={**first["data"], "label": "1999"})
+    assert take(counter1, 1, unknown).status_code == 404
+    assert take(counter, 1, second).status_code == 403  # counter 2's token at counter 1
+
+
+def test_an_identity_of_another_day_is_not_kept(
+    lobby: Api, make: Events, database_url: str, office: str
+) -> None:
+    future = make.issued("1001", day=today() + timedelta(days=3))
+    assert lobby.results([future, make.identified(future)])[1]["status"] == "accepted"
+    kept = query(database_url, select(identities.c.label).where(identities.c.office == office))
+    assert kept == []
+
+
+def test_call_next_racing_another_counters_calls_never_gives_a_ticket_to_both(
+    lobby: Api, counter: Api, counter1: Api, make: Events, database_url: str, office: str
+) -> None:
+    """Counter 1 calls next while counter 2's events for the same tickets arrive (dated later):
+    a ticket call-next handed to counter 1 is never also accepted for counter 2."""
+    tickets = [make.issued(f"{1001 + n}", issued_at=now() - minutes(30 - n)) for n in range(24)]
+    lobby.results(tickets)
+    handed: list[str] = []
+    accepted: list[str] = []
+
+    def calls_next() -> None:
+        while (reply := counter1.call_next(1, ["ho-tich"])).status_code == 200:
+            handed.append(reply.json()["label"])
+
+    def calls_each() -> None:
+        for ticket in tickets:
+            event = make.called(ticket, at=now() + minutes(1))
+            if counter.results([event])[0]["status"] == "accepted":
+                accepted.append(ticket["data"]["label"])
+
+    import threading
+
+    workers = [threading.Thread(target=calls_next), threading.Thread(target=calls_each)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert not set(handed) & set(accepted), sorted(set(handed) & set(accepted))
+    final = {row[0]: row[2] for row in state_of(database_url, office)}
+    assert all(final[label] == 1 for label in handed)
+    assert all(final[label] == 2 for label in accepted)
