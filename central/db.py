@@ -117,6 +117,18 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def scrub(self) -> None:
+        """SQLite: copy the WAL into the database and truncate it, so rows deleted since (and
+        overwritten there by secure_delete) leave no copy in `-wal`. No-op on PostgreSQL."""
+        if self.kind != "sqlite":
+            return
+        with self._writer:
+            raw = self.engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                raw.close()
+
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction, retried whole when the database is busy."""
         with self._writer:
@@ -164,6 +176,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA secure_delete = ON")  # deleted identities are overwritten
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -1,7 +1,10 @@
-"""Forgetting personal data: identities whose office day is over are deleted.
+"""Forgetting personal data: identities whose office day is over are deleted, and the keys
+of those days destroyed (central.day_keys).
 
 An identity is also deleted as soon as its session closes (see projections); this sweep catches
-the citizens who never reached a counter.
+the citizens who never reached a counter. On SQLite each sweep also empties the WAL, so a
+deleted identity leaves the files within SWEEP_INTERVAL_SECONDS (PostgreSQL keeps dead rows
+and WAL segments: there the day key's destruction is what makes them unreadable).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import asyncio
 import logging
 
 from sqlalchemy import Connection, delete, select
+from sqlalchemy.exc import OperationalError
 
 from central.context import Central
 from central.db import DatabaseBusy
@@ -48,6 +52,7 @@ async def sweep_forever(central: Central) -> None:
     while True:
         try:
             await asyncio.to_thread(forget_past_identities, central)
-        except DatabaseBusy:
+            await asyncio.to_thread(central.db.scrub)
+        except (DatabaseBusy, OperationalError):
             log.warning("identity sweep postponed: the database is busy")
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)

@@ -97,3 +97,33 @@ def test_identities_are_sealed_in_every_file_and_unreadable_after_their_day(
     for key in remaining:
         for blob in blobs:
             assert unseal({"sealed": base64.b64encode(blob).decode()}, key, stored.event_id) is None
+
+
+def test_on_sqlite_a_closed_sessions_identity_leaves_the_files_at_the_next_sweep(
+    tmp_path: Path, office: str
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'central.db'}"
+    lobby_token = enroll_device(database_url, office, "lobby", "lobby-01")
+    counter_token = enroll_device(database_url, office, "counter", "counter-02", counter=2)
+    make = Events(office)
+    ticket = make.issued("1001")
+    with (
+        running_central(database_url, CLOCK, key_dir=tmp_path / "keys") as url,
+        Api(url, lobby_token, office=office) as lobby,
+        Api(url, counter_token, office=office) as counter,
+    ):
+        lobby.results([ticket, make.identified(ticket)])
+        (stored,) = query(database_url, select(identities.c.identity))
+        sealed = stored.identity["sealed"].encode("ascii")
+        closed = make.session_closed(called_at=CLOCK() - timedelta(minutes=3), closed_at=CLOCK())
+        assert counter.results([closed])[0]["status"] == "accepted"
+        assert query(database_url, select(identities.c.identity)) == []
+        db = Database(database_url)
+        try:
+            db.scrub()
+        finally:
+            db.dispose()
+    for name in ("central.db", "central.db-wal"):
+        file = tmp_path / name
+        content = file.read_bytes() if file.exists() else b""
+        assert sealed[:40] not in content, name
