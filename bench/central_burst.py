@@ -90,13 +90,15 @@ async def burst_at_once(base_url: str, tokens: dict[str, str], size: int, limit:
     shedding it may never: every timed-out batch is sent and processed again)."""
     burst = Burst()
     batches = {device: outbox(device, size) for device in tokens}
-    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=DEVICE_TIMEOUT_S, limits=limits
-    ) as http:
+    # A client (one connection) per device, as on the devices: one shared pool of 1,000
+    # connections would be the bottleneck (its bookkeeping grows with the square of them).
+    clients = {
+        device: httpx.AsyncClient(base_url=base_url, timeout=DEVICE_TIMEOUT_S) for device in tokens
+    }
+    try:
         started = time.monotonic()
         devices = [
-            asyncio.ensure_future(drain(http, token, batches[device], burst))
+            asyncio.ensure_future(drain(clients[device], token, batches[device], burst))
             for device, token in tokens.items()
         ]
         done, pending = await asyncio.wait(devices, timeout=limit)
@@ -107,6 +109,8 @@ async def burst_at_once(base_url: str, tokens: dict[str, str], size: int, limit:
             task.result()
         burst.seconds = time.monotonic() - started
         burst.drained = not pending
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients.values()))
     return burst
 
 
