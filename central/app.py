@@ -54,8 +54,7 @@ def create_app(
     beside an SQLite file, else `central-keys`; central.day_keys).
     """
     db = Database(database_url, pool_size=pool_size)
-    db.create_schema()
-    db.run(lambda conn: ticket_state.backfill(conn, db.kind))  # serialised like the schema
+    db.create_schema(lambda conn, table: ticket_state.created(conn, db.kind, table))
     keys = DayKeys(key_dir or default_key_dir(database_url))
     central = Central(db, keys, OfficeDayRule(ZoneInfo(timezone), day_starts_at), clock)
 

@@ -56,9 +56,6 @@ class Central:
         """The office day of `moment` at `office`."""
         return self.rule(office).day_of(moment)
 
-    def today(self, office: str) -> date:
-        return self.office_day(office, self.now())
-
 
 async def get_central(request: Request) -> Central:
     return request.app.state.central

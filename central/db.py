@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exc, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
@@ -104,13 +104,18 @@ class Database:
             threading.Lock() if self.kind == "sqlite" else nullcontext()
         )
 
-    def create_schema(self) -> None:
-        """Create missing tables; several processes starting at once take turns (PostgreSQL)."""
+    def create_schema(self, when_created: Callable[[Connection, str], None] | None = None) -> None:
+        """Create missing tables; several processes starting at once take turns (PostgreSQL).
+        `when_created(conn, name)` runs, in the same transaction, for each table just created
+        (a new table's first content, e.g. what an older database already knew)."""
 
         def create(conn: Connection) -> None:
             if self.kind == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            missing = [name for name in metadata.tables if not inspect(conn).has_table(name)]
             metadata.create_all(conn)
+            for name in missing if when_created else ():
+                when_created(conn, name)
 
         self.run(create)
 

@@ -129,7 +129,7 @@ def _ticket_call(
         if known and all(found.ticket_id != change.ticket_id for found in known):
             raise ticket_state.UnknownTicketId(facts.label, facts.day)
         # The ticket's issue may be late: a row with what the call knows, filled in by it.
-        placeholder = {
+        stand_in = {
             "office": event.office,
             "ticket_id": change.ticket_id,
             "day": facts.day,
@@ -138,7 +138,7 @@ def _ticket_call(
             "priority": False,
             "state": WAITING,
         }
-        conn.execute(_insert_new(db.kind, tickets), placeholder)
+        conn.execute(_insert_new(db.kind, tickets), stand_in)
     ticket_state.record(conn, db.kind, change)
     return []
 

@@ -195,10 +195,16 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
     return refused
 
 
+def created(conn: Connection, kind: DatabaseKind, table: str) -> None:
+    """Database.create_schema's hook: ticket_changes, new in an older database, is filled."""
+    if table == ticket_changes.name:
+        backfill(conn, kind)
+
+
 def backfill(conn: Connection, kind: DatabaseKind) -> int:
     """Give tickets called or skipped before ticket_changes existed (a database of an earlier
     version) the change their state stands for, so that a later fold keeps it. Returns how
-    many were added; 0 once done."""
+    many were added."""
     has_changes = (
         select(ticket_changes.c.change_id)
         .where(

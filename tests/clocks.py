@@ -23,9 +23,6 @@ class RunningClock:
             self._start = moment
             self._started = time.monotonic()
 
-    def advance(self, step: timedelta) -> None:
-        self.set(self() + step)
-
     def __call__(self) -> datetime:
         with self._lock:
             return self._start + timedelta(seconds=time.monotonic() - self._started)

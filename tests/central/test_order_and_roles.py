@@ -369,6 +369,7 @@ def test_tickets_called_before_the_upgrade_keep_their_state(tmp_path) -> None:
         "session_id": str(uuid.uuid4()),
     }
     db.run(lambda conn: conn.execute(tickets.insert().values(**row)))
+    db.run(lambda conn: ticket_changes.drop(conn))  # the table an older version did not have
     db.dispose()
     create_app(url, key_dir=tmp_path / "keys")
     create_app(url, key_dir=tmp_path / "keys")  # a second start adds nothing
