@@ -270,7 +270,13 @@ class DeviceApp(App):
 
     def update_status(self) -> None:
         device, alert = self.device_status()
-        parts = [part for part in (device, self._clock_words(), self._network_words()) if part]
+        clock = self._clock_words()
+        status = self.sync_status
+        # A clock measured against the server says it is connected: the line stays short
+        # enough for a 7-inch panel.
+        connected = status.state == "online" and not status.pending
+        network = "" if clock and connected else self._network_words()
+        parts = [part for part in (device, clock, network) if part]
         self.status_text = "  ·  ".join(parts)
         self.status_alert = alert or self.sync_status.clock_off_minutes is not None
         offline = self.sync_status.state == "offline" and self.sync_status.offline_since
