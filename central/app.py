@@ -20,13 +20,13 @@ from central.db import POOL_SIZE, Database
 from central.errors import install_error_handlers
 from central.housekeeping import sweep_forever
 from central.routes import router
-from kiosk import __version__
-from kiosk.office_day import (
+from common.office_clock import (
     DEFAULT_DAY_STARTS_AT,
     DEFAULT_TIMEZONE,
     OfficeDayRule,
     aware_now,
 )
+from common.version import __version__
 
 DESCRIPTION = (
     "The contract between the kiosk devices of a ward one-stop office and the central server: "
@@ -47,7 +47,7 @@ def create_app(
     """The API on a database URL (`sqlite:///central.db` or `postgresql+psycopg://…`).
 
     The schema is created if missing. `timezone` and `day_starts_at` define the office day of
-    an office the `offices` table does not name (kiosk.office_day); `clock` is the server's
+    an office the `offices` table does not name (common.office_clock); `clock` is the server's
     time (tests inject theirs). `pool_size` is the database connections this process keeps;
     `max_batches` the event batches it processes at once before it answers 503 (default the
     pool size; 0 takes every batch in). `key_dir` holds the identities' day keys (default

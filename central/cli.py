@@ -24,8 +24,8 @@ from central.db import POOL_SIZE, Database, DatabaseBusy, DatabaseUrlError
 from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, revoke
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
-from kiosk import __version__
-from kiosk.office_day import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
+from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
+from common.version import __version__
 
 DEFAULT_DB = "sqlite:///central.db"
 _OFFICE = re.compile(OFFICE_PATTERN)

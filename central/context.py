@@ -1,6 +1,6 @@
 """What every request handler needs: the database and the office clock.
 
-Each office's day follows the shared definition (kiosk.office_day): the office's time zone and
+Each office's day follows the shared definition (common.office_clock): the office's time zone and
 `day_starts_at`, from the `offices` table (`kiosk-central office`), else the server's defaults
 (`serve --timezone --day-starts-at`). A rule is cached for a short time so a change made with
 the command line reaches a running server within `RULE_CACHE_SECONDS`.
@@ -18,7 +18,7 @@ from fastapi import Request
 from central.day_keys import DayKeys
 from central.db import Database
 from central.offices import office_rule
-from kiosk.office_day import OfficeDayRule, aware_now, default_rule
+from common.office_clock import OfficeDayRule, aware_now, default_rule
 
 RULE_CACHE_SECONDS = 30.0
 

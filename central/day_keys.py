@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from kiosk.key_files import KeyFileError, load_or_create_key, read_key
+from common.key_files import KeyFileError, load_or_create_key, read_key
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
 from central.schema import metadata
-from kiosk.private_files import private_database_file
+from common.private_files import private_database_file
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from central.db import Database, dialect_insert
 from central.schema import offices
-from kiosk.office_day import OfficeDayRule
+from common.office_clock import OfficeDayRule
 
 
 class OfficeRuleError(ValueError):

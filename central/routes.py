@@ -36,7 +36,7 @@ from central.report_page import hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
 from central.strict_json import StrictJsonRoute
 from central.values import Day
-from kiosk import __version__
+from common.version import __version__
 
 CentralDep = Annotated[Central, Depends(get_central)]
 

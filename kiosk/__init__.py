@@ -1,3 +1,5 @@
 """Ward one-stop office kiosk: queue tickets, citizen ID QR, dual rating, sync."""
 
-__version__ = "0.1.0"
+from common.version import __version__
+
+__all__ = ["__version__"]

@@ -17,9 +17,10 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from common.version import __version__
 from devices.printer import EscPosPrinter, PrinterState
 from devices.printjob import PrintJob
-from kiosk import __version__, events
+from kiosk import events
 from kiosk.app_base import N_, DeviceApp
 from kiosk.citizen_id import CitizenID, InvalidCitizenQR, parse
 from kiosk.config import Config, FieldConfig, verify_pin

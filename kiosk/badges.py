@@ -17,7 +17,7 @@ import re
 from contextlib import suppress
 from pathlib import Path
 
-from kiosk.key_files import load_or_create_key, read_key, write_key
+from common.key_files import load_or_create_key, read_key, write_key
 
 MAGIC = "VNB1"
 SIG_BYTES = 10

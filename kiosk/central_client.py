@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from kiosk import __version__
+from common.version import __version__
 from kiosk.events import Event
 
 ENROLL_PATH = "/api/v1/enroll"

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk import __version__
+from common.version import __version__
 from kiosk.config import Config, ConfigError, hash_pin, load_config
 
 if TYPE_CHECKING:
@@ -561,8 +561,8 @@ def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
 def cmd_badge(args: argparse.Namespace, config: Config) -> int:
     import qrcode
 
+    from common.key_files import KeyFileError
     from kiosk.badges import badge_key, sign_badge
-    from kiosk.key_files import KeyFileError
 
     if config.officer(args.officer) is None:
         known = ", ".join(officer.id for officer in config.officers)
@@ -591,8 +591,8 @@ def cmd_badge(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_badge_key(args: argparse.Namespace, config: Config) -> int:
+    from common.key_files import KeyFileError
     from kiosk.badges import BADGE_KEY_FILE, export_badge_key, import_badge_key
-    from kiosk.key_files import KeyFileError
 
     data_dir = config.device.data_dir
     try:
@@ -612,7 +612,7 @@ def cmd_badge_key(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_ticket_key(args: argparse.Namespace, config: Config) -> int:
-    from kiosk.key_files import KeyFileError
+    from common.key_files import KeyFileError
     from kiosk.ticket_keys import TicketKeys, export_device_key
 
     data_dir = config.device.data_dir

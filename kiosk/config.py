@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from common.office_clock import OfficeDayRule
 from devices.profiles import PrinterProfile
 from kiosk import paths
-from kiosk.office_day import OfficeDayRule
 
 KIOSK_FILE = "kiosk.toml"
 CATALOGUE_FILE = "catalogue.toml"
@@ -82,7 +82,7 @@ class OfficeConfig:
 
     @property
     def day_rule(self) -> OfficeDayRule:
-        """The office day of this office (kiosk.office_day, shared with the server)."""
+        """The office day of this office (common.office_clock, shared with the server)."""
         return OfficeDayRule(self.timezone, self.day_starts_at)
 
 

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from common.office_clock import aware_now
 from kiosk import events
 from kiosk.central_client import CentralClient, CentralError, HeldElsewhere
 from kiosk.config import Config
 from kiosk.enrollment import CentralLink
-from kiosk.office_day import aware_now
 from kiosk.officers import Officer, Officers
 from kiosk.ratings import (
     TOP_LEVEL,

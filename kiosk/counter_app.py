@@ -17,7 +17,7 @@ from kivy.metrics import mm
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk import __version__
+from common.version import __version__
 from kiosk.app_base import DeviceApp
 from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config

@@ -16,7 +16,7 @@ import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kiosk import __version__
+from common.version import __version__
 from kiosk.central_client import CentralClient, CentralError
 from kiosk.config import Config, central_url_problem
 

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from common.office_clock import aware_now
 from kiosk.badges import InvalidBadge, badge_key, verify_badge
 from kiosk.config import Config, OfficerConfig, verify_pin
-from kiosk.office_day import aware_now
 from kiosk.store import Store
 from kiosk.tickets import office_day
 

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from common.key_files import KeyFileError, load_or_create_key
+from common.office_clock import aware_now
 from kiosk import events
 from kiosk.config import OfficeConfig
 from kiosk.events import Event
-from kiosk.key_files import KeyFileError, load_or_create_key
-from kiosk.office_day import aware_now
 from kiosk.store import Store
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kiosk.office_day import aware_now
+from common.office_clock import aware_now
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from common.office_clock import aware_now
 from kiosk.config import Config
-from kiosk.office_day import aware_now
 from kiosk.personal_data import PersonalData, PersonalKeyError, open_personal_data
 from kiosk.server_clock import ServerClock
 from kiosk.store import Store, StoreError

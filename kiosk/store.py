@@ -27,8 +27,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
+from common.private_files import private_database_file
 from kiosk.events import CITIZEN_IDENTIFIED, Event
-from kiosk.private_files import private_database_file
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from common.office_clock import aware_now
 from kiosk.central_client import (
     DUPLICATE,
     REJECTED,
@@ -34,7 +35,6 @@ from kiosk.central_client import (
 )
 from kiosk.config import Config
 from kiosk.enrollment import CentralLink
-from kiosk.office_day import aware_now
 from kiosk.personal_data import PersonalData, SealBroken
 from kiosk.server_clock import ServerClock
 from kiosk.store import Store, StoreError

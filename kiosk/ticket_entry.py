@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from common.key_files import KeyFileError
 from kiosk.config import Catalogue, FieldConfig
-from kiosk.key_files import KeyFileError
 from kiosk.ticket_keys import TicketKeys
 from kiosk.ticket_signing import InvalidTicket, verify_ticket
 

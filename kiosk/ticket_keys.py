@@ -13,7 +13,7 @@ import re
 from contextlib import suppress
 from pathlib import Path
 
-from kiosk.key_files import read_key, write_key
+from common.key_files import read_key, write_key
 from kiosk.ticket_signing import load_or_create_device_key
 
 KEYS_DIR = "ticket-keys"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from kiosk.key_files import KeyFileError, load_or_create_key
+from common.key_files import KeyFileError, load_or_create_key
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from common.office_clock import aware_now
 from kiosk import events
 from kiosk.config import Config, OfficeConfig
-from kiosk.office_day import aware_now
 from kiosk.server_clock import ServerClock
 from kiosk.store import PRINT_FAILED, PRINT_PENDING, RangeExhausted, Row, Store
 from kiosk.ticket_signing import sign_ticket
@@ -42,7 +42,7 @@ class UnknownTicket(TicketError):
 
 
 def office_day(now: datetime, office: OfficeConfig) -> date:
-    """The office day `now` belongs to (kiosk.office_day has the definition)."""
+    """The office day `now` belongs to (common.office_clock has the definition)."""
     return office.day_rule.day_of(now)
 
 

@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from kiosk.office_day import aware_now, default_rule
+from common.office_clock import aware_now, default_rule
 
 
 class RunningClock:

@@ -13,8 +13,8 @@ import requests
 from PIL import Image
 from pyzbar.pyzbar import decode
 
+from common.version import __version__
 from devices.virtual_printer import VirtualPrinter
-from kiosk import __version__
 from kiosk.config import load_config
 from kiosk.services import open_device_data
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from common.office_clock import default_rule
 from kiosk.central_client import CentralClient
 from kiosk.counter import (
     CentralUnreachable,
@@ -24,7 +25,6 @@ from kiosk.counter import (
     SessionOpen,
 )
 from kiosk.i18n import Translator
-from kiosk.office_day import default_rule
 from kiosk.officers import NotSignedIn
 from kiosk.paths import LOCALE_DIR
 from kiosk.ratings import InvalidRating

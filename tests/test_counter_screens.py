@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from common.office_clock import default_rule
 from kiosk.config import load_config
 from kiosk.enrollment import enroll
-from kiosk.office_day import default_rule
 from tests.central.server import issue_enroll_code
 from tests.helpers_store import Clock
 from tests.test_counter_support import PINS, Lobby, central_server, office_morning, officers_toml

@@ -20,11 +20,11 @@ import requests
 import uvicorn
 
 from central.app import create_app
+from common.office_clock import aware_now, default_rule
 from kiosk.central_client import CentralClient
 from kiosk.config import Config, hash_pin, load_config
 from kiosk.counter import CounterService
 from kiosk.enrollment import CentralLink, enroll, load_enrolment
-from kiosk.office_day import aware_now, default_rule
 from kiosk.officers import Officers
 from kiosk.personal_data import open_personal_data
 from kiosk.store import Store
@@ -49,7 +49,7 @@ def officers_toml() -> str:
 
 
 def office_morning() -> datetime:
-    """8:00 of the office day the real clock is in (kiosk.office_day), whatever the hour: the
+    """8:00 of the office day the real clock is in (common.office_clock), whatever the hour: the
     lobby's clock, where the server and the counter run on real time."""
     rule = default_rule()
     return datetime.combine(rule.day_of(aware_now()), time(8, 0), HCM)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from common.office_clock import default_rule
 from kiosk import events
-from kiosk.office_day import default_rule
 from tests.central.server import running_central
 from tests.helpers_store import HCM, Clock
 from tests.test_counter_support import PINS, Counter, Lobby, report

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from common.key_files import KEY_BYTES
 from kiosk.badges import export_badge_key, import_badge_key, sign_badge
-from kiosk.key_files import KEY_BYTES
 from kiosk.officers import BadgeRefused, NotSignedIn, Officers, SignInLocked, WrongPin
 from kiosk.store import Store
 from tests.helpers_store import HCM, Clock

@@ -14,11 +14,11 @@ from kivy.tests import UnitTestTouch
 from kivy.uix.widget import Widget
 from PIL import Image
 
+from common.office_clock import aware_now
 from devices.virtual_printer import VirtualPrinter
 from kiosk.app import KioskApp
 from kiosk.config import Config, load_config
 from kiosk.counter_app import CounterApp
-from kiosk.office_day import aware_now
 from kiosk.services import open_device_data
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from kiosk.office_day import default_rule
+from common.office_clock import default_rule
 from tests.clocks import RunningClock, office_hours_now
 
 OTHER_OFFICE = "99999"  # no test's own office: the tests' offices count up from 10000

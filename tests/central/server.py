@@ -30,7 +30,7 @@ import uvicorn
 from central.app import create_app
 from central.db import Database
 from central.enrolment import create_code, enroll
-from kiosk.office_day import aware_now
+from common.office_clock import aware_now
 
 START_TIMEOUT_S = 20.0
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from central.db import Database
-from kiosk.office_day import aware_now, default_rule
+from common.office_clock import aware_now, default_rule
 from tests.central.api import Api, Events
 from tests.central.server import enroll_device, running_central_process
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import httpx
 
-from kiosk import __version__
+from common.version import __version__
 
 
 def test_health_names_the_database(base_url: str, database_url: str) -> None:

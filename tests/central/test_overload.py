@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from central.schema import events
-from kiosk.office_day import aware_now, default_rule
+from common.office_clock import aware_now, default_rule
 from tests.central.api import Api, Events
 from tests.central.server import enroll_device, running_central_process
 from tests.central.test_events import query
