@@ -21,9 +21,10 @@ from common.version import __version__
 from devices.printer import EscPosPrinter, PrinterState
 from devices.printjob import PrintJob
 from kiosk import events
-from kiosk.app_base import N_, DeviceApp
+from kiosk.app_base import DeviceApp
 from kiosk.citizen_id import CitizenID, InvalidCitizenQR, parse
 from kiosk.config import Config, FieldConfig, verify_pin
+from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.services import DeviceData
@@ -320,7 +321,7 @@ class KioskApp(DeviceApp):
             identity = parse(payload)
         except InvalidCitizenQR as error:
             log.info("ID card QR refused: %s", error.code)
-            screen.problem = error.reason
+            screen.problem = self.t(error.reason)
             return
         log.info("ID card QR read (%d warnings)", len(identity.warnings))
         self._identity = identity
@@ -494,8 +495,12 @@ class KioskApp(DeviceApp):
         self.in_background(
             gather,
             lambda result: screen.show_state(*result),
-            lambda error: screen.show_message(str(error)),
+            lambda error: screen.show_message(self._records_unreadable(error)),
         )
+
+    def _records_unreadable(self, error: BaseException) -> str:
+        log.error("the technician menu cannot read the records: %s", error)
+        return self.t("The records of this device cannot be read. Please restart it.")
 
     def _scanner_words(self) -> str:
         scanner = self.settings.scanner

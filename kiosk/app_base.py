@@ -39,11 +39,6 @@ DEMO_SCAN_KEY = 291  # F10: the virtual scanner reads the next card of the sampl
 ENTER_KEYS = (13, 271)
 
 
-def N_(msgid: str) -> str:
-    """Marks a string for translation where it is defined; it is translated where shown."""
-    return msgid
-
-
 class DeviceApp(App):
     """The base of the lobby and counter apps. Subclasses build their screens, name their
     first one (`home_screen`) and add their own part of the status line (`device_status`)."""

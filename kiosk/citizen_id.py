@@ -23,6 +23,7 @@ from typing import Any
 
 from kiosk.citizen_id_provinces import PROVINCES
 from kiosk.citizen_id_text import has_letter, is_card_text, is_name, repair_mojibake
+from kiosk.i18n import N_
 
 # Warnings (CitizenID.warnings): the card is accepted, the officer should look at it.
 ID_SEX_MISMATCH = "id-sex-mismatch"  # the ID's 4th digit says the other sex
@@ -32,14 +33,18 @@ UNKNOWN_PROVINCE = "unknown-province"  # the ID's first 3 digits are none of the
 TEXT_REPAIRED = "text-repaired"  # the reader had garbled the Vietnamese text; it was undone
 ISSUED_IN_FUTURE = "issued-in-future"  # after today: this device's clock may be wrong
 
-# Reasons for the citizen (InvalidCitizenQR.reason).
-NOT_AN_ID_CARD = "Đây không phải mã QR trên thẻ căn cước. Ông/Bà vui lòng quét mã QR in trên thẻ."
-UNREADABLE = "Không đọc được mã QR, vui lòng thử lại."
-GARBLED = (
-    "Máy quét đọc sai chữ tiếng Việt. Ông/Bà vui lòng quét lại; nếu vẫn lỗi, xin báo cán bộ"
-    " hướng dẫn."
+# Reasons for the citizen (InvalidCitizenQR.reason): msgids, translated where shown.
+NOT_AN_ID_CARD = N_(
+    "This is not the QR code of an ID card. Please scan the QR code printed on the card."
 )
-INVALID_DATA = "Thông tin trong mã QR không hợp lệ. Ông/Bà vui lòng quét lại hoặc tự khai."
+UNREADABLE = N_("The QR code could not be read. Please try again.")
+GARBLED = N_(
+    "The scanner misread the Vietnamese letters. Please scan again; if it happens again,"
+    " please ask the staff for help."
+)
+INVALID_DATA = N_(
+    "The data in the QR code is not valid. Please scan again or fill in the details yourself."
+)
 
 FIELD_COUNT = 7
 # A QR code holds under 3 KB; anything longer was not read from a card.
@@ -58,8 +63,8 @@ _SEXES = {"nam": "M", "nữ": "F"}
 class InvalidCitizenQR(Exception):
     """The scanned code is not a citizen ID card QR that can be trusted.
 
-    `reason` is a Vietnamese sentence for the screen; `code` a short English code for logs and
-    technicians. Neither ever quotes the payload.
+    `reason` is a sentence for the citizen (a msgid: the screen translates it); `code` a short
+    English code for logs and technicians. Neither ever quotes the payload.
     """
 
     def __init__(self, code: str, reason: str) -> None:

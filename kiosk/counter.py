@@ -27,6 +27,7 @@ from kiosk import events
 from kiosk.central_client import CentralClient, CentralError, HeldElsewhere
 from kiosk.config import Config
 from kiosk.enrollment import CentralLink
+from kiosk.i18n import N_
 from kiosk.officers import Officer, Officers
 from kiosk.ratings import (
     TOP_LEVEL,
@@ -64,8 +65,8 @@ from kiosk.ticket_keys import TicketKeys
 from kiosk.tickets import office_day
 
 # What the officer reads when the server says another counter holds an entered ticket (msgids).
-HELD_SERVING = "Ticket {label} is being served at counter {counter}. Nothing was changed."
-HELD_SERVED = "Ticket {label} was already served at counter {counter}. Nothing was changed."
+HELD_SERVING = N_("Ticket {label} is being served at counter {counter}. Nothing was changed.")
+HELD_SERVED = N_("Ticket {label} was already served at counter {counter}. Nothing was changed.")
 
 
 class CounterError(Exception):
@@ -224,7 +225,7 @@ class CounterService:
         except HeldElsewhere as held:
             message = HELD_SERVED if held.served else HELD_SERVING
             raise TicketRefused(
-                str(held), message, {"label": ticket.label, "counter": held.counter}
+                message, sentence=True, label=ticket.label, counter=held.counter
             ) from None
         except (CentralError, CounterError):
             return None
@@ -463,8 +464,10 @@ class CounterService:
             if row["state"] == CLOSED and row["outcome"] != no_show:
                 when = moment(row["closed_at"], self._zone)
                 raise TicketRefused(
-                    f"ticket {ticket.label} was already served at counter {row['counter']}"
-                    f" at {when:%H:%M}"
+                    N_("ticket {label} was already served at counter {counter} at {time}"),
+                    label=ticket.label,
+                    counter=row["counter"],
+                    time=f"{when:%H:%M}",
                 )
 
     def _open_row(self, *states: str) -> Row:

@@ -205,7 +205,7 @@ class CounterApp(DeviceApp):
             identity = parse(payload)
         except InvalidCitizenQR as error:
             log.info("ID card QR refused at the counter: %s", error.code)
-            self.desk.message = error.reason
+            self.desk.message = self.t(error.reason)
             return
         self.desk.message = ""
         self._show_prefill(self.session.id, identity.as_dict())
@@ -288,9 +288,10 @@ class CounterApp(DeviceApp):
 
     def refusal_words(self, error: TicketRefused) -> str:
         """Why an entered ticket was refused, for the officer's screen."""
-        if error.message is not None:
-            return self.t(error.message).format(**error.values)
-        return self.t("This number cannot be taken: {reason}").format(reason=error.reason)
+        words = self.t(error.message).format(**error.values)
+        if error.sentence:
+            return words
+        return self.t("This number cannot be taken: {reason}").format(reason=words)
 
     def open_close_form(self) -> None:
         self.root.current = "counter_close"

@@ -19,6 +19,11 @@ SOURCE_LANGUAGE = "en"
 LANGUAGES = ("vi", "en")
 
 
+def N_(msgid: str) -> str:
+    """Marks a string for translation where it is defined; it is translated where shown."""
+    return msgid
+
+
 def po_path(locale_dir: Path, language: str) -> Path:
     return locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 

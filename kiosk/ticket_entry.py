@@ -9,31 +9,37 @@ range, as the ticket QR does not name it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
 from common.key_files import KeyFileError
 from kiosk.config import Catalogue, FieldConfig
+from kiosk.i18n import N_
 from kiosk.ticket_keys import TicketKeys
 from kiosk.ticket_signing import InvalidTicket, verify_ticket
 
+log = logging.getLogger(__name__)
+
 QR = "qr"
 TYPED = "typed"
+KEYS_UNREADABLE = N_("this device cannot read its ticket keys; please call the technician")
 
 
 class TicketRefused(Exception):
-    """A ticket entered at the counter cannot be taken; `reason` is one plain English phrase.
+    """A ticket entered at the counter cannot be taken.
 
-    `message` and `values`, when given, are a whole sentence for the screen: a msgid to
-    translate and the values to format it with (no English spliced into Vietnamese)."""
+    `message` is a msgid and `values` fill it, so the screen translates the whole text (no
+    English spliced into Vietnamese); `reason` is the English text, for logs. A message is a
+    phrase the screen puts after "This number cannot be taken:", or, with `sentence`, a whole
+    sentence shown as it is."""
 
-    def __init__(
-        self, reason: str, message: str | None = None, values: dict[str, object] | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, message: str, *, sentence: bool = False, **values: object) -> None:
         self.message = message
-        self.values = values or {}
+        self.values = values
+        self.sentence = sentence
+        self.reason = message.format(**values)
+        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)
@@ -66,16 +72,21 @@ def ticket_from_qr(
     try:
         ref = verify_ticket(payload, keys.key_for_device)
     except InvalidTicket as error:
-        raise TicketRefused(error.reason) from None
+        raise TicketRefused(error.message, **error.values) from None
     except KeyFileError as error:
-        raise TicketRefused(str(error)) from None
+        log.error("ticket keys cannot be read: %s", error)
+        raise TicketRefused(KEYS_UNREADABLE) from None
     if ref.office != office:
-        raise TicketRefused(f"a ticket of office {ref.office}, not of this office ({office})")
+        raise TicketRefused(
+            N_("a ticket of office {office}, not of this office ({here})"),
+            office=ref.office,
+            here=office,
+        )
     if ref.day != today:
-        raise TicketRefused(f"a ticket of {ref.day.isoformat()}, not of today")
+        raise TicketRefused(N_("a ticket of {day}, not of today"), day=ref.day)
     field = field_of_label(catalogue, ref.label)
     if field is None:
-        raise TicketRefused(f"ticket number {ref.label} is in no field's range")
+        raise TicketRefused(N_("ticket number {label} is in no field's range"), label=ref.label)
     return EnteredTicket(ref.label, field.id, today, QR)
 
 
@@ -84,5 +95,7 @@ def ticket_from_label(text: str, *, today: date, catalogue: Catalogue) -> Entere
     label = text.strip().upper()
     field = field_of_label(catalogue, label)
     if field is None:
-        raise TicketRefused(f"{label or 'an empty number'} is in no field's number range")
+        if not label:
+            raise TicketRefused(N_("an empty number is in no field's number range"))
+        raise TicketRefused(N_("{label} is in no field's number range"), label=label)
     return EnteredTicket(label, field.id, today, TYPED)

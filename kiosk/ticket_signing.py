@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from common.key_files import KeyFileError, load_or_create_key
+from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,16 @@ class DeviceKeyError(Exception):
 
 
 class InvalidTicket(Exception):
-    """A scanned payload is not a ticket this office can trust."""
+    """A scanned payload is not a ticket this office can trust.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    `message` is a msgid (a phrase) and `values` fill it; `reason` is the English text, for
+    logs and technicians."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        self.reason = message.format(**values)
+        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)
@@ -84,10 +90,10 @@ def verify_ticket(payload: str, key_for_device: Callable[[str], bytes | None]) -
     """Check a scanned payload and return what it refers to, or raise `InvalidTicket`."""
     payload = payload.strip()
     if not payload.isascii():
-        raise InvalidTicket("not a ticket: non-ASCII text")
+        raise InvalidTicket(N_("not a ticket: non-ASCII text"))
     parts = payload.split("|")
     if len(parts) != 6 or parts[0] != MAGIC:
-        raise InvalidTicket("not a ticket code")
+        raise InvalidTicket(N_("not a ticket code"))
     _, office, day_text, label, device_id, sig = parts
     if not (
         _OFFICE.fullmatch(office)
@@ -96,15 +102,15 @@ def verify_ticket(payload: str, key_for_device: Callable[[str], bytes | None]) -
         and _DEVICE.fullmatch(device_id)
         and _SIG.fullmatch(sig)
     ):
-        raise InvalidTicket("malformed ticket code")
+        raise InvalidTicket(N_("malformed ticket code"))
     try:
         day = datetime.strptime(day_text, "%Y%m%d").date()
     except ValueError:
-        raise InvalidTicket("malformed ticket code: bad date") from None
+        raise InvalidTicket(N_("malformed ticket code: bad date")) from None
     key = key_for_device(device_id)
     if key is None:
-        raise InvalidTicket(f"ticket from an unknown device {device_id!r}")
+        raise InvalidTicket(N_("ticket from an unknown device {device}"), device=repr(device_id))
     expected = _signature(key, payload.rsplit("|", 1)[0])
     if not hmac.compare_digest(expected, sig):
-        raise InvalidTicket("ticket signature does not match")
+        raise InvalidTicket(N_("ticket signature does not match"))
     return TicketRef(office=office, day=day, label=label, device_id=device_id)

@@ -10,7 +10,7 @@ from kivy.lang import Builder
 from kivy.metrics import mm
 from kivy.properties import OptionProperty, StringProperty
 
-from kiosk.app_base import N_
+from kiosk.i18n import N_
 from screens.base import KioskScreen
 from screens.widgets import BigButton
 

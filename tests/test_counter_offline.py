@@ -4,6 +4,7 @@ imported key) or by number, the whole visit recorded offline, and sent once the 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import requests
 
 from kiosk.cli import main
 from kiosk.counter import CentralUnreachable
+from kiosk.i18n import Translator
+from kiosk.paths import LOCALE_DIR
 from kiosk.ticket_entry import TicketRefused
 from kiosk.ticket_signing import sign_ticket
 from tests.helpers_store import Clock
@@ -104,7 +107,8 @@ def test_offline_entry_by_qr_and_number_then_sync(tmp_path: Path, capsys) -> Non
     unknown_lobby = sign_ticket(
         office=OFFICE, day=day, label="1002", device_id="lobby-02", key=bytes(32)
     )
-    refused = {}
+    refused, vietnamese = {}, {}
+    vi = Translator(LOCALE_DIR, "vi").gettext
     for name, payload in {
         "edited": edited,
         "yesterday": yesterday,
@@ -116,6 +120,7 @@ def test_offline_entry_by_qr_and_number_then_sync(tmp_path: Path, capsys) -> Non
         with pytest.raises(TicketRefused) as caught:
             service.take_ticket(qr_payload=payload)
         refused[name] = caught.value.reason
+        vietnamese[name] = vi(caught.value.message).format(**caught.value.values)
     assert refused == {
         "edited": "ticket signature does not match",
         "yesterday": f"a ticket of {day - timedelta(days=1)}, not of today",
@@ -125,6 +130,11 @@ def test_offline_entry_by_qr_and_number_then_sync(tmp_path: Path, capsys) -> Non
         "served": f"ticket {first.label} was already served at counter 2 at"
         f" {session.called_at + timedelta(minutes=4):%H:%M}",
     }
+    # The officer reads each reason whole in Vietnamese: no English phrase spliced in.
+    assert vietnamese["other office"] == "phiếu của đơn vị 00638, không phải của đơn vị này (00637)"
+    assert vietnamese["served"].startswith(f"số {first.label} đã được phục vụ tại quầy 2 lúc ")
+    english = re.compile(r"\b(ticket|counter|office|not|served|device|signature)\b")
+    assert not [text for text in vietnamese.values() if english.search(text)]
     with pytest.raises(TicketRefused, match="in no field's number range"):
         service.take_ticket(label="9999")
     with pytest.raises(TicketRefused, match="in no field's number range"):
