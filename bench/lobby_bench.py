@@ -155,7 +155,7 @@ def child_lobby(args: argparse.Namespace) -> None:
     from kivy.core.window import Window
     from kivy.tests import UnitTestTouch
 
-    from kiosk.app import KioskApp
+    from apps.lobby import LobbyApp
     from kiosk.config import load_config
     from kiosk.services import open_device_data
 
@@ -190,7 +190,7 @@ def child_lobby(args: argparse.Namespace) -> None:
             f"baudrate = {BAUD}\nstatus_interval = 3.0\n",
         )
     )
-    app = KioskApp(config, open_device_data(config))
+    app = LobbyApp(config, open_device_data(config))
     out: dict = {"taps": [], "idle_frames": [], "printing_frames": []}
     frame_times: list[float] = []
 

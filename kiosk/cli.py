@@ -740,18 +740,18 @@ def _run_app(
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
     KivyConfig.set("graphics", "width", str(config.display.width))
     KivyConfig.set("graphics", "height", str(config.display.height))
-    from kiosk.app_base import configure_window
+    from apps.base import configure_window
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
     if config.device.role == "counter":
-        from kiosk.counter_app import CounterApp
+        from apps.counter import CounterApp
 
         app = CounterApp(config, data, demo_central=demo_central)
     else:
-        from kiosk.app import KioskApp
+        from apps.lobby import LobbyApp
 
-        app = KioskApp(
+        app = LobbyApp(
             config,
             data,
             printer_url=printer_url,

@@ -8,7 +8,7 @@ from kivy.properties import NumericProperty
 from kivy.uix.screenmanager import Screen
 
 
-class KioskScreen(Screen):
+class BaseScreen(Screen):
     """A screen that returns to the welcome screen after `timeout` seconds without a touch.
 
     A timeout of 0 keeps the screen (the welcome screen itself). Any touch restarts the count,

@@ -11,11 +11,11 @@ from kivy.metrics import mm
 from kivy.properties import BooleanProperty, DictProperty, StringProperty
 from kivy.uix.label import Label
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 from screens.widgets import BigToggle
 
 
-class CounterCloseScreen(KioskScreen):
+class CounterCloseScreen(BaseScreen):
     outcome_id = StringProperty("")
     ratings = DictProperty({})
     complete = BooleanProperty(False)

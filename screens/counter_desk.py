@@ -11,7 +11,7 @@ from kivy.metrics import mm
 from kivy.properties import OptionProperty, StringProperty
 
 from kiosk.i18n import N_
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 from screens.widgets import BigButton
 
 # The officer's buttons in each state: (name, msgid, colour, app method, relative width).
@@ -30,7 +30,7 @@ ACTIONS = {
 }
 
 
-class CounterDeskScreen(KioskScreen):
+class CounterDeskScreen(BaseScreen):
     """`state`: "idle" (no session), "called" (waiting for the citizen) or "serving"."""
 
     state = OptionProperty("idle", options=["idle", "called", "serving"])

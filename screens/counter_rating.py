@@ -12,11 +12,11 @@ from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 from screens.faces import FaceButton, faces_for
 
 
-class CounterRatingScreen(KioskScreen):
+class CounterRatingScreen(BaseScreen):
     question = StringProperty("")
     seconds_left = NumericProperty(0)
 
@@ -32,13 +32,13 @@ class CounterRatingScreen(KioskScreen):
             row.add_widget(face)
 
 
-class CounterReasonsScreen(KioskScreen):
+class CounterReasonsScreen(BaseScreen):
     """Asked after a negative rating: what went wrong (several may be chosen)."""
 
     seconds_left = NumericProperty(0)
 
 
-class CounterThanksScreen(KioskScreen):
+class CounterThanksScreen(BaseScreen):
     pass
 
 

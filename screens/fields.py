@@ -11,13 +11,13 @@ from kivy.lang import Builder
 from kivy.metrics import mm
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 from screens.widgets import BigButton
 
 MIN_ROW_MM = 18
 
 
-class FieldsScreen(KioskScreen):
+class FieldsScreen(BaseScreen):
     """Picks the field and the priority option, then asks the app for one ticket.
 
     Every visit to this screen gets one request id: however many times (and however fast) the

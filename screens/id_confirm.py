@@ -7,10 +7,10 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 
 
-class IdConfirmScreen(KioskScreen):
+class IdConfirmScreen(BaseScreen):
     masked_id = StringProperty("")
     full_name = StringProperty("")
     birth = StringProperty("")

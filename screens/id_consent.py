@@ -9,10 +9,10 @@ from pathlib import Path
 
 from kivy.lang import Builder
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 
 
-class IdConsentScreen(KioskScreen):
+class IdConsentScreen(BaseScreen):
     pass
 
 

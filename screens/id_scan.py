@@ -9,7 +9,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 
 
 class CardPicture(Widget):
@@ -24,7 +24,7 @@ class CardPicture(Widget):
     card_y = NumericProperty(0)
 
 
-class IdScanScreen(KioskScreen):
+class IdScanScreen(BaseScreen):
     problem = StringProperty("")
 
     def on_pre_enter(self, *args) -> None:

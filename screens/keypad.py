@@ -13,7 +13,7 @@ from kivy.metrics import mm
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 from screens.widgets import BigButton
 
 DIGITS = (*"123456789", "del", "0")
@@ -37,7 +37,7 @@ def fill_keypad(grid: GridLayout, press: Callable[[str], None], extra: Iterable[
     label()
 
 
-class KeypadScreen(KioskScreen):
+class KeypadScreen(BaseScreen):
     """A screen where something is typed on the keypad and submitted with OK.
 
     Subclasses fill their grid (`fill_keypad(self.ids.keypad, self.press)`) and define

@@ -9,11 +9,11 @@ from kivy.lang import Builder
 from kivy.metrics import mm
 from kivy.properties import StringProperty
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 from screens.widgets import BigButton
 
 
-class TechnicianScreen(KioskScreen):
+class TechnicianScreen(BaseScreen):
     """Everything here is asked of the app, which does the work off the UI thread."""
 
     info = StringProperty("")

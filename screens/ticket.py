@@ -8,10 +8,10 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 
 
-class TicketScreen(KioskScreen):
+class TicketScreen(BaseScreen):
     label = StringProperty("")
     field_name = StringProperty("")
     priority = StringProperty("")

@@ -7,10 +7,10 @@ from pathlib import Path
 from kivy.app import App
 from kivy.lang import Builder
 
-from screens.base import KioskScreen
+from screens.base import BaseScreen
 
 
-class WelcomeScreen(KioskScreen):
+class WelcomeScreen(BaseScreen):
     """The start of every visit. A touch anywhere outside the language buttons takes a number."""
 
     def on_touch_up(self, touch) -> bool:

@@ -22,6 +22,7 @@ def screen_msgids() -> set[str]:
     msgids = set()
     # Every kiosk module: texts for a person are also defined (N_) where a refusal is raised.
     for source in [
+        *sorted((root / "apps").glob("*.py")),
         *sorted((root / "kiosk").rglob("*.py")),
         *sorted((root / "screens").glob("*.py")),
     ]:

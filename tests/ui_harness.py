@@ -14,11 +14,11 @@ from kivy.tests import UnitTestTouch
 from kivy.uix.widget import Widget
 from PIL import Image
 
+from apps.counter import CounterApp
+from apps.lobby import LobbyApp
 from common.office_clock import aware_now
 from devices.virtual_printer import VirtualPrinter
-from kiosk.app import KioskApp
 from kiosk.config import Config, load_config
-from kiosk.counter_app import CounterApp
 from kiosk.services import open_device_data
 
 
@@ -50,14 +50,14 @@ def running_lobby(
     extra_config: str = "",
     config: Config | None = None,
     clock: Callable[[], datetime] = aware_now,
-) -> Iterator[tuple[KioskApp, VirtualPrinter]]:
+) -> Iterator[tuple[LobbyApp, VirtualPrinter]]:
     """The lobby app on a virtual printer, shown in the test window, on `clock`."""
     if config is None:
         config = load_config(write_override(tmp_path / "etc", tmp_path / "data", extra_config))
     printer = VirtualPrinter(tmp_path / "printed", width_dots=config.printer_profile.width_dots)
     printer.start()
     Window.size = size
-    app = KioskApp(
+    app = LobbyApp(
         config,
         open_device_data(config, clock),
         printer_url=printer.device_path,

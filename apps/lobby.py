@@ -1,5 +1,5 @@
 """The lobby kiosk app: the one place that assembles the lobby's screens and services
-(the counter terminal's are in kiosk/counter_app.py; what both share in kiosk/app_base.py).
+(the counter terminal's are in apps/counter.py; what both share in apps/base.py).
 
 Threads: the Kivy main thread only draws and reacts. Store writes run on the I/O worker,
 printing on the PrintService worker, printer status polling on the driver's thread; every
@@ -17,11 +17,11 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from apps.base import DeviceApp
 from common.version import __version__
 from devices.printer import EscPosPrinter, PrinterState
 from devices.printjob import PrintJob
 from kiosk import events
-from kiosk.app_base import DeviceApp
 from kiosk.citizen_id import CitizenID, InvalidCitizenQR, parse
 from kiosk.config import Config, FieldConfig, verify_pin
 from kiosk.i18n import N_
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from devices.virtual_scanner import VirtualScanner
     from kiosk.demo import DemoCentral
 
-log = logging.getLogger("kiosk.app")
+log = logging.getLogger("apps.lobby")
 
 PIN_TRIES = 5
 UNSHOWN_OUTCOMES_KEPT = 20
@@ -78,7 +78,7 @@ class OfficeClosed(Exception):
     """Tickets are not issued at this hour (kiosk.opening_hours)."""
 
 
-class KioskApp(DeviceApp):
+class LobbyApp(DeviceApp):
     """The lobby kiosk: welcome → field → ticket, plus the technician menu."""
 
     priority_enabled = BooleanProperty(True)

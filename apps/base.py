@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from devices.virtual_scanner import VirtualScanner
     from kiosk.demo import DemoCentral
 
-log = logging.getLogger("kiosk.app")
+log = logging.getLogger("apps.lobby")
 
 DEMO_CENTRAL_KEY = 290  # F9: the demo's central server down / up
 DEMO_SCAN_KEY = 291  # F10: the virtual scanner reads the next card of the samples

@@ -17,8 +17,8 @@ from kivy.metrics import mm
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from apps.base import DeviceApp
 from common.version import __version__
-from kiosk.app_base import DeviceApp
 from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
@@ -42,7 +42,7 @@ from screens.widgets import BigToggle
 if TYPE_CHECKING:
     from kiosk.demo import DemoCentral
 
-log = logging.getLogger("kiosk.counter_app")
+log = logging.getLogger("apps.counter")
 
 THANKS_SECONDS = 5
 SIGN_OUT_CHECK_SECONDS = 30
