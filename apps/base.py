@@ -9,11 +9,10 @@ through `Clock.schedule_once`.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
@@ -28,14 +27,8 @@ from kiosk.paths import LOCALE_DIR
 from kiosk.services import DeviceData
 from kiosk.sync import SyncStatus, SyncWorker
 
-if TYPE_CHECKING:
-    from devices.virtual_scanner import VirtualScanner
-    from kiosk.demo import DemoCentral
+log = logging.getLogger("apps.base")
 
-log = logging.getLogger("apps.lobby")
-
-DEMO_CENTRAL_KEY = 290  # F9: the demo's central server down / up
-DEMO_SCAN_KEY = 291  # F10: the virtual scanner reads the next card of the samples
 ENTER_KEYS = (13, 271)
 
 
@@ -56,9 +49,6 @@ class DeviceApp(App):
         self,
         config: Config,
         data: DeviceData,
-        *,
-        demo_central: DemoCentral | None = None,
-        demo_scanner: VirtualScanner | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -69,9 +59,6 @@ class DeviceApp(App):
         self.office_name = config.office.name
         self.office_centre = config.office.centre
         self.store = data.store
-        self._demo_central = demo_central
-        self._demo_scanner = demo_scanner
-        self._demo_samples: list[bytes] = []
         self.scanner = None  # devices.scanner.SerialScanner in serial mode
         self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
@@ -120,16 +107,9 @@ class DeviceApp(App):
         self.store.close()
 
     def _on_key(self, _window: Any, key: int, *_args: Any) -> bool:
-        """Enter ends a keyboard-wedge scan. Demo only: F9 takes the demo's central server
-        down or up, F10 makes the virtual scanner read the next sample card."""
+        """Enter ends a keyboard-wedge scan."""
         if key in ENTER_KEYS and self._wedge is not None:
             self._wedge_key("\n")
-        if key == DEMO_CENTRAL_KEY and self._demo_central is not None:
-            threading.Thread(target=self._demo_central.toggle, daemon=True).start()
-            return True
-        if key == DEMO_SCAN_KEY and self._demo_scanner is not None:
-            self._demo_scan()
-            return True
         return False
 
     # ----------------------------------------------------------------- the QR scanner
@@ -143,9 +123,8 @@ class DeviceApp(App):
         if scanner.mode == "serial":
             from devices.scanner import SerialScanner
 
-            url = self._demo_scanner.device_path if self._demo_scanner else scanner.url
             self.scanner = SerialScanner(
-                url,
+                scanner.url,
                 baudrate=scanner.baudrate,
                 suffix=scanner.suffix,
                 debounce_s=scanner.debounce_seconds,
@@ -165,20 +144,6 @@ class DeviceApp(App):
         line = self._wedge.key(text, time.monotonic())
         if line is not None:
             self.on_scan(line.encode("utf-8"))
-
-    def _demo_scan(self) -> None:
-        """Demo only: the virtual scanner reads the next card of the shared samples."""
-        if not self._demo_samples:
-            from kiosk.citizen_id_samples import load_samples
-
-            try:
-                self._demo_samples = [sample.payload for sample in load_samples()]
-            except OSError as error:
-                log.warning("demo: no sample cards to scan: %s", error)
-                return
-        payload = self._demo_samples.pop(0)
-        self._demo_samples.append(payload)
-        threading.Thread(target=self._demo_scanner.scan, args=(payload,), daemon=True).start()
 
     def every(self, seconds: float, action: Callable[[], Any]) -> None:
         """Runs `action` on the main thread every `seconds` until the app stops."""

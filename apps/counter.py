@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.metrics import mm
@@ -39,9 +39,6 @@ from screens.counter_rating import (
 from screens.counter_signin import CounterSignInScreen
 from screens.widgets import BigToggle
 
-if TYPE_CHECKING:
-    from kiosk.demo import DemoCentral
-
 log = logging.getLogger("apps.counter")
 
 THANKS_SECONDS = 5
@@ -62,11 +59,9 @@ class CounterApp(DeviceApp):
         self,
         config: Config,
         data: DeviceData,
-        *,
-        demo_central: DemoCentral | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(config, data, demo_central=demo_central, **kwargs)
+        super().__init__(config, data, **kwargs)
         self.counter_number = config.counter.number
         # The office clock: the device's, or the server's when the two disagree
         # (kiosk.server_clock), so that a wrong clock neither dates sessions nor ends the day.

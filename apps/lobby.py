@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
@@ -39,11 +39,6 @@ from screens.technician_login import TechnicianLoginScreen
 from screens.ticket import TicketScreen
 from screens.welcome import WelcomeScreen
 
-if TYPE_CHECKING:
-    from devices.virtual_printer import VirtualPrinter
-    from devices.virtual_scanner import VirtualScanner
-    from kiosk.demo import DemoCentral
-
 log = logging.getLogger("apps.lobby")
 
 PIN_TRIES = 5
@@ -60,8 +55,6 @@ PRINTER_STATUS = {
     PrinterState.OFFLINE: N_("The printer is not responding"),
     PrinterState.DISCONNECTED: N_("The printer is not connected"),
 }
-# Demo keys F5..F8 → the virtual printer's switches.
-DEMO_KEYS = {286: "paper_out", 287: "cover_open", 288: "offline", 289: "stalled"}
 
 ALERT_STATES = {
     PrinterState.PAPER_OUT,
@@ -91,15 +84,9 @@ class LobbyApp(DeviceApp):
         data: DeviceData,
         *,
         printer_url: str | None = None,
-        demo_printer: VirtualPrinter | None = None,
-        demo_central: DemoCentral | None = None,
-        demo_scanner: VirtualScanner | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            config, data, demo_central=demo_central, demo_scanner=demo_scanner, **kwargs
-        )
-        self._demo_printer = demo_printer
+        super().__init__(config, data, **kwargs)
         self.personal = data.personal
         self._visit: tuple[str, bool, str] | None = None  # field, priority, request id
         self._identity: CitizenID | None = None
@@ -166,16 +153,6 @@ class LobbyApp(DeviceApp):
         if self.printer:
             self.printer.stop()
         super().shutdown()
-
-    def _on_key(self, window: Any, key: int, *args: Any) -> bool:
-        """Demo only: F5..F8 flip the virtual printer's fault switches (F9: see DeviceApp)."""
-        switch = DEMO_KEYS.get(key)
-        if switch is None or self._demo_printer is None:
-            return super()._on_key(window, key, *args)
-        value = not getattr(self._demo_printer, switch)
-        setattr(self._demo_printer, switch, value)
-        log.info("demo: virtual printer %s = %s", switch, value)
-        return True
 
     # ------------------------------------------------------------ helpers
 

@@ -63,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="time spent on each figure")
     args = parser.parse_args()
-    samples = load_samples()
+    samples = load_samples(REPO.parent / "shared" / "data" / "cccd_samples.txt")
     every = [sample.payload for sample in samples]
     accepted = [sample.payload for sample in samples if sample.expect in ("ok", "warn")]
     for metric, payloads in (

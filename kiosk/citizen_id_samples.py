@@ -1,8 +1,9 @@
-"""The shared synthetic citizen ID QR cases (../shared/data/cccd_samples.txt), read into objects.
+"""Synthetic citizen ID QR cases in the project's sample format, read into objects.
 
-Used by the parser's tests and bench and by the virtual scanner's `--samples` demo mode. The
-file's own header describes its format: blocks of `key: value` lines, one case per block, with
-escapes in the payload (\\r \\n \\t and \\xHH for a raw byte).
+The demo's cards (config/demo/id_cards.txt, shipped) are read by the demo and the virtual
+scanner's `--samples` mode; the tests and bench read the project's shared cases with the same
+reader. The file's own header describes its format: blocks of `key: value` lines, one case per
+block, with escapes in the payload (\\r \\n \\t and \\xHH for a raw byte).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SAMPLES_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "cccd_samples.txt"
+from kiosk.paths import SHIPPED_CONFIG_DIR
+
+DEMO_CARDS = SHIPPED_CONFIG_DIR / "demo" / "id_cards.txt"
 
 EXPECTATIONS = ("ok", "warn", "reject", "ok-or-reject")
 
@@ -29,7 +32,7 @@ class Sample:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-def load_samples(path: Path = SAMPLES_PATH) -> list[Sample]:
+def load_samples(path: Path = DEMO_CARDS) -> list[Sample]:
     """Every case of the file, in order; ValueError names the line of a malformed one."""
     samples: list[Sample] = []
     block: dict[str, str] = {}

@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import importlib
 import json
 import logging
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 from datetime import date, datetime
@@ -22,18 +20,13 @@ from typing import TYPE_CHECKING
 
 from common.version import __version__
 from kiosk.config import Config, ConfigError, hash_pin, load_config
+from kiosk.roles import LAUNCHER
 
 if TYPE_CHECKING:
+    from kiosk.demo import DemoTwins
     from kiosk.personal_data import PersonalData
     from kiosk.store import Store
     from kiosk.tickets import TicketService
-
-KIVY_ENV = {
-    "KIVY_NO_ARGS": "1",  # Kivy must not read our command line (it would eat --help)
-    "KIVY_NO_CONFIG": "1",  # no ~/.kivy/config.ini: our config is in config/ and /etc/kiosk
-    "KIVY_NO_FILELOG": "1",
-    "KIVY_LOG_MODE": "PYTHON",
-}
 
 
 class CommandError(Exception):
@@ -222,15 +215,12 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         config = dataclasses.replace(
             config, device=dataclasses.replace(config.device, role=args.role)
         )
-    return _run_app(config, printer_url=None, verbose=args.verbose)
+    return _run_app(config, verbose=args.verbose)
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
-    from devices.virtual_printer import VirtualPrinter
-    from devices.virtual_scanner import VirtualScanner
-    from kiosk.demo import DemoCentral, DemoError, start_demo_counter
+    from kiosk.demo import DemoError, DemoTwins
     from kiosk.enrollment import EnrolmentError
-    from kiosk.services import open_device_data
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     display = config.display
@@ -252,34 +242,16 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         display=display,
     )
     data_dir.mkdir(parents=True, exist_ok=True)
-    central = DemoCentral(
-        data_dir, config.office.timezone.key, f"{config.office.day_starts_at:%H:%M}"
-    )
     try:
-        central.start()
-        central.enrol(config)
+        twins, config = DemoTwins.start(config, baud=args.baud, with_counter=args.counter)
     except (DemoError, EnrolmentError) as error:
-        central.stop()
         raise CommandError(f"The demo's central server: {error}") from error
-    printer = VirtualPrinter(
-        data_dir / "printed", width_dots=config.printer_profile.width_dots, baud=args.baud
-    )
-    printer.start()
-    scanner = VirtualScanner()
-    config = dataclasses.replace(
-        config,
-        scanner=dataclasses.replace(config.scanner, mode="serial", url=scanner.device_path),
-    )
-    counter = None
-    if args.counter:
-        # The lobby's device key must exist before the counter imports it.
-        open_device_data(config).close()
-        counter = start_demo_counter(config, central, data_dir / "counter", (800, 480))
     print(
         f"Demo data folder: {data_dir}\n"
-        f"Central server on {central.url} (database {data_dir / 'central.db'}); "
+        f"Central server on {twins.central.url} (database {data_dir / 'central.db'}); "
         f"the kiosk is enrolled as {config.device.id} of office {config.office.code}\n"
-        f"Virtual printer on {printer.device_path}; printed tickets go to {data_dir / 'printed'}\n"
+        f"Virtual printer on {twins.printer.device_path}; printed tickets go to "
+        f"{data_dir / 'printed'}\n"
         "Keys: F5 paper out on/off, F6 cover open/closed, F7 printer offline/online, "
         "F8 printer stalled/running, F9 central server down/up, F10 the virtual scanner reads "
         "the next sample ID card (on the card step). "
@@ -288,24 +260,9 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         flush=True,
     )
     try:
-        return _run_app(
-            config,
-            printer_url=printer.device_path,
-            verbose=args.verbose,
-            demo_printer=printer,
-            demo_central=central,
-            demo_scanner=scanner,
-        )
+        return _run_app(config, verbose=args.verbose, demo=twins)
     finally:
-        scanner.close()
-        if counter is not None:
-            counter.terminate()
-            try:
-                counter.wait(10)
-            except subprocess.TimeoutExpired:
-                counter.kill()
-        printer.stop()
-        central.stop()
+        twins.stop()
 
 
 def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
@@ -714,15 +671,7 @@ def _local(moment: str, config: Config) -> str:
     return f"{datetime.fromisoformat(moment).astimezone(config.office.timezone):%Y-%m-%d %H:%M:%S}"
 
 
-def _run_app(
-    config: Config,
-    *,
-    printer_url: str | None,
-    verbose: bool,
-    demo_printer=None,
-    demo_central=None,
-    demo_scanner=None,
-) -> int:
+def _run_app(config: Config, *, verbose: bool, demo: DemoTwins | None = None) -> int:
     from kiosk.logging_setup import configure_logging
     from kiosk.services import DataUnavailable, open_device_data
 
@@ -731,35 +680,4 @@ def _run_app(
     except DataUnavailable as error:
         raise CommandError(str(error)) from error
     configure_logging(config.device.data_dir / "logs", verbose=verbose)
-    for key, value in KIVY_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ.setdefault("KIVY_DPI", str(config.display.dpi))
-    from kivy.config import Config as KivyConfig
-
-    KivyConfig.set("kivy", "exit_on_escape", "0")
-    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "width", str(config.display.width))
-    KivyConfig.set("graphics", "height", str(config.display.height))
-    from apps.base import configure_window
-
-    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    configure_window(config)
-    if config.device.role == "counter":
-        from apps.counter import CounterApp
-
-        app = CounterApp(config, data, demo_central=demo_central)
-    else:
-        from apps.lobby import LobbyApp
-
-        app = LobbyApp(
-            config,
-            data,
-            printer_url=printer_url,
-            demo_printer=demo_printer,
-            demo_central=demo_central,
-            demo_scanner=demo_scanner,
-        )
-    # systemctl stop / kill: stop like a closed window, so the workers finish and children end.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
-    app.run()
-    return 0
+    return importlib.import_module(LAUNCHER).run_app(config, data, verbose=verbose, demo=demo)

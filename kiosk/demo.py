@@ -1,4 +1,7 @@
-"""The demo's companions: the reference central server as a child process, enrolled for real.
+"""The demo's companions, wired outside the apps: the virtual printer and scanner (pseudo-terminal
+twins), the reference central server as a child process enrolled for real, and counter 1 as a
+second process. The lobby app receives a configuration naming their ports and URL, exactly as
+on a real device; the demo's keys are bound beside it (apps/demo_keys.py).
 
 The kiosk never imports `central/`: the demo runs `python -m central` like any other server and
 enrols through the same API and code a technician uses (`kiosk enroll`).
@@ -7,6 +10,8 @@ enrols through the same API and code a technician uses (`kiosk enroll`).
 from __future__ import annotations
 
 import ctypes
+import dataclasses
+import itertools
 import logging
 import signal
 import socket
@@ -18,13 +23,18 @@ from pathlib import Path
 
 import requests
 
+from devices.virtual_printer import VirtualPrinter
+from devices.virtual_scanner import VirtualScanner
+from kiosk.citizen_id_samples import load_samples
 from kiosk.config import Config, load_config
 from kiosk.enrollment import enroll
+from kiosk.services import open_device_data
 from kiosk.ticket_keys import TicketKeys
 
 log = logging.getLogger("kiosk.demo")
 
 START_TIMEOUT = 20.0
+COUNTER_SIZE = (800, 480)
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -179,3 +189,78 @@ def start_demo_counter(
         stderr=subprocess.STDOUT,
         preexec_fn=_die_with_parent,
     )
+
+
+class DemoTwins:
+    """Everything the demo runs beside the lobby app. `start` returns them with the lobby's
+    configuration pointing at them; `stop` ends them all."""
+
+    def __init__(
+        self,
+        central: DemoCentral,
+        printer: VirtualPrinter,
+        scanner: VirtualScanner,
+        counter: subprocess.Popen | None,
+        cards: list[bytes],
+    ) -> None:
+        self.central = central
+        self.printer = printer
+        self.scanner = scanner
+        self.counter = counter
+        self._cards = itertools.cycle(cards)
+        self._cards_lock = threading.Lock()
+
+    @classmethod
+    def start(cls, config: Config, *, baud: int, with_counter: bool) -> tuple[DemoTwins, Config]:
+        """Start the twins for `config` (a lobby whose data folder exists); raises DemoError
+        or kiosk.enrollment.EnrolmentError, having stopped what had started."""
+        cards = [sample.payload for sample in load_samples()]
+        data_dir = config.device.data_dir
+        central = DemoCentral(
+            data_dir, config.office.timezone.key, f"{config.office.day_starts_at:%H:%M}"
+        )
+        try:
+            central.start()
+            central.enrol(config)
+        except Exception:
+            central.stop()
+            raise
+        printer = VirtualPrinter(
+            data_dir / "printed", width_dots=config.printer_profile.width_dots, baud=baud
+        )
+        printer.start()
+        scanner = VirtualScanner()
+        config = dataclasses.replace(
+            config,
+            printer=dataclasses.replace(config.printer, url=printer.device_path),
+            scanner=dataclasses.replace(config.scanner, mode="serial", url=scanner.device_path),
+        )
+        counter = None
+        if with_counter:
+            # The lobby's device key must exist before the counter imports it.
+            open_device_data(config).close()
+            counter = start_demo_counter(config, central, data_dir / "counter", COUNTER_SIZE)
+        return cls(central, printer, scanner, counter, cards), config
+
+    def flip_printer(self, switch: str) -> bool:
+        """Turn one of the virtual printer's faults on or off; returns the new value."""
+        value = not getattr(self.printer, switch)
+        setattr(self.printer, switch, value)
+        return value
+
+    def scan_next_card(self) -> None:
+        """The virtual scanner reads the next of the demo's ID cards (round and round)."""
+        with self._cards_lock:
+            payload = next(self._cards)
+        self.scanner.scan(payload)
+
+    def stop(self) -> None:
+        self.scanner.close()
+        if self.counter is not None:
+            self.counter.terminate()
+            try:
+                self.counter.wait(10)
+            except subprocess.TimeoutExpired:
+                self.counter.kill()
+        self.printer.stop()
+        self.central.stop()

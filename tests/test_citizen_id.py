@@ -67,7 +67,8 @@ def test_every_shared_sample_is_parsed_as_the_file_expects(sample: Sample) -> No
         assert read["warnings"]
 
 
-def test_the_shared_samples_file_is_the_one_the_loader_defaults_to() -> None:
+def test_the_demo_cards_the_loader_defaults_to_are_the_shared_samples() -> None:
+    """The demo ships its own copy (product code reads nothing outside the repository)."""
     assert load_samples() == shared_samples()
 
 

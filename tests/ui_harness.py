@@ -61,7 +61,6 @@ def running_lobby(
         config,
         open_device_data(config, clock),
         printer_url=printer.device_path,
-        demo_printer=printer,
     )
     app._run_prepare()  # what App.run() does before entering the event loop
     try:

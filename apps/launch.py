@@ -1,0 +1,61 @@
+"""Start a role's app in a window: Kivy's settings, the window, the app the role names, and
+SIGTERM handled like a closed window. The command line reaches this module by name only
+(kiosk/roles.py), so that its other commands never import Kivy."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+from typing import TYPE_CHECKING
+
+from kiosk.config import Config
+from kiosk.roles import ROLES
+from kiosk.services import DeviceData
+
+if TYPE_CHECKING:
+    from kiosk.demo import DemoTwins
+
+KIVY_ENV = {
+    "KIVY_NO_ARGS": "1",  # Kivy must not read our command line (it would eat --help)
+    "KIVY_NO_CONFIG": "1",  # no ~/.kivy/config.ini: our config is in config/ and /etc/kiosk
+    "KIVY_NO_FILELOG": "1",
+    "KIVY_LOG_MODE": "PYTHON",
+}
+
+
+def run_app(
+    config: Config, data: DeviceData, *, verbose: bool, demo: DemoTwins | None = None
+) -> int:
+    """Runs the app of `config.device.role` until its window closes or SIGTERM; `demo` binds
+    the demo's keys beside it."""
+    for key, value in KIVY_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("KIVY_DPI", str(config.display.dpi))
+    from kivy.config import Config as KivyConfig
+
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    KivyConfig.set("graphics", "width", str(config.display.width))
+    KivyConfig.set("graphics", "height", str(config.display.height))
+    from apps.base import configure_window
+
+    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    configure_window(config)
+    module_name, _, class_name = ROLES[config.device.role].partition(":")
+    app = getattr(importlib.import_module(module_name), class_name)(config, data)
+    keys = None
+    if demo is not None:
+        from apps.demo_keys import DemoKeys
+
+        keys = DemoKeys(demo)
+        keys.bind()
+    # systemctl stop / kill: stop like a closed window, so the workers finish and children end.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
+    try:
+        app.run()
+    finally:
+        if keys is not None:
+            keys.unbind()
+    return 0
