@@ -62,7 +62,6 @@ from kiosk.ticket_entry import (
     ticket_from_qr,
 )
 from kiosk.ticket_keys import TicketKeys
-from kiosk.tickets import office_day
 
 # What the officer reads when the server says another counter holds an entered ticket (msgids).
 HELD_SERVING = N_("Ticket {label} is being served at counter {counter}. Nothing was changed.")
@@ -179,7 +178,7 @@ class CounterService:
             officer = self._officers.require()
             now = self._now()
             self._make_way(now)
-            today = office_day(now, self._config.office)
+            today = self._config.office.day_rule.day_of(now)
             if qr_payload is not None:
                 ticket = ticket_from_qr(
                     qr_payload,

@@ -24,7 +24,6 @@ from common.office_clock import aware_now
 from kiosk.badges import InvalidBadge, badge_key, verify_badge
 from kiosk.config import Config, OfficerConfig, verify_pin
 from kiosk.store import Store
-from kiosk.tickets import office_day
 
 MAX_WRONG_PINS = 5
 PIN_SCOPE = "pin"  # the one sign-in guard of this counter
@@ -176,12 +175,12 @@ class Officers:
             idle = timedelta(minutes=self._config.counter.officer_idle_signout)
             if now - self._last_activity >= idle:
                 return True
-            return office_day(now, self._config.office) != self._signed_in_day
+            return self._config.office.day_rule.day_of(now) != self._signed_in_day
 
     def _begin(self, officer: OfficerConfig) -> Officer:
         now = self._now()
         self._current = Officer.from_config(officer)
-        self._signed_in_day = office_day(now, self._config.office)
+        self._signed_in_day = self._config.office.day_rule.day_of(now)
         self._last_activity = now
         return self._current
 

@@ -16,7 +16,7 @@ from devices.profiles import PrinterProfile
 from kiosk.config import Config, FieldConfig, OfficeConfig
 from kiosk.i18n import Translator
 from kiosk.ticket_signing import sign_ticket
-from kiosk.tickets import Ticket, office_day
+from kiosk.tickets import Ticket
 
 BIG_NUMBER_SIZE = 6
 """Requested magnification of the ticket number; the encoder fits it to the printer."""
@@ -63,7 +63,7 @@ def build_sample_ticket_job(config: Config, translator: Translator, now: datetim
     Its QR is signed with a throwaway key, so no counter will ever accept it.
     """
     field = config.catalogue.fields[0]
-    day = office_day(now, config.office)
+    day = config.office.day_rule.day_of(now)
     label = field.label(field.first)
     ticket = Ticket(
         id=str(uuid.uuid4()),

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from common.office_clock import aware_now
 from kiosk import events
-from kiosk.config import Config, OfficeConfig
+from kiosk.config import Config
 from kiosk.server_clock import ServerClock
 from kiosk.store import PRINT_FAILED, PRINT_PENDING, RangeExhausted, Row, Store
 from kiosk.ticket_signing import sign_ticket
@@ -39,11 +39,6 @@ class UnknownTicket(TicketError):
     def __init__(self, ticket_id: str) -> None:
         super().__init__(f"no ticket {ticket_id!r}")
         self.ticket_id = ticket_id
-
-
-def office_day(now: datetime, office: OfficeConfig) -> date:
-    """The office day `now` belongs to (common.office_clock has the definition)."""
-    return office.day_rule.day_of(now)
 
 
 @dataclass(frozen=True)
@@ -206,12 +201,12 @@ class TicketService:
         server's clock, measured lately, may say the latest day has not begun (the clock was
         ahead), and then the day follows the server."""
         office = self._config.office
-        day = office_day(now, office)
+        day = office.day_rule.day_of(now)
         latest = self._store.latest_ticket_day(office.code)
         if latest is None or day >= latest:
             return day
         server_now = None if self._server_clock is None else self._server_clock.server_now()
-        if server_now is not None and office_day(server_now, office) < latest:
+        if server_now is not None and office.day_rule.day_of(server_now) < latest:
             return day
         return latest
 
@@ -248,7 +243,7 @@ class TicketService:
         return Ticket.from_row(row)
 
     def office_day_now(self) -> date:
-        return office_day(self._now(), self._config.office)
+        return self._config.office.day_rule.day_of(self._now())
 
     def tickets_of_day(self, day: date) -> list[Ticket]:
         """Every ticket of an office day, in issue order."""

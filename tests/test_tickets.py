@@ -22,7 +22,6 @@ from kiosk.tickets import (
     TicketService,
     UnknownField,
     UnknownTicket,
-    office_day,
 )
 from tests.helpers_store import HCM, Clock, small_config
 
@@ -65,14 +64,14 @@ def test_each_field_numbers_from_its_own_range(service: TicketService) -> None:
 
 
 def test_office_day_starts_at_day_starts_at_in_the_office_time_zone(config: Config) -> None:
-    office = config.office  # day starts at 04:00 in Asia/Ho_Chi_Minh (UTC+7)
-    assert office_day(datetime(2025, 7, 2, 3, 59, tzinfo=HCM), office) == date(2025, 7, 1)
-    assert office_day(datetime(2025, 7, 2, 4, 0, tzinfo=HCM), office) == date(2025, 7, 2)
+    office_day = config.office.day_rule.day_of  # 04:00 in Asia/Ho_Chi_Minh (UTC+7)
+    assert office_day(datetime(2025, 7, 2, 3, 59, tzinfo=HCM)) == date(2025, 7, 1)
+    assert office_day(datetime(2025, 7, 2, 4, 0, tzinfo=HCM)) == date(2025, 7, 2)
     # 20:59 UTC on 1 July is 03:59 on 2 July in Hà Nội: still the office day of 1 July.
-    assert office_day(datetime(2025, 7, 1, 20, 59, tzinfo=UTC), office) == date(2025, 7, 1)
-    assert office_day(datetime(2025, 7, 1, 21, 0, tzinfo=UTC), office) == date(2025, 7, 2)
+    assert office_day(datetime(2025, 7, 1, 20, 59, tzinfo=UTC)) == date(2025, 7, 1)
+    assert office_day(datetime(2025, 7, 1, 21, 0, tzinfo=UTC)) == date(2025, 7, 2)
     with pytest.raises(ValueError):
-        office_day(datetime(2025, 7, 2, 9, 0), office)
+        office_day(datetime(2025, 7, 2, 9, 0))
 
 
 def test_numbering_restarts_each_office_day(service: TicketService, clock: Clock) -> None:
