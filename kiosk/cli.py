@@ -233,7 +233,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from kiosk.services import open_device_data
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
-    display = config.display
+    panel = config.panel
     if args.size:
         try:
             width, height = (int(part) for part in args.size.lower().split("x"))
@@ -241,7 +241,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             raise CommandError(
                 f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480"
             ) from None
-        display = dataclasses.replace(display, width=width, height=height, fullscreen=False)
+        panel = dataclasses.replace(panel, width=width, height=height, fullscreen=False)
     office = config.office
     if not args.office_hours:
         office = dataclasses.replace(office, closed_outside_hours=False)
@@ -249,7 +249,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         config,
         office=office,
         device=dataclasses.replace(config.device, data_dir=data_dir, role="lobby"),
-        display=display,
+        panel=panel,
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     central = DemoCentral(
@@ -733,13 +733,13 @@ def _run_app(
     configure_logging(config.device.data_dir / "logs", verbose=verbose)
     for key, value in KIVY_ENV.items():
         os.environ.setdefault(key, value)
-    os.environ.setdefault("KIVY_DPI", str(config.display.dpi))
+    os.environ.setdefault("KIVY_DPI", str(config.panel.dpi))
     from kivy.config import Config as KivyConfig
 
     KivyConfig.set("kivy", "exit_on_escape", "0")
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "width", str(config.display.width))
-    KivyConfig.set("graphics", "height", str(config.display.height))
+    KivyConfig.set("graphics", "width", str(config.panel.width))
+    KivyConfig.set("graphics", "height", str(config.panel.height))
     from kiosk.app_base import configure_window
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
