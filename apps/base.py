@@ -271,7 +271,7 @@ class KeepRunning(ExceptionHandler):
 
 def configure_window(config: Config) -> None:
     """Size the window for the configured panel before the first frame."""
-    if config.display.fullscreen:
+    if config.panel.fullscreen:
         Window.fullscreen = "auto"
     else:
-        Window.size = (config.display.width, config.display.height)
+        Window.size = (config.panel.width, config.panel.height)

@@ -32,13 +32,13 @@ def run_app(
     the demo's keys beside it."""
     for key, value in KIVY_ENV.items():
         os.environ.setdefault(key, value)
-    os.environ.setdefault("KIVY_DPI", str(config.display.dpi))
+    os.environ.setdefault("KIVY_DPI", str(config.panel.dpi))
     from kivy.config import Config as KivyConfig
 
     KivyConfig.set("kivy", "exit_on_escape", "0")
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "width", str(config.display.width))
-    KivyConfig.set("graphics", "height", str(config.display.height))
+    KivyConfig.set("graphics", "width", str(config.panel.width))
+    KivyConfig.set("graphics", "height", str(config.panel.height))
     from apps.base import configure_window
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -34,7 +34,7 @@ role = "lobby"
 [printer]
 url = "/dev/kiosk-printer"
 
-[display]
+[panel]
 fullscreen = true
 TOML
 fi

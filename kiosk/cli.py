@@ -223,7 +223,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from kiosk.enrollment import EnrolmentError
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
-    display = config.display
+    panel = config.panel
     if args.size:
         try:
             width, height = (int(part) for part in args.size.lower().split("x"))
@@ -231,7 +231,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             raise CommandError(
                 f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480"
             ) from None
-        display = dataclasses.replace(display, width=width, height=height, fullscreen=False)
+        panel = dataclasses.replace(panel, width=width, height=height, fullscreen=False)
     office = config.office
     if not args.office_hours:
         office = dataclasses.replace(office, closed_outside_hours=False)
@@ -239,7 +239,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         config,
         office=office,
         device=dataclasses.replace(config.device, data_dir=data_dir, role="lobby"),
-        display=display,
+        panel=panel,
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     try:

@@ -173,7 +173,7 @@ def start_demo_counter(
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "kiosk.toml").write_text(
         f'[device]\nid = "counter-01"\nrole = "counter"\ndata_dir = "{folder / "data"}"\n\n'
-        f"[display]\nwidth = {size[0]}\nheight = {size[1]}\nfullscreen = false\n\n"
+        f"[panel]\nwidth = {size[0]}\nheight = {size[1]}\nfullscreen = false\n\n"
         "[counter]\nnumber = 1\n",
         encoding="utf-8",
     )

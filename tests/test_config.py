@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from datetime import date, time
 from pathlib import Path
@@ -19,6 +20,8 @@ def test_shipped_configuration_loads(tmp_path: Path) -> None:
         paths.SHIPPED_CONFIG_DIR / "kiosk.toml",
         paths.SHIPPED_CONFIG_DIR / "catalogue.toml",
         paths.SHIPPED_CONFIG_DIR / "printers.toml",
+        paths.SHIPPED_CONFIG_DIR / "rating.toml",
+        paths.SHIPPED_CONFIG_DIR / "officers.toml",
     )
     assert config.office.code == "00637"
     assert config.office.code_list_date == date(2025, 7, 1)
@@ -54,7 +57,7 @@ def test_overrides_merge_key_by_key(tmp_path: Path) -> None:
     assert [f.id for f in config.catalogue.fields] == ["alpha", "beta"]
     assert config.catalogue.priority_enabled
     assert config.catalogue.get("alpha").label(2) == "A002"
-    assert config.sources[1::2] == (
+    assert config.sources[1:6:2] == (
         folder / "kiosk.toml",
         folder / "catalogue.toml",
         folder / "printers.toml",
@@ -66,7 +69,7 @@ def test_a_single_file_overrides_kiosk_toml(tmp_path: Path) -> None:
     override.write_text('[device]\nid = "lobby-07"\nlanguage = "en"\n', encoding="utf-8")
     config = load_config(override)
     assert (config.device.id, config.device.language) == ("lobby-07", "en")
-    assert config.sources[-1] == paths.SHIPPED_CONFIG_DIR / "printers.toml"
+    assert config.sources[-1] == paths.SHIPPED_CONFIG_DIR / "officers.toml"
     assert override in config.sources
 
 
@@ -83,6 +86,19 @@ def test_the_message_names_file_key_value_and_what_is_allowed(tmp_path: Path) ->
         f"{folder / 'kiosk.toml'}: [printer] write_timeout = -1"
         " — must be a number of seconds from 0.5 to 120"
     )
+
+
+def test_an_old_display_section_is_read_as_panel_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = write_override(tmp_path / "etc", kiosk="[display]\nfullscreen = true\ndpi = 133\n")
+    with caplog.at_level(logging.WARNING, logger="kiosk.config"):
+        config = load_config(folder)
+    assert (config.panel.fullscreen, config.panel.dpi) == (True, 133)
+    assert (config.panel.width, config.panel.height) == (1280, 800)  # the rest as shipped
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"{folder / 'kiosk.toml'}: [display] is now called [panel]")
 
 
 KIOSK_ERRORS = [
@@ -105,8 +121,13 @@ KIOSK_ERRORS = [
     ('[device]\nrole = "display"', '[device] role = "display" — must be one of "lobby", "counter"'),
     ('[device]\nlanguage = "fr"', 'must be one of "vi", "en"'),
     ('[device]\nid = "Lobby 1"', '[device] id = "Lobby 1" — must be 1 to 32 characters'),
-    ("[display]\ndpi = 1000", "[display] dpi = 1000 — must be a whole number from 60 to 400"),
-    ("[display]\nfullscreen = 1", "[display] fullscreen = 1 — must be true or false"),
+    ("[panel]\ndpi = 1000", "[panel] dpi = 1000 — must be a whole number from 60 to 400"),
+    ("[panel]\nfullscreen = 1", "[panel] fullscreen = 1 — must be true or false"),
+    ("[display]\ndpi = 1000", "[panel] dpi = 1000 — must be a whole number"),  # the old name
+    (
+        "[display]\ndpi = 133\n\n[panel]\ndpi = 133",
+        "[display] and [panel] — [display] is now called [panel]; keep only [panel]",
+    ),
     ("[printer]\nbaudrate = 12345", "[printer] baudrate = 12345 — must be one of 1200, 2400,"),
     ('[printer]\nurl = ""', '[printer] url = "" — must be a pyserial URL'),
     ("[printer]\nstatus_interval = true", "[printer] status_interval = true — must be a number"),

@@ -1,0 +1,242 @@
+"""kiosk.toml's office and device sections, and printers.toml: each a dataclass and its parser.
+
+[office], [device], [panel], [printer] (with its profile from printers.toml), [scanner],
+[lobby] and [technician]. [central] is in kiosk.config.central, [counter] in
+kiosk.config.counter.
+
+[panel] was called [display] (a word now kept for the hall-display role): an override that
+still says [display] is read as [panel] (RENAMED_TABLES).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from common.office_clock import OfficeDayRule
+from devices.profiles import PrinterProfile
+from kiosk import paths
+from kiosk.config.pins import read_pin_hash
+from kiosk.config.reader import ConfigError, Document, Table, toml_repr
+from kiosk.roles import ROLES
+
+LANGUAGES = ("vi", "en")
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+RENAMED_TABLES = {"display": "panel"}  # old name in a site's kiosk.toml: new name
+
+# Device ids, and officer ids (kiosk.config.officers), are written the same way.
+ID_PATTERN = re.compile(r"[a-z0-9-]{1,32}")
+ID_ALLOWED = "must be 1 to 32 characters: lowercase letters a-z, digits and '-'"
+
+_OFFICE_CODE = re.compile(r"[0-9]{5}")
+
+
+@dataclass(frozen=True)
+class OfficeConfig:
+    code: str
+    code_list_date: date
+    name: str
+    centre: str
+    timezone: ZoneInfo
+    opens_at: time
+    closes_at: time
+    day_starts_at: time
+    # Tickets are issued from opens_at minus this many minutes until closes_at; outside those
+    # hours the lobby says the office is closed, unless closed_outside_hours is false.
+    tickets_before_opening: int
+    closed_outside_hours: bool
+
+    @property
+    def day_rule(self) -> OfficeDayRule:
+        """The office day of this office (common.office_clock, shared with the server)."""
+        return OfficeDayRule(self.timezone, self.day_starts_at)
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    id: str
+    role: str
+    data_dir: Path
+    language: str
+
+
+@dataclass(frozen=True)
+class PanelConfig:
+    """The touch panel the screens are drawn on."""
+
+    width: int
+    height: int
+    fullscreen: bool
+    dpi: int
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    url: str
+    profile: str
+    baudrate: int
+    write_timeout: float
+    status_interval: float
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    """The 2D QR imager that reads citizen ID cards. mode "none": the lobby does not offer it."""
+
+    mode: str  # "none" | "serial" | "keyboard"
+    url: str
+    baudrate: int
+    suffix: str  # "auto" | "CR" | "LF" | "CRLF"
+    debounce_seconds: float
+
+
+@dataclass(frozen=True)
+class LobbyConfig:
+    idle_timeout: int
+    ticket_screen_seconds: int
+    print_failed_screen_seconds: int
+
+
+@dataclass(frozen=True)
+class TechnicianConfig:
+    pin_hash: str = field(repr=False)
+
+
+def parse_office(t: Table) -> OfficeConfig:
+    code = t.text("code", 'must be the 5-digit ward code, e.g. "00637"', _OFFICE_CODE)
+    code_list_date = t.iso_date("code_list_date")
+    name = t.text("name")
+    centre = t.text("centre")
+    zone_allowed = 'must be an IANA time zone name, e.g. "Asia/Ho_Chi_Minh"'
+    zone_name = t.text("timezone", zone_allowed)
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        t.fail("timezone", zone_allowed)
+    opens_at = t.time_of_day("opens_at")
+    closes_at = t.time_of_day("closes_at")
+    day_starts_at = t.time_of_day("day_starts_at")
+    if closes_at <= opens_at:
+        t.fail(
+            "closes_at", f"must be later than opens_at ({opens_at:%H:%M})", related=("opens_at",)
+        )
+    if day_starts_at > opens_at:
+        t.fail(
+            "day_starts_at",
+            f"must not be later than opens_at ({opens_at:%H:%M}):"
+            " numbering restarts before the doors open",
+            related=("opens_at",),
+        )
+    tickets_before_opening = t.integer("tickets_before_opening", 0, 240, "minutes")
+    closed_outside_hours = t.boolean("closed_outside_hours")
+    first_ticket = datetime.combine(date(2000, 1, 1), opens_at) - timedelta(
+        minutes=tickets_before_opening
+    )
+    if first_ticket.date() < date(2000, 1, 1) or first_ticket.time() < day_starts_at:
+        t.fail(
+            "tickets_before_opening",
+            f"must leave the first ticket after day_starts_at ({day_starts_at:%H:%M})",
+            related=("opens_at", "day_starts_at"),
+        )
+    t.finish()
+    return OfficeConfig(
+        code,
+        code_list_date,
+        name,
+        centre,
+        zone,
+        opens_at,
+        closes_at,
+        day_starts_at,
+        tickets_before_opening,
+        closed_outside_hours,
+    )
+
+
+def parse_device(t: Table) -> DeviceConfig:
+    device_id = t.text("id", ID_ALLOWED, ID_PATTERN)
+    role = t.choice("role", tuple(ROLES))
+    data_dir = Path(t.text("data_dir", 'must be an absolute path, e.g. "/var/lib/kiosk"'))
+    if not data_dir.is_absolute():
+        t.fail("data_dir", 'must be an absolute path, e.g. "/var/lib/kiosk"')
+    language = t.choice("language", LANGUAGES)
+    t.finish()
+    return DeviceConfig(device_id, role, data_dir, language)
+
+
+def parse_panel(t: Table) -> PanelConfig:
+    width = t.integer("width", 320, 7680, "pixels")
+    height = t.integer("height", 240, 4320, "pixels")
+    fullscreen = t.boolean("fullscreen")
+    dpi = t.integer("dpi", 60, 400, note=" (dots per inch of the panel)")
+    t.finish()
+    return PanelConfig(width, height, fullscreen, dpi)
+
+
+def parse_printer(t: Table) -> PrinterConfig:
+    """[printer]; that `profile` names a profile of printers.toml is checked by the loader."""
+    url = t.text(
+        "url", 'must be a pyserial URL or device path, e.g. "/dev/ttyUSB0", "socket://host:9100"'
+    )
+    profile = t.text("profile", "must name a [profile.*] of printers.toml")
+    baudrate = t.choice("baudrate", BAUDRATES)
+    write_timeout = t.seconds("write_timeout", 0.5, 120)
+    status_interval = t.seconds("status_interval", 0.5, 60)
+    t.finish()
+    return PrinterConfig(url, profile, baudrate, write_timeout, status_interval)
+
+
+def parse_scanner(t: Table) -> ScannerConfig:
+    mode = t.choice("mode", ("none", "serial", "keyboard"))
+    url = t.text("url")
+    baudrate = t.choice("baudrate", BAUDRATES)
+    suffix = t.choice("suffix", ("auto", "CR", "LF", "CRLF"))
+    debounce = t.seconds("debounce_seconds", 0, 10)
+    t.finish()
+    return ScannerConfig(mode, url, baudrate, suffix, debounce)
+
+
+def parse_lobby(t: Table) -> LobbyConfig:
+    idle = t.integer("idle_timeout", 5, 600, "seconds")
+    ticket = t.integer("ticket_screen_seconds", 5, 600, "seconds")
+    failed = t.integer("print_failed_screen_seconds", 5, 600, "seconds")
+    t.finish()
+    return LobbyConfig(idle, ticket, failed)
+
+
+def parse_technician(t: Table) -> TechnicianConfig:
+    pin_hash = read_pin_hash(t)
+    t.finish()
+    return TechnicianConfig(pin_hash)
+
+
+def read_printer_profile(printers: Document, printer: PrinterConfig, t: Table) -> PrinterProfile:
+    """The profile of printers.toml that [printer] `t` names."""
+    profiles = _profiles(printers)
+    if printer.profile not in profiles:
+        names = ", ".join(toml_repr(name) for name in profiles)
+        t.fail("profile", f"must be one of the profiles in printers.toml: {names}")
+    return profiles[printer.profile]
+
+
+def _profiles(doc: Document) -> dict[str, PrinterProfile]:
+    root = doc.root()
+    table = root.table("profile")
+    root.finish()
+    profiles = {}
+    for name, mapping in table.data.items():
+        where = doc.origin_of_any([("profile", name)])
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"{where}: [profile.{name}] must be a table")
+        try:
+            profiles[name] = PrinterProfile.from_mapping(
+                name, mapping, paths.FONT_REGULAR, paths.FONT_BOLD
+            )
+        except ValueError as e:
+            raise ConfigError(f"{where}: [profile.{name}] {e}") from None
+    if not profiles:
+        raise ConfigError(f"{doc.origin(('profile',))}: [profile] — at least one profile needed")
+    return profiles
