@@ -1,8 +1,9 @@
 """The shared synthetic citizen ID QR cases (../shared/data/cccd_samples.txt), read into objects.
 
-Used by the parser's tests and bench and by the virtual scanner's `--samples` demo mode. The
-file's own header describes its format: blocks of `key: value` lines, one case per block, with
-escapes in the payload (\\r \\n \\t and \\xHH for a raw byte).
+Used by the parser's tests and bench, the demo's virtual scanner (F10) and
+`python -m kiosk.citizen_id_sample_scanner`. The file's own header describes its format: blocks
+of `key: value` lines, one case per block, with escapes in the payload (\\r \\n \\t and \\xHH
+for a raw byte).
 """
 
 from __future__ import annotations
