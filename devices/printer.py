@@ -1,4 +1,10 @@
-"""The ESC/POS printer driver: status polling, reconnection, and blocking print jobs."""
+"""The ESC/POS printer driver: status polling, reconnection, and blocking print jobs.
+
+The port is opened when first needed, by a job, a status query or the poller, and shared
+under one lock. The poller is a devices.serial_worker session: while the port is open it asks
+for the status every `status_interval`; once the port has failed it hands it back, and the
+worker reopens it with its backoff.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,10 @@ from devices import escpos_commands as cmd
 from devices.escpos_encoder import encode
 from devices.printjob import PrintJob
 from devices.profiles import PrinterProfile
+from devices.serial_worker import Backoff, SerialWorker
 from devices.transport import Transport, TransportError, TransportTimeout, open_transport
 
 log = logging.getLogger("devices.printer")
-
-RECONNECT_MAX_DELAY = 10.0
-"""Upper bound in seconds of the delay between attempts to open a port that cannot be opened."""
 
 # Every DLE EOT answer has bit 0 = 0, bit 1 = 1, bit 4 = 1, bit 7 = 0: a byte that does not is
 # not a status answer (line noise, a wrong baud rate, another device).
@@ -73,7 +77,8 @@ class EscPosPrinter:
     Thread-safe: `print_job`, `query_status` and the status poller share one lock, so a job is
     never interleaved with a status request. `on_state` is called with each new state (and the
     first one) from whichever thread learnt it, the poller's or the printing one, in order and
-    outside that lock; keep it short (e.g. hand over to the UI thread).
+    outside that lock; keep it short (e.g. hand over to the UI thread). `reconnect` sets the
+    poller's delays between attempts to open a port that cannot be opened.
     """
 
     def __init__(
@@ -87,6 +92,7 @@ class EscPosPrinter:
         status_interval: float = 3.0,
         on_state: Callable[[PrinterState], None] | None = None,
         full_raster: bool = False,
+        reconnect: Backoff | None = None,
     ) -> None:
         """`full_raster` sends every job as one image (for printers without native QR)."""
         self._url = url
@@ -104,8 +110,13 @@ class EscPosPrinter:
         self._known = False
         self._pending: deque[PrinterState] = deque()
         self._deliver_lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = SerialWorker(
+            self._connect,
+            self._poll,
+            name="printer-status",
+            label=f"printer {url}",
+            backoff=reconnect,
+        )
 
     @property
     def state(self) -> PrinterState:
@@ -113,18 +124,11 @@ class EscPosPrinter:
 
     def start(self) -> None:
         """Start the status poller (a daemon thread). It never gives up reconnecting."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._poll, name="printer-status", daemon=True)
-        self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
         """Stop the poller and close the port (a later print_job reopens it)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._poller.stop()
         with self._lock:
             self._close_locked()
 
@@ -169,34 +173,49 @@ class EscPosPrinter:
         if state not in PRINTABLE:
             raise PrintError(state, f"print job sent, then: {self._reason}")
 
-    def _poll(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            state = PrinterState.DISCONNECTED
-            try:
-                with self._lock:
-                    state = self._refresh_locked(self._status_timeout)
-                self._deliver()
-            except Exception:
-                # A bug must not end status polling for the life of the kiosk.
-                log.exception("printer status poll failed")
-            failures = failures + 1 if state is PrinterState.DISCONNECTED else 0
-            delay = self._status_interval
-            if failures:
-                ceiling = max(self._status_interval, RECONNECT_MAX_DELAY)
-                delay = min(self._status_interval * 2 ** (failures - 1), ceiling)
-            self._stop.wait(delay)
+    def _connect(self) -> Transport:
+        """The poller's port: the one already open (a job's), or a new one."""
+        try:
+            with self._lock:
+                return self._open_locked()
+        finally:
+            self._deliver()
 
-    def _refresh_locked(self, first_timeout: float) -> PrinterState:
+    def _poll(self, port: Transport, stopping: threading.Event) -> None:
+        """Ask for the status every status_interval while `port` is the open one."""
+        try:
+            while True:
+                with self._lock:
+                    if self._transport is not port:
+                        return  # a job's failure closed it: the worker opens a new one
+                    self._refresh_locked(self._status_timeout)
+                    lost = self._transport is not port
+                self._deliver()
+                if lost or stopping.wait(self._status_interval):
+                    return
+        finally:
+            with self._lock:
+                if self._transport is port:
+                    self._close_locked()
+
+    def _open_locked(self) -> Transport:
         if self._transport is None:
             try:
                 self._transport = open_transport(
                     self._url, baudrate=self._baudrate, write_timeout=self._write_timeout
                 )
             except TransportError as exc:
-                return self._set_state_locked(PrinterState.DISCONNECTED, str(exc))
+                self._set_state_locked(PrinterState.DISCONNECTED, str(exc))
+                raise
+        return self._transport
+
+    def _refresh_locked(self, first_timeout: float) -> PrinterState:
         try:
-            state, reason = self._query_locked(self._transport, first_timeout)
+            transport = self._open_locked()
+        except TransportError:
+            return self._state
+        try:
+            state, reason = self._query_locked(transport, first_timeout)
         except TransportTimeout as exc:
             return self._fail_locked(PrinterState.OFFLINE, str(exc))
         except TransportError as exc:

@@ -3,30 +3,26 @@ faces on the touchscreen.
 
 Each press sends one ASCII digit, '1' (the best level) to '5', possibly followed by CR and/or
 LF. Any other byte (line noise, a digit beyond the keypad's buttons) is ignored. A reader thread
-keeps the port open, and when it fails (the keypad unplugged) reopens it, waiting a little
-longer after each failed attempt, never giving up. Bytes that arrived while the port was closed
-are dropped when it opens: a press nobody saw happen is never handed on late.
+(devices.serial_worker) keeps the port open, and when it fails (the keypad unplugged) reopens it,
+waiting a little longer after each failed attempt, never giving up. Bytes that arrived while the
+port was closed are dropped when it opens: a press nobody saw happen is never handed on late.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from enum import Enum
+from functools import partial
 
-import serial
+from devices.serial_worker import Backoff, SerialWorker
+from devices.transport import Transport, open_transport
 
 log = logging.getLogger("devices.rating_keypad")
 
-READ_TIMEOUT = 0.2  # seconds a read waits: how soon stop() is noticed
-RECONNECT_FIRST_DELAY = 0.25
-RECONNECT_MAX_DELAY = 2.0
-"""Seconds between attempts to open a port that cannot be opened (doubling up to the max)."""
-
-_ERRORS = (serial.SerialException, OSError, ValueError)
+READ_TIMEOUT = 0.2  # seconds a read waits for the first byte: how soon stop() is noticed
 
 
 class KeypadState(Enum):
@@ -40,7 +36,8 @@ class RatingKeypad:
 
     `on_press(level, at)` is called from the reader thread for each press, `at` being the
     time.monotonic() the byte was read; `on_state` with each new KeypadState (and the first).
-    Keep both short: hand them over to the UI loop.
+    Keep both short: hand them over to the UI loop. `reconnect` sets the delays between
+    attempts to reopen the port (devices.serial_worker).
     """
 
     def __init__(
@@ -51,74 +48,37 @@ class RatingKeypad:
         on_press: Callable[[int, float], None],
         on_state: Callable[[KeypadState], None] | None = None,
         baudrate: int = 9600,
+        reconnect: Backoff | None = None,
     ) -> None:
         if not 3 <= buttons <= 5:
             raise ValueError("a rating keypad has 3 to 5 buttons")
-        self._url = url
         self._buttons = buttons
         self._on_press = on_press
-        self._on_state = on_state
-        self._baudrate = baudrate
-        self._state: KeypadState | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = SerialWorker(
+            partial(open_transport, url, baudrate=baudrate, device="rating keypad"),
+            self._read,
+            name="rating-keypad",
+            label=f"rating keypad {url}",
+            on_state=None if on_state is None else lambda state: on_state(KeypadState(state)),
+            logger=log,
+            backoff=reconnect,
+        )
 
     @property
     def state(self) -> KeypadState:
-        return self._state or KeypadState.DISCONNECTED
+        return KeypadState(self._worker.state)
 
     def start(self) -> None:
         """Start the reader thread (a daemon)."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="rating-keypad", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
         """Stop the reader thread and close the port (waits up to about READ_TIMEOUT)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
 
-    def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            port = self._open()
-            if port is None:
-                failures += 1
-                delay = min(RECONNECT_FIRST_DELAY * 2 ** (failures - 1), RECONNECT_MAX_DELAY)
-                self._stop.wait(delay)
-                continue
-            failures = 0
-            self._set_state(KeypadState.CONNECTED, f"opened {self._url}")
-            try:
-                self._read(port)
-            finally:
-                with contextlib.suppress(*_ERRORS):
-                    port.close()
-
-    def _open(self) -> serial.SerialBase | None:
-        try:
-            port = serial.serial_for_url(self._url, do_not_open=True)
-            port.baudrate = self._baudrate
-            port.timeout = READ_TIMEOUT
-            if "://" not in self._url:
-                port.exclusive = True  # flock: no second program reading our presses
-            port.open()
-        except _ERRORS as error:
-            self._set_state(KeypadState.DISCONNECTED, f"cannot open {self._url}: {error}")
-            return None
-        return port
-
-    def _read(self, port: serial.SerialBase) -> None:
-        while not self._stop.is_set():
-            try:
-                data = port.read(64)
-            except _ERRORS as error:
-                self._set_state(KeypadState.DISCONNECTED, f"{self._url} failed: {error}")
-                return
+    def _read(self, port: Transport, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            data = port.read_available(64, READ_TIMEOUT)
             at = time.monotonic()
             for byte in data:
                 level = byte - ord("0")
@@ -130,19 +90,3 @@ class RatingKeypad:
             self._on_press(level, at)
         except Exception:
             log.exception("rating keypad press handler failed")
-
-    def _set_state(self, state: KeypadState, reason: str) -> None:
-        if state is self._state:
-            return
-        log.log(
-            logging.INFO if state is KeypadState.CONNECTED else logging.WARNING,
-            "rating keypad %s: %s",
-            state.value,
-            reason,
-        )
-        self._state = state
-        if self._on_state is not None:
-            try:
-                self._on_state(state)
-            except Exception:
-                log.exception("rating keypad state handler failed")

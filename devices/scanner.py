@@ -4,7 +4,8 @@ The imager sends each code it reads followed by a suffix (CR, LF or CRLF, set in
 driver frames lines, drops a line too long to be a real code (whatever a faulty device spews,
 memory stays bounded), drops the same code read again within the debounce time (a card held
 under the imager is read over and over), and reopens the port after an unplug, so a replugged
-imager behind the same name (a udev symlink such as /dev/qr-scanner) is back within a second.
+imager behind the same name (a udev symlink such as /dev/qr-scanner) is back within two seconds
+(devices.serial_worker keeps the port open).
 
 Lines are raw bytes: decoding is the parser's job. Scanned content is never logged (it is
 personal data); logs name the port, the state and byte counts only.
@@ -12,17 +13,27 @@ personal data); logs name the port, the state and byte counts only.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import re
-import termios
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
-import serial
+from devices.serial_worker import CONNECTED, DISCONNECTED, Backoff, SerialWorker
+from devices.transport import Transport, open_transport
+
+__all__ = [
+    "CONNECTED",  # the states, as the worker reports them
+    "DISCONNECTED",
+    "SUFFIXES",
+    "Debounce",
+    "LineFramer",
+    "SerialScanner",
+    "Suffix",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +45,8 @@ SUFFIXES: dict[str, re.Pattern[bytes]] = {
     "CRLF": re.compile(rb"\r\n"),
 }
 
-CONNECTED = "connected"
-DISCONNECTED = "disconnected"
-
-RECONNECT_INTERVAL = 0.25  # seconds between attempts to reopen a lost port
 READ_TIMEOUT = 0.1  # how long a read waits: bounds how late stop() is noticed
 READ_CHUNK = 4096
-
-_PORT_ERRORS = (serial.SerialException, OSError, termios.error, ValueError)
 
 
 class LineFramer:
@@ -117,6 +122,7 @@ class SerialScanner:
     reader thread: keep them short and hand over to the UI thread (Clock.schedule_once).
     A tty is opened exclusively, so a second program gets "busy" rather than half the lines.
     CDC imagers ignore `baudrate`; it matters only behind a real USB-serial adapter.
+    `reconnect` sets the delays between attempts to reopen the port (devices.serial_worker).
     """
 
     def __init__(
@@ -129,21 +135,26 @@ class SerialScanner:
         debounce_s: float = 2.0,
         on_line: Callable[[bytes], None],
         on_state: Callable[[str], None] | None = None,
+        reconnect: Backoff | None = None,
     ) -> None:
         self.url = url
-        self._baudrate = baudrate
         self._framer = LineFramer(suffix, max_line)
         self._max_line = max_line
         self._debounce = Debounce(debounce_s)
         self._on_line = on_line
-        self._on_state = on_state
-        self._state: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = SerialWorker(
+            partial(open_transport, url, baudrate=baudrate, device="scanner"),
+            self._read,
+            name="qr-scanner",
+            label=f"scanner {url}",
+            on_state=on_state,
+            logger=log,
+            backoff=reconnect,
+        )
 
     @property
     def state(self) -> str:
-        return self._state or DISCONNECTED
+        return self._worker.state
 
     @property
     def overlong_lines(self) -> int:
@@ -152,60 +163,20 @@ class SerialScanner:
 
     def start(self) -> None:
         """Start the reader thread (a daemon). It never gives up reopening the port."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="qr-scanner", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
         """Stop reading and close the port; returns once the reader thread has ended."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                port = self._open()
-            except _PORT_ERRORS as exc:
-                self._set_state(DISCONNECTED, str(exc))
-            else:
-                self._set_state(CONNECTED, "port open")
-                try:
-                    self._read(port)
-                except _PORT_ERRORS as exc:
-                    self._set_state(DISCONNECTED, f"reading failed: {exc}")
-                except Exception:
-                    # A bug must not end scanning for the life of the kiosk.
-                    log.exception("scanner %s: the reader failed; reopening the port", self.url)
-                    self._set_state(DISCONNECTED, "reader failed")
-                finally:
-                    with contextlib.suppress(*_PORT_ERRORS):
-                        port.close()
-            self._stop.wait(RECONNECT_INTERVAL)
-
-    def _open(self) -> serial.SerialBase:
-        port = serial.serial_for_url(self.url, do_not_open=True)
-        port.baudrate = self._baudrate
-        port.timeout = READ_TIMEOUT
-        if "://" not in self.url:
-            port.exclusive = True  # flock: a second reader gets EWOULDBLOCK
-        port.open()
-        return port
-
-    def _read(self, port: serial.SerialBase) -> None:
-        """Deliver lines until stopped; a lost device surfaces as one of _PORT_ERRORS."""
+    def _read(self, port: Transport, stopping: threading.Event) -> None:
+        """Deliver lines until stopped; a lost device surfaces as a TransportError."""
         framer = self._framer
         framer.clear()
-        while not self._stop.is_set():
-            data = port.read(1)  # returns at the first byte, or after READ_TIMEOUT
+        while not stopping.is_set():
+            data = port.read_available(READ_CHUNK, READ_TIMEOUT)
             if not data:
                 continue
-            waiting = port.in_waiting
-            if waiting:
-                data += port.read(min(waiting, READ_CHUNK))
             overlong = framer.overlong
             lines = framer.feed(data)
             if framer.overlong != overlong:
@@ -228,15 +199,3 @@ class SerialScanner:
         except Exception as exc:
             # Its message may quote what was scanned: name the error only.
             log.error("scanner %s: the line handler failed with %s", self.url, type(exc).__name__)
-
-    def _set_state(self, state: str, reason: str) -> None:
-        if state == self._state:
-            return
-        self._state = state
-        level = logging.INFO if state == CONNECTED else logging.WARNING
-        log.log(level, "scanner %s: %s (%s)", self.url, state, reason)
-        if self._on_state is not None:
-            try:
-                self._on_state(state)
-            except Exception:
-                log.exception("scanner state callback failed")

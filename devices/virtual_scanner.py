@@ -5,14 +5,11 @@ the payload's bytes and a suffix, as from an imager reading a code. It can be un
 plugged in again. Bytes scanned while no driver has the port open are lost, as with a real
 imager: the driver flushes the port when it opens it.
 
-Run it alone for the demo:
-
-    python -m devices.virtual_scanner [--link PATH] [--suffix CRLF]            # scans stdin lines
-    python -m devices.virtual_scanner --samples [FILE]     # shared ID samples, one per Enter
-
-It prints its device path first, then sends each line of standard input (or, with --samples,
-the next payload of ../shared/data/cccd_samples.txt each time Enter is pressed) and exits at the
-end of the input (once the driver has read everything), which unplugs it.
+Run it alone for the demo: `python -m devices.virtual_scanner [--link PATH] [--suffix CRLF]`
+prints its device path first, then sends each line of standard input and exits at the end of
+the input (once the driver has read everything), which unplugs it. `run` with samples from the
+caller scans the next of them each time Enter is pressed instead; the twin knows no sample file
+(`python -m kiosk.citizen_id_sample_scanner` runs it with the shared citizen ID samples).
 """
 
 from __future__ import annotations
@@ -25,6 +22,7 @@ import struct
 import sys
 import termios
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from devices.pty_pair import PtyPair, open_pty_pair
@@ -126,30 +124,26 @@ def _unread(slave_fd: int) -> int:
     return struct.unpack("i", fcntl.ioctl(slave_fd, termios.TIOCINQ, b"\0\0\0\0"))[0]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m devices.virtual_scanner",
-        description="Run a virtual QR scanner on a pseudo-terminal; it scans what you type.",
-    )
+def arguments(prog: str, description: str) -> argparse.ArgumentParser:
+    """The twin's command-line options (--link, --suffix), for `run`; a caller may add its own."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--link", type=Path, help="a symlink to the tty, like /dev/qr-scanner")
     parser.add_argument("--suffix", choices=SUFFIX_BYTES, default="CRLF", help="after each code")
-    parser.add_argument(
-        "--samples",
-        nargs="?",
-        const="",
-        metavar="FILE",
-        help="scan the shared citizen ID samples (or FILE's), one each time Enter is pressed",
-    )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run(args: argparse.Namespace, samples: Sequence[tuple[str, bytes]] | None = None) -> None:
+    """Print the device path, then scan each line of standard input; with `samples` (what each
+    is, and its payload), scan the next of them each time Enter is pressed instead."""
     scanner = VirtualScanner(args.link)
     suffix = SUFFIX_BYTES[args.suffix]
     print(scanner.device_path, flush=True)
     try:
-        if args.samples is None:
+        if samples is None:
             for line in sys.stdin.buffer:
                 scanner.scan(line.rstrip(b"\r\n"), suffix)
         else:
-            _scan_samples(scanner, suffix, args.samples)
+            _scan_samples(scanner, suffix, samples)
         scanner.drain()  # unplugging drops what the driver has not read yet
     except KeyboardInterrupt:
         pass
@@ -157,20 +151,23 @@ def main(argv: list[str] | None = None) -> None:
         scanner.close()
 
 
-def _scan_samples(scanner: VirtualScanner, suffix: bytes, path: str) -> None:
-    # The demo tool reads the kiosk's sample file format; the twin itself knows only bytes.
-    from kiosk.citizen_id_samples import load_samples
-
-    samples = load_samples(Path(path)) if path else load_samples()
-    for number, sample in enumerate(samples, start=1):
-        print(
-            f"[{number}/{len(samples)}] Enter scans {sample.case} (expected: {sample.expect})",
-            flush=True,
-        )
+def _scan_samples(
+    scanner: VirtualScanner, suffix: bytes, samples: Sequence[tuple[str, bytes]]
+) -> None:
+    for number, (what, payload) in enumerate(samples, start=1):
+        print(f"[{number}/{len(samples)}] Enter scans {what}", flush=True)
         if not sys.stdin.readline():
             return
-        scanner.scan(sample.payload, suffix)
+        scanner.scan(payload, suffix)
     print("All samples scanned.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(
+        "python -m devices.virtual_scanner",
+        "Run a virtual QR scanner on a pseudo-terminal; it scans what you type.",
+    )
+    run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Synthetic citizen ID QR cases in the project's sample format, read into objects.
 
-The demo's cards (config/demo/id_cards.txt, shipped) are read by the demo and the virtual
-scanner's `--samples` mode; the tests and bench read the project's shared cases with the same
-reader. The file's own header describes its format: blocks of `key: value` lines, one case per
-block, with escapes in the payload (\\r \\n \\t and \\xHH for a raw byte).
+The demo's cards (config/demo/id_cards.txt, shipped) are read by the demo's virtual scanner
+(F10) and `python -m kiosk.citizen_id_sample_scanner`; the tests and bench read the project's
+shared cases with the same reader. The file's own header describes its format: blocks of
+`key: value` lines, one case per block, with escapes in the payload (\\r \\n \\t and \\xHH
+for a raw byte).
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ import pytest
 from devices.scanner import (
     CONNECTED,
     DISCONNECTED,
-    RECONNECT_INTERVAL,
     Debounce,
     LineFramer,
     SerialScanner,
 )
+from devices.serial_worker import Backoff
 from devices.virtual_scanner import VirtualScanner
 
 CARD = "001099012345|013456789|Nguyễn Văn Mẫu|15031999|Nam|Phường Đại Mỗ, Hà Nội|20042021".encode()
@@ -172,7 +172,7 @@ def test_an_unplugged_scanner_is_back_within_two_seconds_of_its_replug(
     twin.unplug()
     assert recorder.wait_state(DISCONNECTED)
     twin.replug()  # a new tty behind the same udev-like link
-    assert RECONNECT_INTERVAL <= 0.5
+    assert Backoff().first <= 0.5  # the first attempt to reopen a lost port comes soon
     assert recorder.wait_state(CONNECTED, timeout=2.0)
     twin.scan(OTHER_CARD)
     assert recorder.wait_lines(2)

@@ -1,5 +1,6 @@
-"""`kiosk scan-test` and `python -m devices.virtual_scanner` as a technician runs them: real
-processes on a real pseudo-terminal."""
+"""`kiosk scan-test`, `python -m devices.virtual_scanner` and `python -m
+kiosk.citizen_id_sample_scanner` as a technician runs them: real processes on a real
+pseudo-terminal."""
 
 from __future__ import annotations
 
@@ -135,7 +136,7 @@ def test_scan_test_reads_the_samples_sent_by_the_virtual_scanner_process(
     config_folder: Path, processes: list[Process]
 ) -> None:
     samples = shared_samples()
-    twin = Process("-m", "devices.virtual_scanner", "--samples", str(SAMPLES_FILE))
+    twin = Process("-m", "kiosk.citizen_id_sample_scanner", str(SAMPLES_FILE))
     processes.append(twin)
     device = twin.expect("/")
     kiosk = scan_test(processes, device, config_folder, "--count", str(len(samples)))
