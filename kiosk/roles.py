@@ -1,0 +1,26 @@
+"""The device roles and the app each one runs: a new role is one line of ROLE_APPS.
+
+The apps are named, not imported: importing this module (the configuration's validation, the
+command line's --role) never imports Kivy; only app_class(), when an app starts, does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.app_base import DeviceApp
+
+# role -> "module:class" of the app it runs
+ROLE_APPS: dict[str, str] = {
+    "lobby": "kiosk.app:KioskApp",
+    "counter": "kiosk.counter_app:CounterApp",
+}
+ROLES: tuple[str, ...] = tuple(ROLE_APPS)
+
+
+def app_class(role: str) -> type[DeviceApp]:
+    """The app class of `role`, imported now (and Kivy with it)."""
+    module, _, name = ROLE_APPS[role].partition(":")
+    return getattr(importlib.import_module(module), name)
