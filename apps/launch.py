@@ -1,17 +1,16 @@
 """Start a role's app in a window: Kivy's settings, the window, the app the role names, and
 SIGTERM handled like a closed window. The command line reaches this module by name only
-(kiosk/roles.py), so that its other commands never import Kivy."""
+(kiosk.roles.LAUNCHER), so that none of its commands imports Kivy."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
 from typing import TYPE_CHECKING
 
 from kiosk.config import Config
-from kiosk.roles import ROLES
+from kiosk.roles import app_class
 from kiosk.services import DeviceData
 
 if TYPE_CHECKING:
@@ -43,8 +42,7 @@ def run_app(
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
-    module_name, _, class_name = ROLES[config.device.role].partition(":")
-    app = getattr(importlib.import_module(module_name), class_name)(config, data)
+    app = app_class(config.device.role)(config, data)
     keys = None
     if demo is not None:
         from apps.demo_keys import DemoKeys

@@ -1,10 +1,28 @@
-"""The device roles, by name: the app each one runs ("module:Class"), imported only when a
-device starts (so that one-off commands never import Kivy). A new role is one line here."""
+"""The device roles and the app each one runs: a new role is one line of ROLE_APPS.
+
+The apps are named, not imported: importing this module (the configuration's validation, the
+command line's --role) never imports Kivy; only app_class(), when an app starts, does.
+"""
 
 from __future__ import annotations
 
-ROLES: dict[str, str] = {
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from apps.base import DeviceApp
+
+# role -> "module:class" of the app it runs
+ROLE_APPS: dict[str, str] = {
     "lobby": "apps.lobby:LobbyApp",
     "counter": "apps.counter:CounterApp",
 }
-LAUNCHER = "apps.launch"  # run_app(config, data, *, verbose, demo=None)
+ROLES: tuple[str, ...] = tuple(ROLE_APPS)
+# Starts a role's app in a window: run_app(config, data, *, verbose, demo=None).
+LAUNCHER = "apps.launch"
+
+
+def app_class(role: str) -> type[DeviceApp]:
+    """The app class of `role`, imported now (and Kivy with it)."""
+    module, _, name = ROLE_APPS[role].partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -17,6 +17,7 @@ from common.version import __version__
 from devices.virtual_printer import VirtualPrinter
 from kiosk.config import load_config
 from kiosk.services import open_device_data
+from kiosk.tickets import Ticket
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,17 @@ def override(tmp_path: Path, text: str = "") -> Path:
         f'[device]\ndata_dir = "{tmp_path / "data"}"\n{text}', encoding="utf-8"
     )
     return folder
+
+
+def a_ticket_whose_printing_failed(folder: Path) -> Ticket:
+    """Ticket 1001 of today, in the database of the device configured in `folder`."""
+    data = open_device_data(load_config(folder))
+    try:
+        ticket = data.tickets.issue("ho-tich", priority=False, request_id="visit-1")
+        data.tickets.mark_print_failed(ticket.id, "printer is out of paper")
+    finally:
+        data.close()
+    return ticket
 
 
 @pytest.fixture
@@ -80,10 +92,7 @@ def test_print_test_on_a_missing_printer_says_so_in_one_sentence(tmp_path):
 
 def test_reprint_prints_failed_tickets_again_with_the_same_number(tmp_path, printer):
     folder = override(tmp_path)
-    data = open_device_data(load_config(folder))
-    ticket = data.tickets.issue("ho-tich", priority=False, request_id="visit-1")
-    data.tickets.mark_print_failed(ticket.id, "printer is out of paper")
-    data.close()
+    ticket = a_ticket_whose_printing_failed(folder)
 
     listed = json.loads(kiosk("tickets", "--json", config=folder).stdout)
     assert [(t["number"], t["print_status"]) for t in listed] == [("1001", "failed")]
@@ -159,3 +168,43 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     )
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{central_url}/api/v1/health", timeout=2)
+
+
+def test_the_one_off_commands_never_import_kivy(tmp_path, printer):
+    """Only `run` and `demo` start an app: the technician's tools work where Kivy cannot."""
+    folder = override(tmp_path)
+    a_ticket_whose_printing_failed(folder)
+    usb = tmp_path / "usb"
+    commands = [  # the command, what it types, its exit code
+        (["--help"], "", 0),
+        (["check-config"], "", 0),
+        (["print-test", "--printer", printer.device_path], "", 0),
+        (["tickets"], "", 0),
+        (["reprint", "--failed", "--printer", printer.device_path], "", 0),
+        (["outbox"], "", 0),
+        (["sync", "--once"], "", 1),  # not enrolled
+        (["enroll", "--api", "http://127.0.0.1:9", "--code", "7K3M-Q9XD-2HTB"], "", 1),
+        (["badge-key", "--export", str(usb / "badge.key")], "", 0),
+        (["badge", "--officer", "demo-an"], "", 0),
+        (["ticket-key", "--export", str(usb / "lobby-01.key")], "", 0),
+        (["scan-test", "--scanner", str(tmp_path / "ttyACM9"), "--count", "0"], "", 0),
+        (["hash-pin"], "246810\n246810\n", 0),
+    ]
+    for args, typed, code in commands:
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "kiosk", "--config", str(folder), *args],
+            input=typed,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            start_new_session=True,  # no terminal: getpass reads the PIN from stdin
+        )
+        imported = {
+            line.rsplit("|", 1)[1].strip()
+            for line in result.stderr.splitlines()
+            if line.startswith("import time:")
+        }
+        assert result.returncode == code, (args, result.stderr[-2000:])
+        assert "kiosk.cli.registry" in imported, args
+        assert not {name for name in imported if name.split(".")[0] == "kivy"}, args

@@ -1,0 +1,57 @@
+"""`kiosk scan-test` and `kiosk check-config`: the technician's checks of the QR scanner and of
+the configuration."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from kiosk.cli.registry import command
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+
+
+def _scan_test_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scanner", default="/dev/ttyACM0", help="scanner port or URL (default /dev/ttyACM0)"
+    )
+    parser.add_argument(
+        "--suffix",
+        choices=["auto", "CR", "LF", "CRLF"],
+        default="auto",
+        help="the line end the scanner sends (default auto: any of them)",
+    )
+    parser.add_argument("--count", type=int, help="stop after N scans (default: at Ctrl-C)")
+
+
+@command(
+    "scan-test",
+    "show, masked, what the QR scanner reads and how the citizen ID parser takes it",
+    _scan_test_arguments,
+)
+def cmd_scan_test(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.citizen_id_scan_test import run_scan_test
+
+    return run_scan_test(args.scanner, suffix=args.suffix, count=args.count)
+
+
+@command("check-config", "validate the configuration and summarise it")
+def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
+    print("Configuration OK, read from:")
+    for source in config.sources:
+        print(f"  {source}")
+    print(
+        f"Office {config.office.code} {config.office.name}; device {config.device.id} "
+        f"({config.device.role}); data in {config.device.data_dir}"
+    )
+    print(
+        f"Printer {config.printer.url} with profile {config.printer_profile.name} "
+        f"({config.printer_profile.width_dots} dots)"
+    )
+    for field in config.catalogue.fields:
+        print(
+            f"  field {field.id}: {field.name_vi} — {field.prefix}{field.first}"
+            f"..{field.prefix}{field.last}"
+        )
+    return 0

@@ -1,0 +1,120 @@
+"""`kiosk run` and `kiosk demo`: the commands that start an app (kiosk.roles names it).
+
+Neither imports Kivy: the app starts in apps.launch, reached by name, so that the command line
+stays below the apps in the layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiosk.cli.registry import CommandError, command
+from kiosk.roles import LAUNCHER, ROLES
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from kiosk.demo import DemoTwins
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", choices=ROLES, help="override the device role")
+
+
+@command("run", "run the kiosk app on this device's hardware", _run_arguments, starts_app=True)
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    if args.role:
+        config = dataclasses.replace(
+            config, device=dataclasses.replace(config.device, role=args.role)
+        )
+    return _run_app(config, verbose=args.verbose)
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, help="data folder (default: a new temporary one)")
+    parser.add_argument("--size", default=None, help="window size WxH, e.g. 800x480")
+    parser.add_argument("--baud", type=int, default=115200, help="virtual printer speed")
+    parser.add_argument(
+        "--office-hours",
+        action="store_true",
+        help="keep the configured opening hours (by default the demo lobby issues tickets at"
+        " any hour, as a 24-hour site)",
+    )
+    parser.add_argument(
+        "--no-counter",
+        dest="counter",
+        action="store_false",
+        help="without counter 1's terminal (by default it opens in a second window, 800x480)",
+    )
+
+
+@command(
+    "demo",
+    "central server, lobby kiosk (virtual printer and scanner) and counter 1 in a"
+    " temporary data folder",
+    _demo_arguments,
+    starts_app=True,
+)
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.demo import DemoError, DemoTwins
+    from kiosk.enrollment import EnrolmentError
+
+    data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+    panel = config.panel
+    if args.size:
+        try:
+            width, height = (int(part) for part in args.size.lower().split("x"))
+        except ValueError:
+            raise CommandError(
+                f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480"
+            ) from None
+        panel = dataclasses.replace(panel, width=width, height=height, fullscreen=False)
+    office = config.office
+    if not args.office_hours:
+        office = dataclasses.replace(office, closed_outside_hours=False)
+    config = dataclasses.replace(
+        config,
+        office=office,
+        device=dataclasses.replace(config.device, data_dir=data_dir, role="lobby"),
+        panel=panel,
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        twins, config = DemoTwins.start(config, baud=args.baud, with_counter=args.counter)
+    except (DemoError, EnrolmentError) as error:
+        raise CommandError(f"The demo's central server: {error}") from error
+    print(
+        f"Demo data folder: {data_dir}\n"
+        f"Central server on {twins.central.url} (database {data_dir / 'central.db'}); "
+        f"the kiosk is enrolled as {config.device.id} of office {config.office.code}\n"
+        f"Virtual printer on {twins.printer.device_path}; printed tickets go to "
+        f"{data_dir / 'printed'}\n"
+        "Keys: F5 paper out on/off, F6 cover open/closed, F7 printer offline/online, "
+        "F8 printer stalled/running, F9 central server down/up, F10 the virtual scanner reads "
+        "the next sample ID card (on the card step). "
+        + ("Counter 1: officer PIN 1111 or 2222 (demo officers). " if args.counter else "")
+        + "Technician menu: hold the status line for 3 s (PIN 246810).",
+        flush=True,
+    )
+    try:
+        return _run_app(config, verbose=args.verbose, demo=twins)
+    finally:
+        twins.stop()
+
+
+def _run_app(config: Config, *, verbose: bool, demo: DemoTwins | None = None) -> int:
+    """Start the app of the device's role in a window (apps.launch, reached by name so that
+    nothing here imports Kivy); `demo` binds the demo's keys beside it."""
+    from kiosk.logging_setup import configure_logging
+    from kiosk.services import DataUnavailable, open_device_data
+
+    try:
+        data = open_device_data(config)
+    except DataUnavailable as error:
+        raise CommandError(str(error)) from error
+    configure_logging(config.device.data_dir / "logs", verbose=verbose)
+    return importlib.import_module(LAUNCHER).run_app(config, data, verbose=verbose, demo=demo)
