@@ -16,7 +16,7 @@ import pytest
 from devices.scanner import CONNECTED, SerialScanner
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id import NOT_AN_ID_CARD
-from kiosk.citizen_id_scan_test import initials
+from kiosk.citizen_id_scan_check import initials
 from tests.processes import ctrl_c_delivered
 from tests.test_citizen_id import SAMPLES_FILE, shared_samples
 from tests.test_scanner import Recorder

@@ -31,7 +31,7 @@ def _scan_test_arguments(parser: argparse.ArgumentParser) -> None:
     _scan_test_arguments,
 )
 def cmd_scan_test(args: argparse.Namespace, config: Config) -> int:
-    from kiosk.citizen_id_scan_test import run_scan_test
+    from kiosk.citizen_id_scan_check import run_scan_test
 
     return run_scan_test(args.scanner, suffix=args.suffix, count=args.count)
 
