@@ -17,24 +17,19 @@ from common.version import __version__
 from devices.virtual_printer import VirtualPrinter
 from kiosk.config import load_config
 from kiosk.services import open_device_data
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.device import write_override
+from tests.support.processes import REPO_ROOT
 
 
 def kiosk(*args: str, config: Path | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "kiosk", *args]
     if config is not None:
         command += ["--config", str(config)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
 
 
 def override(tmp_path: Path, text: str = "") -> Path:
-    folder = tmp_path / "etc"
-    folder.mkdir(exist_ok=True)
-    (folder / "kiosk.toml").write_text(
-        f'[device]\ndata_dir = "{tmp_path / "data"}"\n{text}', encoding="utf-8"
-    )
-    return folder
+    return write_override(tmp_path / "etc", kiosk=text)
 
 
 @pytest.fixture
@@ -122,7 +117,7 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     env = {**os.environ, "SDL_VIDEODRIVER": "offscreen"}
     demo = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "demo", "--data", str(tmp_path / "demo")],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
