@@ -17,19 +17,24 @@ from common.version import __version__
 from devices.virtual_printer import VirtualPrinter
 from kiosk.config import load_config
 from kiosk.services import open_device_data
-from tests.support.device import write_override
-from tests.support.processes import REPO_ROOT
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def kiosk(*args: str, config: Path | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "kiosk", *args]
     if config is not None:
         command += ["--config", str(config)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO)
 
 
 def override(tmp_path: Path, text: str = "") -> Path:
-    return write_override(tmp_path / "etc", kiosk=text)
+    folder = tmp_path / "etc"
+    folder.mkdir(exist_ok=True)
+    (folder / "kiosk.toml").write_text(
+        f'[device]\ndata_dir = "{tmp_path / "data"}"\n{text}', encoding="utf-8"
+    )
+    return folder
 
 
 @pytest.fixture
@@ -117,7 +122,7 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     env = {**os.environ, "SDL_VIDEODRIVER": "offscreen"}
     demo = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "demo", "--data", str(tmp_path / "demo")],
-        cwd=REPO_ROOT,
+        cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
