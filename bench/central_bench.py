@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from central.db import Database  # noqa: E402
 from central.enrolment import create_code, enroll  # noqa: E402
-from tests.central.server import running_central_process  # noqa: E402
+from tests.support.central import running_central_process  # noqa: E402
 
 OFFICE = "00637"
 EVENTS_PER_S_TARGET = 1000.0

@@ -37,7 +37,7 @@ from central_bench import emit, enroll_devices, ticket_event  # noqa: E402
 
 from central.db import Database  # noqa: E402
 from central.schema import events as events_table  # noqa: E402
-from tests.central.server import running_central_process  # noqa: E402
+from tests.support.central import running_central_process  # noqa: E402
 
 OFFICE = "00637"
 DEVICE_TIMEOUT_S = 10.0

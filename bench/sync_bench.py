@@ -29,13 +29,10 @@ from kiosk.enrollment import CentralLink  # noqa: E402
 from kiosk.personal_data import open_personal_data  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from kiosk.sync import SyncWorker  # noqa: E402
-from tests.sync_helpers import (  # noqa: E402
-    CentralProcess,
-    StatusRecorder,
-    device_config,
-    enrol,
-    ticket_events,
-)
+from tests.support.central import CentralProcess  # noqa: E402
+from tests.support.device import device_config, enrol  # noqa: E402
+from tests.support.events import ticket_events  # noqa: E402
+from tests.support.sync import StatusRecorder  # noqa: E402
 
 INSERTS = 2000
 
@@ -74,7 +71,7 @@ def drain_rate(work: Path, central: CentralProcess, events: int, batch_size: int
 
 
 def sync_throughput(work: Path, events: int, single: int) -> None:
-    with CentralProcess(work / "central") as central:
+    with CentralProcess.in_folder(work / "central") as central:
         (work / "central").mkdir(exist_ok=True)
         central.start()
         batched = drain_rate(work / "batched", central, events, 500)

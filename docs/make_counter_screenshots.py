@@ -15,11 +15,11 @@ sys.path.insert(0, str(REPO))
 
 import tests.conftest  # noqa: E402,F401  (headless Kivy set-up, before Kivy is imported)
 from kiosk.enrollment import enroll  # noqa: E402
-from tests.central.server import issue_enroll_code  # noqa: E402
-from tests.helpers_store import Clock  # noqa: E402
+from tests.support.central import central_server, issue_enroll_code  # noqa: E402
+from tests.support.clocks import Clock, office_morning  # noqa: E402
+from tests.support.counter import Lobby  # noqa: E402
+from tests.support.ui import frames, pump, running_counter, screenshot, tap  # noqa: E402
 from tests.test_counter_screens import counter_config, faces, sign_in  # noqa: E402
-from tests.test_counter_support import Lobby, central_server, office_morning  # noqa: E402
-from tests.ui_harness import frames, pump, running_counter, screenshot, tap  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
 

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import tests.conftest  # noqa: E402,F401  (headless Kivy set-up, before Kivy is imported)
-from tests.ui_harness import frames, pump, running_lobby, screenshot, tap  # noqa: E402
+from tests.support.ui import frames, pump, running_lobby, screenshot, tap  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
 

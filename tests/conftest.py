@@ -1,6 +1,13 @@
-"""Test set-up: Kivy runs headless (SDL offscreen), and must be told so before it is imported."""
+"""Test set-up: Kivy runs headless (SDL offscreen), and must be told so before it is imported;
+and the fixtures tests of several modules share."""
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.central import CentralProcess  # imports no Kivy
 
 os.environ.update(
     SDL_VIDEODRIVER="offscreen",
@@ -17,3 +24,11 @@ from kivy.config import Config
 
 Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Iterator[CentralProcess]:
+    """The real central server in a child process on SQLite in tmp_path, started."""
+    with CentralProcess.in_folder(tmp_path) as server:
+        server.start()
+        yield server

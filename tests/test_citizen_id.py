@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import unicodedata
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +13,9 @@ from kiosk.citizen_id import CitizenID, InvalidCitizenQR, mask_id, parse
 from kiosk.citizen_id_provinces import PROVINCES
 from kiosk.citizen_id_samples import Sample, load_samples, unescape
 from kiosk.citizen_id_text import is_card_text
+from tests.support.processes import REPO_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES_FILE = REPO.parent / "shared" / "data" / "cccd_samples.txt"
+SAMPLES_FILE = REPO_ROOT.parent / "shared" / "data" / "cccd_samples.txt"
 KEYS = {"id", "old_id", "name", "birth", "sex", "address", "issued", "warnings"}
 TODAY = date(2026, 6, 1)
 VALID = (

@@ -14,7 +14,8 @@ from kiosk.cli import main
 from kiosk.config import load_config
 from kiosk.officers import Officers
 from kiosk.store import Store
-from tests.helpers_store import HCM, Clock, write_override
+from tests.support.clocks import HCM, Clock
+from tests.support.device import write_override
 
 
 def kiosk(etc: Path, *args: str) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk import paths
 from kiosk.config import ConfigError, load_config, verify_pin
-from tests.helpers_store import SMALL_CATALOGUE, write_override
+from tests.support.device import SMALL_CATALOGUE, write_override
 
 
 def test_shipped_counter_configuration(tmp_path: Path) -> None:

@@ -30,16 +30,10 @@ from kiosk.paths import LOCALE_DIR
 from kiosk.ratings import InvalidRating
 from kiosk.sessions import InvalidOfficerHalf
 from kiosk.ticket_entry import TicketRefused
-from tests.helpers_store import Clock
-from tests.test_counter_support import (
-    PINS,
-    Counter,
-    Lobby,
-    central_server,
-    events_of,
-    office_morning,
-    report,
-)
+from tests.support.central import CentralServer, central_server
+from tests.support.clocks import Clock, office_morning
+from tests.support.counter import PINS, Counter, Lobby, report
+from tests.support.events import events_of
 
 CALL_KEYS = {"day", "label", "counter", "officer_id", "session_id", "ticket_id", "field_id"}
 CLOSED_KEYS = {
@@ -593,7 +587,7 @@ def test_a_typed_number_another_counter_holds_is_refused_on_the_spot(
     called = office.service.call_next()
     assert called is not None and called.label == first
     other = Counter(tmp_path / "counter-3", office.clock, number=3, fields=("ho-tich",))
-    other.enrol((office.base_url, office.database_url), counter=3)
+    other.enrol(CentralServer(office.base_url, office.database_url), counter=3)
     other.officers.sign_in("officer-binh", PINS["officer-binh"])
     try:
         with pytest.raises(TicketRefused) as refused:

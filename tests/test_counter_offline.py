@@ -17,18 +17,12 @@ from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
 from kiosk.ticket_entry import TicketRefused
 from kiosk.ticket_signing import sign_ticket
-from tests.helpers_store import Clock
-from tests.test_counter_support import (
-    OFFICE,
-    PINS,
-    Counter,
-    Lobby,
-    central_on_port,
-    events_of,
-    free_port,
-    office_morning,
-    report,
-)
+from tests.support.central import CentralServer, running_central
+from tests.support.clocks import Clock, office_morning
+from tests.support.counter import PINS, Counter, Lobby, report
+from tests.support.device import OFFICE
+from tests.support.events import events_of
+from tests.support.ports import free_port
 
 OVERALL = {"phien-lam-viec": 1}
 
@@ -39,9 +33,9 @@ def test_offline_entry_by_qr_and_number_then_sync(tmp_path: Path, capsys) -> Non
     clock = Clock(office_morning())
     lobby = Lobby(tmp_path / "lobby", clock)
     counter = Counter(tmp_path / "counter", clock, number=2)
-    with central_on_port(database_url, port) as base_url:
-        lobby.enrol((base_url, database_url))
-        counter.enrol((base_url, database_url), counter=2)
+    with running_central(database_url, port=port, key_dir=tmp_path / "keys") as base_url:
+        lobby.enrol(CentralServer(base_url, database_url))
+        counter.enrol(CentralServer(base_url, database_url), counter=2)
     # The technician carries the lobby's ticket key to the counter.
     key_file = tmp_path / "usb" / "lobby-01.key"
     assert main(["--config", str(lobby.etc), "ticket-key", "--export", str(key_file)]) == 0
@@ -157,7 +151,7 @@ def test_offline_entry_by_qr_and_number_then_sync(tmp_path: Path, capsys) -> Non
     assert pending.count("rating.citizen") == 2 and pending.count("ticket.called") == 3
 
     # The server is back: everything recorded offline reaches it, nothing is refused.
-    with central_on_port(database_url, port) as base_url:
+    with running_central(database_url, port=port, key_dir=tmp_path / "keys") as base_url:
         assert lobby.sync()["quarantined"] == 0
         sent = counter.sync()
         assert sent == {"accepted": len(pending), "duplicates": 0, "quarantined": 0}

@@ -9,26 +9,20 @@ from pathlib import Path
 import pytest
 
 from common.office_clock import default_rule
-from kiosk.config import load_config
-from kiosk.enrollment import enroll
-from tests.central.server import issue_enroll_code
-from tests.helpers_store import Clock
-from tests.test_counter_support import PINS, Lobby, central_server, office_morning, officers_toml
-from tests.ui_harness import frames, pump, running_counter, screenshot, tap
-
-OFFICE = "00637"
+from tests.support.central import central_server
+from tests.support.clocks import Clock, office_morning
+from tests.support.counter import PINS, Lobby, office_device_config
+from tests.support.device import OFFICE, enrol
+from tests.support.ui import frames, pump, running_counter, screenshot, tap
 
 
 def counter_config(tmp_path: Path, extra: str = ""):
-    etc = tmp_path / "counter" / "etc"
-    etc.mkdir(parents=True)
-    (etc / "kiosk.toml").write_text(
-        f'[device]\nid = "counter-01"\nrole = "counter"\n'
-        f'data_dir = "{tmp_path / "counter" / "data"}"\n\n[counter]\nnumber = 1\n{extra}',
-        encoding="utf-8",
+    return office_device_config(
+        tmp_path / "counter",
+        device_id="counter-01",
+        role="counter",
+        kiosk=f"[counter]\nnumber = 1\n{extra}",
     )
-    (etc / "officers.toml").write_text(officers_toml(), encoding="utf-8")
-    return load_config(etc)
 
 
 @pytest.fixture
@@ -43,8 +37,7 @@ def office(tmp_path):
         lobby.issue("ho-tich")
         lobby.sync()
         config = counter_config(tmp_path)
-        code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
-        enroll(config, api_url=central[0], code=code, ca_bundle=None)
+        enrol(config, central, counter=1)
         try:
             yield config, central
         finally:
@@ -165,8 +158,7 @@ def test_without_the_central_server_the_officer_types_the_number(tmp_path):
 def test_no_rating_in_time_is_recorded_not_rated_and_the_desk_returns(office, tmp_path):
     _config, central = office
     config = counter_config(tmp_path / "quick", "rating_seconds = 5\n")
-    code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
-    enroll(config, api_url=central[0], code=code, ca_bundle=None)
+    enrol(config, central, counter=1)
     with running_counter(config) as app:
         sign_in(app)
         call_and_serve(app)
@@ -192,8 +184,7 @@ def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, 
             f'keypad_url = "{keypad.device_path}"\n\n'
             f'[scanner]\nmode = "serial"\nurl = "{scanner.device_path}"\n',
         )
-        code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
-        enroll(config, api_url=central[0], code=code, ca_bundle=None)
+        enrol(config, central, counter=1)
         data_dir = config.device.data_dir
         export_badge_key(tmp_path / "office-keys", tmp_path / "badge.key")
         import_badge_key(data_dir, tmp_path / "badge.key")
@@ -225,7 +216,7 @@ def test_the_counter_that_calls_the_ticket_sees_the_lobby_prefill_and_no_one_els
     import requests
 
     from kiosk import events
-    from tests.central.server import enroll_device
+    from tests.support.central import enroll_device
 
     card = {
         "id": "001099012345",
@@ -257,8 +248,7 @@ def test_the_counter_that_calls_the_ticket_sees_the_lobby_prefill_and_no_one_els
         )
         lobby.sync()
         config = counter_config(tmp_path)
-        code = issue_enroll_code(central[1], OFFICE, "counter", counter=1, device_id="counter-01")
-        enroll(config, api_url=central[0], code=code, ca_bundle=None)
+        enrol(config, central, counter=1)
         other = enroll_device(central[1], OFFICE, "counter", "counter-02", counter=2)
         url = f"{central[0]}/api/v1/offices/{OFFICE}/counters/2/identity"
         query = {"day": ticket.day.isoformat(), "label": ticket.label}

@@ -10,8 +10,8 @@ from apps.demo_keys import PRINTER_SWITCHES, SCAN_KEY, DemoKeys
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id_samples import load_samples
 from kiosk.demo import DemoCentral, DemoTwins
+from tests.support.ui import pump, running_lobby, tap
 from tests.test_lobby_citizen_id import to_consent
-from tests.ui_harness import pump, running_lobby, tap
 
 F5 = next(key for key, switch in PRINTER_SWITCHES.items() if switch == "paper_out")
 

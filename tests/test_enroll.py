@@ -8,7 +8,6 @@ import logging
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,10 @@ import pytest
 from kiosk.enrollment import ENROLMENT_FILE, EnrolmentError, load_enrolment
 from kiosk.personal_data import open_personal_data
 from kiosk.store import Store
-from tests.helpers_store import REPO_ROOT
-from tests.sync_helpers import (
-    DEVICE,
-    OFFICE,
-    CentralProcess,
-    central_event_ids,
-    device_config,
-    enrol,
-    identified_event,
-    once_each,
-    ticket_events,
-)
+from tests.support.central import CentralProcess, central_event_ids
+from tests.support.device import DEVICE, OFFICE, device_config, enrol
+from tests.support.events import identified_event, once_each, ticket_events
+from tests.support.processes import REPO_ROOT
 
 
 def kiosk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,13 +38,6 @@ def new_code(central: CentralProcess, office: str = OFFICE) -> str:
     )
     assert made.returncode == 0, made.stderr
     return made.stdout.splitlines()[0]
-
-
-@pytest.fixture
-def central(tmp_path: Path) -> Iterator[CentralProcess]:
-    with CentralProcess(tmp_path) as server:
-        server.start()
-        yield server
 
 
 def test_kiosk_enroll_stores_the_token_privately_and_says_what_it_enrolled_as(

@@ -13,7 +13,7 @@ import pytest
 
 from devices.rating_keypad import KeypadState, RatingKeypad
 from devices.virtual_keypad import VirtualKeypad
-from tests.helpers_store import REPO_ROOT
+from tests.support.processes import REPO_ROOT
 
 WAIT = 20.0  # seconds: a bound for things that happen at once, never a measured time
 

@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from devices.virtual_scanner import VirtualScanner
-from tests.test_lobby_flow import field_button, go_to_fields
-from tests.ui_harness import pump, running_lobby, screenshot, tap
+from tests.support.ui import field_button, go_to_fields, pump, running_lobby, screenshot, tap
 
 ID_NUMBER = "001099012345"
 NAME = "Nguyễn Văn Mẫu"

@@ -6,33 +6,21 @@ from kivy.metrics import mm
 from kivy.uix.button import Button
 from pyzbar.pyzbar import decode
 
-from tests.ui_harness import (
+from tests.support.ui import (
+    field_button,
     frames,
+    go_to_fields,
     pump,
     running_lobby,
     screenshot,
     share_of_colour,
     tap,
+    tickets_today,
     walk,
     window_box,
 )
 
 RED = (183, 28, 28)  # the "take a number" button (0.72, 0.11, 0.11)
-
-
-def tickets_today(app):
-    return app.tickets.tickets_of_day(app.tickets.office_day_now())
-
-
-def go_to_fields(app):
-    tap(app.root.get_screen("welcome").ids.take_number)
-    assert pump(lambda: app.root.current == "fields")
-    frames()
-    return app.root.get_screen("fields")
-
-
-def field_button(fields_screen, field_id):
-    return next(b for b in fields_screen.ids.grid.children if b.field_id == field_id)
 
 
 def test_welcome_screen_greets_in_vietnamese_and_shows_the_status(tmp_path):

@@ -7,9 +7,17 @@ from datetime import datetime
 
 import pytest
 
-from tests.helpers_store import HCM, Clock
-from tests.test_lobby_flow import field_button, go_to_fields, tickets_today
-from tests.ui_harness import frames, pump, running_lobby, screenshot, tap
+from tests.support.clocks import HCM, Clock
+from tests.support.ui import (
+    field_button,
+    frames,
+    go_to_fields,
+    pump,
+    running_lobby,
+    screenshot,
+    tap,
+    tickets_today,
+)
 
 HOURS = "[office]\nclosed_outside_hours = true\n"  # opens 07:30, tickets from 07:00, closes 17:00
 

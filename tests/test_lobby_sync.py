@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import requests
 
-from kiosk.config import load_config
-from kiosk.enrollment import enroll, load_enrolment
-from tests.central.server import issue_enroll_code, running_central
-from tests.test_lobby_flow import field_button, go_to_fields
-from tests.ui_harness import pump, running_lobby, tap, write_override
+from kiosk.enrollment import load_enrolment
+from tests.support.central import CentralServer, central_server
+from tests.support.device import enrol
+from tests.support.ui import field_button, go_to_fields, lobby_config, pump, running_lobby, tap
 
 
-def enrolled_config(tmp_path, central_url: str, database_url: str):
-    config = load_config(write_override(tmp_path / "etc", tmp_path / "data"))
-    code = issue_enroll_code(database_url, "00637", "lobby", device_id="lobby-01")
-    enroll(config, api_url=central_url, code=code, ca_bundle=None)
+def enrolled_config(tmp_path, central: CentralServer):
+    config = lobby_config(tmp_path)
+    enrol(config, central)
     return config
 
 
@@ -30,9 +28,8 @@ def waiting_on_server(central_url: str, token: str, field_id: str) -> int:
 
 
 def test_online_lobby_sends_each_ticket_to_the_central_server(tmp_path):
-    database_url = f"sqlite:///{tmp_path / 'central.db'}"
-    with running_central(database_url) as central_url:
-        config = enrolled_config(tmp_path, central_url, database_url)
+    with central_server(tmp_path) as central:
+        config = enrolled_config(tmp_path, central)
         token = load_enrolment(config.device.data_dir).token
         with running_lobby(tmp_path, config=config) as (app, _printer):
             welcome = app.root.get_screen("welcome")
@@ -40,14 +37,13 @@ def test_online_lobby_sends_each_ticket_to_the_central_server(tmp_path):
             assert welcome.ids.offline_notice.text == ""
             tap(field_button(go_to_fields(app), "cu-tru"))
             assert pump(lambda: app.root.current == "ticket")
-            assert pump(lambda: waiting_on_server(central_url, token, "cu-tru") == 1, timeout=15)
+            assert pump(lambda: waiting_on_server(central.url, token, "cu-tru") == 1, timeout=15)
             assert pump(lambda: app.sync_status.pending == 0, timeout=15)
 
 
 def test_offline_lobby_still_issues_tickets_and_says_so_calmly(tmp_path):
-    database_url = f"sqlite:///{tmp_path / 'central.db'}"
-    with running_central(database_url) as central_url:
-        config = enrolled_config(tmp_path, central_url, database_url)
+    with central_server(tmp_path) as central:
+        config = enrolled_config(tmp_path, central)
     # The server is gone now: the network is down.
     with running_lobby(tmp_path, config=config) as (app, _printer):
         welcome = app.root.get_screen("welcome")

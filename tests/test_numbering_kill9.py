@@ -1,6 +1,6 @@
 """Ticket numbering survives kill -9 and concurrent processes on the same SQLite file.
 
-Real child processes (tests/helpers_store.py) issue tickets in a loop and print each ticket
+Real child processes (tests/support/issuing.py) issue tickets in a loop and print each ticket
 only after it is committed; the test kills them with SIGKILL at random moments and restarts
 them on the same file, one at a time and two at once. A ticket a child printed was promised to
 a citizen: it must be in the store, once, with its number used once and exactly one event.
@@ -20,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from kiosk.store import Store
-from tests.helpers_store import REPO_ROOT, write_override
+from tests.support.device import write_override
+from tests.support.processes import REPO_ROOT
 
 CATALOGUE = """
 [priority]
@@ -48,7 +49,7 @@ def start_child(folder: Path) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "tests.helpers_store",
+            "tests.support.issuing",
             "forever",
             str(folder / "kiosk.db"),
             str(folder / "device.key"),

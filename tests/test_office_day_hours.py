@@ -17,9 +17,9 @@ import requests
 
 from common.office_clock import default_rule
 from kiosk import events
-from tests.central.server import running_central
-from tests.helpers_store import HCM, Clock
-from tests.test_counter_support import PINS, Counter, Lobby, report
+from tests.support.central import central_server
+from tests.support.clocks import HCM, Clock
+from tests.support.counter import PINS, Counter, Lobby, report
 
 OVERALL = "phien-lam-viec"
 DAY = date(2026, 12, 1)
@@ -36,9 +36,8 @@ HOURS = {
 def at_hour(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Clock, date, tuple]]:
     hour, expected_day = HOURS[request.param]
     clock = Clock(datetime.combine(DAY, hour, HCM))
-    database_url = f"sqlite:///{tmp_path / 'central.db'}"
-    with running_central(database_url, clock=clock) as base_url:
-        yield clock, expected_day, (base_url, database_url)
+    with central_server(tmp_path, clock=clock) as central:
+        yield clock, expected_day, central
 
 
 def test_issue_sync_call_identity_rating_and_report_at_any_hour(at_hour, tmp_path: Path):

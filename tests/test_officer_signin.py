@@ -14,8 +14,8 @@ from common.key_files import KEY_BYTES
 from kiosk.badges import export_badge_key, import_badge_key, sign_badge
 from kiosk.officers import BadgeRefused, NotSignedIn, Officers, SignInLocked, WrongPin
 from kiosk.store import Store
-from tests.helpers_store import HCM, Clock
-from tests.test_counter_support import PINS, Counter
+from tests.support.clocks import HCM, Clock
+from tests.support.counter import PINS, Counter
 
 LOCK_MINUTES = 15  # the shipped [counter] signin_lock_minutes
 

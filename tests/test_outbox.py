@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.store import MIGRATIONS, Store
-from tests.sync_helpers import identified_event, ticket_events
+from tests.support.events import identified_event, ticket_events
 
 
 def test_batches_come_in_the_order_events_were_written(tmp_path: Path) -> None:

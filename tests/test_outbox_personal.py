@@ -21,8 +21,9 @@ from kiosk.personal_data import (
     open_personal_data,
 )
 from kiosk.store import Store
-from tests.helpers_store import HCM, Clock
-from tests.sync_helpers import device_config, identified_event, ticket_events
+from tests.support.clocks import HCM, Clock
+from tests.support.device import device_config
+from tests.support.events import identified_event, ticket_events
 
 NAME = "Trần Thị Bích Ngọc"
 ID_NUMBER = "079185001234"

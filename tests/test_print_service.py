@@ -18,7 +18,7 @@ from devices.printjob import PrintJob, Text
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.store import Store
 from kiosk.tickets import Ticket, TicketService
-from tests.helpers_store import small_config
+from tests.support.device import small_config
 
 WAIT = 10  # seconds: an upper bound for a stuck worker, never a timing assertion
 

@@ -22,15 +22,9 @@ from pathlib import Path
 
 from kiosk.counter import CounterService
 from kiosk.ticket_keys import TicketKeys
-from tests.helpers_store import Clock
-from tests.test_counter_support import (
-    PINS,
-    Counter,
-    Lobby,
-    central_server,
-    office_morning,
-    report,
-)
+from tests.support.central import central_server
+from tests.support.clocks import Clock, office_morning
+from tests.support.counter import PINS, Counter, Lobby, report
 
 VISITS_YESTERDAY = 300
 VISITS_TODAY = 700

@@ -17,11 +17,11 @@ from devices.scanner import CONNECTED, SerialScanner
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id import NOT_AN_ID_CARD
 from kiosk.citizen_id_scan_check import initials
-from tests.processes import ctrl_c_delivered
+from tests.support.device import write_override
+from tests.support.processes import REPO_ROOT, ctrl_c_delivered
 from tests.test_citizen_id import SAMPLES_FILE, shared_samples
 from tests.test_scanner import Recorder
 
-REPO = Path(__file__).resolve().parent.parent
 CARD = "001099012345|013456789|Nguyễn Văn Mẫu|15031999|Nam|Phường Đại Mỗ, Hà Nội|20042021"
 
 
@@ -31,7 +31,7 @@ class Process:
     def __init__(self, *args: str) -> None:
         self.popen = subprocess.Popen(
             [sys.executable, *args],
-            cwd=REPO,
+            cwd=REPO_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -84,12 +84,7 @@ class Process:
 
 @pytest.fixture
 def config_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "etc"
-    folder.mkdir()
-    (folder / "kiosk.toml").write_text(
-        f'[device]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8"
-    )
-    return folder
+    return write_override(tmp_path / "etc")
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ from kiosk.store import (
     StoreError,
 )
 from kiosk.tickets import TicketService
-from tests.helpers_store import HCM, REPO_ROOT, Clock, small_config
+from tests.support.clocks import HCM, Clock
+from tests.support.device import small_config
+from tests.support.processes import REPO_ROOT
 
 KEY = bytes(32)
 
@@ -147,7 +149,7 @@ def run_child(mode: str, db: Path, tmp_path: Path, *wrapper: str) -> list[str]:
             *wrapper,
             sys.executable,
             "-m",
-            "tests.helpers_store",
+            "tests.support.issuing",
             mode,
             str(db),
             str(tmp_path / "device.key"),

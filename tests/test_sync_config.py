@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import ConfigError
-from tests.sync_helpers import device_config
+from tests.support.device import device_config
 
 
 def test_sync_is_off_by_default_with_documented_limits(tmp_path: Path) -> None:

@@ -5,45 +5,24 @@ deliver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from kiosk.personal_data import PersonalData
-from tests.sync_helpers import (
-    AFTER_SERVER,
-    BEFORE_SERVER,
-    DEVICE,
-    OFFICE,
-    CentralProcess,
-    Device,
-    FaultProxy,
-    central_event_ids,
-    device_config,
-    enrol,
-    identified_event,
-    once_each,
-    simulate_day,
-    ticket_events,
-)
-
-
-@pytest.fixture
-def central(tmp_path: Path) -> Iterator[CentralProcess]:
-    with CentralProcess(tmp_path) as server:
-        server.start()
-        yield server
+from tests.support.central import CentralProcess, central_event_ids
+from tests.support.device import DEVICE, OFFICE, device_config, enrol
+from tests.support.events import identified_event, once_each, simulate_day, ticket_events
+from tests.support.proxy import AFTER_SERVER, BEFORE_SERVER, FaultProxy
+from tests.support.sync import SyncingDevice
 
 
 def test_a_day_offline_reaches_the_server_exactly_once_when_it_is_back(tmp_path: Path) -> None:
     config = device_config(tmp_path)
-    server = CentralProcess(tmp_path)
+    server = CentralProcess.in_folder(tmp_path)
     with server:
         server.start()
         enrol(config, server)
         server.kill()
-        with Device(config) as device:
+        with SyncingDevice(config) as device:
             offline = device.status.wait_for(lambda s: s.state == "offline")
             assert offline.offline_since is not None
             assert "the connection was refused" in offline.last_error
@@ -65,7 +44,7 @@ def test_every_fault_of_the_network_or_server_ends_with_each_event_delivered_onc
     faults = [*BEFORE_SERVER, *AFTER_SERVER, "cut", "garbage", "429"]
     with FaultProxy(central.url, hang_seconds=3) as proxy:
         config = device_config(tmp_path, f'url = "{proxy.url}"\ntimeout = 1')
-        with Device(config, batch_size=100) as device:
+        with SyncingDevice(config, batch_size=100) as device:
             written = device.write(ticket_events(1500))
             for fault in faults:  # each fault once, with good requests in between
                 proxy.inject(fault, "pass")
@@ -102,7 +81,7 @@ def test_a_poison_event_is_quarantined_with_the_servers_reason_and_the_rest_flow
     events[17]["type"] = "ticket.teleported"
     events[30]["office"] = "00638"
     poison = {events[5]["id"], events[17]["id"], events[30]["id"]}
-    with Device(config, batch_size=10) as device:
+    with SyncingDevice(config, batch_size=10) as device:
         device.write(events)
         device.status.wait_for(lambda s: s.pending == 0 and s.quarantined == 3)
         quarantined = device.store.quarantined_events()
@@ -120,7 +99,7 @@ def test_an_event_too_large_for_the_server_is_isolated_and_quarantined(
     enrol(config, central)
     events = ticket_events(20)
     events[7]["data"]["note"] = "x" * (1100 * 1024)  # the request would exceed 1 MiB
-    with Device(config, batch_size=20) as device:
+    with SyncingDevice(config, batch_size=20) as device:
         device.write(events)
         device.status.wait_for(lambda s: s.pending == 0 and s.quarantined == 1)
         (big,) = device.store.quarantined_events()
@@ -134,7 +113,7 @@ def test_a_revoked_token_stops_sending_keeps_the_events_and_a_new_enrolment_resu
 ) -> None:
     config = device_config(tmp_path)
     enrol(config, central)
-    with Device(config) as device:
+    with SyncingDevice(config) as device:
         first = device.write(ticket_events(10))
         device.drained()
         revoked = central.run_cli("revoke", "--office", OFFICE, "--device-id", DEVICE)
@@ -157,7 +136,7 @@ def test_without_an_enrolment_sync_is_off_and_starts_once_enrolled(
     tmp_path: Path, central: CentralProcess
 ) -> None:
     config = device_config(tmp_path)
-    with Device(config) as device:
+    with SyncingDevice(config) as device:
         written = device.write(ticket_events(3))
         off = device.status.wait_for(lambda s: s.state == "not_configured" and s.pending == 3)
         assert off.last_error.startswith("Sync is off: this device is not enrolled")
@@ -173,7 +152,7 @@ def test_personal_data_is_delivered_then_gone_from_the_device(
     config = device_config(tmp_path)
     enrol(config, central)
     event = identified_event("Lê Văn Tám", "001203004005")
-    with Device(config) as device:
+    with SyncingDevice(config) as device:
         device.personal.add_event(event)
         device.worker.wake()
         device.drained()
@@ -186,7 +165,7 @@ def test_a_personal_event_that_cannot_be_decrypted_is_quarantined_here_and_the_r
 ) -> None:
     config = device_config(tmp_path)
     enrol(config, central)
-    with Device(config) as device:
+    with SyncingDevice(config) as device:
         sealed_elsewhere = PersonalData(device.store, bytes(32), config.office)
         lost = identified_event("Đỗ Thị Hoa", "001150009999")
         sealed_elsewhere.add_event(lost)  # a key this device no longer has

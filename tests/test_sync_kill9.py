@@ -16,21 +16,16 @@ from kiosk.enrollment import CentralLink
 from kiosk.personal_data import open_personal_data
 from kiosk.store import Store
 from kiosk.sync import SyncWorker
-from tests.helpers_store import REPO_ROOT
-from tests.sync_helpers import (
-    CentralProcess,
-    StatusRecorder,
-    central_event_ids,
-    device_config,
-    enrol,
-    once_each,
-    ticket_events,
-)
+from tests.support.central import CentralProcess, central_event_ids
+from tests.support.device import device_config, enrol
+from tests.support.events import once_each, ticket_events
+from tests.support.processes import REPO_ROOT
+from tests.support.sync import StatusRecorder
 
 
 def start_device(config_dir: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.sync_helpers", "sync", str(config_dir)],
+        [sys.executable, "-m", "tests.support.sync", str(config_dir)],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -57,7 +52,7 @@ def test_a_device_killed_mid_batch_and_restarted_delivers_every_event_once(
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
     config = device_config(tmp_path, "batch_size = 100")
-    with CentralProcess(tmp_path) as central:
+    with CentralProcess.in_folder(tmp_path) as central:
         central.start()
         enrol(config, central)
         # Enough that six short runs cannot drain it all, however fast the machine.
@@ -87,7 +82,7 @@ def test_the_server_killed_mid_batch_and_restarted_gets_every_event_once(tmp_pat
     rng = random.Random(seed)
     config = device_config(tmp_path)
     written = ticket_events(6000)
-    with CentralProcess(tmp_path) as central:
+    with CentralProcess.in_folder(tmp_path) as central:
         central.start()
         enrol(config, central)
         store = Store(config.device.data_dir / "kiosk.db")

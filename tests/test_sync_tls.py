@@ -16,17 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kiosk.enrollment import CA_COPY_FILE, ENROLMENT_FILE, EnrolmentError, enroll
-from tests.central.server import issue_enroll_code
-from tests.sync_helpers import (
-    DEVICE,
-    OFFICE,
-    CentralProcess,
-    Device,
-    central_event_ids,
-    device_config,
-    enrol,
-    ticket_events,
-)
+from tests.support.central import CentralProcess, central_event_ids, issue_enroll_code
+from tests.support.device import DEVICE, OFFICE, device_config, enrol
+from tests.support.events import ticket_events
+from tests.support.sync import SyncingDevice
 
 
 def name(common_name: str) -> x509.Name:
@@ -114,7 +107,7 @@ def make_server_cert(folder: Path, ca: CA) -> tuple[Path, Path]:
 
 def serve_tls(folder: Path, ca_pem: Path, signer: CA) -> CentralProcess:
     """The real server on https://127.0.0.1 with a certificate `signer` made."""
-    return CentralProcess(folder, tls=make_server_cert(folder, signer), ca=ca_pem)
+    return CentralProcess.in_folder(folder, tls=make_server_cert(folder, signer), ca=ca_pem)
 
 
 def test_the_device_enrols_and_syncs_over_tls_trusting_the_city_ca(tmp_path: Path) -> None:
@@ -126,7 +119,7 @@ def test_the_device_enrols_and_syncs_over_tls_trusting_the_city_ca(tmp_path: Pat
         enrolment = enrol(config, central, ca_bundle=tmp_path / "city-ca.pem")
         (tmp_path / "city-ca.pem").unlink()  # the USB stick is gone: the device kept a copy
         assert enrolment.ca_bundle == config.device.data_dir / CA_COPY_FILE
-        with Device(config) as device:
+        with SyncingDevice(config) as device:
             written = device.write(ticket_events(50))
             device.drained()
         assert central_event_ids(central.database) == Counter(dict.fromkeys(written, 1))
@@ -150,7 +143,7 @@ def test_a_server_whose_certificate_another_authority_signed_is_refused(tmp_path
 
         enrol(config, central, ca_bundle=city_pem)
         redirected = device_config(tmp_path, f'url = "{impostor.url}"\nca_bundle = "{city_pem}"')
-        with Device(redirected) as device:
+        with SyncingDevice(redirected) as device:
             device.write(ticket_events(5))
             refused = device.status.wait_for(lambda s: s.state == "offline" and s.pending == 5)
         assert "Cannot verify the central server at" in refused.last_error

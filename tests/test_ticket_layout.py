@@ -24,7 +24,7 @@ from kiosk.ticket_layout import (
 )
 from kiosk.ticket_signing import InvalidTicket, verify_ticket
 from kiosk.tickets import Ticket, TicketService
-from tests.helpers_store import HCM, Clock
+from tests.support.clocks import HCM, Clock
 
 NOW = datetime(2025, 7, 1, 9, 5, tzinfo=HCM)
 

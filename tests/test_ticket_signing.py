@@ -17,7 +17,7 @@ from kiosk.ticket_signing import (
     sign_ticket,
     verify_ticket,
 )
-from tests.helpers_store import REPO_ROOT
+from tests.support.processes import REPO_ROOT
 
 
 def mode(path: Path) -> int:

@@ -23,7 +23,8 @@ from kiosk.tickets import (
     UnknownField,
     UnknownTicket,
 )
-from tests.helpers_store import HCM, Clock, small_config
+from tests.support.clocks import HCM, Clock
+from tests.support.device import small_config
 
 MORNING = datetime(2025, 7, 1, 9, 0, tzinfo=HCM)
 KEY = bytes(range(32))

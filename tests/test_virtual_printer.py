@@ -19,10 +19,9 @@ from devices.printer import EscPosPrinter
 from devices.printjob import Cut, Feed, PrintJob, QRCode, Text
 from devices.transport import open_transport
 from devices.virtual_printer import VirtualPrinter
-from tests.processes import ctrl_c_delivered
+from tests.support.processes import REPO_ROOT, ctrl_c_delivered
 from tests.test_escpos_encoder import PROFILES, sample_ticket
 
-REPO = Path(__file__).resolve().parent.parent
 PAYLOAD = "https://kiosk.daimo.gov.vn/t/00637-20261126-1023-a1b2"
 
 
@@ -164,7 +163,7 @@ def test_on_page_is_called_with_each_new_page(twin: VirtualPrinter) -> None:
 def test_runs_from_the_command_line_until_interrupted(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "devices.virtual_printer", "--out", str(tmp_path), "--width", "384"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         text=True,
         preexec_fn=ctrl_c_delivered,

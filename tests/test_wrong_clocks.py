@@ -12,9 +12,10 @@ from kiosk.server_clock import ServerClock
 from kiosk.store import Store
 from kiosk.sync import SyncWorker
 from kiosk.tickets import TicketService
-from tests.helpers_store import HCM, Clock
-from tests.sync_helpers import device_config
-from tests.test_counter_support import Lobby, central_server
+from tests.support.central import central_server
+from tests.support.clocks import HCM, Clock
+from tests.support.counter import Lobby
+from tests.support.device import device_config
 
 DAY_START = datetime(2026, 12, 1, 4, 0, tzinfo=HCM)
 

@@ -26,8 +26,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.central.api import CLOCK, Api, Events
-from tests.central.server import enroll_device, running_central
+from tests.support.api import CLOCK, Api, Events
+from tests.support.central import enroll_device, running_central
 
 POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
 

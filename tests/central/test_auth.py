@@ -7,8 +7,8 @@ import pytest
 
 from central.db import Database
 from central.enrolment import create_viewer_token, revoke
-from tests.central.api import OTHER_OFFICE, Api, Events, now
-from tests.central.server import enroll_device
+from tests.support.api import OTHER_OFFICE, Api, Events, now
+from tests.support.central import enroll_device
 
 REPORT = {"from": "2025-01-01", "to": "2025-01-31", "by": "officer"}
 

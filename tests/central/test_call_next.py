@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from central.db import Database
 from central.schema import tickets
-from tests.central.api import Api, Events, minutes, now, today
-from tests.central.server import enroll_device
+from tests.support.api import Api, Events, minutes, now, today
+from tests.support.central import enroll_device
 
 
 def test_priority_first_then_issue_order(lobby: Api, counter: Api, make: Events) -> None:

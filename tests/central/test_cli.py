@@ -21,14 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from central.cli import main
-from tests.central.api import Api, Events
-from tests.central.server import REPO, running_central_process
+from tests.support.api import Api, Events
+from tests.support.central import running_central_process
+from tests.support.processes import REPO_ROOT
 
 CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
-def kiosk_central(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+def kiosk_central(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "central", *args],
         capture_output=True,

@@ -10,8 +10,8 @@ import pytest
 
 from central.db import Database
 from central.enrolment import create_code
-from tests.central.api import Api, now
-from tests.central.server import issue_enroll_code
+from tests.support.api import Api, now
+from tests.support.central import issue_enroll_code
 
 
 def enroll(base_url: str, code: str, device: dict[str, object]) -> httpx.Response:

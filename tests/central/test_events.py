@@ -21,18 +21,10 @@ from central.day_keys import DayKeys
 from central.db import Database
 from central.housekeeping import forget_past_identities
 from central.schema import events, identities, ratings, tickets
-from tests.central.api import OTHER_OFFICE, Api, Events, minutes, now, today
-from tests.central.server import enroll_device
+from tests.support.api import OTHER_OFFICE, Api, Events, minutes, now, today
+from tests.support.central import enroll_device, query
 
 Change = Callable[[dict[str, Any]], Any]
-
-
-def query(database_url: str, statement: Any) -> list[Any]:
-    db = Database(database_url)
-    try:
-        return db.read(lambda conn: conn.execute(statement).all())
-    finally:
-        db.dispose()
 
 
 def test_every_type_is_accepted_and_a_resend_is_a_duplicate(

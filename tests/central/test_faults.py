@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from central.db import Database
 from common.office_clock import aware_now, default_rule
-from tests.central.api import Api, Events
-from tests.central.server import enroll_device, running_central_process
+from tests.support.api import Api, Events
+from tests.support.central import enroll_device, running_central_process
 
 ID_NUMBER = "001099012345"
 NAME = "Nguyễn Văn An"

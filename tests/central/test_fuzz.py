@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.central.server import enroll_device
+from tests.support.central import enroll_device
 
 CHECKS = [
     not_a_server_error,

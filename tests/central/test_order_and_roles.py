@@ -17,9 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from central.schema import identities, sessions, tickets
-from tests.central.api import Api, Events, minutes, now, today
-from tests.central.server import enroll_device
-from tests.central.test_events import query
+from tests.support.api import Api, Events, minutes, now, today
+from tests.support.central import enroll_device, query
 
 NAMESPACE = uuid.UUID("6f1c2d3e-0000-4000-8000-000000000000")
 

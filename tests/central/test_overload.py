@@ -13,9 +13,8 @@ from sqlalchemy import func, select, text
 
 from central.schema import events
 from common.office_clock import aware_now, default_rule
-from tests.central.api import Api, Events
-from tests.central.server import enroll_device, running_central_process
-from tests.central.test_events import query
+from tests.support.api import Api, Events
+from tests.support.central import enroll_device, query, running_central_process
 
 DEVICES = 30
 BATCH = 50

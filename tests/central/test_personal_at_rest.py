@@ -19,9 +19,8 @@ from central.day_keys import DayKeys, unseal
 from central.db import Database
 from central.housekeeping import forget_past_identities
 from central.schema import identities
-from tests.central.api import CLOCK, Api, Events, today
-from tests.central.server import enroll_device, running_central
-from tests.central.test_events import query
+from tests.support.api import CLOCK, Api, Events, today
+from tests.support.central import enroll_device, query, running_central
 
 NAME = "Nguyễn Văn An"  # what Events.identified sends
 ID_NUMBER = "001099012345"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.central.api import Api, Events, minutes, now, today
+from tests.support.api import Api, Events, minutes, now, today
 
 
 def test_waiting_counts_next_label_and_recent_calls(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.central.api import Api, Events
-from tests.central.server import enroll_device
+from tests.support.api import Api, Events
+from tests.support.central import enroll_device
 
 JUNE_2 = date(2025, 6, 2)
 JUNE_3 = date(2025, 6, 3)

@@ -15,9 +15,9 @@ import pytest
 from central.db import Database
 from central.enrolment import create_viewer_token
 from central.report_page import HideQueryToken
-from tests.central.api import CLOCK, Api, Events, now
-from tests.central.server import enroll_device, running_central, running_central_process
 from tests.central.test_report import PERIOD, post_june
+from tests.support.api import CLOCK, Api, Events, now
+from tests.support.central import enroll_device, running_central, running_central_process
 
 
 @pytest.fixture(scope="module")

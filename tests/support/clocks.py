@@ -5,8 +5,21 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from common.office_clock import aware_now, default_rule
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Clock:
+    """A settable clock for TicketService: tests choose the moment, never sleep."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 class RunningClock:
@@ -34,3 +47,9 @@ def office_hours_now(hour: int = 10) -> datetime:
     rule = default_rule()
     day = rule.day_of(aware_now())
     return datetime.combine(day, rule.start(day).time(), rule.timezone).replace(hour=hour)
+
+
+def office_morning() -> datetime:
+    """8:00 of the office day the real clock is in: the lobby's clock, where the server and the
+    counter run on real time."""
+    return office_hours_now(8)

@@ -1,8 +1,12 @@
-"""Child processes of the tests."""
+"""Child processes of the tests: they run in the repository (so `python -m tests.support…`
+finds the helpers)."""
 
 from __future__ import annotations
 
 import signal
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def ctrl_c_delivered() -> None:

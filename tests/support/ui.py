@@ -1,4 +1,5 @@
-"""Drive the real Kivy app headless: a real window (SDL offscreen), real touches, real frames."""
+"""Drive the real Kivy apps headless: a real window (SDL offscreen), real touches, real frames;
+and the lobby's screens as a citizen goes through them."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from apps.counter import CounterApp
 from apps.lobby import LobbyApp
 from common.office_clock import aware_now
 from devices.virtual_printer import VirtualPrinter
-from kiosk.config import Config, load_config
+from kiosk.config import Config
 from kiosk.services import open_device_data
+from tests.support.device import device_config
 
 
-def write_override(folder: Path, data_dir: Path, extra: str = "") -> Path:
-    """A /etc/kiosk-like override folder pointing the kiosk at a test data folder. The lobby
-    issues tickets at any hour (the real one, when the test runs), unless `extra` sets
+def lobby_config(folder: Path, extra: str = "") -> Config:
+    """The lobby's configuration in `folder` (etc/ and data/), polling the printer often. The
+    lobby issues tickets at any hour (the real one, when the test runs), unless `extra` sets
     `closed_outside_hours` (the opening-hours tests, on an injected clock)."""
     if "closed_outside_hours" not in extra:
         line = "closed_outside_hours = false\n"
@@ -33,13 +35,9 @@ def write_override(folder: Path, data_dir: Path, extra: str = "") -> Path:
             if "[office]\n" in extra
             else f"{extra}\n[office]\n{line}"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kiosk.toml").write_text(
-        f'[device]\ndata_dir = "{data_dir}"\n\n[printer]\nstatus_interval = 0.5\n'
-        f"write_timeout = 1.0\n{extra}",
-        encoding="utf-8",
+    return device_config(
+        folder, kiosk=f"[printer]\nstatus_interval = 0.5\nwrite_timeout = 1.0\n{extra}"
     )
-    return folder
 
 
 @contextlib.contextmanager
@@ -53,7 +51,7 @@ def running_lobby(
 ) -> Iterator[tuple[LobbyApp, VirtualPrinter]]:
     """The lobby app on a virtual printer, shown in the test window, on `clock`."""
     if config is None:
-        config = load_config(write_override(tmp_path / "etc", tmp_path / "data", extra_config))
+        config = lobby_config(tmp_path, extra_config)
     printer = VirtualPrinter(tmp_path / "printed", width_dots=config.printer_profile.width_dots)
     printer.start()
     Window.size = size
@@ -144,3 +142,18 @@ def running_counter(config: Config) -> Iterator[CounterApp]:
     finally:
         app.dispatch("on_stop")
         Window.remove_widget(app.root)
+
+
+def tickets_today(app):
+    return app.tickets.tickets_of_day(app.tickets.office_day_now())
+
+
+def go_to_fields(app):
+    tap(app.root.get_screen("welcome").ids.take_number)
+    assert pump(lambda: app.root.current == "fields")
+    frames()
+    return app.root.get_screen("fields")
+
+
+def field_button(fields_screen, field_id):
+    return next(b for b in fields_screen.ids.grid.children if b.field_id == field_id)

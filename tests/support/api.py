@@ -6,15 +6,13 @@ import json
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from common.office_clock import default_rule
-from tests.clocks import RunningClock, office_hours_now
+from tests.support.clocks import RunningClock, office_hours_now
 
 OTHER_OFFICE = "99999"  # no test's own office: the tests' offices count up from 10000
-OFFICE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Api:

@@ -1,6 +1,5 @@
-"""Set-up shared by the configuration, store and ticket tests, and the ticket-issuing child
-processes of the kill -9 and full-disk tests:
-`python -m tests.helpers_store forever|until-refused|until-size-limit DB KEY CONFIG_DIR`.
+"""The ticket-issuing child processes of the kill -9 and full-disk tests:
+`python -m tests.support.issuing forever|until-refused|until-size-limit DB KEY CONFIG_DIR`.
 """
 
 from __future__ import annotations
@@ -9,80 +8,12 @@ import resource
 import signal
 import sys
 import uuid
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from kiosk.config import Config, load_config
+from kiosk.config import load_config
 from kiosk.store import Store, StoreError
 from kiosk.ticket_signing import load_or_create_device_key
 from kiosk.tickets import NumbersExhausted, TicketService
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-HCM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-SMALL_CATALOGUE = """
-[priority]
-enabled = true
-
-[[fields]]
-id = "alpha"
-name_vi = "Hộ tịch"
-name_en = "Civil status"
-colour = "#1565C0"
-prefix = "A"
-first = 1
-last = 3
-digits = 3
-
-[[fields]]
-id = "beta"
-name_vi = "Chứng thực"
-name_en = "Certification"
-colour = "#2E7D32"
-prefix = ""
-first = 500
-last = 999
-digits = 3
-"""
-
-
-def write_override(
-    folder: Path,
-    *,
-    kiosk: str = "",
-    catalogue: str | None = None,
-    printers: str | None = None,
-) -> Path:
-    """An /etc/kiosk-like folder. kiosk.toml always points data_dir into the test folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data_dir = folder.parent / "data"
-    data_line = f'data_dir = "{data_dir}"\n'
-    if "[device]\n" in kiosk:
-        kiosk = kiosk.replace("[device]\n", "[device]\n" + data_line, 1)
-    else:
-        kiosk = f"[device]\n{data_line}\n{kiosk}"
-    (folder / "kiosk.toml").write_text(kiosk, encoding="utf-8")
-    if catalogue is not None:
-        (folder / "catalogue.toml").write_text(catalogue, encoding="utf-8")
-    if printers is not None:
-        (folder / "printers.toml").write_text(printers, encoding="utf-8")
-    return folder
-
-
-def small_config(tmp_path: Path) -> Config:
-    """The shipped configuration with a two-field catalogue whose first range is tiny."""
-    return load_config(write_override(tmp_path / "etc", catalogue=SMALL_CATALOGUE))
-
-
-class Clock:
-    """A settable clock for TicketService: tests choose the moment, never sleep."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def issue_forever(db: Path, key_path: Path, config_dir: Path) -> None:
