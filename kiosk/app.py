@@ -463,9 +463,9 @@ class KioskApp(DeviceApp):
         day = self.tickets.office_day_now()
 
         def gather() -> tuple[str, list[tuple[str, str]]]:
-            counts = self.store.ticket_counts(self.settings.office.code, day)
+            counts = self.store.tickets.counts(self.settings.office.code, day)
             failed = self.tickets.tickets_to_retry(day)
-            outbox = self.store.outbox_counts()
+            outbox = self.store.outbox.counts()
             cfg = self.settings
             info = "\n".join(
                 [

@@ -90,7 +90,7 @@ def simulate_day(store: Store, config: Config, tickets: int) -> list[str]:
         ticket = service.issue(fields[number % len(fields)], priority=False, request_id=str(number))
         service.mark_printed(ticket.id)
         clock.now += step
-    return [event["id"] for event in store.pending_events(limit=2 * tickets + 1)]
+    return [event["id"] for event in store.outbox.pending(limit=2 * tickets + 1)]
 
 
 def identified_event(name: str, id_number: str, *, device_id: str = DEVICE) -> dict:
@@ -165,7 +165,7 @@ class Device:
         self.store.close()
 
     def write(self, events: list[dict]) -> list[str]:
-        self.store.add_events(events)
+        self.store.outbox.add(events)
         self.worker.wake()
         return [event["id"] for event in events]
 
@@ -174,7 +174,7 @@ class Device:
 
         def empty(status: SyncStatus) -> bool:
             reported = status.state == "online" and status.pending == 0
-            return reported and self.store.outbox_summary()["pending"] == 0
+            return reported and self.store.outbox.summary()["pending"] == 0
 
         self.status.wait_for(empty, timeout)
 

@@ -143,7 +143,7 @@ class Device:
                 counts["quarantined"] += len(report.quarantined)
         finally:
             link.close()
-        assert self.store.outbox_summary()["pending"] == 0
+        assert self.store.outbox.summary()["pending"] == 0
         return counts
 
     def token(self) -> str:
@@ -214,4 +214,4 @@ def report(base_url: str, token: str, *, first: str, last: str, by: str, csv: bo
 
 def events_of(store: Store, type_: str | None = None) -> list[dict[str, Any]]:
     """The events waiting in a store's outbox, of one type if given."""
-    return [e for e in store.pending_events(limit=100_000) if type_ in (None, e["type"])]
+    return [e for e in store.outbox.pending(limit=100_000) if type_ in (None, e["type"])]
