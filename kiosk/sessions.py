@@ -10,7 +10,7 @@ they say are kiosk.store.sessions' (SessionRow).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,22 +51,14 @@ class CounterSession:
 
     @classmethod
     def from_row(cls, row: SessionRow, zone: ZoneInfo) -> CounterSession:
-        return cls(
-            id=row.id,
-            day=row.day,
-            label=row.label,
-            field_id=row.field_id,
-            ticket_id=row.ticket_id,
-            priority=row.priority,
-            entry=row.entry,
-            state=row.state,
-            counter=row.counter,
-            officer_id=row.officer_id,
+        """The officer's view of a stored session, its times on the office clock."""
+        shown = {field.name: getattr(row, field.name) for field in fields(cls)}
+        shown.update(
             called_at=row.called_at.astimezone(zone),
             started_at=_in_zone(row.started_at, zone),
             closed_at=_in_zone(row.closed_at, zone),
-            recalls=row.recalls,
         )
+        return cls(**shown)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The connection to the device database: opening it (private file mode, pragmas, schema
-migrations), its read and write transactions, the sqlite3 errors told as StoreErrors, and the
-WAL scrub that leaves no copy of deleted personal data.
+migrations), its read and write transactions (and insert_row, the tables' INSERT ... RETURNING),
+the sqlite3 errors told as StoreErrors, and the WAL scrub that leaves no copy of deleted
+personal data.
 
 Durability first: WAL, synchronous=FULL, secure_delete. Writes start with BEGIN IMMEDIATE, so
 what a write reads (the next ticket number) is read under the database write lock: correct with
