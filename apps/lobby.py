@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kivy.clock import Clock
@@ -28,6 +28,7 @@ from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.services import DeviceData
+from kiosk.store.signin import Attempt
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
 from kiosk.tickets import NumbersExhausted, Ticket
 from screens.fields import FieldsScreen
@@ -44,6 +45,7 @@ log = logging.getLogger("apps.lobby")
 PIN_TRIES = 5
 UNSHOWN_OUTCOMES_KEPT = 20
 PIN_LOCK_SECONDS = 300
+TECHNICIAN_SCOPE = "technician"  # the technician menu's sign-in guard in the store
 
 
 # Printer states as a citizen or technician reads them on the status line.
@@ -96,8 +98,11 @@ class LobbyApp(DeviceApp):
         self._current_ticket_id: str | None = None
         self._unshown_outcomes: dict[str, PrintOutcome] = {}
         self._ticket_languages: dict[str, str] = {}
-        self._pin_failures = 0
-        self._pin_locked_until = 0.0
+        self._technician_guard = data.store.signin_guard(
+            TECHNICIAN_SCOPE, limit=PIN_TRIES, lock_for=timedelta(seconds=PIN_LOCK_SECONDS)
+        )
+        # The office clock, as the counter's sign-in has it (kiosk.counter_app).
+        self._office_clock = data.server_clock.now
         self.tickets = data.tickets
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
@@ -408,24 +413,19 @@ class LobbyApp(DeviceApp):
             self.root.current = "technician_login"
 
     def check_technician_pin(self, pin: str) -> None:
+        """Wrong PINs lock the menu for a while; the count and the lock are kept in the store,
+        so a restart does not clear them."""
         screen: TechnicianLoginScreen = self.root.get_screen("technician_login")
-        now = Clock.get_time()
-        if now < self._pin_locked_until:
-            screen.show_refused(self.t("Too many wrong PINs. Try again in a few minutes."))
-            return
 
-        def checked(ok: bool) -> None:
-            if ok:
-                self._pin_failures = 0
+        def checked(attempt: Attempt) -> None:
+            if attempt.passed:
                 log.info("technician signed in on screen")
                 if self.root.current == "technician_login":
                     self.root.current = "technician"
                 return
-            self._pin_failures += 1
-            log.warning("wrong technician PIN (%d in a row)", self._pin_failures)
-            if self._pin_failures >= PIN_TRIES:
-                self._pin_failures = 0
-                self._pin_locked_until = Clock.get_time() + PIN_LOCK_SECONDS
+            if attempt.wrong_in_a_row:
+                log.warning("wrong technician PIN (%d in a row)", attempt.wrong_in_a_row)
+            if attempt.locked_until is not None:
                 screen.show_refused(self.t("Too many wrong PINs. Try again in a few minutes."))
             else:
                 screen.show_refused(self.t("Wrong PIN."))
@@ -435,15 +435,20 @@ class LobbyApp(DeviceApp):
             screen.show_refused(self.t("Wrong PIN."))
 
         pin_hash = self.settings.technician.pin_hash
-        self.in_background(lambda: verify_pin(pin, pin_hash), checked, failed)
+        guard = self._technician_guard
+        self.in_background(
+            lambda: guard.attempt(lambda: verify_pin(pin, pin_hash), self._office_clock),
+            checked,
+            failed,
+        )
 
     def refresh_technician_view(self) -> None:
         day = self.tickets.office_day_now()
 
         def gather() -> tuple[str, list[tuple[str, str]]]:
-            counts = self.store.ticket_counts(self.settings.office.code, day)
+            counts = self.store.tickets.counts(self.settings.office.code, day)
             failed = self.tickets.tickets_to_retry(day)
-            outbox = self.store.outbox_counts()
+            outbox = self.store.outbox.counts()
             cfg = self.settings
             info = "\n".join(
                 [

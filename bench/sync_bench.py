@@ -51,7 +51,7 @@ def drain_rate(work: Path, central: CentralProcess, events: int, batch_size: int
     config = device_config(work)
     enrol(config, central)
     store = Store(config.device.data_dir / "kiosk.db")
-    store.add_events(ticket_events(events))
+    store.outbox.add(ticket_events(events))
     status = StatusRecorder()
     worker = SyncWorker(
         store,
@@ -82,14 +82,12 @@ def sync_throughput(work: Path, events: int, single: int) -> None:
 
 def insert_times(path: Path, *, durable: bool) -> list[float]:
     """Milliseconds to commit each of INSERTS events, one per transaction."""
-    store = Store(path)
-    if not durable:
-        # The baseline: the very same insert path without waiting for the disk.
-        store._conn.execute("PRAGMA synchronous = OFF")
+    # The baseline (not durable): the very same insert path without waiting for the disk.
+    store = Store(path, durable=durable)
     times = []
     for event in ticket_events(INSERTS):
         started = time.perf_counter()
-        store.add_events([event])
+        store.outbox.add([event])
         times.append((time.perf_counter() - started) * 1000)
     store.close()
     return times

@@ -40,6 +40,14 @@ from kiosk.ratings import (
 )
 from kiosk.sessions import (
     CALL_NEXT,
+    SHORT_SESSION,
+    CounterSession,
+    call_data,
+    closed_data,
+    officer_half,
+)
+from kiosk.store import Store
+from kiosk.store.sessions import (
     CALLED,
     CLOSED,
     NO_RATING,
@@ -47,14 +55,10 @@ from kiosk.sessions import (
     RATED,
     RATING_DUE,
     SERVING,
-    SHORT_SESSION,
-    CounterSession,
-    call_data,
-    closed_data,
-    moment,
-    officer_half,
+    Columns,
+    NewSession,
+    SessionRow,
 )
-from kiosk.store import Row, Store
 from kiosk.ticket_entry import (
     EnteredTicket,
     TicketRefused,
@@ -131,8 +135,8 @@ class CounterService:
 
     def current(self) -> CounterSession | None:
         """The session called or being served at this counter, if any."""
-        row = self._store.latest_session(self._config.counter.number)
-        if row is None or row["state"] == CLOSED:
+        row = self._store.sessions.latest(self._config.counter.number)
+        if row is None or row.state == CLOSED:
             return None
         return CounterSession.from_row(row, self._zone)
 
@@ -236,7 +240,7 @@ class CounterService:
             row = self._open_row(CALLED)
             now = self._now()
             event = self._event(events.TICKET_RECALLED, call_data(row), now)
-            return self._change(row, {"recalls": row["recalls"] + 1}, [event])
+            return self._change(row, {"recalls": row.recalls + 1}, [event])
 
     def start_serving(self) -> CounterSession:
         """The citizen came to the desk."""
@@ -283,12 +287,12 @@ class CounterService:
         Opening it again returns the same window, its time unchanged. Raises NoRatingWindow."""
         with self._lock:
             row = self._rating_row()
-            if row["rating_opened_at"] is not None:
-                opened_at = moment(row["rating_opened_at"], self._zone)
+            if row.rating_opened_at is not None:
+                opened_at = row.rating_opened_at.astimezone(self._zone)
                 return window_of(row, opened_at, self._config.rating, self._config.counter)
             opened_at = self._aware(shown_at) if shown_at is not None else self._now()
-            updated = self._store.update_session(
-                row["id"],
+            updated = self._store.sessions.update(
+                row.id,
                 expect={"rating_opened_at": None, "rating_ended_at": None},
                 changes={"rating_opened_at": opened_at},
             )
@@ -303,9 +307,9 @@ class CounterService:
                 row = self._rating_row()
             except NoRatingWindow:
                 return None
-            if row["rating_opened_at"] is None:
+            if row.rating_opened_at is None:
                 return None
-            opened_at = moment(row["rating_opened_at"], self._zone)
+            opened_at = row.rating_opened_at.astimezone(self._zone)
             return window_of(row, opened_at, self._config.rating, self._config.counter)
 
     def record_citizen_rating(
@@ -321,21 +325,22 @@ class CounterService:
         check_press(level, reasons, self._config.rating)
         with self._lock:
             row = self._rating_row()
-            if row["rating_opened_at"] is None:
+            opened_at = row.rating_opened_at
+            if opened_at is None:
                 raise NoRatingWindow("the rating screen has not been shown (open_rating)")
             pressed_at = self._aware(pressed_at) if pressed_at is not None else self._now()
             counter = self._config.counter
-            second = row["rating"] == RATED
+            second = row.rated
             top_before = 0
             if not second and level == TOP_LEVEL:
-                top_before = self._store.count_rated(
-                    counter=row["counter"],
+                top_before = self._store.sessions.count_rated(
+                    counter=row.counter,
                     level=TOP_LEVEL,
                     since=pressed_at - timedelta(minutes=counter.top_burst_minutes),
                 )
             flags = press_flags(
-                session_flags=row["session_flags"],
-                opened_at=moment(row["rating_opened_at"], self._zone),
+                session_flags=row.session_flags,
+                opened_at=opened_at.astimezone(self._zone),
                 pressed_at=pressed_at,
                 counter=counter,
                 second=second,
@@ -354,8 +359,8 @@ class CounterService:
             )
             event = self._event(events.RATING_CITIZEN, data, self._now())
             if second:
-                self._store.add_extra_press(
-                    row["id"],
+                self._store.sessions.add_extra_press(
+                    row.id,
                     level=level,
                     reasons=reasons,
                     pressed_at=pressed_at,
@@ -394,8 +399,7 @@ class CounterService:
         row = self._open_row(CALLED, SERVING)
         half = officer_half(self._config.rating, outcome_id, same_day_result, officer_rating)
         now = self._now()
-        called_at = moment(row["called_at"], self._zone)
-        short = now - called_at < timedelta(seconds=self._config.counter.min_session_seconds)
+        short = now - row.called_at < timedelta(seconds=self._config.counter.min_session_seconds)
         flags = [SHORT_SESSION] if short and not half.outcome.no_show else []
         changes = {
             "state": CLOSED,
@@ -407,7 +411,7 @@ class CounterService:
             "rating": NO_RATING if half.outcome.no_show else RATING_DUE,
         }
         new_events = []
-        if half.outcome.no_show and row["state"] == CALLED:
+        if half.outcome.no_show and row.state == CALLED:
             new_events.append(self._event(events.TICKET_SKIPPED, call_data(row), now))
         data = closed_data(row, half, closed_at=now, flags=flags, zone=self._zone)
         new_events.append(self._event(events.SESSION_CLOSED, data, now))
@@ -416,28 +420,27 @@ class CounterService:
     def _make_way(self, now: datetime) -> None:
         """Before a call: no open session, and the last one's rating over (recorded "not
         rated" once its time is up)."""
-        row = self._store.latest_session(self._config.counter.number)
+        row = self._store.sessions.latest(self._config.counter.number)
         if row is None:
             return
-        if row["state"] != CLOSED:
+        if row.state != CLOSED:
             raise SessionOpen(CounterSession.from_row(row, self._zone))
-        if row["rating"] not in (RATING_DUE, RATED) or row["rating_ended_at"] is not None:
+        if not row.rating_open:
             return
-        if row["rating"] == RATING_DUE:
-            start = moment(row["rating_opened_at"] or row["closed_at"], self._zone)
-            left = start + timedelta(seconds=self._config.counter.rating_seconds) - now
+        if row.rating == RATING_DUE:
+            left = row.rating_deadline(self._config.counter.rating_seconds) - now
             if left > timedelta(0):
                 raise RatingPending(left.total_seconds())
         self._end_rating(row)
 
-    def _end_rating(self, row: Row) -> bool:
+    def _end_rating(self, row: SessionRow) -> bool:
         now = self._now()
-        if row["rating"] == RATED:
+        if row.rated:
             self._update(
                 row, {"rating": RATED, "rating_ended_at": None}, {"rating_ended_at": now}, []
             )
             return False
-        flags = [SHORT_SESSION] if SHORT_SESSION in row["session_flags"] else []
+        flags = [SHORT_SESSION] if SHORT_SESSION in row.session_flags else []
         data = rating_data(
             row,
             scale=self._config.rating.citizen_scale.levels,
@@ -459,29 +462,25 @@ class CounterService:
     def _refuse_served(self, ticket: EnteredTicket) -> None:
         """A ticket already served here today is not taken again (a no-show may come back)."""
         no_show = self._config.rating.no_show.id
-        for row in self._store.sessions(day=ticket.day, label=ticket.label):
-            if row["state"] == CLOSED and row["outcome"] != no_show:
-                when = moment(row["closed_at"], self._zone)
+        for row in self._store.sessions.of_day(ticket.day, label=ticket.label):
+            if row.served(no_show):
+                when = row.closed_at.astimezone(self._zone)
                 raise TicketRefused(
                     N_("ticket {label} was already served at counter {counter} at {time}"),
                     label=ticket.label,
-                    counter=row["counter"],
+                    counter=row.counter,
                     time=f"{when:%H:%M}",
                 )
 
-    def _open_row(self, *states: str) -> Row:
-        row = self._store.latest_session(self._config.counter.number)
-        if row is None or row["state"] not in states:
+    def _open_row(self, *states: str) -> SessionRow:
+        row = self._store.sessions.latest(self._config.counter.number)
+        if row is None or row.state not in states:
             raise NoSession(f"no ticket is {' or '.join(states)} at this counter")
         return row
 
-    def _rating_row(self) -> Row:
-        row = self._store.latest_session(self._config.counter.number)
-        if (
-            row is None
-            or row["rating"] not in (RATING_DUE, RATED)
-            or row["rating_ended_at"] is not None
-        ):
+    def _rating_row(self) -> SessionRow:
+        row = self._store.sessions.latest(self._config.counter.number)
+        if row is None or not row.rating_open:
             raise NoRatingWindow("no rating is open at this counter")
         return row
 
@@ -497,41 +496,45 @@ class CounterService:
         entry: str,
         officer: Officer,
         now: datetime,
-    ) -> Row:
-        return {
-            "id": session_id,
-            "office": self._config.office.code,
-            "day": day.isoformat(),
-            "label": label,
-            "ticket_id": ticket_id,
-            "field_id": field_id,
-            "priority": priority,
-            "counter": self._config.counter.number,
-            "officer_id": officer.id,
-            "entry": entry,
-            "state": CALLED,
-            "called_at": now,
-        }
+    ) -> NewSession:
+        return NewSession(
+            id=session_id,
+            office=self._config.office.code,
+            day=day,
+            label=label,
+            ticket_id=ticket_id,
+            field_id=field_id,
+            priority=priority,
+            counter=self._config.counter.number,
+            officer_id=officer.id,
+            entry=entry,
+            state=CALLED,
+            called_at=now,
+        )
 
-    def _open(self, row: Row, now: datetime) -> CounterSession:
-        created = self._store.insert_session(
-            row, self._event(events.TICKET_CALLED, call_data(row), now)
+    def _open(self, session: NewSession, now: datetime) -> CounterSession:
+        created = self._store.sessions.insert(
+            session, self._event(events.TICKET_CALLED, call_data(session), now)
         )
         self._wake()
         return CounterSession.from_row(created, self._zone)
 
-    def _change(self, row: Row, changes: Row, new_events: list[events.Event]) -> CounterSession:
-        updated = self._update(row, {"state": row["state"]}, changes, new_events)
+    def _change(
+        self, row: SessionRow, changes: Columns, new_events: list[events.Event]
+    ) -> CounterSession:
+        updated = self._update(row, {"state": row.state}, changes, new_events)
         if new_events:
             self._wake()
         return CounterSession.from_row(updated, self._zone)
 
-    def _update(self, row: Row, expect: Row, changes: Row, new_events: list[events.Event]) -> Row:
-        updated = self._store.update_session(
-            row["id"], expect=expect, changes=changes, events=new_events
+    def _update(
+        self, row: SessionRow, expect: Columns, changes: Columns, new_events: list[events.Event]
+    ) -> SessionRow:
+        updated = self._store.sessions.update(
+            row.id, expect=expect, changes=changes, events=new_events
         )
         if updated is None:  # another process changed it between our read and this write
-            raise NoSession(f"the session of ticket {row['label']} changed meanwhile; try again")
+            raise NoSession(f"the session of ticket {row.label} changed meanwhile; try again")
         return updated
 
     def _client(self) -> CentralClient:

@@ -82,9 +82,13 @@ class Officers:
     def __init__(
         self, store: Store, config: Config, clock: Callable[[], datetime] = aware_now
     ) -> None:
-        self._store = store
         self._config = config
         self._clock = clock
+        self._guard = store.signin_guard(
+            PIN_SCOPE,
+            limit=MAX_WRONG_PINS,
+            lock_for=timedelta(minutes=config.counter.signin_lock_minutes),
+        )
         self._lock = threading.RLock()
         self._current: Officer | None = None
         self._signed_in_day: date | None = None
@@ -105,33 +109,23 @@ class Officers:
 
     def locked_until(self) -> datetime | None:
         """When the PIN sign-in unlocks, or None when it is not locked."""
-        guard = self._store.signin_guard(PIN_SCOPE)
-        if guard is None or guard["locked_until"] is None:
-            return None
-        until = datetime.fromisoformat(guard["locked_until"])
-        return until if until > self._now() else None
+        return self._guard.locked_until(self._now())
 
     def sign_in(self, officer_id: str, pin: str) -> Officer:
         """Sign in with officer code and PIN. Raises SignInLocked or WrongPin."""
         with self._lock:
-            until = self.locked_until()
-            if until is not None:
-                raise SignInLocked(until.astimezone(self._config.office.timezone))
             officer = self._config.officer(officer_id.strip())
-            right = verify_pin(pin, officer.pin_hash if officer else _NO_OFFICER_HASH)
-            if officer is None or not right:
-                now = self._now()
-                lock_minutes = self._config.counter.signin_lock_minutes
-                guard = self._store.record_signin_failure(
-                    PIN_SCOPE,
-                    limit=MAX_WRONG_PINS,
-                    lock_until=now + timedelta(minutes=lock_minutes),
-                )
-                until = self.locked_until()
-                if until is not None:
-                    raise SignInLocked(until.astimezone(self._config.office.timezone))
-                raise WrongPin(MAX_WRONG_PINS - guard["failures"])
-            self._store.clear_signin_guard(PIN_SCOPE)
+            attempt = self._guard.attempt(
+                lambda: (
+                    verify_pin(pin, officer.pin_hash if officer else _NO_OFFICER_HASH)
+                    and officer is not None
+                ),
+                self._now,
+            )
+            if attempt.locked_until is not None:
+                raise SignInLocked(attempt.locked_until.astimezone(self._config.office.timezone))
+            if officer is None or not attempt.passed:
+                raise WrongPin(MAX_WRONG_PINS - attempt.wrong_in_a_row)
             return self._begin(officer)
 
     def sign_in_badge(self, payload: str) -> Officer:

@@ -115,7 +115,7 @@ class PersonalData:
         if event["type"] != events.CITIZEN_IDENTIFIED:
             raise ValueError(f"{event['type']} events carry no personal data")
         occurred_at = datetime.fromisoformat(event["occurred_at"])
-        self._store.add_personal_event(
+        self._store.outbox.add_personal(
             seal(event, self._key), expires_at=office_day_end(occurred_at, self._office)
         )
 
@@ -125,7 +125,7 @@ class PersonalData:
 
     def purge_expired(self) -> int:
         """Drop personal events whose office day is over; returns how many."""
-        dropped = self._store.purge_expired_personal(self._clock())
+        dropped = self._store.outbox.purge_expired_personal(self._clock())
         if dropped:
             log.info("dropped %d unsent personal events: their office day is over", dropped)
         return dropped

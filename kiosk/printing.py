@@ -16,7 +16,6 @@ from typing import Protocol
 
 from devices.printer import PrintError, PrinterState
 from devices.printjob import PrintJob
-from kiosk.store import PRINT_PRINTED
 from kiosk.tickets import Ticket, TicketService
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,7 @@ class PrintService:
             return PrintOutcome(ticket_id, False, None, f"ticket cannot be read: {error}")
         if ticket is None:
             return PrintOutcome(ticket_id, False, None, "no such ticket")
-        if ticket.print_status == PRINT_PRINTED:
+        if ticket.printed:
             return PrintOutcome(ticket_id, True, None, "")
         state: PrinterState | None = None
         try:

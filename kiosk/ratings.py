@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from kiosk.config import Choice, CounterConfig, RatingConfig, Scale
 from kiosk.events import rfc3339
 from kiosk.sessions import SHORT_SESSION
-from kiosk.store import Row
+from kiosk.store.sessions import SessionRow
 
 INSTANT_PRESS = "instant_press"
 SECOND_PRESS = "second_press"
@@ -65,11 +65,11 @@ class RatingRecorded:
 
 
 def window_of(
-    row: Row, opened_at: datetime, rating: RatingConfig, counter: CounterConfig
+    row: SessionRow, opened_at: datetime, rating: RatingConfig, counter: CounterConfig
 ) -> RatingWindow:
     return RatingWindow(
-        session_id=row["id"],
-        counter=row["counter"],
+        session_id=row.id,
+        counter=row.counter,
         opened_at=opened_at,
         deadline=opened_at + timedelta(seconds=counter.rating_seconds),
         scale=rating.citizen_scale,
@@ -114,7 +114,7 @@ def press_flags(
 
 
 def rating_data(
-    row: Row,
+    row: SessionRow,
     *,
     scale: int,
     level: int | None,
@@ -125,11 +125,11 @@ def rating_data(
 ) -> dict[str, Any]:
     """`rating.citizen` of a session row: rated when `level` is given, else not rated."""
     return {
-        "session_id": row["id"],
-        "day": row["day"],
-        "counter": row["counter"],
-        "officer_id": row["officer_id"],
-        "field_id": row["field_id"],
+        "session_id": row.id,
+        "day": row.day.isoformat(),
+        "counter": row.counter,
+        "officer_id": row.officer_id,
+        "field_id": row.field_id,
         "rated": level is not None,
         "scale": scale,
         "level": level,

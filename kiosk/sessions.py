@@ -4,28 +4,20 @@ rating, and the data of its events (docs/central-api.md, keys exactly as the con
 A session is `called` (the ticket's number is shown and announced), then `serving` (the citizen
 is at the desk), then `closed` with the officer's half: outcome, same-day result, the officer's
 own rating. Its citizen half (kiosk.ratings) is then `due`, and becomes `rated` or `not_rated`;
-a session closed with the no-show outcome has `none`.
+a session closed with the no-show outcome has `none`. The stored session, its states and what
+they say are kiosk.store.sessions' (SessionRow).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.config import Outcome, RatingConfig
 from kiosk.events import rfc3339
-from kiosk.store import Row
-
-CALLED = "called"
-SERVING = "serving"
-CLOSED = "closed"
-
-RATING_DUE = "due"
-RATED = "rated"
-NOT_RATED = "not_rated"
-NO_RATING = "none"
+from kiosk.store.sessions import NewSession, SessionRow
 
 CALL_NEXT = (
     "call_next"  # entry: from the central server's call-next (qr, typed: kiosk.ticket_entry)
@@ -58,23 +50,15 @@ class CounterSession:
     recalls: int
 
     @classmethod
-    def from_row(cls, row: Row, zone: ZoneInfo) -> CounterSession:
-        return cls(
-            id=row["id"],
-            day=date.fromisoformat(row["day"]),
-            label=row["label"],
-            field_id=row["field_id"],
-            ticket_id=row["ticket_id"],
-            priority=bool(row["priority"]),
-            entry=row["entry"],
-            state=row["state"],
-            counter=row["counter"],
-            officer_id=row["officer_id"],
-            called_at=moment(row["called_at"], zone),
-            started_at=optional_moment(row["started_at"], zone),
-            closed_at=optional_moment(row["closed_at"], zone),
-            recalls=row["recalls"],
+    def from_row(cls, row: SessionRow, zone: ZoneInfo) -> CounterSession:
+        """The officer's view of a stored session, its times on the office clock."""
+        shown = {field.name: getattr(row, field.name) for field in fields(cls)}
+        shown.update(
+            called_at=row.called_at.astimezone(zone),
+            started_at=_in_zone(row.started_at, zone),
+            closed_at=_in_zone(row.closed_at, zone),
         )
+        return cls(**shown)
 
 
 @dataclass(frozen=True)
@@ -109,31 +93,31 @@ def officer_half(
     return OfficerHalf(outcome, same_day_result, stored, {"scale": scale, "level": level})
 
 
-def call_data(row: Row) -> dict[str, Any]:
+def call_data(session: NewSession) -> dict[str, Any]:
     """`ticket.called`, `ticket.recalled` and `ticket.skipped`."""
     return {
-        "day": row["day"],
-        "label": row["label"],
-        "counter": row["counter"],
-        "officer_id": row["officer_id"],
-        "session_id": row["id"],
-        "ticket_id": row["ticket_id"],
-        "field_id": row["field_id"],
+        "day": session.day.isoformat(),
+        "label": session.label,
+        "counter": session.counter,
+        "officer_id": session.officer_id,
+        "session_id": session.id,
+        "ticket_id": session.ticket_id,
+        "field_id": session.field_id,
     }
 
 
 def closed_data(
-    row: Row, half: OfficerHalf, *, closed_at: datetime, flags: list[str], zone: ZoneInfo
+    row: SessionRow, half: OfficerHalf, *, closed_at: datetime, flags: list[str], zone: ZoneInfo
 ) -> dict[str, Any]:
     """`session.closed` of a session row being closed with the officer's half."""
     return {
-        "session_id": row["id"],
-        "day": row["day"],
-        "label": row["label"],
-        "field_id": row["field_id"],
-        "counter": row["counter"],
-        "officer_id": row["officer_id"],
-        "called_at": rfc3339(moment(row["called_at"], zone)),
+        "session_id": row.id,
+        "day": row.day.isoformat(),
+        "label": row.label,
+        "field_id": row.field_id,
+        "counter": row.counter,
+        "officer_id": row.officer_id,
+        "called_at": rfc3339(row.called_at.astimezone(zone)),
         "closed_at": rfc3339(closed_at.astimezone(zone)),
         "outcome": half.outcome.id,
         "same_day_result": half.same_day_result,
@@ -142,10 +126,5 @@ def closed_data(
     }
 
 
-def moment(text: str, zone: ZoneInfo) -> datetime:
-    """A stored UTC time on the office clock."""
-    return datetime.fromisoformat(text).astimezone(zone)
-
-
-def optional_moment(text: str | None, zone: ZoneInfo) -> datetime | None:
-    return None if text is None else moment(text, zone)
+def _in_zone(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return None if moment is None else moment.astimezone(zone)

@@ -110,7 +110,7 @@ class OutboxSender:
     def send_batch(self, client: CentralClient) -> BatchReport | None:
         """Send the next batch; None when nothing waits. Raises CentralError when the batch
         was not answered (it stays in the outbox), StoreError when the store fails."""
-        entries = self._store.outbox_batch(self._limit)
+        entries = self._store.outbox.batch(self._limit)
         if not entries:
             return None
         types = {entry["id"]: entry["type"] for entry in entries}
@@ -131,7 +131,7 @@ class OutboxSender:
                 results = client.send_events(batch)
             except CentralRefused as error:
                 if error.status not in _SPLIT_ON:
-                    self._store.record_send_failure(list(types), str(error))
+                    self._store.outbox.record_send_failure(list(types), str(error))
                     raise
                 report.answered = True
                 if len(batch) > 1:
@@ -141,7 +141,7 @@ class OutboxSender:
                 rejected[batch[0]["id"]] = str(error)
                 results = []
             except (CentralUnavailable, CentralUnauthorized) as error:
-                self._store.record_send_failure(list(types), str(error))
+                self._store.outbox.record_send_failure(list(types), str(error))
                 raise
             report.answered = True
             self._limit = min(self._batch_size, self._limit * 2)
@@ -154,7 +154,7 @@ class OutboxSender:
                     report.duplicates += 1
                 else:
                     report.accepted += 1
-        self._store.settle_outbox(delivered, rejected)
+        self._store.outbox.settle(delivered, rejected)
         log.debug(
             "settled: %d accepted, %d duplicates, %d quarantined",
             report.accepted,
@@ -340,7 +340,7 @@ class SyncWorker:
     def _publish(self, state: str, error: str | None = None) -> None:
         old = self._status
         try:
-            summary = self._store.outbox_summary()
+            summary = self._store.outbox.summary()
             pending, quarantined = summary["pending"], summary["quarantined"]
         except StoreError:  # reported by the caller; the counts stay as they were
             pending, quarantined = old.pending, old.quarantined

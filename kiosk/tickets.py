@@ -1,21 +1,22 @@
 """The ticket domain: office days, numbering, issuing and the print state of a ticket.
 
 A ticket is issued once its row and its `ticket.issued` event are committed; printing comes after
-and has its own state, so a failed print keeps the number and can be printed again.
+and has its own state, so a failed print keeps the number and can be printed again. The ticket
+itself (Ticket) is the row of kiosk.store.tickets.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from common.office_clock import aware_now
 from kiosk import events
 from kiosk.config import Config
 from kiosk.server_clock import ServerClock
-from kiosk.store import PRINT_FAILED, PRINT_PENDING, RangeExhausted, Row, Store
+from kiosk.store import Store
+from kiosk.store.tickets import NewTicket, RangeExhausted, Ticket
 from kiosk.ticket_signing import sign_ticket
 
 
@@ -39,55 +40,6 @@ class UnknownTicket(TicketError):
     def __init__(self, ticket_id: str) -> None:
         super().__init__(f"no ticket {ticket_id!r}")
         self.ticket_id = ticket_id
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """An issued ticket.
-
-    `waiting_ahead` is what this device knew at issue time: the tickets of the same field issued
-    earlier that office day here, not a live queue length (that comes from the central API).
-    """
-
-    id: str
-    request_id: str
-    office: str
-    day: date
-    field_id: str
-    number: int
-    label: str
-    priority: bool
-    issued_at: datetime
-    waiting_ahead: int
-    qr_payload: str
-    print_status: str
-    print_error: str | None
-    print_attempts: int
-    printed_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: Row) -> Ticket:
-        return cls(
-            id=row["id"],
-            request_id=row["request_id"],
-            office=row["office"],
-            day=date.fromisoformat(row["day"]),
-            field_id=row["field_id"],
-            number=row["number"],
-            label=row["label"],
-            priority=bool(row["priority"]),
-            issued_at=datetime.fromisoformat(row["issued_at"]),
-            waiting_ahead=row["waiting_ahead"],
-            qr_payload=row["qr_payload"],
-            print_status=row["print_status"],
-            print_error=row["print_error"],
-            print_attempts=row["print_attempts"],
-            printed_at=_optional_time(row["printed_at"]),
-        )
-
-
-def _optional_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 class TicketService:
@@ -142,25 +94,24 @@ class TicketService:
         now = self._now()
         day = self._issue_day(now)
 
-        def compose(number: int, waiting_ahead: int) -> tuple[Row, events.Event]:
+        def compose(number: int, waiting_ahead: int) -> tuple[NewTicket, events.Event]:
             ticket_id = str(uuid.uuid4())
             label = field.label(number)
-            issued_at = events.rfc3339(now)
-            row = {
-                "id": ticket_id,
-                "request_id": request_id,
-                "office": office.code,
-                "day": day.isoformat(),
-                "field_id": field.id,
-                "number": number,
-                "label": label,
-                "priority": int(priority),
-                "issued_at": issued_at,
-                "waiting_ahead": waiting_ahead,
-                "qr_payload": sign_ticket(
+            new = NewTicket(
+                id=ticket_id,
+                request_id=request_id,
+                office=office.code,
+                day=day,
+                field_id=field.id,
+                number=number,
+                label=label,
+                priority=priority,
+                issued_at=now,
+                waiting_ahead=waiting_ahead,
+                qr_payload=sign_ticket(
                     office=office.code, day=day, label=label, device_id=device_id, key=self._key
                 ),
-            }
+            )
             data = {
                 "ticket_id": ticket_id,
                 "day": day.isoformat(),
@@ -169,12 +120,12 @@ class TicketService:
                 "label": label,
                 "priority": priority,
                 "waiting_ahead": waiting_ahead,
-                "issued_at": issued_at,
+                "issued_at": events.rfc3339(now),
             }
-            return row, self._new_event(events.TICKET_ISSUED, data, now)
+            return new, self._new_event(events.TICKET_ISSUED, data, now)
 
         try:
-            row, _created = self._store.issue_ticket(
+            ticket, _created = self._store.tickets.issue(
                 request_id=request_id,
                 office=office.code,
                 day=day,
@@ -185,7 +136,6 @@ class TicketService:
             )
         except RangeExhausted:
             raise NumbersExhausted(field_id) from None
-        ticket = Ticket.from_row(row)
         if ticket.field_id != field_id:
             raise ValueError(f"request_id {request_id!r} was already used for another field")
         return ticket
@@ -202,7 +152,7 @@ class TicketService:
         ahead), and then the day follows the server."""
         office = self._config.office
         day = office.day_rule.day_of(now)
-        latest = self._store.latest_ticket_day(office.code)
+        latest = self._store.tickets.latest_day(office.code)
         if latest is None or day >= latest:
             return day
         server_now = None if self._server_clock is None else self._server_clock.server_now()
@@ -211,48 +161,44 @@ class TicketService:
         return latest
 
     def get(self, ticket_id: str) -> Ticket | None:
-        row = self._store.ticket(ticket_id)
-        return None if row is None else Ticket.from_row(row)
+        return self._store.tickets.get(ticket_id)
 
     def mark_printed(self, ticket_id: str) -> Ticket:
         """Record the print and its `ticket.printed` event (once, however often it is called)."""
         now = self._now()
 
-        def compose(row: Row) -> events.Event:
+        def compose(ticket: Ticket) -> events.Event:
             data = {
-                "ticket_id": row["id"],
-                "day": row["day"],
-                "field_id": row["field_id"],
-                "label": row["label"],
-                "attempts": row["print_attempts"],
+                "ticket_id": ticket.id,
+                "day": ticket.day.isoformat(),
+                "field_id": ticket.field_id,
+                "label": ticket.label,
+                "attempts": ticket.print_attempts,
             }
             return self._new_event(events.TICKET_PRINTED, data, now)
 
-        row = self._store.mark_ticket_printed(
-            ticket_id, printed_at=events.rfc3339(now), compose=compose
-        )
-        if row is None:
+        ticket = self._store.tickets.mark_printed(ticket_id, printed_at=now, compose=compose)
+        if ticket is None:
             raise UnknownTicket(ticket_id)
-        return Ticket.from_row(row)
+        return ticket
 
     def mark_print_failed(self, ticket_id: str, reason: str) -> Ticket:
         """Record a failed attempt; the ticket keeps its number and can be printed again."""
-        row = self._store.mark_ticket_print_failed(ticket_id, error=reason)
-        if row is None:
+        ticket = self._store.tickets.mark_print_failed(ticket_id, error=reason)
+        if ticket is None:
             raise UnknownTicket(ticket_id)
-        return Ticket.from_row(row)
+        return ticket
 
     def office_day_now(self) -> date:
         return self._config.office.day_rule.day_of(self._now())
 
     def tickets_of_day(self, day: date) -> list[Ticket]:
         """Every ticket of an office day, in issue order."""
-        return [Ticket.from_row(row) for row in self._store.tickets(day=day)]
+        return self._store.tickets.of_day(day)
 
     def tickets_to_retry(self, day: date) -> list[Ticket]:
         """Tickets of an office day not printed yet: failed, or never tried (a crash)."""
-        rows = self._store.tickets(day=day, print_statuses=(PRINT_PENDING, PRINT_FAILED))
-        return [Ticket.from_row(row) for row in rows]
+        return self._store.tickets.of_day(day, unprinted=True)
 
     def issued_today_here(self, field_id: str) -> int:
         """Tickets of a field issued today on this device: the lobby's only local knowledge of
@@ -260,7 +206,7 @@ class TicketService:
         """
         if self._config.catalogue.get(field_id) is None:
             raise UnknownField(field_id)
-        return self._store.count_issued(
+        return self._store.tickets.count_issued(
             office=self._config.office.code,
             day=self.office_day_now(),
             field_id=field_id,

@@ -192,10 +192,10 @@ def test_a_whole_visit_writes_the_contracts_events_and_reaches_the_report(office
     assert rating["session_id"] == called.id == session["session_id"]
     assert all(e["device_id"] == "counter-02" and e["office"] == "00637" for e in outbox)
 
-    record = office.counter.store.session(called.id)
-    assert record["officer_rating"] == {"scale": 3, "level": 2, "criteria": {OVERALL: 2}}
-    assert (record["citizen_level"], record["rating"]) == (1, "rated")
-    assert record["started_at"] is not None and record["rated_at"] is not None
+    record = office.counter.store.sessions.get(called.id)
+    assert record.officer_rating == {"scale": 3, "level": 2, "criteria": {OVERALL: 2}}
+    assert (record.citizen_level, record.rating) == (1, "rated")
+    assert record.started_at is not None and record.rated_at is not None
 
     assert office.counter.sync() == {"accepted": 4, "duplicates": 0, "quarantined": 0}
     day = called.day.isoformat()
@@ -268,7 +268,7 @@ def test_no_rating_in_time_is_not_rated_never_a_level(office: Office):
         "rated_at": None,
         "flags": [],
     }
-    assert office.counter.store.session(window.session_id)["rating"] == "not_rated"
+    assert office.counter.store.sessions.get(window.session_id).rating == "not_rated"
     office.counter.sync()
     day = session.day.isoformat()
     body = report(office.base_url, office.counter.token(), first=day, last=day, by="counter")
@@ -331,10 +331,10 @@ def test_an_instant_press_and_a_second_press_are_kept_flagged_and_counted_once(o
         (1, ["instant_press"]),
         (3, ["second_press"]),
     ]
-    record = office.counter.store.session(session.id)
-    assert (record["citizen_level"], record["rating_flags"]) == (1, ["instant_press"])
-    [extra] = office.counter.store.extra_presses(session.id)
-    assert (extra["level"], extra["reasons"], extra["flags"]) == (3, ["thai-do"], ["second_press"])
+    record = office.counter.store.sessions.get(session.id)
+    assert (record.citizen_level, record.rating_flags) == (1, ["instant_press"])
+    [extra] = office.counter.store.sessions.extra_presses(session.id)
+    assert (extra.level, extra.reasons, extra.flags) == (3, ["thai-do"], ["second_press"])
 
     office.counter.sync()
     day = session.day.isoformat()

@@ -98,14 +98,14 @@ def test_a_whole_visit_sign_in_call_serve_close_rate(office, tmp_path):
         screenshot(tmp_path / "rating.png")
         tap(faces(app)[0])  # at once: faster than any citizen reads the question
         assert pump(lambda: app.root.current == "counter_thanks")
-        assert pump(lambda: app.store.latest_session(1)["citizen_level"] == 1)
-        assert "instant_press" in app.store.latest_session(1)["rating_flags"]
+        assert pump(lambda: app.store.sessions.latest(1).citizen_level == 1)
+        assert "instant_press" in app.store.sessions.latest(1).rating_flags
         app.root.get_screen("counter_thanks").timeout = 0.3
         app.root.get_screen("counter_thanks").restart_idle_timer()
         assert pump(lambda: app.root.current == "counter_desk")
         assert app.desk.state == "idle"
         # Both halves reach the central server: the report counts one "Rất hài lòng" ballot.
-        assert pump(lambda: app.store.outbox_summary()["pending"] == 0, timeout=20)
+        assert pump(lambda: app.store.outbox.summary()["pending"] == 0, timeout=20)
 
 
 def test_a_negative_rating_asks_for_reasons(office):
@@ -165,8 +165,8 @@ def test_no_rating_in_time_is_recorded_not_rated_and_the_desk_returns(office, tm
         close_with_first_outcome(app)
         assert pump(lambda: app.root.get_screen("counter_rating").seconds_left > 0)
         assert pump(lambda: app.root.current == "counter_desk", timeout=15)
-        assert pump(lambda: app.store.latest_session(1)["rating"] == "not_rated")
-        assert app.store.latest_session(1)["citizen_level"] is None
+        assert pump(lambda: app.store.sessions.latest(1).rating == "not_rated")
+        assert app.store.sessions.latest(1).citizen_level is None
 
 
 def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, tmp_path):
@@ -196,9 +196,8 @@ def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, 
             assert pump(lambda: app.root.current == "counter_desk")
             assert app.officer_name == "Cán bộ Binh"
             with Store(tmp_path / "lobby" / "data" / "kiosk.db") as lobby_store:
-                qr = lobby_store.tickets(day=default_rule().day_of(office_morning()))[0][
-                    "qr_payload"
-                ]
+                day = default_rule().day_of(office_morning())
+                qr = lobby_store.tickets.of_day(day)[0].qr_payload
             scanner.scan(qr.encode())
             assert pump(lambda: app.desk.state == "called")
             assert app.desk.label == "1001"
@@ -206,7 +205,7 @@ def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, 
             assert pump(lambda: app.desk.state == "serving")
             close_with_first_outcome(app)
             keypad.press(2)
-            assert pump(lambda: app.store.latest_session(1)["citizen_level"] == 2)
+            assert pump(lambda: app.store.sessions.latest(1).citizen_level == 2)
     finally:
         keypad.close()
         scanner.close()
@@ -269,7 +268,7 @@ def test_the_counter_that_calls_the_ticket_sees_the_lobby_prefill_and_no_one_els
             assert pump(lambda: app.desk.state == "serving")
             close_with_first_outcome(app)
             tap(faces(app)[0])
-            assert pump(lambda: app.store.outbox_summary()["pending"] == 0, timeout=20)
+            assert pump(lambda: app.store.outbox.summary()["pending"] == 0, timeout=20)
             assert app.desk.prefill == ""
             data_dir = config.device.data_dir
         lobby.close()

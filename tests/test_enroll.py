@@ -132,8 +132,8 @@ def test_kiosk_outbox_lists_what_waits_and_what_was_quarantined(tmp_path: Path) 
     config = device_config(tmp_path)
     events = ticket_events(4)
     with Store(config.device.data_dir / "kiosk.db") as store:
-        store.add_events(events)
-        store.settle_outbox([events[0]["id"]], {events[1]["id"]: "data: label is too long"})
+        store.outbox.add(events)
+        store.outbox.settle([events[0]["id"]], {events[1]["id"]: "data: label is too long"})
         open_personal_data(store, config.device.data_dir, config.office).add_event(
             identified_event("Phạm Minh Châu", "038090001122")
         )
@@ -168,7 +168,7 @@ def test_kiosk_sync_once_sends_everything_and_reports_a_poison_event(
     events = ticket_events(1200)
     events[700]["data"]["waiting_ahead"] = -1
     with Store(config.device.data_dir / "kiosk.db") as store:
-        store.add_events(events)
+        store.outbox.add(events)
     result = kiosk(tmp_path, "sync", "--once")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -189,7 +189,7 @@ def test_kiosk_sync_once_with_the_server_down_exits_1_and_keeps_the_events(
     enrol(config, central)
     central.kill()
     with Store(config.device.data_dir / "kiosk.db") as store:
-        store.add_events(ticket_events(3))
+        store.outbox.add(ticket_events(3))
     result = kiosk(tmp_path, "sync", "--once")
     assert result.returncode == 1
     assert result.stderr == (

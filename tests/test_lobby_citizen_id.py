@@ -54,7 +54,7 @@ def test_consent_scan_confirm_issues_the_ticket_with_the_identity_sealed(tmp_pat
         assert pump(lambda: app.root.current == "ticket")
         assert pump(lambda: confirm.ids.full_name.text == "")  # gone from the screen
         assert printer.wait_for_pages(1, timeout=5)
-        assert pump(lambda: app.store.outbox_summary()["personal_pending"] == 1)
+        assert pump(lambda: app.store.outbox.summary()["personal_pending"] == 1)
         data_dir = app.settings.device.data_dir
     # Nothing personal in clear: database files, printed bytes, logs.
     for path in data_dir.rglob("*"):
@@ -74,7 +74,7 @@ def test_declining_issues_the_ticket_without_reading_anything(tmp_path, scanner)
         tap(app.root.get_screen("id_consent").ids.decline)
         assert pump(lambda: app.root.current == "ticket")
         assert app.root.get_screen("ticket").label == "1001"
-        assert app.store.outbox_summary()["personal_pending"] == 0
+        assert app.store.outbox.summary()["personal_pending"] == 0
 
 
 def test_a_wrong_qr_says_why_in_plain_words_and_the_citizen_can_scan_again(tmp_path, scanner):
@@ -92,7 +92,7 @@ def test_a_wrong_qr_says_why_in_plain_words_and_the_citizen_can_scan_again(tmp_p
         assert pump(lambda: app.root.current == "id_scan")
         tap(scan.ids.skip)
         assert pump(lambda: app.root.current == "ticket")
-        assert app.store.outbox_summary()["personal_pending"] == 0
+        assert app.store.outbox.summary()["personal_pending"] == 0
 
 
 def test_a_card_shown_outside_the_scan_step_is_not_read(tmp_path, scanner):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from kivy.metrics import mm
 from kivy.uix.button import Button
 from pyzbar.pyzbar import decode
 
+from tests.support.clocks import HCM, Clock
 from tests.support.ui import (
     field_button,
     frames,
@@ -209,6 +212,39 @@ def test_technician_wrong_pin_then_reprint_of_a_failed_ticket(tmp_path):
         assert printer.wait_for_pages(1, timeout=5)
         assert pump(lambda: len(technician.ids.failed.children) == 0)
         assert [t.print_status for t in tickets_today(app)] == ["printed"]
+
+
+WRONG_PIN = "Mã PIN không đúng."
+PIN_LOCKED = "Nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút."
+
+
+def type_technician_pin(app, pin):
+    """Types a PIN on the technician login and waits for its answer: the login's message, or
+    None when the menu opened."""
+    login = app.root.get_screen("technician_login")
+    keys = {b.key: b for b in login.ids.keypad.children}
+    for digit in pin:
+        tap(keys[digit])
+    tap(keys["ok"])
+    assert pump(lambda: not login.checking or app.root.current == "technician")
+    return None if app.root.current == "technician" else login.message
+
+
+def test_five_wrong_technician_pins_lock_the_menu_even_after_a_restart(tmp_path):
+    clock = Clock(datetime(2025, 9, 8, 9, 0, tzinfo=HCM))
+    with running_lobby(tmp_path, clock=clock) as (app, _printer):
+        app.open_technician_login()
+        answers = [type_technician_pin(app, "1111") for _ in range(5)]
+        assert answers == [WRONG_PIN] * 4 + [PIN_LOCKED]
+        assert type_technician_pin(app, "246810") == PIN_LOCKED  # the right PIN waits too
+
+    clock.now += timedelta(minutes=4)
+    with running_lobby(tmp_path, clock=clock) as (app, _printer):  # the same data folder
+        app.open_technician_login()
+        assert type_technician_pin(app, "246810") == PIN_LOCKED
+        assert app.root.current == "technician_login"
+        clock.now += timedelta(minutes=1)  # the 5 minutes of the lock are over
+        assert type_technician_pin(app, "246810") is None
 
 
 def test_a_visit_in_english_prints_its_ticket_in_english(tmp_path):

@@ -119,4 +119,4 @@ def test_numbers_are_unique_and_promised_tickets_kept_across_kill_9(tmp_path: Pa
     db.close()
 
     with Store(tmp_path / "kiosk.db") as store:  # and the kiosk can still open and use it
-        assert store.outbox_counts()["pending"] == len(rows)
+        assert store.outbox.counts()["pending"] == len(rows)

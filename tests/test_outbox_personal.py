@@ -42,10 +42,10 @@ def test_the_sqlite_files_never_hold_the_name_or_id_number(tmp_path: Path) -> No
             for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
                 for file in files:
                     assert needle.encode(encoding) not in file.read_bytes(), (needle, file)
-        (entry,) = store.outbox_batch(10)
+        (entry,) = store.outbox.batch(10)
         assert entry["personal"] and "data" not in entry["body"]
         assert personal.open(entry["body"]) == event
-        assert store.outbox_summary()["personal_pending"] == 1
+        assert store.outbox.summary()["personal_pending"] == 1
 
 
 def test_an_acknowledged_personal_event_is_deleted(tmp_path: Path) -> None:
@@ -54,9 +54,9 @@ def test_an_acknowledged_personal_event_is_deleted(tmp_path: Path) -> None:
         open_personal_data(store, tmp_path, config.office).add_event(
             identified_event(NAME, ID_NUMBER)
         )
-        (entry,) = store.outbox_batch(10)
-        store.settle_outbox([entry["id"]], {})
-        assert store.outbox_summary() == {
+        (entry,) = store.outbox.batch(10)
+        store.outbox.settle([entry["id"]], {})
+        assert store.outbox.summary() == {
             "pending": 0,
             "quarantined": 0,
             "oldest_pending": None,
@@ -70,7 +70,7 @@ def test_a_sealed_event_does_not_open_with_another_key_or_altered(tmp_path: Path
         open_personal_data(store, tmp_path / "a", config.office).add_event(
             identified_event(NAME, ID_NUMBER)
         )
-        (entry,) = store.outbox_batch(10)
+        (entry,) = store.outbox.batch(10)
         other = open_personal_data(store, tmp_path / "b", config.office)
         with pytest.raises(SealBroken, match="cannot be decrypted"):
             other.open(entry["body"])
@@ -104,12 +104,12 @@ def test_unsent_personal_events_are_dropped_when_their_office_day_ends(tmp_path:
         key = load_or_create_personal_key(tmp_path / KEY_FILE)
         personal = PersonalData(store, key, config.office, clock)
         personal.add_event(event)
-        store.add_events(ticket_events(2))
+        store.outbox.add(ticket_events(2))
         clock.now = datetime(2025, 7, 2, 3, 59, 59, tzinfo=HCM)
         assert personal.purge_expired() == 0
         clock.now = datetime(2025, 7, 2, 4, 0, tzinfo=HCM)
         assert personal.purge_expired() == 1
-        summary = store.outbox_summary()
+        summary = store.outbox.summary()
         assert (summary["pending"], summary["personal_pending"]) == (2, 0)
 
 
@@ -123,10 +123,10 @@ def test_a_quarantined_personal_event_is_dropped_at_the_end_of_its_day_too(
     with Store(tmp_path / "kiosk.db") as store:
         personal = PersonalData(store, bytes(32), config.office, clock)
         personal.add_event(event)
-        store.settle_outbox([], {event["id"]: "data: identity is not valid"})
+        store.outbox.settle([], {event["id"]: "data: identity is not valid"})
         clock.now = datetime(2025, 7, 2, 4, 0, tzinfo=HCM)
         assert personal.purge_expired() == 1
-        assert store.quarantined_events() == []
+        assert store.outbox.quarantined() == []
 
 
 def test_only_citizen_identified_events_are_sealed(tmp_path: Path) -> None:
@@ -190,12 +190,12 @@ def test_an_acknowledged_identity_leaves_no_copy_in_any_file_while_the_kiosk_run
     with Store(path) as store:
         personal = open_personal_data(store, tmp_path, config.office)
         personal.add_event(identified_event(NAME, ID_NUMBER))
-        (entry,) = store.outbox_batch(10)
+        (entry,) = store.outbox.batch(10)
         sealed = entry["body"]["sealed"].encode("ascii")
         files = [path, path.with_name("kiosk.db-wal")]
         assert any(sealed in file.read_bytes() for file in files)
-        store.settle_outbox([entry["id"]], {})
-        store.add_events(ticket_events(5))  # the kiosk goes on issuing tickets
+        store.outbox.settle([entry["id"]], {})
+        store.outbox.add(ticket_events(5))  # the kiosk goes on issuing tickets
         for file in files:
             content = file.read_bytes() if file.exists() else b""
             assert sealed not in content and sealed[:40] not in content, file

@@ -122,7 +122,7 @@ def test_processes_opening_a_new_file_at_once_all_succeed(tmp_path: Path) -> Non
     errors = [child.communicate()[1] for child in children]
     assert [child.returncode for child in children] == [0] * 8, errors
     with Store(tmp_path / "kiosk.db") as store:
-        assert store.outbox_counts() == {"pending": 0, "quarantined": 0}
+        assert store.outbox.counts() == {"pending": 0, "quarantined": 0}
 
 
 def test_outbox_keeps_events_in_order_and_counts_them(tmp_path: Path) -> None:
@@ -132,15 +132,15 @@ def test_outbox_keeps_events_in_order_and_counts_them(tmp_path: Path) -> None:
     ]
     service.mark_printed(tickets[1].id)
     store = Store(tmp_path / "kiosk.db")  # a second connection, as the CLI would open
-    events = store.pending_events()
+    events = store.outbox.pending()
     assert [(e["type"], e["data"]["ticket_id"]) for e in events] == [
         ("ticket.issued", tickets[0].id),
         ("ticket.issued", tickets[1].id),
         ("ticket.issued", tickets[2].id),
         ("ticket.printed", tickets[1].id),
     ]
-    assert store.pending_events(limit=2) == events[:2]
-    assert store.outbox_counts() == {"pending": 4, "quarantined": 0}
+    assert store.outbox.pending(limit=2) == events[:2]
+    assert store.outbox.counts() == {"pending": 4, "quarantined": 0}
 
 
 def run_child(mode: str, db: Path, tmp_path: Path, *wrapper: str) -> list[str]:

@@ -84,7 +84,7 @@ def test_a_poison_event_is_quarantined_with_the_servers_reason_and_the_rest_flow
     with SyncingDevice(config, batch_size=10) as device:
         device.write(events)
         device.status.wait_for(lambda s: s.pending == 0 and s.quarantined == 3)
-        quarantined = device.store.quarantined_events()
+        quarantined = device.store.outbox.quarantined()
     assert {q["id"] for q in quarantined} == poison
     reasons = " | ".join(q["reason"] for q in quarantined)
     assert "label" in reasons and "ticket.teleported" in reasons and "00638" in reasons
@@ -102,7 +102,7 @@ def test_an_event_too_large_for_the_server_is_isolated_and_quarantined(
     with SyncingDevice(config, batch_size=20) as device:
         device.write(events)
         device.status.wait_for(lambda s: s.pending == 0 and s.quarantined == 1)
-        (big,) = device.store.quarantined_events()
+        (big,) = device.store.outbox.quarantined()
     assert big["id"] == events[7]["id"] and "HTTP 413" in big["reason"]
     delivered = [event["id"] for i, event in enumerate(events) if i != 7]
     assert central_event_ids(central.database) == once_each(delivered)
@@ -156,7 +156,7 @@ def test_personal_data_is_delivered_then_gone_from_the_device(
         device.personal.add_event(event)
         device.worker.wake()
         device.drained()
-        assert device.store.outbox_summary()["personal_pending"] == 0
+        assert device.store.outbox.summary()["personal_pending"] == 0
     assert central_event_ids(central.database) == once_each([event["id"]])
 
 
@@ -171,7 +171,7 @@ def test_a_personal_event_that_cannot_be_decrypted_is_quarantined_here_and_the_r
         sealed_elsewhere.add_event(lost)  # a key this device no longer has
         written = device.write(ticket_events(3))
         device.drained()
-        (quarantined,) = device.store.quarantined_events()
+        (quarantined,) = device.store.outbox.quarantined()
     assert quarantined["id"] == lost["id"] and quarantined["personal"]
     assert quarantined["reason"].startswith("not sent: its personal data cannot be decrypted")
     assert central_event_ids(central.database) == once_each(written)

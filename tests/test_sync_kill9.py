@@ -59,14 +59,14 @@ def test_a_device_killed_mid_batch_and_restarted_delivers_every_event_once(
         written = ticket_events(20000)
         db = config.device.data_dir / "kiosk.db"
         with Store(db) as store:
-            store.add_events(written)
+            store.outbox.add(written)
         in_flight = sum(kill_while_sending(start_device(tmp_path / "etc"), rng) for _ in range(6))
         with Store(db) as store:
-            assert store.outbox_summary()["pending"] > 0, f"seed {seed}: drained before a kill"
+            assert store.outbox.summary()["pending"] > 0, f"seed {seed}: drained before a kill"
         last = start_device(tmp_path / "etc")
         try:
             with Store(db) as store:
-                while store.outbox_summary()["pending"]:
+                while store.outbox.summary()["pending"]:
                     assert last.poll() is None, last.stderr.read()
                     time.sleep(0.05)
         finally:
@@ -96,7 +96,7 @@ def test_the_server_killed_mid_batch_and_restarted_gets_every_event_once(tmp_pat
             max_backoff=0.5,
             on_status=status,
         )
-        store.add_events(written)
+        store.outbox.add(written)
         worker.start()
         try:
             cut = []  # how the device saw each kill: a request cut, or no server at all

@@ -56,7 +56,7 @@ def issue(service: TicketService, field_id: str = "alpha", priority: bool = Fals
 
 
 def events_of(store: Store, type: str) -> list[dict]:
-    return [e for e in store.pending_events() if e["type"] == type]
+    return [e for e in store.outbox.pending() if e["type"] == type]
 
 
 def test_each_field_numbers_from_its_own_range(service: TicketService) -> None:
@@ -128,7 +128,7 @@ def test_issuing_writes_the_ticket_issued_event_in_the_envelope(
     service: TicketService, store: Store, config: Config
 ) -> None:
     ticket = issue(service, "beta", priority=True)
-    (event,) = store.pending_events()
+    (event,) = store.outbox.pending()
     assert set(event) == {"id", "type", "occurred_at", "office", "device_id", "schema", "data"}
     assert uuid.UUID(event["id"]).version == 4
     assert (event["type"], event["schema"]) == ("ticket.issued", 1)
@@ -144,7 +144,7 @@ def test_issuing_writes_the_ticket_issued_event_in_the_envelope(
         "waiting_ahead": 0,
         "issued_at": "2025-07-01T09:00:00.000+07:00",
     }
-    assert store.outbox_counts() == {"pending": 1, "quarantined": 0}
+    assert store.outbox.counts() == {"pending": 1, "quarantined": 0}
 
 
 def test_marking_printed_writes_one_ticket_printed_event(
@@ -191,7 +191,7 @@ def test_a_failed_print_keeps_the_number_and_can_be_printed_again(
     assert service.tickets_to_retry(ticket.day) == []
     assert service.mark_print_failed(ticket.id, "late error").print_status == "printed"
     assert len(service.tickets_of_day(ticket.day)) == 1
-    assert store.ticket_counts("00637", ticket.day) == {
+    assert store.tickets.counts("00637", ticket.day) == {
         "issued": 1,
         "pending": 0,
         "printed": 1,

@@ -88,7 +88,7 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
             accepted += report.accepted
             duplicates += report.duplicates
             quarantined += report.quarantined
-        pending = store.outbox_summary()["pending"]
+        pending = store.outbox.summary()["pending"]
         server = client.base_url
     except StoreError as error:
         raise CommandError(f"The local database failed: {error}") from error
@@ -122,8 +122,8 @@ def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
     store, personal = _outbox(config)
     try:
         personal.purge_expired()
-        summary = store.outbox_summary()
-        quarantined = store.quarantined_events()
+        summary = store.outbox.summary()
+        quarantined = store.outbox.quarantined()
     except StoreError as error:
         raise CommandError(f"The local database failed: {error}") from error
     finally:

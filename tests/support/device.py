@@ -141,7 +141,7 @@ class Device:
                 counts["quarantined"] += len(report.quarantined)
         finally:
             link.close()
-        assert self.store.outbox_summary()["pending"] == 0
+        assert self.store.outbox.summary()["pending"] == 0
         return counts
 
     def token(self) -> str:

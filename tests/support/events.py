@@ -57,7 +57,7 @@ def simulate_day(store: Store, config: Config, tickets: int) -> list[str]:
         ticket = service.issue(fields[number % len(fields)], priority=False, request_id=str(number))
         service.mark_printed(ticket.id)
         clock.now += step
-    return [event["id"] for event in store.pending_events(limit=2 * tickets + 1)]
+    return [event["id"] for event in store.outbox.pending(limit=2 * tickets + 1)]
 
 
 def identified_event(name: str, id_number: str, *, device_id: str = DEVICE) -> dict:
@@ -82,4 +82,4 @@ def once_each(ids: list[str]) -> Counter[str]:
 
 def events_of(store: Store, type_: str | None = None) -> list[dict[str, Any]]:
     """The events waiting in a store's outbox, of one type if given."""
-    return [e for e in store.pending_events(limit=100_000) if type_ in (None, e["type"])]
+    return [e for e in store.outbox.pending(limit=100_000) if type_ in (None, e["type"])]

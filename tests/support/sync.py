@@ -63,7 +63,7 @@ class SyncingDevice(Device):
         self.close()
 
     def write(self, events: list[dict]) -> list[str]:
-        self.store.add_events(events)
+        self.store.outbox.add(events)
         self.worker.wake()
         return [event["id"] for event in events]
 
@@ -72,7 +72,7 @@ class SyncingDevice(Device):
 
         def empty(status: SyncStatus) -> bool:
             reported = status.state == "online" and status.pending == 0
-            return reported and self.store.outbox_summary()["pending"] == 0
+            return reported and self.store.outbox.summary()["pending"] == 0
 
         self.status.wait_for(empty, timeout)
 

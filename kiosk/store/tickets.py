@@ -1,0 +1,240 @@
+"""The tickets table: issuing the next number of a field for an office day, and the print state
+of a ticket. Its rows are Tickets; the numbering rules around them are in kiosk.tickets.
+
+A ticket is issued once its row and its `ticket.issued` event are committed, in one
+transaction under the write lock (the next number is read there); printing comes after and
+has its own state, so a failed print keeps the number and can be printed again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from kiosk.events import Event, rfc3339
+from kiosk.store.connection import Database, insert_row
+from kiosk.store.outbox import add_event
+
+PRINT_PENDING = "pending"
+PRINT_PRINTED = "printed"
+PRINT_FAILED = "failed"
+
+
+class RangeExhausted(Exception):
+    """Every number of a field's range has been used today."""
+
+    def __init__(self, field_id: str) -> None:
+        super().__init__(field_id)
+        self.field_id = field_id
+
+
+class TicketCounts(TypedDict):
+    issued: int
+    pending: int
+    printed: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket as it is issued: the columns it is inserted with.
+
+    `waiting_ahead` is what this device knew at issue time: the tickets of the same field issued
+    earlier that office day here, not a live queue length (that comes from the central API).
+    """
+
+    id: str
+    request_id: str
+    office: str
+    day: date
+    field_id: str
+    number: int
+    label: str
+    priority: bool
+    issued_at: datetime
+    waiting_ahead: int
+    qr_payload: str
+
+
+@dataclass(frozen=True)
+class Ticket(NewTicket):
+    """An issued ticket, with its print state."""
+
+    print_status: str
+    print_error: str | None
+    print_attempts: int
+    printed_at: datetime | None
+
+    @property
+    def printed(self) -> bool:
+        return self.print_status == PRINT_PRINTED
+
+
+_INSERTED = tuple(field.name for field in fields(NewTicket))
+
+
+def _stored(ticket: NewTicket) -> dict[str, Any]:
+    """The inserted columns as stored: the day as ISO text, the issue time as RFC 3339 text."""
+    values = {name: getattr(ticket, name) for name in _INSERTED}
+    return {
+        **values,
+        "day": ticket.day.isoformat(),
+        "priority": int(ticket.priority),
+        "issued_at": rfc3339(ticket.issued_at),
+    }
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    printed_at = row["printed_at"]
+    return Ticket(
+        id=row["id"],
+        request_id=row["request_id"],
+        office=row["office"],
+        day=date.fromisoformat(row["day"]),
+        field_id=row["field_id"],
+        number=row["number"],
+        label=row["label"],
+        priority=bool(row["priority"]),
+        issued_at=datetime.fromisoformat(row["issued_at"]),
+        waiting_ahead=row["waiting_ahead"],
+        qr_payload=row["qr_payload"],
+        print_status=row["print_status"],
+        print_error=row["print_error"],
+        print_attempts=row["print_attempts"],
+        printed_at=None if printed_at is None else datetime.fromisoformat(printed_at),
+    )
+
+
+def _find(conn: sqlite3.Connection, column: str, value: str) -> Ticket | None:
+    """The ticket of an id or a request id."""
+    row = conn.execute(f"SELECT * FROM tickets WHERE {column} = ?", (value,)).fetchone()
+    return None if row is None else _ticket(row)
+
+
+def _count_issued(conn: sqlite3.Connection, office: str, day: date, field_id: str) -> int:
+    return conn.execute(
+        "SELECT COUNT(*) FROM tickets WHERE office = ? AND day = ? AND field_id = ?",
+        (office, day.isoformat(), field_id),
+    ).fetchone()[0]
+
+
+class Tickets:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def issue(
+        self,
+        *,
+        request_id: str,
+        office: str,
+        day: date,
+        field_id: str,
+        first: int,
+        last: int,
+        compose: Callable[[int, int], tuple[NewTicket, Event]],
+    ) -> tuple[Ticket, bool]:
+        """Issue the next ticket of a field for an office day, with its event, atomically.
+
+        If a ticket with `request_id` exists it is returned unchanged (a repeated tap).
+        Otherwise the next unused number in first..last is taken and
+        `compose(number, issued_before)` builds the new ticket and its `ticket.issued` event;
+        `issued_before` counts the tickets of this field already issued that day in this store.
+        Returns (ticket, created). Raises RangeExhausted.
+        """
+        with self._db.write() as conn:
+            existing = _find(conn, "request_id", request_id)
+            if existing is not None:
+                return existing, False
+            top = conn.execute(
+                "SELECT MAX(number) FROM tickets"
+                " WHERE office = ? AND day = ? AND field_id = ? AND number BETWEEN ? AND ?",
+                (office, day.isoformat(), field_id, first, last),
+            ).fetchone()[0]
+            number = first if top is None else top + 1
+            if number > last:
+                raise RangeExhausted(field_id)
+            new, event = compose(number, _count_issued(conn, office, day, field_id))
+            created = insert_row(conn, "tickets", _stored(new))
+            add_event(conn, event)
+            return _ticket(created), True
+
+    def latest_day(self, office: str) -> date | None:
+        """The latest office day this store issued a ticket on."""
+        with self._db.read() as conn:
+            day = conn.execute(
+                "SELECT MAX(day) FROM tickets WHERE office = ?", (office,)
+            ).fetchone()[0]
+        return None if day is None else date.fromisoformat(day)
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        with self._db.read() as conn:
+            return _find(conn, "id", ticket_id)
+
+    def of_day(self, day: date, *, unprinted: bool = False) -> list[Ticket]:
+        """Tickets of an office day in issue order; `unprinted`: only those not printed yet
+        (failed, or never tried)."""
+        sql = "SELECT * FROM tickets WHERE day = ?"
+        params: tuple[str, ...] = (day.isoformat(),)
+        if unprinted:
+            sql += " AND print_status IN (?, ?)"
+            params += (PRINT_PENDING, PRINT_FAILED)
+        with self._db.read() as conn:
+            rows = conn.execute(f"{sql} ORDER BY issued_at, field_id, number", params)
+            return [_ticket(row) for row in rows]
+
+    def count_issued(self, *, office: str, day: date, field_id: str) -> int:
+        """Tickets of a field issued on an office day by this store (not a live queue length)."""
+        with self._db.read() as conn:
+            return _count_issued(conn, office, day, field_id)
+
+    def counts(self, office: str, day: date) -> TicketCounts:
+        """How many tickets an office day has, in total and by print state."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT print_status, COUNT(*) FROM tickets WHERE office = ? AND day = ?"
+                " GROUP BY print_status",
+                (office, day.isoformat()),
+            )
+            by_status = {status: count for status, count in rows}
+        return TicketCounts(
+            issued=sum(by_status.values()),
+            pending=by_status.get(PRINT_PENDING, 0),
+            printed=by_status.get(PRINT_PRINTED, 0),
+            failed=by_status.get(PRINT_FAILED, 0),
+        )
+
+    def mark_printed(
+        self, ticket_id: str, *, printed_at: datetime, compose: Callable[[Ticket], Event]
+    ) -> Ticket | None:
+        """Record a successful print and its event (built by `compose` from the updated ticket).
+
+        A ticket already marked printed is returned unchanged, with no second event.
+        Returns None for an unknown ticket.
+        """
+        with self._db.write() as conn:
+            ticket = _find(conn, "id", ticket_id)
+            if ticket is None or ticket.printed:
+                return ticket
+            updated = _ticket(
+                conn.execute(
+                    "UPDATE tickets SET print_status = ?, printed_at = ?,"
+                    " print_error = NULL, print_attempts = print_attempts + 1"
+                    " WHERE id = ? RETURNING *",
+                    (PRINT_PRINTED, rfc3339(printed_at), ticket_id),
+                ).fetchone()
+            )
+            add_event(conn, compose(updated))
+            return updated
+
+    def mark_print_failed(self, ticket_id: str, *, error: str) -> Ticket | None:
+        """Record a failed print attempt; the ticket keeps its number. A printed ticket stays so."""
+        with self._db.write() as conn:
+            conn.execute(
+                "UPDATE tickets SET print_status = ?, print_error = ?,"
+                " print_attempts = print_attempts + 1 WHERE id = ? AND print_status != ?",
+                (PRINT_FAILED, error, ticket_id, PRINT_PRINTED),
+            )
+            return _find(conn, "id", ticket_id)
