@@ -22,7 +22,7 @@ from common.version import __version__
 from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
-from kiosk.enrollment import CentralLink
+from kiosk.enrolment import CentralLink
 from kiosk.officers import Officer, Officers, SignInLocked, WrongPin
 from kiosk.ratings import RatingWindow
 from kiosk.services import DeviceData

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kiosk.enrollment import CentralLink  # noqa: E402
+from kiosk.enrolment import CentralLink  # noqa: E402
 from kiosk.personal_data import open_personal_data  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from kiosk.sync import SyncWorker  # noqa: E402

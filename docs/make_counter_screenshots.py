@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import tests.conftest  # noqa: E402,F401  (headless Kivy set-up, before Kivy is imported)
-from kiosk.enrollment import enroll  # noqa: E402
+from kiosk.enrolment import enroll  # noqa: E402
 from tests.support.central import central_server, issue_enroll_code  # noqa: E402
 from tests.support.clocks import Clock, office_morning  # noqa: E402
 from tests.support.counter import Lobby  # noqa: E402

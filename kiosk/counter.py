@@ -26,7 +26,7 @@ from common.office_clock import aware_now
 from kiosk import events
 from kiosk.central_client import CentralClient, CentralError, HeldElsewhere
 from kiosk.config import Config
-from kiosk.enrollment import CentralLink
+from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_
 from kiosk.officers import Officer, Officers
 from kiosk.ratings import (

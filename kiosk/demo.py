@@ -27,7 +27,7 @@ from devices.virtual_printer import VirtualPrinter
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id_samples import load_samples
 from kiosk.config import Config, load_config
-from kiosk.enrollment import enroll
+from kiosk.enrolment import enroll
 from kiosk.services import open_device_data
 from kiosk.ticket_keys import TicketKeys
 
@@ -213,7 +213,7 @@ class DemoTwins:
     @classmethod
     def start(cls, config: Config, *, baud: int, with_counter: bool) -> tuple[DemoTwins, Config]:
         """Start the twins for `config` (a lobby whose data folder exists); raises DemoError
-        or kiosk.enrollment.EnrolmentError, having stopped what had started."""
+        or kiosk.enrolment.EnrolmentError, having stopped what had started."""
         cards = [sample.payload for sample in load_samples()]
         data_dir = config.device.data_dir
         central = DemoCentral(

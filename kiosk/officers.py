@@ -22,15 +22,11 @@ from datetime import date, datetime, timedelta
 
 from common.office_clock import aware_now
 from kiosk.badges import InvalidBadge, badge_key, verify_badge
-from kiosk.config import Config, OfficerConfig, verify_pin
+from kiosk.config import DECOY_PIN_HASH, Config, OfficerConfig, verify_pin
 from kiosk.store import Store
 
 MAX_WRONG_PINS = 5
 PIN_SCOPE = "pin"  # the one sign-in guard of this counter
-
-# A valid hash nobody's PIN matches, verified for an unknown officer code so that it takes as
-# long as a known one.
-_NO_OFFICER_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
 
 
 @dataclass(frozen=True)
@@ -117,7 +113,7 @@ class Officers:
             officer = self._config.officer(officer_id.strip())
             attempt = self._guard.attempt(
                 lambda: (
-                    verify_pin(pin, officer.pin_hash if officer else _NO_OFFICER_HASH)
+                    verify_pin(pin, officer.pin_hash if officer else DECOY_PIN_HASH)
                     and officer is not None
                 ),
                 self._now,

@@ -34,7 +34,7 @@ from kiosk.central_client import (
     CentralUnavailable,
 )
 from kiosk.config import Config
-from kiosk.enrollment import CentralLink
+from kiosk.enrolment import CentralLink
 from kiosk.personal_data import PersonalData, SealBroken
 from kiosk.server_clock import ServerClock
 from kiosk.store import Store, StoreError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.enrollment import ENROLMENT_FILE, EnrolmentError, load_enrolment
+from kiosk.enrolment import ENROLMENT_FILE, EnrolmentError, load_enrolment
 from kiosk.personal_data import open_personal_data
 from kiosk.store import Store
 from tests.support.central import CentralProcess, central_event_ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from kiosk.enrollment import load_enrolment
+from kiosk.enrolment import load_enrolment
 from tests.support.central import CentralServer, central_server
 from tests.support.device import enrol
 from tests.support.ui import field_button, go_to_fields, lobby_config, pump, running_lobby, tap

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.enrollment import CentralLink
+from kiosk.enrolment import CentralLink
 from kiosk.personal_data import open_personal_data
 from kiosk.store import Store
 from kiosk.sync import SyncWorker

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kiosk.enrollment import CA_COPY_FILE, ENROLMENT_FILE, EnrolmentError, enroll
+from kiosk.enrolment import CA_COPY_FILE, ENROLMENT_FILE, EnrolmentError, enroll
 from tests.support.central import CentralProcess, central_event_ids, issue_enroll_code
 from tests.support.device import DEVICE, OFFICE, device_config, enrol
 from tests.support.events import ticket_events

@@ -35,7 +35,7 @@ def _enroll_arguments(parser: argparse.ArgumentParser) -> None:
     _enroll_arguments,
 )
 def cmd_enroll(args: argparse.Namespace, config: Config) -> int:
-    from kiosk.enrollment import ENROLMENT_FILE, EnrolmentError, enroll
+    from kiosk.enrolment import ENROLMENT_FILE, EnrolmentError, enroll
 
     try:
         enrolment = enroll(config, api_url=args.api, code=args.code, ca_bundle=args.ca_bundle)
@@ -61,7 +61,7 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
 @command("sync", "send the events waiting in the outbox to the central server", _sync_arguments)
 def cmd_sync(args: argparse.Namespace, config: Config) -> int:
     from kiosk.central_client import CentralError
-    from kiosk.enrollment import CentralLink
+    from kiosk.enrolment import CentralLink
     from kiosk.events import CITIZEN_IDENTIFIED
     from kiosk.store import StoreError
     from kiosk.sync import OutboxSender

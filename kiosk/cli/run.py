@@ -61,7 +61,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 )
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from kiosk.demo import DemoError, DemoTwins
-    from kiosk.enrollment import EnrolmentError
+    from kiosk.enrolment import EnrolmentError
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     panel = config.panel

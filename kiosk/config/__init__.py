@@ -18,10 +18,11 @@ from kiosk.config.counter import Choice, CounterConfig, Outcome, RatingConfig, S
 from kiosk.config.device import OfficeConfig
 from kiosk.config.loader import Config, load_config
 from kiosk.config.officers import OfficerConfig
-from kiosk.config.pins import hash_pin, verify_pin
+from kiosk.config.pins import DECOY_PIN_HASH, hash_pin, verify_pin
 from kiosk.config.reader import ConfigError
 
 __all__ = [
+    "DECOY_PIN_HASH",
     "Catalogue",
     "Choice",
     "Config",

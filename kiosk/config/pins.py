@@ -22,6 +22,10 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
 
+# A well-formed hash no PIN matches: checked for an unknown officer code, so that refusing it
+# takes as long as refusing a known officer's wrong PIN.
+DECOY_PIN_HASH = f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${'00' * 16}${'00' * 32}"
+
 
 def _parse_pin_hash(text: str) -> tuple[int, int, int, bytes, bytes] | None:
     match = _PIN_HASH.fullmatch(text)

@@ -12,7 +12,7 @@ from typing import Any
 from kiosk.central_client import CentralClient
 from kiosk.config import Config, hash_pin
 from kiosk.counter import CounterService
-from kiosk.enrollment import CentralLink
+from kiosk.enrolment import CentralLink
 from kiosk.officers import Officers
 from kiosk.ticket_signing import load_or_create_device_key
 from kiosk.tickets import Ticket, TicketService

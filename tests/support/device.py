@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.config import Config, load_config
-from kiosk.enrollment import CentralLink, Enrolment, enroll, load_enrolment
+from kiosk.enrolment import CentralLink, Enrolment, enroll, load_enrolment
 from kiosk.personal_data import open_personal_data
 from kiosk.store import Store
 from kiosk.sync import OutboxSender

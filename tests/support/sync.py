@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.config import Config, load_config
-from kiosk.enrollment import CentralLink
+from kiosk.enrolment import CentralLink
 from kiosk.personal_data import open_personal_data
 from kiosk.services import open_device_data
 from kiosk.sync import SyncStatus, SyncWorker
