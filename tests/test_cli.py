@@ -74,6 +74,25 @@ def test_a_bad_value_names_file_key_and_what_is_allowed(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_check_config_lists_every_file_read_and_notes_an_old_section_name(tmp_path):
+    folder = override(tmp_path, "[display]\ndpi = 133\n")
+    (folder / "officers.toml").write_text("", encoding="utf-8")
+    result = kiosk("check-config", config=folder)
+    assert result.returncode == 0, result.stderr
+    listed = [line.strip() for line in result.stdout.splitlines() if line.startswith("  /")]
+    shipped = REPO / "config"
+    assert listed == [
+        str(shipped / "kiosk.toml"),
+        str(folder / "kiosk.toml"),
+        str(shipped / "catalogue.toml"),
+        str(shipped / "printers.toml"),
+        str(shipped / "rating.toml"),
+        str(shipped / "officers.toml"),
+        str(folder / "officers.toml"),
+    ]
+    assert f"Note: {folder / 'kiosk.toml'}: [display] is now called [panel]" in result.stdout
+
+
 def test_print_test_prints_a_test_page_and_a_sample_ticket(tmp_path, printer):
     folder = override(tmp_path)
     assert kiosk("print-test", "--printer", printer.device_path, config=folder).returncode == 0

@@ -99,6 +99,7 @@ def test_an_old_display_section_is_read_as_panel_with_one_warning(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert warnings[0].startswith(f"{folder / 'kiosk.toml'}: [display] is now called [panel]")
+    assert config.notices == (warnings[0],)  # what `kiosk check-config` prints as a note
 
 
 KIOSK_ERRORS = [

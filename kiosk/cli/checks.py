@@ -41,6 +41,8 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
     print("Configuration OK, read from:")
     for source in config.sources:
         print(f"  {source}")
+    for notice in config.notices:
+        print(f"Note: {notice}")
     print(
         f"Office {config.office.code} {config.office.name}; device {config.device.id} "
         f"({config.device.role}); data in {config.device.data_dir}"

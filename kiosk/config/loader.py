@@ -58,6 +58,7 @@ class Config:
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
     counter_sources: tuple[Path, ...]  # rating.toml, officers.toml and their overrides
+    notices: tuple[str, ...] = ()  # settings still read under an old name (check-config)
 
     def officer(self, officer_id: str) -> OfficerConfig | None:
         return next((o for o in self.officers if o.id == officer_id), None)
@@ -110,6 +111,7 @@ def load_config(override: Path | None = None) -> Config:
         officers=parse_officers(officers),
         sources=kiosk.sources + catalogue.sources + printers.sources + counter_sources,
         counter_sources=counter_sources,
+        notices=kiosk.notices,
     )
 
 

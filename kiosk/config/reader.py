@@ -53,8 +53,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot be read — {e.strerror}") from None
 
 
-def _rename_tables(data: dict[str, Any], source: Path, renamed: Mapping[str, str]) -> None:
-    """Read a table under its old name as its new one (in place), saying so once."""
+def _rename_tables(
+    data: dict[str, Any], source: Path, renamed: Mapping[str, str]
+) -> tuple[str, ...]:
+    """Read a table under its old name as its new one (in place); returns what to tell the
+    technician, also logged once."""
+    notices: list[str] = []
     for old, new in renamed.items():
         if old not in data:
             continue
@@ -62,8 +66,11 @@ def _rename_tables(data: dict[str, Any], source: Path, renamed: Mapping[str, str
             raise ConfigError(
                 f"{source}: [{old}] and [{new}] — [{old}] is now called [{new}]; keep only [{new}]"
             )
-        log.warning("%s: [%s] is now called [%s]; read as [%s]", source, old, new, new)
+        notice = f"{source}: [{old}] is now called [{new}]; read as [{new}]"
+        log.warning("%s", notice)
+        notices.append(notice)
         data[new] = data.pop(old)
+    return tuple(notices)
 
 
 @dataclass
@@ -74,6 +81,7 @@ class Document:
     shipped: Path
     origins: dict[KeyPath, Path]
     sources: tuple[Path, ...]
+    notices: tuple[str, ...] = ()  # what a technician should change, though it is still read
 
     @classmethod
     def load(
@@ -83,7 +91,7 @@ class Document:
         doc = cls(_read_toml(shipped), shipped, {}, (shipped,))
         if override is not None:
             over = _read_toml(override)
-            _rename_tables(over, override, renamed or {})
+            doc.notices = _rename_tables(over, override, renamed or {})
             doc.merge(over, override)
             doc.sources += (override,)
         return doc
