@@ -52,7 +52,8 @@ class DeviceApp(App):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.title = "Kiosk"
+        # The window title tells a technician which device a window is (the demo opens two).
+        self.title = f"{config.office.name} – {config.device.role} {config.device.id}"
         self.settings = config
         self.translator = Translator(LOCALE_DIR, config.device.language)
         self.language = config.device.language

@@ -1,6 +1,6 @@
 """The signin_guard table: wrong PINs in a row and the lock they lead to, per scope, kept across
 restarts. A scope is one PIN entry: the officers' sign-in at a counter (kiosk.officers), the
-technician menu of the lobby (kiosk.app).
+technician menu of the lobby (apps.lobby).
 
 The rule: while a scope is locked its PINs are refused unchecked; the `limit`-th wrong PIN in a
 row locks it for `lock_for` and starts the count again; a right PIN clears the count.
