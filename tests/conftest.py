@@ -19,11 +19,12 @@ os.environ.update(
 )
 
 # The offscreen SDL surface keeps the size the window is created with: create it at the
-# largest size the tests use (1280×800); tests of smaller panels shrink it.
+# largest size the tests use (1920×1080, the layout audit's largest panel); every test that
+# opens an app sets the size of its panel.
 from kivy.config import Config
 
-Config.set("graphics", "width", "1280")
-Config.set("graphics", "height", "800")
+Config.set("graphics", "width", "1920")
+Config.set("graphics", "height", "1080")
 
 
 @pytest.fixture

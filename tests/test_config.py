@@ -251,3 +251,19 @@ def test_pin_hash_round_trip() -> None:
     assert hash_pin("13579") != pin_hash  # a fresh salt every time
     with pytest.raises(ValueError):
         verify_pin("13579", "md5$abc")
+
+
+@pytest.mark.parametrize(
+    ("size", "dpi"),
+    [((800, 480), 133), ((1024, 600), 170), ((1280, 800), 149), ((1920, 1080), 102)],
+)
+def test_the_panel_density_defaults_to_the_usual_panel_of_its_size(
+    tmp_path: Path, size: tuple[int, int], dpi: int
+) -> None:
+    width, height = size
+    folder = write_override(
+        tmp_path / "etc", kiosk=f"[panel]\nwidth = {width}\nheight = {height}\n"
+    )
+    assert load_config(folder).panel.dpi == dpi
+    folder = write_override(tmp_path / "etc2", kiosk=f"[panel]\nwidth = {width}\ndpi = 96\n")
+    assert load_config(folder).panel.dpi == 96

@@ -10,6 +10,7 @@ still says [display] is read as [panel] (RENAMED_TABLES).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -70,7 +71,12 @@ class PanelConfig:
     width: int
     height: int
     fullscreen: bool
-    dpi: int
+    configured_dpi: int  # 0: the usual panel of this size (panel_dpi)
+
+    @property
+    def dpi(self) -> int:
+        """The panel's pixel density: millimetres on screen (touch targets ≥ 15 mm) use it."""
+        return self.configured_dpi or panel_dpi(self.width, self.height)
 
 
 @dataclass(frozen=True)
@@ -167,11 +173,25 @@ def parse_device(t: Table) -> DeviceConfig:
     return DeviceConfig(device_id, role, data_dir, language)
 
 
+def panel_dpi(width: int, height: int) -> int:
+    """The pixel density of the usual touch panel of this size: 7" up to 1024 pixels wide,
+    10.1" up to 1280, 21.5" beyond (what kiosks and counters are sold with)."""
+    long_side = max(width, height)
+    diagonal = 7.0 if long_side <= 1024 else 10.1 if long_side <= 1280 else 21.5
+    return round(math.hypot(width, height) / diagonal)
+
+
 def parse_panel(t: Table) -> PanelConfig:
     width = t.integer("width", 320, 7680, "pixels")
     height = t.integer("height", 240, 4320, "pixels")
     fullscreen = t.boolean("fullscreen")
-    dpi = t.integer("dpi", 60, 400, note=" (dots per inch of the panel)")
+    allowed = (
+        "must be a whole number from 60 to 400 (dots per inch of the panel),"
+        " or 0 for the usual panel of this size"
+    )
+    dpi = t.take("dpi", allowed)
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not (dpi == 0 or 60 <= dpi <= 400):
+        t.fail("dpi", allowed)
     t.finish()
     return PanelConfig(width, height, fullscreen, dpi)
 
