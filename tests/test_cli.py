@@ -18,6 +18,7 @@ from devices.virtual_printer import VirtualPrinter
 from kiosk.config import load_config
 from kiosk.services import open_device_data
 from kiosk.tickets import Ticket
+from tests.support.paper import qr_texts, shows_line
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,8 +100,13 @@ def test_print_test_prints_a_test_page_and_a_sample_ticket(tmp_path, printer):
     result = kiosk("print-test", "--ticket", "--printer", printer.device_path, config=folder)
     assert result.returncode == 0, result.stderr
     assert printer.wait_for_pages(2, timeout=10)
-    (sample_qr,) = decode(Image.open(printer.pages[1]))
+    test_page, sample = (Image.open(page).convert("L") for page in printer.pages)
+    (sample_qr,) = decode(sample)
     assert sample_qr.data.startswith(b"VNQ1|00637|")
+    # The test page says what it is and holds no ticket QR.
+    assert qr_texts(test_page) == ["TEST"]
+    heading = "TRANG IN THỬ – KHÔNG PHẢI PHIẾU SỐ THỨ TỰ"
+    assert shows_line(test_page, heading, load_config(folder).printer_profile, size=2, bold=True)
 
 
 def test_print_test_on_a_missing_printer_says_so_in_one_sentence(tmp_path):
@@ -120,8 +126,9 @@ def test_reprint_prints_failed_tickets_again_with_the_same_number(tmp_path, prin
     assert result.returncode == 0, result.stderr
     assert "1001" in result.stdout
     assert printer.wait_for_pages(1, timeout=10)
-    (qr,) = decode(Image.open(printer.pages[0]))
-    assert qr.data.decode() == ticket.qr_payload
+    page = Image.open(printer.pages[0]).convert("L")
+    assert qr_texts(page) == [ticket.qr_payload]
+    assert shows_line(page, "IN LẠI", load_config(folder).printer_profile, size=2, bold=True)
     listed = json.loads(kiosk("tickets", "--json", config=folder).stdout)
     assert [(t["number"], t["print_status"]) for t in listed] == [("1001", "printed")]
 
