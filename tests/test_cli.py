@@ -163,13 +163,32 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    logs = tmp_path / "demo" / "logs"
     try:
-        lines = [demo.stdout.readline() for _ in range(4)]
+        lines = [demo.stdout.readline().rstrip("\n") for _ in range(8)]
         assert lines[0].startswith("Demo data folder:")
         assert "enrolled as lobby-01 of office 00637" in lines[1]
         central_url = lines[1].split()[3]
+        # Which window is which, where each one logs, how to stop.
+        lobby_title, counter_title = (
+            "Phường Đại Mỗ – lobby lobby-01",
+            "Phường Đại Mỗ – counter counter-01",
+        )
+        assert lines[4] == (
+            f'Lobby kiosk: the window "{lobby_title}" at the left edge (0, 0);'
+            f" its log: {logs / 'kiosk.log'} (and this console)"
+        )
+        assert lines[5] == (
+            f'Counter 1: the window "{counter_title}" to the right of the lobby (1296, 0);'
+            f" its log: {logs / 'counter.log'}"
+        )
+        assert lines[6] == f"Central server's log: {logs / 'central.log'}"
+        assert lines[7] == (
+            "To stop the demo: close the lobby window or press Ctrl+C here"
+            " (counter 1 and the central server stop with it)."
+        )
         deadline = time.monotonic() + 30
-        log = tmp_path / "demo" / "logs" / "kiosk.log"
+        log = logs / "kiosk.log"
         while time.monotonic() < deadline:
             if log.exists() and "sync online" in log.read_text():
                 break
@@ -177,11 +196,18 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
         assert "sync online" in log.read_text()
         assert (tmp_path / "demo" / "central.json").stat().st_mode & 0o777 == 0o600
         # Counter 1 runs beside the lobby, enrolled with the same server.
-        counter_log = tmp_path / "demo" / "logs" / "counter.log"
+        counter_log = logs / "counter.log"
         while time.monotonic() < deadline and "counter terminal" not in counter_log.read_text():
             time.sleep(0.2)
         assert "counter terminal" in counter_log.read_text()
         assert (tmp_path / "demo" / "counter" / "data" / "central.json").exists()
+        # Side by side: the lobby at the left edge, the counter 16 px right of its 1280 px.
+        assert f'window "{lobby_title}": 1280x800 at left 0, top 0' in log.read_text()
+        assert f'window "{counter_title}": 800x480 at left 1296, top 0' in counter_log.read_text()
+        # Log times are the office's (UTC+7), as on the screens.
+        for text in (log.read_text(), counter_log.read_text()):
+            stamps = [line[:25] for line in text.splitlines() if line[:2] == "20"]
+            assert stamps and all(stamp.endswith(" +0700") for stamp in stamps), stamps[:3]
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=30) == 0

@@ -65,12 +65,16 @@ class DeviceConfig:
 
 @dataclass(frozen=True)
 class PanelConfig:
-    """The touch panel the screens are drawn on."""
+    """The touch panel the screens are drawn on. `left`, `top`: where a window (not
+    fullscreen) opens on the desktop, in pixels from its top-left corner; None: where the window
+    system puts it (centred). The demo places its two windows side by side with them."""
 
     width: int
     height: int
     fullscreen: bool
     dpi: int
+    left: int | None = None
+    top: int | None = None
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,10 @@ def parse_panel(t: Table) -> PanelConfig:
     height = t.integer("height", 240, 4320, "pixels")
     fullscreen = t.boolean("fullscreen")
     dpi = t.integer("dpi", 60, 400, note=" (dots per inch of the panel)")
+    left = t.optional_integer("left", 0, 16000, "pixels")
+    top = t.optional_integer("top", 0, 16000, "pixels")
     t.finish()
-    return PanelConfig(width, height, fullscreen, dpi)
+    return PanelConfig(width, height, fullscreen, dpi, left, top)
 
 
 def parse_printer(t: Table) -> PrinterConfig:
