@@ -24,6 +24,7 @@ from kiosk import watchdog
 from kiosk.config import Config
 from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
+from kiosk.roles import window_title
 from kiosk.services import DeviceData
 from kiosk.sync import SyncStatus, SyncWorker
 
@@ -53,7 +54,7 @@ class DeviceApp(App):
     ) -> None:
         super().__init__(**kwargs)
         # The window title tells a technician which device a window is (the demo opens two).
-        self.title = f"{config.office.name} – {config.device.role} {config.device.id}"
+        self.title = window_title(config)
         self.settings = config
         self.translator = Translator(LOCALE_DIR, config.device.language)
         self.language = config.device.language

@@ -16,6 +16,8 @@ from kiosk.services import DeviceData
 if TYPE_CHECKING:
     from kiosk.demo import DemoTwins
 
+log = logging.getLogger("apps.launch")
+
 KIVY_ENV = {
     "KIVY_NO_ARGS": "1",  # Kivy must not read our command line (it would eat --help)
     "KIVY_NO_CONFIG": "1",  # no ~/.kivy/config.ini: our config is in config/ and /etc/kiosk
@@ -38,11 +40,23 @@ def run_app(
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
     KivyConfig.set("graphics", "width", str(config.panel.width))
     KivyConfig.set("graphics", "height", str(config.panel.height))
+    panel = config.panel
+    if not panel.fullscreen and (panel.left is not None or panel.top is not None):
+        # Read when the window is created (importing apps.base creates it): only from here.
+        KivyConfig.set("graphics", "position", "custom")
+        KivyConfig.set("graphics", "left", str(panel.left or 0))
+        KivyConfig.set("graphics", "top", str(panel.top or 0))
     from apps.base import configure_window
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
     app = app_class(config.device.role)(config, data)
+    from kivy.core.window import Window
+
+    width, height = Window.size
+    log.info(
+        'window "%s": %dx%d at left %d, top %d', app.title, width, height, Window.left, Window.top
+    )
     keys = None
     if demo is not None:
         from apps.demo_keys import DemoKeys

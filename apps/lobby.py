@@ -345,12 +345,19 @@ class LobbyApp(DeviceApp):
         if outcome is not None:
             self._show_print_outcome(outcome)
 
-    def _ticket_job(self, ticket: Ticket) -> PrintJob:
+    def _ticket_job(self, ticket: Ticket, reprinted_at: datetime | None) -> PrintJob:
         """Runs on the print worker: the ticket is printed in the language of its visit (a
-        reprint by the technician, in the device's language)."""
+        reprint by the technician, marked as one, in the device's language)."""
         language = self._ticket_languages.pop(ticket.id, self.settings.device.language)
         field = self.settings.catalogue.get(ticket.field_id)
-        return build_ticket_job(ticket, field, self.settings.office, self.translator, language)
+        return build_ticket_job(
+            ticket,
+            field,
+            self.settings.office,
+            self.translator,
+            language,
+            reprinted_at=reprinted_at,
+        )
 
     def _print_finished(self, outcome: PrintOutcome) -> None:
         if outcome.ok:
@@ -508,6 +515,8 @@ class LobbyApp(DeviceApp):
             self.settings.printer_profile,
             self.settings.office,
             datetime.now(self.settings.office.timezone),
+            self.translator,
+            self.language,
         )
 
         def run() -> None:

@@ -1,9 +1,11 @@
 """PrintJob → ESC/POS bytes for one printer profile.
 
-Hybrid (default): plain ASCII text, the big number and the QR code go native (a few bytes
-each); Vietnamese text goes native in Windows-1258 when the profile declares that code page,
-otherwise it is rasterised with the bundled font. Full raster: the whole job as one image,
-for printers without native QR and as the baseline the hybrid mode is measured against.
+Hybrid (default): the big number (a Text with render="native"), the rule and the QR code go
+native (a few bytes each). Words are printed alike whatever their language: with a text-mode
+profile (Windows-1258) in the printer's own font, otherwise rasterised with the bundled font, so
+an English ticket is not a mix of raster lines and the printer's fixed-pitch font. Full raster:
+the whole job as one image, for printers without native QR and as the baseline the hybrid mode
+is measured against.
 
 `profile.big_number_scale` is the largest magnification this model prints well: a Text asking
 for more (the ticket number is laid out at 6) is printed at that scale instead.
@@ -121,14 +123,16 @@ class _HybridEncoder:
 
     def _text(self, element: Text) -> None:
         text = unicodedata.normalize("NFC", element.text)
-        if text.isascii():
-            self._native(element, text, lambda line: line.encode("ascii"))
-            return
-        if self._profile.text_encoding == "cp1258" and _fits_cp1258(text):
-            self._set_codepage(self._profile.codepage)
-            self._native(element, text, to_cp1258)
-            return
-        # Otherwise (or for a character outside cp1258) the line is rasterised.
+        text_mode = self._profile.text_encoding == "cp1258"
+        if element.render != "raster":
+            if text.isascii() and (text_mode or element.render == "native"):
+                self._native(element, text, lambda line: line.encode("ascii"))
+                return
+            if text_mode and _fits_cp1258(text):
+                self._set_codepage(self._profile.codepage)
+                self._native(element, text, to_cp1258)
+                return
+        # Otherwise (a raster profile, or a character outside cp1258) the line is rasterised.
         font = self._profile.font_bold if element.bold else self._profile.font_regular
         height = self._profile.font_px * _size(element, self._profile)
         for image in raster.text_images(text, font, height, self._profile.width_dots):

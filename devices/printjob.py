@@ -10,16 +10,23 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Align = Literal["left", "center", "right"]
+Render = Literal["auto", "native", "raster"]
+"""How a Text is drawn. "auto": as the printer profile prints text, the same whatever the
+language (a text-mode profile prints what its code page can express in the printer's own font;
+otherwise every line is rasterised with the bundled font, English as Vietnamese). "native": the
+printer's own font wherever it can encode the text (ASCII, or the profile's code page), for the
+ticket number and the test page's character set. "raster": always the bundled font."""
 
 
 @dataclass(frozen=True)
 class Text:
-    """One line of text. `size` magnifies width and height (1..8)."""
+    """One line of text. `size` magnifies width and height (1..8); `render` (see Render)."""
 
     text: str
     align: Align = "center"
     size: int = 1
     bold: bool = False
+    render: Render = "auto"
 
 
 @dataclass(frozen=True)

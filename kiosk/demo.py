@@ -28,6 +28,7 @@ from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id_samples import load_samples
 from kiosk.config import Config, load_config
 from kiosk.enrolment import enroll
+from kiosk.roles import window_title
 from kiosk.services import open_device_data
 from kiosk.ticket_keys import TicketKeys
 
@@ -35,6 +36,8 @@ log = logging.getLogger("kiosk.demo")
 
 START_TIMEOUT = 20.0
 COUNTER_SIZE = (800, 480)
+WINDOW_GAP = 16
+"""Pixels between the lobby's window (at the left edge) and counter 1's, to its right."""
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -52,7 +55,7 @@ class DemoCentral:
         self._db_url = f"sqlite:///{data_dir / 'central.db'}"
         self._timezone = office_timezone
         self._day_starts_at = day_starts_at
-        self._log = data_dir / "logs" / "central.log"
+        self.log = data_dir / "logs" / "central.log"
         self._port = _free_port()
         self.url = f"http://127.0.0.1:{self._port}"
         self._process: subprocess.Popen | None = None
@@ -66,8 +69,8 @@ class DemoCentral:
         with self._lock:
             if self.running:
                 return
-            self._log.parent.mkdir(parents=True, exist_ok=True)
-            with self._log.open("ab") as log_file:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            with self.log.open("ab") as log_file:
                 self._process = subprocess.Popen(
                     [
                         sys.executable,
@@ -91,7 +94,7 @@ class DemoCentral:
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
-                    raise DemoError(f"the central server stopped at start; see {self._log}")
+                    raise DemoError(f"the central server stopped at start; see {self.log}")
                 try:
                     requests.get(f"{self.url}/api/v1/health", timeout=1).raise_for_status()
                     log.info("demo central server on %s", self.url)
@@ -163,17 +166,30 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def lobby_log(lobby: Config) -> Path:
+    """The lobby's log file (kiosk.logging_setup writes it; the console shows it too)."""
+    return lobby.device.data_dir / "logs" / "kiosk.log"
+
+
+def counter_log(lobby: Config) -> Path:
+    """Counter 1's console output, its log lines included, in the lobby's logs folder."""
+    return lobby.device.data_dir / "logs" / "counter.log"
+
+
 def start_demo_counter(
     lobby: Config, central: DemoCentral, folder: Path, size: tuple[int, int]
-) -> subprocess.Popen:
-    """Counter 1 as a second window (its own process, like a second device): its own data
-    folder, enrolled with the demo's server, trusting the lobby's ticket key for typed or
-    scanned tickets. Returns the process (the demo ends it)."""
+) -> tuple[subprocess.Popen, Config]:
+    """Counter 1 as a second window (its own process, like a second device) to the right of
+    the lobby's window: its own data folder, enrolled with the demo's server, trusting the
+    lobby's ticket key for typed or scanned tickets. Returns the process (the demo ends it) and
+    its configuration."""
     etc = folder / "etc"
     etc.mkdir(parents=True, exist_ok=True)
+    left = lobby.panel.width + WINDOW_GAP
     (etc / "kiosk.toml").write_text(
         f'[device]\nid = "counter-01"\nrole = "counter"\ndata_dir = "{folder / "data"}"\n\n'
-        f"[panel]\nwidth = {size[0]}\nheight = {size[1]}\nfullscreen = false\n\n"
+        f"[panel]\nwidth = {size[0]}\nheight = {size[1]}\nfullscreen = false\n"
+        f"left = {left}\ntop = 0\n\n"
         "[counter]\nnumber = 1\n",
         encoding="utf-8",
     )
@@ -182,13 +198,35 @@ def start_demo_counter(
     TicketKeys(config.device.data_dir).import_key(
         lobby.device.data_dir / "device.key", lobby.device.id
     )
-    log_file = (lobby.device.data_dir / "logs" / "counter.log").open("ab")
-    return subprocess.Popen(
+    log_file = counter_log(lobby).open("ab")
+    process = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "run", "--config", str(etc)],
         stdout=log_file,
         stderr=subprocess.STDOUT,
         preexec_fn=_die_with_parent,
     )
+    return process, config
+
+
+def guide(lobby: Config, central: DemoCentral, counter: Config | None) -> str:
+    """What the demo's console says about its windows, their logs and how to stop."""
+    lines = [
+        f'Lobby kiosk: the window "{window_title(lobby)}" at the left edge'
+        f" ({lobby.panel.left or 0}, {lobby.panel.top or 0}); its log: {lobby_log(lobby)}"
+        " (and this console)",
+    ]
+    if counter is not None:
+        lines.append(
+            f'Counter {counter.counter.number}: the window "{window_title(counter)}" to the'
+            f" right of the lobby ({counter.panel.left}, {counter.panel.top}); its log:"
+            f" {counter_log(lobby)}"
+        )
+    others = "counter 1 and the central server stop" if counter else "the central server stops"
+    lines += [
+        f"Central server's log: {central.log}",
+        f"To stop the demo: close the lobby window or press Ctrl+C here ({others} with it).",
+    ]
+    return "\n".join(lines)
 
 
 class DemoTwins:
@@ -202,11 +240,13 @@ class DemoTwins:
         scanner: VirtualScanner,
         counter: subprocess.Popen | None,
         cards: list[bytes],
+        counter_config: Config | None = None,
     ) -> None:
         self.central = central
         self.printer = printer
         self.scanner = scanner
         self.counter = counter
+        self.counter_config = counter_config
         self._cards = itertools.cycle(cards)
         self._cards_lock = threading.Lock()
 
@@ -235,12 +275,14 @@ class DemoTwins:
             printer=dataclasses.replace(config.printer, url=printer.device_path),
             scanner=dataclasses.replace(config.scanner, mode="serial", url=scanner.device_path),
         )
-        counter = None
+        counter = counter_config = None
         if with_counter:
             # The lobby's device key must exist before the counter imports it.
             open_device_data(config).close()
-            counter = start_demo_counter(config, central, data_dir / "counter", COUNTER_SIZE)
-        return cls(central, printer, scanner, counter, cards), config
+            counter, counter_config = start_demo_counter(
+                config, central, data_dir / "counter", COUNTER_SIZE
+            )
+        return cls(central, printer, scanner, counter, cards, counter_config), config
 
     def flip_printer(self, switch: str) -> bool:
         """Turn one of the virtual printer's faults on or off; returns the new value."""

@@ -1,7 +1,8 @@
 """Printing tickets on one worker thread, so a slow or stuck printer never blocks a screen.
 
 The ticket exists before it is printed: a failed print keeps its number, and `retry` prints the
-same ticket again. Whatever the printer or the store does, the worker keeps running and every
+same ticket again, as a reprint (the job builder is given the time of the reprint, so the copy
+says "IN LẠI"). Whatever the printer or the store does, the worker keeps running and every
 request ends in exactly one `on_result` call (from the worker thread: hop to the UI thread there).
 """
 
@@ -12,6 +13,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from devices.printer import PrintError, PrinterState
@@ -44,14 +46,14 @@ class PrintService:
         self,
         tickets: TicketService,
         printer: Printer,
-        build_job: Callable[[Ticket], PrintJob],
+        build_job: Callable[[Ticket, datetime | None], PrintJob],
         on_result: Callable[[PrintOutcome], None],
     ) -> None:
         self._tickets = tickets
         self._printer = printer
         self._build_job = build_job
         self._on_result = on_result
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, bool] | None] = queue.Queue()
         self._lock = threading.Lock()
         self._waiting: set[str] = set()
         self._stopping = False
@@ -60,20 +62,21 @@ class PrintService:
 
     def submit(self, ticket_id: str) -> None:
         """Print a newly issued ticket. Returns at once."""
-        self._enqueue(ticket_id)
+        self._enqueue(ticket_id, reprint=False)
 
     def retry(self, ticket_id: str) -> None:
-        """Print again a ticket whose printing failed, with the same number. Returns at once."""
-        self._enqueue(ticket_id)
+        """Print again a ticket whose printing failed, with the same number and QR, marked as
+        a reprint with the time it is printed. Returns at once."""
+        self._enqueue(ticket_id, reprint=True)
 
-    def _enqueue(self, ticket_id: str) -> None:
+    def _enqueue(self, ticket_id: str, *, reprint: bool) -> None:
         # A ticket already waiting is not queued twice (a repeated tap, an impatient retry);
         # one already printed is skipped by the worker.
         with self._lock:
             if self._stopping or ticket_id in self._waiting:
                 return
             self._waiting.add(ticket_id)
-        self._queue.put(ticket_id)
+        self._queue.put((ticket_id, reprint))
 
     def stop(self, timeout: float | None = None) -> None:
         """Finish the print in progress (if any) and end the worker; queued tickets stay unprinted
@@ -86,18 +89,19 @@ class PrintService:
 
     def _run(self) -> None:
         while True:
-            ticket_id = self._queue.get()
+            request = self._queue.get()
             with self._lock:
-                if ticket_id is None or self._stopping:
+                if request is None or self._stopping:
                     return
+                ticket_id, reprint = request
                 self._waiting.discard(ticket_id)
-            outcome = self._print(ticket_id)
+            outcome = self._print(ticket_id, reprint=reprint)
             try:
                 self._on_result(outcome)
             except Exception:
                 log.exception("print result handler failed")
 
-    def _print(self, ticket_id: str) -> PrintOutcome:
+    def _print(self, ticket_id: str, *, reprint: bool) -> PrintOutcome:
         try:
             ticket = self._tickets.get(ticket_id)
         except Exception as error:
@@ -109,7 +113,8 @@ class PrintService:
             return PrintOutcome(ticket_id, True, None, "")
         state: PrinterState | None = None
         try:
-            self._printer.print_job(self._build_job(ticket))
+            reprinted_at = self._tickets.now() if reprint else None
+            self._printer.print_job(self._build_job(ticket, reprinted_at))
         except PrintError as error:
             state, reason = error.state, str(error)
         except Exception as error:  # any driver or layout fault is a failed print, not a crash

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from apps.base import DeviceApp
+    from kiosk.config import Config
 
 # role -> "module:class" of the app it runs
 ROLE_APPS: dict[str, str] = {
@@ -26,3 +27,9 @@ def app_class(role: str) -> type[DeviceApp]:
     """The app class of `role`, imported now (and Kivy with it)."""
     module, _, name = ROLE_APPS[role].partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def window_title(config: Config) -> str:
+    """The title of a device's window: office, role and device, so that a technician (and the
+    demo, which opens two) can tell windows apart."""
+    return f"{config.office.name} – {config.device.role} {config.device.id}"

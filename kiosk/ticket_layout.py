@@ -25,29 +25,54 @@ VIETNAMESE_VOWELS = "aăâeêioôơuưy"
 # No mark, then the combining huyền, sắc, hỏi, ngã, nặng.
 TONE_MARKS = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 VOWEL_GROUPS_PER_LINE = 3
+ASCII_PER_LINE = 32
+RASTER_SAMPLE = "Đất đai – Xây dựng"
+"""Stacked marks (ấ) and a dot below (ự): the raster line box must hold both."""
+TEST_QR_PAYLOAD = "TEST"
+"""What the test page's QR code holds: plain text no counter takes for a ticket."""
 
 
 def build_ticket_job(
-    ticket: Ticket, field: FieldConfig, office: OfficeConfig, translator: Translator, lang: str
+    ticket: Ticket,
+    field: FieldConfig,
+    office: OfficeConfig,
+    translator: Translator,
+    lang: str,
+    *,
+    reprinted_at: datetime | None = None,
 ) -> PrintJob:
-    """The paper ticket in the citizen's language (office names stay as configured)."""
+    """The paper ticket in the citizen's language (office names stay as configured).
+
+    With `reprinted_at` it is a copy (technician menu, `kiosk reprint`): headed "IN LẠI" and
+    carrying the time of the reprint beside the time issued; number and QR stay the same.
+    """
 
     def tr(msgid: str) -> str:
         return translator.gettext(msgid, lang)
 
-    issued = ticket.issued_at.astimezone(office.timezone)
-    elements: list[Element] = [
+    def when(moment: datetime) -> str:
+        return f"{moment.astimezone(office.timezone):%H:%M %d/%m/%Y}"
+
+    elements: list[Element] = []
+    if reprinted_at is not None:
+        elements.append(Text(tr("REPRINT"), size=2, bold=True))
+    elements += [
         Text(office.centre),
         Text(office.name, bold=True),
         Text(tr("QUEUE NUMBER")),
-        Text(ticket.label, size=BIG_NUMBER_SIZE, bold=True),
+        # The printer's own font: a few bytes where the number rasterised at 6x is kilobytes.
+        Text(ticket.label, size=BIG_NUMBER_SIZE, bold=True, render="native"),
         Text(field.name(lang), size=2, bold=True),
     ]
     if ticket.priority:
         elements.append(Text(tr("PRIORITY"), size=2, bold=True))
     elements += [
         Text(tr("People waiting ahead of you: {count}").format(count=ticket.waiting_ahead)),
-        Text(tr("Issued at: {time}").format(time=f"{issued:%H:%M %d/%m/%Y}")),
+        Text(tr("Issued at: {time}").format(time=when(ticket.issued_at))),
+    ]
+    if reprinted_at is not None:
+        elements.append(Text(tr("Reprinted at: {time}").format(time=when(reprinted_at)), bold=True))
+    elements += [
         Rule(),
         Text(tr("Please watch the screen and listen for your number")),
         Text(tr("Valid today only")),
@@ -108,29 +133,55 @@ def vietnamese_letter_lines() -> list[str]:
     return lines + [line.upper() for line in lines]
 
 
-def build_test_page_job(profile: PrinterProfile, office: OfficeConfig, now: datetime) -> PrintJob:
-    """The technician's test page (`kiosk print-test`): profile, width, every Vietnamese letter,
-    a native big number and a QR, so one glance shows whether this model prints correctly.
+def printer_font_lines() -> list[str]:
+    """The printable ASCII characters, a row of 32 a line: the printer's own character set."""
+    characters = "".join(chr(code) for code in range(0x21, 0x7F))
+    return [characters[i : i + ASCII_PER_LINE] for i in range(0, len(characters), ASCII_PER_LINE)]
+
+
+def build_test_page_job(
+    profile: PrinterProfile,
+    office: OfficeConfig,
+    now: datetime,
+    translator: Translator,
+    lang: str,
+) -> PrintJob:
+    """The technician's test page (`kiosk print-test`, the technician menu): the profile and its
+    width, the printer's own character set, every Vietnamese letter as the profile prints text, a
+    raster sample and a QR code holding the plain text "TEST", so one glance shows whether this
+    model prints correctly. It says at both ends that it is not a queue ticket, and it has no
+    number that could pass for one.
     """
+
+    def tr(msgid: str) -> str:
+        return translator.gettext(msgid, lang)
+
     local = now.astimezone(office.timezone)
-    text_mode = (
-        f"{profile.text_encoding}, code page {profile.codepage}"
-        if profile.text_encoding
-        else "raster"
-    )
+    if profile.text_encoding:
+        text_mode = tr("text mode, {encoding}, code page {codepage}").format(
+            encoding=profile.text_encoding, codepage=profile.codepage
+        )
+    else:
+        text_mode = tr("raster (bundled font)")
+    heading = tr("TEST PAGE – NOT A QUEUE TICKET")
     elements: list[Element] = [
-        Text("IN THỬ – PRINTER TEST", size=2, bold=True),
+        Text(heading, size=2, bold=True),
         Text(f"{office.name} ({office.code})"),
-        Text(f"Profile: {profile.name}", align="left"),
-        Text(f"Width: {profile.width_dots} dots", align="left"),
-        Text(f"Vietnamese text: {text_mode}", align="left"),
-        Rule(),
-        *(Text(line, align="left") for line in vietnamese_letter_lines()),
-        Text("Đất đai – Xây dựng", bold=True),
-        Rule(),
-        Text("1023", size=profile.big_number_scale, bold=True),
-        QRCode(f"KIOSK PRINT TEST {profile.name} {local:%Y-%m-%d}"),
         Text(f"{local:%H:%M %d/%m/%Y}"),
+        Rule(),
+        Text(tr("Printer profile: {name}").format(name=profile.name), align="left"),
+        Text(tr("Paper width: {dots} dots").format(dots=profile.width_dots), align="left"),
+        Text(tr("Vietnamese text: {mode}").format(mode=text_mode), align="left"),
+        Rule(),
+        Text(tr("Printer font:"), align="left", bold=True),
+        *(Text(line, align="left", render="native") for line in printer_font_lines()),
+        Text(tr("Vietnamese letters:"), align="left", bold=True),
+        *(Text(line, align="left") for line in vietnamese_letter_lines()),
+        Text(tr("Raster sample (bundled font):"), align="left", bold=True),
+        Text(RASTER_SAMPLE, size=2, bold=True, render="raster"),
+        Rule(),
+        QRCode(TEST_QR_PAYLOAD),
+        Text(heading, bold=True),
         Cut(),
     ]
     return PrintJob(tuple(elements))

@@ -18,6 +18,7 @@ from devices.virtual_printer import VirtualPrinter
 from kiosk.config import load_config
 from kiosk.services import open_device_data
 from kiosk.tickets import Ticket
+from tests.support.paper import qr_texts, shows_line
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,8 +100,13 @@ def test_print_test_prints_a_test_page_and_a_sample_ticket(tmp_path, printer):
     result = kiosk("print-test", "--ticket", "--printer", printer.device_path, config=folder)
     assert result.returncode == 0, result.stderr
     assert printer.wait_for_pages(2, timeout=10)
-    (sample_qr,) = decode(Image.open(printer.pages[1]))
+    test_page, sample = (Image.open(page).convert("L") for page in printer.pages)
+    (sample_qr,) = decode(sample)
     assert sample_qr.data.startswith(b"VNQ1|00637|")
+    # The test page says what it is and holds no ticket QR.
+    assert qr_texts(test_page) == ["TEST"]
+    heading = "TRANG IN THỬ – KHÔNG PHẢI PHIẾU SỐ THỨ TỰ"
+    assert shows_line(test_page, heading, load_config(folder).printer_profile, size=2, bold=True)
 
 
 def test_print_test_on_a_missing_printer_says_so_in_one_sentence(tmp_path):
@@ -120,8 +126,9 @@ def test_reprint_prints_failed_tickets_again_with_the_same_number(tmp_path, prin
     assert result.returncode == 0, result.stderr
     assert "1001" in result.stdout
     assert printer.wait_for_pages(1, timeout=10)
-    (qr,) = decode(Image.open(printer.pages[0]))
-    assert qr.data.decode() == ticket.qr_payload
+    page = Image.open(printer.pages[0]).convert("L")
+    assert qr_texts(page) == [ticket.qr_payload]
+    assert shows_line(page, "IN LẠI", load_config(folder).printer_profile, size=2, bold=True)
     listed = json.loads(kiosk("tickets", "--json", config=folder).stdout)
     assert [(t["number"], t["print_status"]) for t in listed] == [("1001", "printed")]
 
@@ -156,13 +163,32 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    logs = tmp_path / "demo" / "logs"
     try:
-        lines = [demo.stdout.readline() for _ in range(4)]
+        lines = [demo.stdout.readline().rstrip("\n") for _ in range(8)]
         assert lines[0].startswith("Demo data folder:")
         assert "enrolled as lobby-01 of office 00637" in lines[1]
         central_url = lines[1].split()[3]
+        # Which window is which, where each one logs, how to stop.
+        lobby_title, counter_title = (
+            "Phường Đại Mỗ – lobby lobby-01",
+            "Phường Đại Mỗ – counter counter-01",
+        )
+        assert lines[4] == (
+            f'Lobby kiosk: the window "{lobby_title}" at the left edge (0, 0);'
+            f" its log: {logs / 'kiosk.log'} (and this console)"
+        )
+        assert lines[5] == (
+            f'Counter 1: the window "{counter_title}" to the right of the lobby (1296, 0);'
+            f" its log: {logs / 'counter.log'}"
+        )
+        assert lines[6] == f"Central server's log: {logs / 'central.log'}"
+        assert lines[7] == (
+            "To stop the demo: close the lobby window or press Ctrl+C here"
+            " (counter 1 and the central server stop with it)."
+        )
         deadline = time.monotonic() + 30
-        log = tmp_path / "demo" / "logs" / "kiosk.log"
+        log = logs / "kiosk.log"
         while time.monotonic() < deadline:
             if log.exists() and "sync online" in log.read_text():
                 break
@@ -170,11 +196,18 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
         assert "sync online" in log.read_text()
         assert (tmp_path / "demo" / "central.json").stat().st_mode & 0o777 == 0o600
         # Counter 1 runs beside the lobby, enrolled with the same server.
-        counter_log = tmp_path / "demo" / "logs" / "counter.log"
+        counter_log = logs / "counter.log"
         while time.monotonic() < deadline and "counter terminal" not in counter_log.read_text():
             time.sleep(0.2)
         assert "counter terminal" in counter_log.read_text()
         assert (tmp_path / "demo" / "counter" / "data" / "central.json").exists()
+        # Side by side: the lobby at the left edge, the counter 16 px right of its 1280 px.
+        assert f'window "{lobby_title}": 1280x800 at left 0, top 0' in log.read_text()
+        assert f'window "{counter_title}": 800x480 at left 1296, top 0' in counter_log.read_text()
+        # Log times are the office's (UTC+7), as on the screens.
+        for text in (log.read_text(), counter_log.read_text()):
+            stamps = [line[:25] for line in text.splitlines() if line[:2] == "20"]
+            assert stamps and all(stamp.endswith(" +0700") for stamp in stamps), stamps[:3]
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=30) == 0

@@ -102,6 +102,12 @@ def test_an_old_display_section_is_read_as_panel_with_one_warning(
     assert config.notices == (warnings[0],)  # what `kiosk check-config` prints as a note
 
 
+def test_a_window_position_is_optional_and_read_when_given(tmp_path: Path) -> None:
+    assert (load_config(tmp_path).panel.left, load_config(tmp_path).panel.top) == (None, None)
+    folder = write_override(tmp_path / "etc", kiosk="[panel]\nleft = 816\ntop = 0\n")
+    assert (load_config(folder).panel.left, load_config(folder).panel.top) == (816, 0)
+
+
 KIOSK_ERRORS = [
     ('[office]\nopens_at = "7h30"', '[office] opens_at = "7h30" — must be a time of day'),
     ('[office]\nday_starts_at = "24:00"', '[office] day_starts_at = "24:00" — must be a time'),
@@ -124,6 +130,7 @@ KIOSK_ERRORS = [
     ('[device]\nid = "Lobby 1"', '[device] id = "Lobby 1" — must be 1 to 32 characters'),
     ("[panel]\ndpi = 1000", "[panel] dpi = 1000 — must be a whole number from 60 to 400"),
     ("[panel]\nfullscreen = 1", "[panel] fullscreen = 1 — must be true or false"),
+    ("[panel]\nleft = -5", "[panel] left = -5 — must be a whole number of pixels from 0 to"),
     ("[display]\ndpi = 1000", "[panel] dpi = 1000 — must be a whole number"),  # the old name
     (
         "[display]\ndpi = 133\n\n[panel]\ndpi = 133",

@@ -47,7 +47,7 @@ def sample_ticket(big_number_size: int = 6) -> PrintJob:
         (
             Text("Phường Đại Mỗ", bold=True),
             Text("SỐ THỨ TỰ"),
-            Text("1023", size=big_number_size, bold=True),
+            Text("1023", size=big_number_size, bold=True, render="native"),
             Text("Đất đai – Xây dựng", size=2, bold=True),
             Text("Số người chờ trước Ông/Bà: 5"),
             Text("Giờ lấy số: 08:15 26/11/2026"),
@@ -110,7 +110,7 @@ def test_hybrid_prints_ascii_big_number_and_qr_natively() -> None:
 
 
 def test_size_above_the_profile_scale_is_reduced_to_it() -> None:
-    data = encode(PrintJob((Text("1023", size=6),)), PROFILES["generic-58"])
+    data = encode(PrintJob((Text("1023", size=6, render="native"),)), PROFILES["generic-58"])
     assert cmd.char_size(4, 4) + b"1023\n" in data
 
 
@@ -144,7 +144,7 @@ def test_cp1258_profile_rasterises_a_line_cp1258_cannot_express() -> None:
 
 def test_long_ascii_text_wraps_at_the_column_count() -> None:
     words = " ".join(f"word{i}" for i in range(40))
-    data = encode(PrintJob((Text(words, align="left"),)), PROFILES["generic-80"])
+    data = encode(PrintJob((Text(words, align="left", render="native"),)), PROFILES["generic-80"])
     lines = data.removeprefix(cmd.initialize()).split(b"\n")
     assert lines[-1] == b""
     assert len(lines[:-1]) > 1
@@ -153,7 +153,8 @@ def test_long_ascii_text_wraps_at_the_column_count() -> None:
 
 
 def test_long_text_at_size_2_wraps_at_half_the_columns() -> None:
-    data = encode(PrintJob((Text("x" * 30, size=2, align="left"),)), PROFILES["generic-58"])
+    job = PrintJob((Text("x" * 30, size=2, align="left", render="native"),))
+    data = encode(job, PROFILES["generic-58"])
     body = data.removeprefix(cmd.initialize() + cmd.char_size(2, 2))
     assert body == b"x" * 16 + b"\n" + b"x" * 14 + b"\n"
 

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 from kivy.metrics import mm
 from kivy.uix.button import Button
+from PIL import Image
 from pyzbar.pyzbar import decode
 
 from tests.support.clocks import HCM, Clock
+from tests.support.paper import qr_texts, shows_line
 from tests.support.ui import (
     field_button,
     frames,
@@ -212,6 +214,10 @@ def test_technician_wrong_pin_then_reprint_of_a_failed_ticket(tmp_path):
         assert printer.wait_for_pages(1, timeout=5)
         assert pump(lambda: len(technician.ids.failed.children) == 0)
         assert [t.print_status for t in tickets_today(app)] == ["printed"]
+        # The copy says it is one, with the same QR.
+        page = Image.open(printer.pages[0]).convert("L")
+        assert shows_line(page, "IN LẠI", app.settings.printer_profile, size=2, bold=True)
+        assert qr_texts(page) == [tickets_today(app)[0].qr_payload]
 
 
 WRONG_PIN = "Mã PIN không đúng."
@@ -253,9 +259,11 @@ def test_a_visit_in_english_prints_its_ticket_in_english(tmp_path):
         fields = go_to_fields(app)
         tap(field_button(fields, "cu-tru"))
         assert printer.wait_for_pages(1, timeout=5)
-        # English lines are plain ASCII, so the encoder sends them as native text.
-        assert b"QUEUE NUMBER" in printer.received
-        assert b"Valid today only" in printer.received
+        # Drawn with the bundled font like Vietnamese, not in the printer's fixed-pitch font.
+        assert b"QUEUE NUMBER" not in printer.received
+        page = Image.open(printer.pages[0]).convert("L")
+        assert shows_line(page, "QUEUE NUMBER", app.settings.printer_profile)
+        assert shows_line(page, "Residence", app.settings.printer_profile, size=2, bold=True)
 
 
 def test_an_unexpected_error_in_the_ui_loop_returns_to_welcome_instead_of_crashing(tmp_path):

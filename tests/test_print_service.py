@@ -9,6 +9,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,10 @@ def tickets(tmp_path: Path) -> Iterator[TicketService]:
         yield TicketService(store, small_config(tmp_path), bytes(32))
 
 
-def job_for(ticket: Ticket) -> PrintJob:
-    return PrintJob((Text(ticket.label),))
+def job_for(ticket: Ticket, reprinted_at: datetime | None = None) -> PrintJob:
+    if reprinted_at is None:
+        return PrintJob((Text(ticket.label),))
+    return PrintJob((Text("REPRINT"), Text(f"{reprinted_at:%H:%M}"), Text(ticket.label)))
 
 
 def new_ticket(tickets: TicketService) -> Ticket:
@@ -109,6 +112,30 @@ def test_a_failed_print_keeps_the_number_and_a_retry_prints_it(
     printing.stop()
 
 
+def test_a_retry_is_built_as_a_reprint_with_its_time_and_a_first_print_is_not(
+    tickets: TicketService, outcomes: queue.Queue[PrintOutcome]
+) -> None:
+    built: list[tuple[str, datetime | None]] = []
+
+    def build(ticket: Ticket, reprinted_at: datetime | None) -> PrintJob:
+        built.append((ticket.label, reprinted_at))
+        return job_for(ticket, reprinted_at)
+
+    printer = FakePrinter(PrintError(PrinterState.PAPER_OUT, "the printer is out of paper"))
+    printing = PrintService(tickets, printer, build, outcomes.put)
+    ticket = new_ticket(tickets)
+    printing.submit(ticket.id)
+    assert not outcomes.get(timeout=WAIT).ok
+    before = tickets.now()
+    printing.retry(ticket.id)
+    assert outcomes.get(timeout=WAIT).ok
+    printing.stop()
+    (first, first_time), (again, reprinted_at) = built
+    assert (first, first_time, again) == (ticket.label, None, ticket.label)
+    assert reprinted_at is not None and before <= reprinted_at <= tickets.now()
+    assert printer.printed == [job_for(ticket, reprinted_at)]
+
+
 def test_any_exception_is_a_failed_print_and_the_worker_carries_on(
     tickets: TicketService, outcomes: queue.Queue[PrintOutcome]
 ) -> None:
@@ -134,10 +161,10 @@ def test_a_failing_layout_or_result_handler_does_not_stop_the_worker(
     results: list[PrintOutcome] = []
     done = threading.Event()
 
-    def build(ticket: Ticket) -> PrintJob:
+    def build(ticket: Ticket, reprinted_at: datetime | None) -> PrintJob:
         if ticket.number == 500:
             raise ValueError("no such field")
-        return job_for(ticket)
+        return job_for(ticket, reprinted_at)
 
     def on_result(outcome: PrintOutcome) -> None:
         results.append(outcome)

@@ -82,7 +82,7 @@ def test_ticket_prints_a_png_whose_qr_decodes_to_the_payload(
 
 
 def test_text_is_drawn_where_it_was_printed_and_feeds_are_blank(twin: VirtualPrinter) -> None:
-    job = PrintJob((Text("Phường Đại Mỗ"), Feed(2), Text("ABC"), Cut()))
+    job = PrintJob((Text("Phường Đại Mỗ"), Feed(2), Text("ABC", render="native"), Cut()))
     rows = ink_rows(print_through_driver(twin, job, "generic-80"))
     raster_line = PROFILES["generic-80"].font_px  # the Vietnamese line, rasterised
     native_top = raster_line + 2 * cmd.LINE_DOTS  # then 2 fed lines, then "ABC" natively

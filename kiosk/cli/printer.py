@@ -37,7 +37,9 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
     if args.ticket:
         job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"), now)
     else:
-        job = build_test_page_job(config.printer_profile, config.office, now)
+        language = config.device.language
+        translator = Translator(LOCALE_DIR, language)
+        job = build_test_page_job(config.printer_profile, config.office, now, translator, language)
     url = args.printer or config.printer.url
     printer = _printer(config, url)
     try:
@@ -59,7 +61,7 @@ def _reprint_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "reprint",
-    "print again, with the same number, tickets whose printing failed",
+    "print again, with the same number and marked as a reprint, tickets whose printing failed",
     _reprint_arguments,
 )
 def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
@@ -92,6 +94,7 @@ def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
                     config.office,
                     translator,
                     config.device.language,
+                    reprinted_at=service.now(),
                 )
                 try:
                     printer.print_job(job)
@@ -101,7 +104,7 @@ def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
                     problems += 1
                 else:
                     service.mark_printed(ticket.id)
-                    print(f"{ticket.label}: printed again (same number).")
+                    print(f"{ticket.label}: printed again (same number, marked as a reprint).")
         finally:
             printer.stop()
         return 1 if problems else 0

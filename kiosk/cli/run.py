@@ -48,7 +48,8 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-counter",
         dest="counter",
         action="store_false",
-        help="without counter 1's terminal (by default it opens in a second window, 800x480)",
+        help="without counter 1's terminal (by default it opens in a second window, 800x480,"
+        " to the right of the lobby's)",
     )
 
 
@@ -60,7 +61,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     starts_app=True,
 )
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
-    from kiosk.demo import DemoError, DemoTwins
+    from kiosk.demo import DemoError, DemoTwins, guide
     from kiosk.enrolment import EnrolmentError
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
@@ -73,6 +74,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
                 f"--size {args.size}: write it as WIDTHxHEIGHT, e.g. 800x480"
             ) from None
         panel = dataclasses.replace(panel, width=width, height=height, fullscreen=False)
+    if not panel.fullscreen:
+        panel = dataclasses.replace(panel, left=0, top=0)  # counter 1 opens to its right
     office = config.office
     if not args.office_hours:
         office = dataclasses.replace(office, closed_outside_hours=False)
@@ -97,7 +100,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         "F8 printer stalled/running, F9 central server down/up, F10 the virtual scanner reads "
         "the next sample ID card (on the card step). "
         + ("Counter 1: officer PIN 1111 or 2222 (demo officers). " if args.counter else "")
-        + "Technician menu: hold the status line for 3 s (PIN 246810).",
+        + "Technician menu: hold the status line for 3 s (PIN 246810).\n"
+        + guide(config, twins.central, twins.counter_config),
         flush=True,
     )
     try:
@@ -116,5 +120,7 @@ def _run_app(config: Config, *, verbose: bool, demo: DemoTwins | None = None) ->
         data = open_device_data(config)
     except DataUnavailable as error:
         raise CommandError(str(error)) from error
-    configure_logging(config.device.data_dir / "logs", verbose=verbose)
+    configure_logging(
+        config.device.data_dir / "logs", verbose=verbose, timezone=config.office.timezone
+    )
     return importlib.import_module(LAUNCHER).run_app(config, data, verbose=verbose, demo=demo)

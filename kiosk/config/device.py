@@ -66,12 +66,16 @@ class DeviceConfig:
 
 @dataclass(frozen=True)
 class PanelConfig:
-    """The touch panel the screens are drawn on."""
+    """The touch panel the screens are drawn on. `left`, `top`: where a window (not
+    fullscreen) opens on the desktop, in pixels from its top-left corner; None: where the window
+    system puts it (centred). The demo places its two windows side by side with them."""
 
     width: int
     height: int
     fullscreen: bool
     configured_dpi: int  # 0: the usual panel of this size (panel_dpi)
+    left: int | None = None
+    top: int | None = None
 
     @property
     def dpi(self) -> int:
@@ -192,8 +196,10 @@ def parse_panel(t: Table) -> PanelConfig:
     dpi = t.take("dpi", allowed)
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not (dpi == 0 or 60 <= dpi <= 400):
         t.fail("dpi", allowed)
+    left = t.optional_integer("left", 0, 16000, "pixels")
+    top = t.optional_integer("top", 0, 16000, "pixels")
     t.finish()
-    return PanelConfig(width, height, fullscreen, dpi)
+    return PanelConfig(width, height, fullscreen, dpi, left, top)
 
 
 def parse_printer(t: Table) -> PrinterConfig:

@@ -229,6 +229,13 @@ class Table:
             self.fail(key, allowed)
         return value
 
+    def optional_integer(self, key: str, low: int, high: int, unit: str = "") -> int | None:
+        """A whole number from low to high, or None when the key is left out."""
+        if key in self.data:
+            return self.integer(key, low, high, unit)
+        self.read.append(key)  # still named among the allowed keys
+        return None
+
     def seconds(self, key: str, low: float, high: float) -> float:
         allowed = f"must be a number of seconds from {low:g} to {high:g}"
         value = self.take(key, allowed)
