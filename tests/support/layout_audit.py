@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
+from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 from PIL import Image
 
@@ -46,17 +47,39 @@ class Problem:
 
 
 def window_box(widget: Widget) -> Box:
+    """The part of the widget that shows: its box, cut to the scroll views that hold it."""
+    return clip(own_box(widget), widget)
+
+
+def own_box(widget: Widget) -> Box:
     x0, y0 = widget.to_window(widget.x, widget.y)
     x1, y1 = widget.to_window(widget.right, widget.top)
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
+def clip(box: Box, widget: Widget) -> Box:
+    """`box` cut to every StencilView (a ScrollView) above `widget`: Kivy draws nothing of the
+    widget outside them, and a scroll view passes on no touch from outside its box."""
+    parent = widget.parent
+    while parent is not None and parent is not parent.parent:
+        if isinstance(parent, StencilView):
+            box = intersection(box, own_box(parent))
+        parent = parent.parent
+    return box
+
+
+def intersection(a: Box, b: Box) -> Box:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    return x0, y0, max(x0, min(a[2], b[2])), max(y0, min(a[3], b[3]))
+
+
 def text_box(label: Label) -> Box:
-    """Where the label's text is drawn: its texture, centred in the label as Kivy draws it."""
-    x0, y0, x1, y1 = window_box(label)
+    """Where the label's text is drawn: its texture, centred in the label as Kivy draws it (and
+    cut to the scroll views that hold it)."""
+    x0, y0, x1, y1 = own_box(label)
     width, height = label.texture_size
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+    return clip((cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2), label)
 
 
 def overlap(a: Box, b: Box) -> float:
@@ -66,9 +89,14 @@ def overlap(a: Box, b: Box) -> float:
 
 
 def visible(root: Widget) -> Iterator[Widget]:
-    """Every widget drawn on screen: not transparent, not of zero size."""
+    """Every widget drawn on screen: not transparent, not of zero size, not scrolled out of
+    sight."""
     if root.opacity <= 0.01 or root.width < 1 or root.height < 1:
         return
+    if isinstance(root, Widget):
+        x0, y0, x1, y1 = window_box(root)
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            return
     yield root
     for child in reversed(root.children):  # drawing order
         yield from visible(child)
@@ -150,7 +178,13 @@ def background_behind(label: Label, frame: Image.Image) -> tuple[float, float, f
 
 
 def text_colour(label: Label, behind: tuple[float, float, float]) -> tuple[float, float, float]:
+    """The colour the text shows in: its colour over what is behind, faded by its own alpha and
+    by the opacity of the label and every widget that holds it (Kivy multiplies them)."""
     r, g, b, a = label.disabled_color if label.disabled else label.color
+    widget = label
+    while widget is not None and isinstance(widget, Widget):
+        a *= widget.opacity
+        widget = widget.parent if widget.parent is not widget else None
     return tuple(a * c + (1 - a) * bg for c, bg in zip((r, g, b), behind, strict=True))
 
 
