@@ -324,6 +324,8 @@ class LobbyApp(DeviceApp):
     def id_not_correct(self) -> None:
         """The card's data is not the citizen's: forgotten, and the ticket issued without it."""
         self._identity = None
+        confirm: IdConfirmScreen = self.root.get_screen("id_confirm")
+        confirm.forget()
         if self._visit is None:
             self.go_home()
         else:

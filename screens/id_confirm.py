@@ -31,7 +31,10 @@ class IdConfirmScreen(BaseScreen):
 
     def on_leave(self, *args) -> None:
         super().on_leave(*args)
-        # Personal data stays on screen no longer than needed.
+        self.forget()
+
+    def forget(self) -> None:
+        """Personal data stays on screen no longer than needed."""
         self.masked_id = self.full_name = self.birth = ""
         self.mismatch = False
 
