@@ -4,7 +4,8 @@ person would meet on the panel.
 - a touch target (a button or toggle) leaves the window, overlaps another, or is under 15 mm at
   the panel's pixel density;
 - a label's text does not fit its box (it would be clipped or spill), or is drawn over a touch
-  target or another text it does not belong to, or leaves the window;
+  target or another text it does not belong to, or leaves the window, or a word of it is wider
+  than its lines (Kivy then breaks the word between letters: "Certificatio / n");
 - text contrast against what is really drawn behind it (read from a frame of the window) is
   under 4.5:1, or 3:1 for large text (18 pt, or 14 pt bold).
 
@@ -145,6 +146,28 @@ def needed_size(label: Label) -> tuple[float, float]:
     return width, height
 
 
+WORD_EDGES = ".,:;!?()[]“”\"'…–-"
+
+
+def broken_words(label: Label) -> list[str]:
+    """The words of the label's text that are wider than its wrapping width: Kivy cuts such a
+    word between two letters. Only words of letters count: a path or a number has nowhere to be
+    cut that would read better."""
+    wrap = label.text_size[0]
+    if not wrap:
+        return []
+    words = sorted({word.strip(WORD_EDGES) for word in label.text.split()})
+    broken = []
+    for word in (w for w in words if w.isalpha()):
+        options = dict(label._label.options)
+        options.update(text=word, text_size=(None, None), shorten=False, max_lines=0)
+        core = type(label._label)(**options)
+        core.refresh()
+        if core.texture and core.texture.width > wrap + SLACK_PX:
+            broken.append(word)
+    return broken
+
+
 def relative_luminance(rgb: tuple[float, float, float]) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -239,6 +262,8 @@ def audit(
                 f"text needs {needed_w:.0f}×{needed_h:.0f} px, has {label.width:.0f}×"
                 f"{label.height:.0f}",
             )
+        for word in broken_words(label):
+            report(label, f'the word "{word}" is wider than the text\'s lines: cut in two')
         drawn = text_box(label)
         if not inside(drawn, window):
             report(label, f"text leaves the window ({fmt(drawn)})")
