@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.app import App
+from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
 from kivy.metrics import mm
 from kivy.properties import NumericProperty, StringProperty
@@ -51,6 +52,15 @@ class TechnicianScreen(BaseScreen):
 
     def show_message(self, text: str) -> None:
         self.message = text
+
+    @staticmethod
+    def whole_lines(available: float, font_size: float) -> float:
+        """The height of whole lines of text at `font_size` in `available` (at least one): the
+        device's state is scrolled to, never shown with a line cut in half."""
+        probe = CoreLabel(text="Ág", font_size=font_size)
+        probe.refresh()
+        line = probe.texture.height
+        return max(1, int(available // line)) * line
 
     @staticmethod
     def whole_rows(available: float) -> float:
