@@ -16,6 +16,7 @@ from tests.support.ui import (
     pump,
     running_lobby,
     screenshot,
+    shown,
     tap,
     tickets_today,
     walk,
@@ -44,6 +45,15 @@ def lobby_with_scanner(tmp_path, scanner):
 def to_consent(app):
     tap(field_button(go_to_fields(app), "ho-tich"))
     assert pump(lambda: app.root.current == "id_consent")
+
+
+def to_scan(app):
+    """From the welcome screen to the scan step, consenting; returns the scan screen."""
+    to_consent(app)
+    tap(app.root.get_screen("id_consent").ids.agree)
+    assert pump(lambda: app.root.current == "id_scan")
+    frames(3)
+    return app.root.get_screen("id_scan")
 
 
 def test_consent_scan_confirm_issues_the_ticket_with_the_identity_sealed(tmp_path, scanner, caplog):
@@ -91,10 +101,7 @@ def test_declining_issues_the_ticket_without_reading_anything(tmp_path, scanner)
 
 def test_a_wrong_qr_says_why_in_plain_words_and_the_citizen_can_scan_again(tmp_path, scanner):
     with lobby_with_scanner(tmp_path, scanner) as (app, _printer):
-        to_consent(app)
-        tap(app.root.get_screen("id_consent").ids.agree)
-        assert pump(lambda: app.root.current == "id_scan")
-        scan = app.root.get_screen("id_scan")
+        scan = to_scan(app)
         scanner.scan(b"https://dichvucong.gov.vn/")
         assert pump(lambda: scan.problem.startswith("Đây không phải mã QR trên thẻ căn cước"))
         screenshot(tmp_path / "scan-error.png")
@@ -121,9 +128,7 @@ def test_a_keyboard_wedge_scanner_types_the_card_into_the_scan_step(tmp_path):
 
     extra = '\n[scanner]\nmode = "keyboard"\n'
     with running_lobby(tmp_path, extra_config=extra) as (app, _printer):
-        to_consent(app)
-        tap(app.root.get_screen("id_consent").ids.agree)
-        assert pump(lambda: app.root.current == "id_scan")
+        to_scan(app)
         # A wedge types the whole card in one fast burst, then Enter.
         for character in CARD.decode():
             Window.dispatch("on_textinput", character)
@@ -139,22 +144,11 @@ def lobby_with(tmp_path, scanner, extra="", size=(1280, 800)):
 
 
 def to_confirm(app, scanner, card=CARD):
-    to_consent(app)
-    tap(app.root.get_screen("id_consent").ids.agree)
-    assert pump(lambda: app.root.current == "id_scan")
+    to_scan(app)
     scanner.scan(card)
     assert pump(lambda: app.root.current == "id_confirm")
     frames(3)
     return app.root.get_screen("id_confirm")
-
-
-def shown(widget) -> bool:
-    """Whether `widget` is drawn: it and everything that holds it are not transparent."""
-    while widget is not None:
-        if widget.opacity <= 0.01:
-            return False
-        widget = widget.parent if widget.parent is not widget else None
-    return True
 
 
 def test_not_correct_forgets_the_card_and_issues_the_ticket_without_it(tmp_path, scanner):
@@ -201,10 +195,7 @@ def app_home(app):
 
 def test_the_scan_screen_says_where_the_scanner_is(tmp_path, scanner):
     with lobby_with_scanner(tmp_path, scanner) as (app, _printer):
-        to_consent(app)
-        tap(app.root.get_screen("id_consent").ids.agree)
-        assert pump(lambda: app.root.current == "id_scan")
-        scan = app.root.get_screen("id_scan")
+        scan = to_scan(app)
         assert scan.ids.location.text == "Vị trí máy quét: khe quét bên dưới màn hình"
     place = (
         'location_vi = "ô quét bên phải màn hình"\nlocation_en = "the slot right of the screen"\n'
@@ -212,9 +203,7 @@ def test_the_scan_screen_says_where_the_scanner_is(tmp_path, scanner):
     site = tmp_path / "site"
     with lobby_with(site, scanner, place) as (app, _printer):
         tap(app.root.get_screen("welcome").ids.lang_en)
-        to_consent(app)
-        tap(app.root.get_screen("id_consent").ids.agree)
-        assert pump(lambda: app.root.current == "id_scan")
+        to_scan(app)
         frames(3)
         scan = app.root.get_screen("id_scan")
         assert scan.ids.location.text == "The scanner: the slot right of the screen"
@@ -225,11 +214,7 @@ def test_the_two_cards_and_their_captions_are_level(tmp_path, scanner, size):
     from tests.support.layout_walk import panel
 
     with panel(size), lobby_with(tmp_path, scanner, size=size) as (app, _printer):
-        to_consent(app)
-        tap(app.root.get_screen("id_consent").ids.agree)
-        assert pump(lambda: app.root.current == "id_scan")
-        frames(3)
-        ids = app.root.get_screen("id_scan").ids
+        ids = to_scan(app).ids
         chip, new = ids.chip_card, ids.new_card
         assert (chip.card_y, chip.card_w, chip.card_h) == pytest.approx(
             (new.card_y, new.card_w, new.card_h), abs=1
@@ -258,10 +243,7 @@ def test_a_scanner_that_goes_away_during_the_visit_costs_no_ticket(tmp_path):
     try:
         with lobby_with(tmp_path, scanner) as (app, _printer):
             assert pump(lambda: app.scanner.state == "connected")
-            to_consent(app)
-            tap(app.root.get_screen("id_consent").ids.agree)
-            assert pump(lambda: app.root.current == "id_scan")
-            scan = app.root.get_screen("id_scan")
+            scan = to_scan(app)
             scanner.unplug()
             assert pump(lambda: "Máy quét thẻ đang không hoạt động" in scan.problem)
             scanner.replug()
@@ -303,9 +285,7 @@ def test_the_card_data_leaves_the_screen_after_a_few_idle_seconds(tmp_path, scan
 
 def test_a_touch_begun_before_the_confirmation_does_not_confirm(tmp_path, scanner):
     with lobby_with_scanner(tmp_path, scanner) as (app, _printer):
-        to_consent(app)
-        tap(app.root.get_screen("id_consent").ids.agree)
-        assert pump(lambda: app.root.current == "id_scan")
+        to_scan(app)
         touched_at = time.time()  # a finger on the glass while the card is read
         scanner.scan(CARD)
         assert pump(lambda: app.root.current == "id_confirm")

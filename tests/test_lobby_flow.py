@@ -18,6 +18,7 @@ from tests.support.ui import (
     running_lobby,
     screenshot,
     share_of_colour,
+    shown,
     tap,
     tickets_today,
     walk,
@@ -317,15 +318,6 @@ def test_an_unexpected_error_in_the_ui_loop_returns_to_welcome_instead_of_crashi
 
 
 IDLE = "[lobby]\nidle_timeout = 5\nidle_warning = 2\nticket_screen_seconds = 5\n"
-
-
-def shown(widget) -> bool:
-    """Whether `widget` is drawn: it and everything that holds it are not transparent."""
-    while widget is not None:
-        if widget.opacity <= 0.01:
-            return False
-        widget = widget.parent if widget.parent is not widget else None
-    return True
 
 
 def test_an_idle_screen_asks_before_it_resets_and_a_touch_keeps_it(tmp_path):
