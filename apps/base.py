@@ -38,6 +38,9 @@ class DeviceApp(App):
     first one (`home_screen`) and add their own part of the status line (`device_status`)."""
 
     home_screen = "welcome"
+    # Whether the status line counts the records still to be sent; the lobby's citizens would not
+    # know what they are (its technician menu counts them).
+    status_counts_pending = True
 
     language = StringProperty("vi")
     office_name = StringProperty("")
@@ -120,6 +123,9 @@ class DeviceApp(App):
         """A line the QR scanner read, on the main thread; each role decides what it means
         on the screen shown (and ignores it elsewhere)."""
 
+    def scanner_changed(self, state: str) -> None:
+        """The serial scanner is "connected" or "disconnected" now, on the main thread."""
+
     def _start_scanner(self) -> None:
         scanner = self.settings.scanner
         if scanner.mode == "serial":
@@ -131,6 +137,7 @@ class DeviceApp(App):
                 suffix=scanner.suffix,
                 debounce_s=scanner.debounce_seconds,
                 on_line=lambda line: Clock.schedule_once(lambda _dt: self.on_scan(line)),
+                on_state=lambda state: Clock.schedule_once(lambda _dt: self.scanner_changed(state)),
             )
             self.scanner.start()
         elif scanner.mode == "keyboard":
@@ -202,7 +209,7 @@ class DeviceApp(App):
         status = self.sync_status
         waiting = (
             "  ·  " + self.t("{count} records waiting to be sent").format(count=status.pending)
-            if status.pending
+            if status.pending and self.status_counts_pending
             else ""
         )
         if status.state == "not_configured":
@@ -236,7 +243,7 @@ class DeviceApp(App):
         status = self.sync_status
         # A clock measured against the server says it is connected: the line stays short
         # enough for a 7-inch panel.
-        connected = status.state == "online" and not status.pending
+        connected = status.state == "online" and not (status.pending and self.status_counts_pending)
         network = "" if clock and connected else self._network_words()
         parts = [part for part in (device, clock, network) if part]
         self.status_text = "  ·  ".join(parts)

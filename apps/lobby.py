@@ -22,7 +22,14 @@ from common.version import __version__
 from devices.printer import EscPosPrinter, PrinterState
 from devices.printjob import PrintJob
 from kiosk import events
-from kiosk.citizen_id import CitizenID, InvalidCitizenQR, parse
+from kiosk.citizen_id import (
+    ID_CENTURY_MISMATCH,
+    ID_SEX_MISMATCH,
+    ID_YEAR_MISMATCH,
+    CitizenID,
+    InvalidCitizenQR,
+    parse,
+)
 from kiosk.config import Config, FieldConfig, verify_pin
 from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
@@ -31,6 +38,7 @@ from kiosk.services import DeviceData
 from kiosk.store.signin import Attempt
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
 from kiosk.tickets import NumbersExhausted, Ticket
+from screens.base import WARNING_COUNTDOWN
 from screens.fields import FieldsScreen
 from screens.id_confirm import IdConfirmScreen
 from screens.id_consent import IdConsentScreen
@@ -48,22 +56,34 @@ PIN_LOCK_SECONDS = 300
 TECHNICIAN_SCOPE = "technician"  # the technician menu's sign-in guard in the store
 
 
-# Printer states as a citizen or technician reads them on the status line.
+# Printer states as the technician menu names them.
 PRINTER_STATUS = {
     PrinterState.READY: N_("Printer ready"),
     PrinterState.PAPER_NEAR_END: N_("Printer paper running low"),
-    PrinterState.PAPER_OUT: N_("The printer is out of paper, please contact the staff."),
+    PrinterState.PAPER_OUT: N_("The printer is out of paper"),
     PrinterState.COVER_OPEN: N_("The printer cover is open"),
     PrinterState.OFFLINE: N_("The printer is not responding"),
     PrinterState.DISCONNECTED: N_("The printer is not connected"),
 }
 
-ALERT_STATES = {
-    PrinterState.PAPER_OUT,
-    PrinterState.COVER_OPEN,
-    PrinterState.OFFLINE,
-    PrinterState.DISCONNECTED,
+# The states in which no ticket can be printed: the welcome screen's banner says so before a
+# citizen chooses a field (with PRINTER_ASK, whom to ask), and the status line leaves them out.
+PRINTER_NOTICE = {
+    PrinterState.PAPER_OUT: N_("The printer is out of paper: no ticket can be printed."),
+    PrinterState.COVER_OPEN: N_("The printer cover is open: no ticket can be printed."),
+    PrinterState.OFFLINE: N_("The printer is not responding: no ticket can be printed."),
+    PrinterState.DISCONNECTED: N_("The printer is not connected: no ticket can be printed."),
 }
+ALERT_STATES = set(PRINTER_NOTICE)
+
+# The printer as the status line tells a citizen while it can print.
+PRINTER_STATUS_LINE = {
+    PrinterState.READY: N_("Printer ready"),
+    PrinterState.PAPER_NEAR_END: N_("Printer paper running low, please tell the staff."),
+}
+
+# Warnings of kiosk.citizen_id that a citizen is told plainly: the card's fields disagree.
+MISMATCH_WARNINGS = {ID_SEX_MISMATCH, ID_CENTURY_MISMATCH, ID_YEAR_MISMATCH}
 
 
 HOURS_CHECK_SECONDS = 20
@@ -79,6 +99,9 @@ class LobbyApp(DeviceApp):
     priority_enabled = BooleanProperty(True)
     # Outside the hours tickets are issued (kiosk.opening_hours): when the office opens.
     closed_notice = StringProperty("")
+    # The printer cannot print: the welcome screen's banner.
+    printer_notice = StringProperty("")
+    status_counts_pending = False  # the technician menu counts them
 
     def __init__(
         self,
@@ -126,17 +149,27 @@ class LobbyApp(DeviceApp):
             lambda outcome: Clock.schedule_once(lambda _dt: self._print_finished(outcome)),
         )
         self.update_status()
+        lobby = cfg.lobby
+        idle, warning = lobby.idle_timeout, lobby.idle_warning
         manager = ScreenManager(transition=NoTransition())
         manager.add_widget(WelcomeScreen(name="welcome"))
-        manager.add_widget(FieldsScreen(name="fields", timeout=cfg.lobby.idle_timeout))
-        manager.add_widget(TicketScreen(name="ticket", timeout=cfg.lobby.idle_timeout))
-        manager.add_widget(IdConsentScreen(name="id_consent", timeout=cfg.lobby.idle_timeout))
-        manager.add_widget(IdScanScreen(name="id_scan", timeout=cfg.lobby.idle_timeout))
-        manager.add_widget(IdConfirmScreen(name="id_confirm", timeout=cfg.lobby.idle_timeout))
+        manager.add_widget(FieldsScreen(name="fields", timeout=idle, warning=warning))
+        ticket = TicketScreen(name="ticket", timeout=idle, warning=warning)
+        ticket.warning_style = WARNING_COUNTDOWN  # the number stays in sight
+        manager.add_widget(ticket)
+        manager.add_widget(IdConsentScreen(name="id_consent", timeout=idle, warning=warning))
+        manager.add_widget(IdScanScreen(name="id_scan", timeout=idle, warning=warning))
+        # The card's data leaves the screen after identity_timeout without a touch: the
+        # question "are you still there?" takes its place, then the visit ends.
         manager.add_widget(
-            TechnicianLoginScreen(name="technician_login", timeout=cfg.lobby.idle_timeout)
+            IdConfirmScreen(
+                name="id_confirm", timeout=lobby.identity_timeout + warning, warning=warning
+            )
         )
-        manager.add_widget(TechnicianScreen(name="technician", timeout=cfg.lobby.idle_timeout * 4))
+        manager.add_widget(
+            TechnicianLoginScreen(name="technician_login", timeout=idle, warning=warning)
+        )
+        manager.add_widget(TechnicianScreen(name="technician", timeout=idle * 4, warning=warning))
         return manager
 
     def on_start(self) -> None:
@@ -207,12 +240,23 @@ class LobbyApp(DeviceApp):
     # ------------------------------------------------------------ tickets
 
     def choose_field(self, field_id: str, priority: bool, request_id: str) -> None:
-        """The citizen picked a field: with a scanner, consent to the ID card comes first."""
+        """The citizen picked a field: with a scanner, consent to the ID card comes first. A
+        serial scanner that is not connected skips the card step: the ticket is issued without
+        identity rather than after a scan that cannot succeed."""
         self._visit = (field_id, priority, request_id)
-        if self.settings.scanner.mode == "none":
+        if self.settings.scanner.mode == "none" or not self._scanner_usable():
             self.request_ticket(field_id, priority, request_id)
         else:
             self.root.current = "id_consent"
+
+    def _scanner_usable(self) -> bool:
+        """Whether a card can be read now. A keyboard-wedge scanner cannot tell: it is offered."""
+        if self.settings.scanner.mode != "serial":
+            return self.settings.scanner.mode == "keyboard"
+        usable = self.scanner is not None and self.scanner.state == "connected"
+        if not usable:
+            log.warning("ID card step skipped: the scanner is not connected")
+        return usable
 
     def request_ticket(
         self,
@@ -269,14 +313,36 @@ class LobbyApp(DeviceApp):
     # ------------------------------------------------------------ citizen ID card
 
     def id_consent(self, agreed: bool) -> None:
+        self._identity = None
         if self._visit is None:
             self.go_home()
-        elif agreed:
-            self._identity = None
+        elif agreed and self._scanner_usable():
             self.root.current = "id_scan"
-        else:
-            self._identity = None
+        else:  # declined, or the scanner went away meanwhile: the ticket without identity
             self.request_ticket(*self._visit)
+
+    def id_not_correct(self) -> None:
+        """The card's data is not the citizen's: forgotten, and the ticket issued without it."""
+        self._identity = None
+        confirm: IdConfirmScreen = self.root.get_screen("id_confirm")
+        confirm.forget()
+        if self._visit is None:
+            self.go_home()
+        else:
+            self.request_ticket(*self._visit)
+
+    def scanner_changed(self, state: str) -> None:
+        """On the scan step, a scanner that goes away is said plainly (Skip still works)."""
+        if self.root is None or self.root.current != "id_scan":
+            return
+        screen: IdScanScreen = self.root.get_screen("id_scan")
+        broken = self.t(
+            "The card reader is not working. Please tap Skip: you will still get your number."
+        )
+        if state != "connected":
+            screen.problem = broken
+        elif screen.problem == broken:
+            screen.problem = ""
 
     def id_back_to_fields(self) -> None:
         self._identity = None
@@ -311,6 +377,7 @@ class LobbyApp(DeviceApp):
         confirm.masked_id = identity.masked_id
         confirm.full_name = identity.name
         confirm.birth = "/".join(reversed(identity.birth.split("-")))
+        confirm.mismatch = bool(MISMATCH_WARNINGS.intersection(identity.warnings))
         self.root.current = "id_confirm"
 
     def _identified_event(self, ticket: Ticket, identity: CitizenID) -> dict[str, Any]:
@@ -392,7 +459,10 @@ class LobbyApp(DeviceApp):
             if outcome.state == PrinterState.PAPER_OUT:
                 cause = self.t("The printer is out of paper, please contact the staff.")
             else:
-                cause = self.t("The printer is not working, your ticket could not be printed.")
+                cause = self.t(
+                    "The printer is not working, your ticket could not be printed. Please"
+                    " contact the staff."
+                )
             screen.show_print_failed(
                 cause + " " + self.t("Your number is still valid."),
                 lobby.print_failed_screen_seconds,
@@ -411,7 +481,17 @@ class LobbyApp(DeviceApp):
         return self.t(PRINTER_STATUS[state])
 
     def device_status(self) -> tuple[str, bool]:
-        return self._printer_words(self.printer_state), self.printer_state in ALERT_STATES
+        """The printer on the status line while it prints; when it cannot, the banner says it."""
+        state = self.printer_state
+        if state is None:
+            return self.t("Checking the printer…"), False
+        words = PRINTER_STATUS_LINE.get(state)
+        return (self.t(words) if words else ""), False
+
+    def update_status(self) -> None:
+        super().update_status()
+        notice = PRINTER_NOTICE.get(self.printer_state)
+        self.printer_notice = self.t(notice) if notice else ""
 
     # ------------------------------------------------------------ technician
 
@@ -459,14 +539,15 @@ class LobbyApp(DeviceApp):
             cfg = self.settings
             info = "\n".join(
                 [
-                    f"{self.t('Office')}: {cfg.office.name} ({cfg.office.code})   "
-                    f"{self.t('Device')}: {cfg.device.id}   {self.t('Version')}: {__version__}",
-                    f"{self.t('Printer')}: {self._printer_words(self.printer_state)} — "
+                    f"{self.t('Office')}: {cfg.office.name} ({cfg.office.code})",
+                    f"{self.t('Device')}: {cfg.device.id} · {self.t('Version')}: {__version__}",
+                    f"{self.t('Printer')}: {self._printer_words(self.printer_state)}",
                     f"{self._printer_url} ({cfg.printer_profile.name})",
                     f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
                     f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
-                    f"{counts['failed']}   {self.t('Events waiting to be sent')}: "
-                    f"{outbox['pending']}",
+                    f"{counts['failed']}",
+                    self._network_words(),
+                    f"{self.t('Events waiting to be sent')}: {outbox['pending']}",
                     self._scanner_words(),
                 ]
             )

@@ -37,7 +37,7 @@ def play(tmp: Path, size: tuple[int, int]) -> None:
             shutil.copy(printer.pages[0], OUT / "printed-ticket-80mm.png")
         app.go_home()
         printer.paper_out = True
-        pump(lambda: app.status_alert)
+        pump(lambda: bool(app.printer_notice))
         tap(app.root.get_screen("welcome").ids.take_number)
         pump(lambda: app.root.current == "fields")
         tap(app.root.get_screen("fields").ids.grid.children[-1])

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from kivy.app import App
+from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
 from kivy.metrics import mm
 from kivy.properties import BooleanProperty, StringProperty
@@ -15,6 +16,20 @@ from screens.base import BaseScreen
 from screens.widgets import BigButton
 
 MIN_ROW_MM = 18
+BUTTON_PADDING_MM = 3  # each side of a BigButton's text (screens/widgets.kv)
+MIN_FONT_MM = 3.5
+
+
+def fitting_font(text: str, font: float, width: float) -> float:
+    """`font`, or smaller so that the longest word of `text` fits `width` (bold): a word wider
+    than its button would be cut between two letters."""
+    size = font
+    for word in text.split():
+        label = CoreLabel(text=word, font_size=size, bold=True)
+        label.refresh()
+        if label.texture.width > width > 0:
+            size *= width / label.texture.width * 0.97
+    return max(size, mm(MIN_FONT_MM))
 
 
 class FieldsScreen(BaseScreen):
@@ -61,6 +76,10 @@ class FieldsScreen(BaseScreen):
         rows = max(1, int((grid.height + spacing) // (mm(MIN_ROW_MM) + spacing)))
         grid.cols = max(1, math.ceil(count / rows))
         font = mm(7) if grid.cols <= 2 else mm(5.5)
+        column = (grid.width - grid.spacing[0] * (grid.cols - 1)) / grid.cols
+        room = column - mm(BUTTON_PADDING_MM) * 2
+        # One size for every field, the size the longest word allows.
+        font = min(fitting_font(button.text, font, room) for button in grid.children)
         for button in grid.children:
             button.font_size = font
 

@@ -1,24 +1,42 @@
-"""What was read from the card, the ID number masked, for the citizen to confirm."""
+"""What was read from the card, the ID number masked, for the citizen to confirm, or to refuse
+and fill in the forms themself. A card whose fields disagree says so plainly."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from screens.base import BaseScreen
+from screens.widgets import FreshTouchButton  # noqa: F401 (the kv rule's Correct button)
 
 
 class IdConfirmScreen(BaseScreen):
     masked_id = StringProperty("")
     full_name = StringProperty("")
     birth = StringProperty("")
+    mismatch = BooleanProperty(False)  # the ID number disagrees with the sex or birth fields
+    # When the screen appeared (time.time(), as touches are stamped): only a touch begun later
+    # confirms.
+    shown_at = NumericProperty(0)
+
+    def on_pre_enter(self, *args) -> None:
+        self.shown_at = time.time() + 3600  # nothing confirms until the screen is shown
+
+    def on_enter(self, *args) -> None:
+        self.shown_at = time.time()
+        super().on_enter(*args)
 
     def on_leave(self, *args) -> None:
         super().on_leave(*args)
-        # Personal data stays on screen no longer than needed.
+        self.forget()
+
+    def forget(self) -> None:
+        """Personal data stays on screen no longer than needed."""
         self.masked_id = self.full_name = self.birth = ""
+        self.mismatch = False
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

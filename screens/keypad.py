@@ -10,13 +10,16 @@ from collections.abc import Callable, Iterable
 
 from kivy.app import App
 from kivy.metrics import mm
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import AliasProperty, BooleanProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 
 from screens.base import BaseScreen
 from screens.widgets import BigButton
 
 DIGITS = (*"123456789", "del", "0")
+# What a typed PIN shows, one per digit: U+2022 BULLET is in the bundled font (config/fonts);
+# U+25CF BLACK CIRCLE is not, and drew a missing-glyph box.
+MASK = "\u2022"
 
 
 def fill_keypad(grid: GridLayout, press: Callable[[str], None], extra: Iterable[str] = ()) -> None:
@@ -49,6 +52,11 @@ class KeypadScreen(BaseScreen):
     checking = BooleanProperty(False)
     max_length = 12
     keep_entry_when_refused = False  # a typed ticket number is corrected, a PIN typed again
+
+    def _masked(self) -> str:
+        return MASK * len(self.entry)
+
+    masked = AliasProperty(_masked, bind=("entry",), cache=True)  # the entry as the screen shows it
 
     def on_pre_enter(self, *args) -> None:
         self.entry = ""

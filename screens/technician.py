@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.app import App
+from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
 from kivy.metrics import mm
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
 
 from screens.base import BaseScreen
 from screens.widgets import BigButton
+
+ROW_MM = 16  # a failed ticket's row in the list
+ROW_GAP_MM = 2
 
 
 class TechnicianScreen(BaseScreen):
@@ -18,6 +22,11 @@ class TechnicianScreen(BaseScreen):
 
     info = StringProperty("")
     message = StringProperty("")
+    row_gap = NumericProperty(0)
+
+    def __init__(self, **kwargs) -> None:
+        self.row_gap = mm(ROW_GAP_MM)
+        super().__init__(**kwargs)
 
     def on_pre_enter(self, *args) -> None:
         self.message = ""
@@ -35,13 +44,31 @@ class TechnicianScreen(BaseScreen):
         self.ids.failed_title.text = app.t("Failed prints today (tap to print again):")
         for ticket_id, text in failed:
             button = BigButton(
-                text=text, font_size=mm(5), fill="#8E2424", size_hint_y=None, height=mm(15)
+                text=text, font_size=mm(5), fill="#8E2424", size_hint_y=None, height=mm(ROW_MM)
             )
             button.bind(on_release=lambda _b, tid=ticket_id: app.reprint_ticket(tid))
             box.add_widget(button)
+        self.ids.failed_scroll.scroll_y = 1
 
     def show_message(self, text: str) -> None:
         self.message = text
+
+    @staticmethod
+    def whole_lines(available: float, font_size: float) -> float:
+        """The height of whole lines of text at `font_size` in `available` (at least one): the
+        device's state is scrolled to, never shown with a line cut in half."""
+        probe = CoreLabel(text="Ág", font_size=font_size)
+        probe.refresh()
+        line = probe.texture.height
+        return max(1, int(available // line)) * line
+
+    @staticmethod
+    def whole_rows(available: float) -> float:
+        """The height of the list in `available`: whole rows only, at least one, so no row is
+        ever shown cut in half (the rest is scrolled to)."""
+        row, gap = mm(ROW_MM), mm(ROW_GAP_MM)
+        rows = max(1, int((available + gap) // (row + gap)))
+        return rows * row + (rows - 1) * gap
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -14,7 +14,8 @@ from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.lang import Builder
 from kivy.metrics import mm
-from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.properties import ColorProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.image import Image
 from kivy.uix.label import Label
@@ -27,6 +28,26 @@ class BigButton(Button):
     """A flat, rounded, high-contrast button at least 15 mm tall."""
 
     fill = ColorProperty("#0D47A1")
+
+
+class FreshTouchButton(BigButton):
+    """A BigButton that only a touch begun after `not_before` presses (time.time(), as Kivy
+    stamps touches): a finger already on the glass when its screen appeared does not confirm
+    anything."""
+
+    not_before = NumericProperty(0)
+
+    def on_touch_down(self, touch) -> bool:
+        if touch.time_start < self.not_before and self.collide_point(*touch.pos):
+            return True  # taken, and not a press
+        return super().on_touch_down(touch)
+
+
+class IdleQuestion(BoxLayout):
+    """ "Are you still there?" with the seconds left, in place of an idle screen's content
+    (screens.base.BaseScreen); a touch anywhere on the screen answers it."""
+
+    screen = ObjectProperty(None)
 
 
 class BigToggle(ToggleButton):
@@ -90,4 +111,13 @@ class QRImage(Image):
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
-__all__ = ["MIN_TOUCH_MM", "BigButton", "BigToggle", "LongPressLabel", "QRImage", "mm"]
+__all__ = [
+    "MIN_TOUCH_MM",
+    "BigButton",
+    "BigToggle",
+    "FreshTouchButton",
+    "IdleQuestion",
+    "LongPressLabel",
+    "QRImage",
+    "mm",
+]

@@ -31,7 +31,7 @@ def test_f5_and_f10_act_on_the_twins_and_the_app_sees_only_its_devices(tmp_path)
         try:
             press(F5)
             assert printer.paper_out
-            assert pump(lambda: "hết giấy" in app.status_text)
+            assert pump(lambda: "hết giấy" in app.printer_notice)  # the welcome banner
             press(F5)
             assert not printer.paper_out
 

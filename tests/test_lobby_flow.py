@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from kivy.metrics import mm
 from kivy.uix.button import Button
 from PIL import Image
@@ -19,6 +20,7 @@ from tests.support.ui import (
     running_lobby,
     screenshot,
     share_of_colour,
+    shown,
     tap,
     tickets_today,
     walk,
@@ -137,21 +139,67 @@ def test_printer_that_does_not_answer_fails_the_print_in_plain_words(tmp_path):
     with running_lobby(tmp_path) as (app, printer):
         printer.offline = True
         welcome = app.root.get_screen("welcome")
-        assert pump(lambda: "không phản hồi" in welcome.ids.status_line.text)
-        assert app.status_alert
+        assert pump(lambda: "không phản hồi" in welcome.ids.printer_notice.text)
         fields = go_to_fields(app)
         tap(field_button(fields, "tu-van"))
         assert pump(lambda: app.root.get_screen("ticket").print_state == "failed")
-        assert "chưa in được phiếu" in app.root.get_screen("ticket").ids.status.text
+        status = app.root.get_screen("ticket").ids.status.text
+        assert "chưa in được phiếu" in status
+        assert "liên hệ cán bộ hướng dẫn" in status, "whom to ask"
 
 
-def test_status_line_follows_the_printer(tmp_path):
+BANNER_RED = (153, 18, 18)  # the welcome screen's printer banner (0.6, 0.07, 0.07)
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("paper_out", "Máy in hết giấy: phiếu không in ra được."),
+        ("cover_open", "Nắp máy in đang mở: phiếu không in ra được."),
+        ("offline", "Máy in không phản hồi: phiếu không in ra được."),
+    ],
+)
+def test_a_printer_that_cannot_print_is_said_on_the_welcome_screen_with_whom_to_ask(
+    tmp_path, fault, words
+):
+    """Before a citizen chooses a field: a banner, not the small status line."""
+    with running_lobby(tmp_path, size=(800, 480)) as (app, printer):
+        welcome = app.root.get_screen("welcome")
+        setattr(printer, fault, True)
+        assert pump(lambda: welcome.ids.printer_notice.text == words)
+        assert welcome.ids.printer_ask.text == "Ông/Bà vui lòng liên hệ cán bộ hướng dẫn."
+        assert "vẫn lấy được số thứ tự" in welcome.ids.printer_still.text
+        assert "phiếu" not in welcome.ids.status_line.text, "said once, in the banner"
+        shot = screenshot(tmp_path / f"welcome-{fault}.png")
+        banner = window_box(welcome.ids.printer_banner, shot)
+        assert banner[3] - banner[1] >= mm(12), "three lines, not a footnote"
+        assert share_of_colour(shot, banner, BANNER_RED) > 0.5
+        setattr(printer, fault, False)
+        assert pump(lambda: welcome.ids.printer_notice.text == "")
+        assert pump(lambda: "Máy in sẵn sàng" in welcome.ids.status_line.text)
+        assert welcome.ids.printer_banner.height == 0
+
+
+def test_paper_running_low_is_a_status_line_item_that_says_whom_to_tell(tmp_path):
     with running_lobby(tmp_path) as (app, printer):
         welcome = app.root.get_screen("welcome")
-        printer.paper_out = True
-        assert pump(lambda: "hết giấy" in welcome.ids.status_line.text)
-        printer.paper_out = False
-        assert pump(lambda: "sẵn sàng" in welcome.ids.status_line.text)
+        printer.paper_near_end = True
+        assert pump(lambda: "sắp hết giấy" in welcome.ids.status_line.text)
+        assert "cán bộ" in welcome.ids.status_line.text
+        assert welcome.ids.printer_notice.text == ""  # tickets still print
+
+
+def test_a_tap_on_a_language_button_stays_on_the_welcome_screen(tmp_path):
+    with running_lobby(tmp_path) as (app, _printer):
+        welcome = app.root.get_screen("welcome")
+        tap(welcome.ids.lang_en)
+        frames(5)
+        assert (app.root.current, app.language) == ("welcome", "en")
+        tap(welcome.ids.lang_vi)
+        frames(5)
+        assert (app.root.current, app.language) == ("welcome", "vi")
+        tap(welcome.ids.greeting)  # anywhere else: a visit
+        assert pump(lambda: app.root.current == "fields")
 
 
 def test_english_switch_and_back_to_vietnamese_at_home(tmp_path):
@@ -275,3 +323,107 @@ def test_an_unexpected_error_in_the_ui_loop_returns_to_welcome_instead_of_crashi
         verdict = ExceptionManager.handle_exception(RuntimeError("a bug in a callback"))
         assert verdict == ExceptionManager.PASS
         assert pump(lambda: app.root.current == "welcome")
+
+
+IDLE = "[lobby]\nidle_timeout = 5\nidle_warning = 2\nticket_screen_seconds = 5\n"
+
+
+def test_an_idle_screen_asks_before_it_resets_and_a_touch_keeps_it(tmp_path):
+    with running_lobby(tmp_path, extra_config=IDLE) as (app, _printer):
+        fields = go_to_fields(app)
+        assert not fields.warning_shown
+        assert pump(lambda: fields.warning_shown, timeout=5)  # 3 s idle: 2 s before the reset
+        question = next(w for w in fields.children if type(w).__name__ == "IdleQuestion")
+        assert question.ids.question.text == "Ông/Bà còn ở đây không?"
+        assert question.ids.seconds_left.text in {
+            f"Màn hình sẽ trở về trang đầu sau {n} giây." for n in (1, 2)
+        }
+        assert not shown(fields.ids.grid), "the question stands in place of the screen"
+        screenshot(tmp_path / "still-there.png")
+        tap(question.ids.still_here)
+        assert pump(lambda: not fields.warning_shown)
+        frames(5)
+        assert app.root.current == "fields" and tickets_today(app) == []  # nothing under it
+        assert shown(fields.ids.grid)
+        assert pump(lambda: fields.warning_shown, timeout=5)
+        assert pump(lambda: app.root.current == "welcome", timeout=4)  # no answer: the reset
+
+
+def test_the_ticket_screen_counts_down_before_it_goes_back(tmp_path):
+    with running_lobby(tmp_path, extra_config=IDLE) as (app, _printer):
+        tap(field_button(go_to_fields(app), "ho-tich"))
+        ticket = app.root.get_screen("ticket")
+        assert pump(lambda: ticket.print_state == "printed")
+        assert ticket.ids.countdown.text == ""
+        assert pump(lambda: ticket.seconds_left > 0, timeout=5)
+        assert ticket.ids.countdown.text.startswith("Màn hình sẽ trở về trang đầu sau")
+        assert shown(ticket.ids.number), "the number stays in sight"
+        assert pump(lambda: app.root.current == "welcome", timeout=4)
+
+
+def test_the_shipped_pin_is_typed_by_touch_on_a_7_inch_panel_and_the_failed_list_scrolls(
+    tmp_path,
+):
+    """At 800×480 every key of the keypad is reachable (246810 needs 8 and 0, which "Hủy" used
+    to cover); the menu lists six failed prints in a scrolled list of whole rows, at least two,
+    above buttons that stay in the window."""
+    from kivy.core.window import Window
+    from kivy.tests import UnitTestTouch
+
+    from tests.support.layout_walk import panel
+
+    with panel((800, 480)), running_lobby(tmp_path, size=(800, 480)) as (app, printer):
+        printer.paper_out = True
+        for field in ("ho-tich", "chung-thuc", "cu-tru", "tu-van", "ho-tich", "cu-tru"):
+            tap(field_button(go_to_fields(app), field))
+            assert pump(lambda: app.root.get_screen("ticket").print_state == "failed")
+            tap(app.root.get_screen("ticket").ids.done)
+        printer.paper_out = False
+        app.open_technician_login()
+        login = app.root.get_screen("technician_login")
+        keys = {b.key: b for b in login.ids.keypad.children}
+        for digit in "246810":
+            tap(keys[digit])
+        assert login.ids.dots.text == "••••••"
+        tap(keys["ok"])
+        assert pump(lambda: app.root.current == "technician")
+        technician = app.root.get_screen("technician")
+        assert pump(lambda: len(technician.ids.failed.children) == 6)
+        frames(3)
+        screenshot(tmp_path / "technician-800x480.png")
+        scroll = technician.ids.failed_scroll
+        view_bottom, view_top = scroll.y, scroll.top
+        rows = technician.ids.failed.children
+        whole = [r for r in rows if view_bottom - 1 <= scroll.to_parent(*r.pos)[1]]
+        whole = [r for r in whole if scroll.to_parent(r.x, r.top)[1] <= view_top + 1]
+        cut = [
+            r
+            for r in rows
+            if scroll.to_parent(r.x, r.top)[1] > view_bottom + 1
+            and scroll.to_parent(*r.pos)[1] < view_bottom - 1
+        ]
+        assert len(whole) >= 2 and not cut, "whole rows only, at least two"
+        for button in (technician.ids.test_page, technician.ids.refresh, technician.ids.close):
+            assert button.to_window(button.x, button.y)[1] >= 0, "in the window"
+            assert button.to_window(button.x, button.top)[1] <= scroll.to_window(0, scroll.y)[1]
+        assert "Dữ liệu chờ gửi" in technician.ids.info.text  # moved off the status line
+        # A finger drags the list up (twice: it is longer than the window) to its last row,
+        # which prints again on a tap.
+        for _ in range(2):
+            x, y = scroll.to_window(scroll.center_x, scroll.y + mm(3))
+            drag = UnitTestTouch(x, y)
+            drag.touch_down()
+            for step in range(1, 11):
+                drag.touch_move(x, min(Window.height - 1, y + step * mm(8)))
+                frames(1)
+            drag.touch_up()
+            pump(timeout=0.5)
+        assert pump(lambda: scroll.scroll_y < 0.02, timeout=5)
+        last = rows[0]  # children run from the bottom row up
+        frames(3)
+        assert scroll.to_parent(*last.pos)[1] >= view_bottom - 1
+        assert printer.pages == [], "a drag is not a tap"
+        tap(last)
+        assert printer.wait_for_pages(1, timeout=5)
+        assert pump(lambda: [t.label for t in tickets_today(app) if t.print_status == "printed"])
+        assert [t.label for t in tickets_today(app) if t.print_status == "printed"] == ["4002"]

@@ -101,6 +101,12 @@ class ScannerConfig:
     baudrate: int
     suffix: str  # "auto" | "CR" | "LF" | "CRLF"
     debounce_seconds: float
+    # Where the scanner is on this kiosk, as the scan screen tells the citizen.
+    location_vi: str = "khe quét bên dưới màn hình"
+    location_en: str = "the scanner slot below the screen"
+
+    def location(self, language: str) -> str:
+        return self.location_vi if language == "vi" else self.location_en
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,10 @@ class LobbyConfig:
     idle_timeout: int
     ticket_screen_seconds: int
     print_failed_screen_seconds: int
+    # Seconds the ID card's data stays on the confirmation screen without a touch.
+    identity_timeout: int = 10
+    # Seconds before an idle screen resets that it asks whether the citizen is still there.
+    idle_warning: int = 8
 
 
 @dataclass(frozen=True)
@@ -221,16 +231,20 @@ def parse_scanner(t: Table) -> ScannerConfig:
     baudrate = t.choice("baudrate", BAUDRATES)
     suffix = t.choice("suffix", ("auto", "CR", "LF", "CRLF"))
     debounce = t.seconds("debounce_seconds", 0, 10)
+    location_vi = t.text("location_vi")
+    location_en = t.text("location_en")
     t.finish()
-    return ScannerConfig(mode, url, baudrate, suffix, debounce)
+    return ScannerConfig(mode, url, baudrate, suffix, debounce, location_vi, location_en)
 
 
 def parse_lobby(t: Table) -> LobbyConfig:
     idle = t.integer("idle_timeout", 5, 600, "seconds")
     ticket = t.integer("ticket_screen_seconds", 5, 600, "seconds")
     failed = t.integer("print_failed_screen_seconds", 5, 600, "seconds")
+    identity = t.integer("identity_timeout", 3, 60, "seconds")
+    warning = t.integer("idle_warning", 0, 30, "seconds", note=" (0: no warning)")
     t.finish()
-    return LobbyConfig(idle, ticket, failed)
+    return LobbyConfig(idle, ticket, failed, identity, warning)
 
 
 def parse_technician(t: Table) -> TechnicianConfig:

@@ -124,6 +124,15 @@ def share_of_colour(
     return close / max(1, len(pixels))
 
 
+def shown(widget: Widget) -> bool:
+    """Whether `widget` is drawn: it and everything that holds it are not transparent."""
+    while widget is not None:
+        if widget.opacity <= 0.01:
+            return False
+        widget = widget.parent if widget.parent is not widget else None
+    return True
+
+
 def walk(widget: Widget) -> Iterator[Widget]:
     yield widget
     for child in widget.children:
