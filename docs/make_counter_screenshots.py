@@ -56,7 +56,7 @@ def play(tmp: Path, size: tuple[int, int]) -> None:
             close = app.root.get_screen("counter_close")
             frames(2)
             tap(close.ids.outcomes.children[-1])
-            tap(next(w for w in close.ids.criteria.children if getattr(w, "level", 0) == 1))
+            tap(next(w for w in close.level_toggles() if w.level == 1))
             screenshot(OUT / f"counter-close-{tag}.png")
             tap(close.ids.confirm)
             pump(lambda: app.root.current == "counter_rating")

@@ -27,10 +27,19 @@ class BigButton(Button):
     """A flat, rounded, high-contrast button at least 15 mm tall."""
 
     fill = ColorProperty("#0D47A1")
+    disabled_fill = ColorProperty("#C9CED6")  # light grey, for light screens
+    disabled_ink = ColorProperty("#333A44")  # the text on it: 7:1
 
 
 class BigToggle(ToggleButton):
     fill = ColorProperty("#37474F")
+
+
+class CheckToggle(BigToggle):
+    """A BigToggle that also shows a check mark when chosen (state not by colour alone); its
+    `text` stays the caption alone."""
+
+    mark_room = NumericProperty(0)  # the width kept left of the text for the mark
 
 
 class LongPressLabel(Label):
@@ -90,4 +99,12 @@ class QRImage(Image):
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
-__all__ = ["MIN_TOUCH_MM", "BigButton", "BigToggle", "LongPressLabel", "QRImage", "mm"]
+__all__ = [
+    "MIN_TOUCH_MM",
+    "BigButton",
+    "BigToggle",
+    "CheckToggle",
+    "LongPressLabel",
+    "QRImage",
+    "mm",
+]

@@ -71,8 +71,7 @@ def close_with_first_outcome(app):
     frames(2)
     outcomes = list(reversed(close.ids.outcomes.children))
     tap(outcomes[0])
-    levels = [w for w in close.ids.criteria.children if hasattr(w, "level")]
-    tap(next(w for w in levels if w.level == 1))
+    tap(next(w for w in close.level_toggles() if w.level == 1))
     assert close.complete
     tap(close.ids.confirm)
     assert pump(lambda: app.root.current == "counter_rating")

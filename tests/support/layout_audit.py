@@ -8,6 +8,10 @@ person would meet on the panel.
 - text contrast against what is really drawn behind it (read from a frame of the window) is
   under 4.5:1, or 3:1 for large text (18 pt, or 14 pt bold).
 
+Inside a scroll view (any StencilView) only the part it shows counts for overlaps and for what
+text is drawn over: it clips what it draws and passes only the touches inside it; a target's
+size is still its whole size (it is scrolled into view to be touched).
+
 Each problem names the screen, the state, the size and the widget, so a failing audit reads like
 a defect report.
 """
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
+from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 from PIL import Image
 
@@ -65,13 +70,31 @@ def overlap(a: Box, b: Box) -> float:
     return width * height if width > SLACK_PX and height > SLACK_PX else 0.0
 
 
-def visible(root: Widget) -> Iterator[Widget]:
-    """Every widget drawn on screen: not transparent, not of zero size."""
+def clip(box: Box, to: Box | None) -> Box:
+    """The part of `box` inside `to` (None: no clipping); may be empty (x1 <= x0 or y1 <= y0)."""
+    if to is None:
+        return box
+    return max(box[0], to[0]), max(box[1], to[1]), min(box[2], to[2]), min(box[3], to[3])
+
+
+def is_empty(box: Box) -> bool:
+    return box[2] - box[0] <= SLACK_PX or box[3] - box[1] <= SLACK_PX
+
+
+def visible(root: Widget, shown_in: Box | None = None) -> Iterator[tuple[Widget, Box | None]]:
+    """Every widget drawn on screen (not transparent, not of zero size), with the box it is
+    clipped to: a StencilView (a ScrollView's viewport) draws its children only inside itself
+    and only passes them the touches that land inside, so a list item scrolled out of its view
+    is neither drawn nor touchable there. None: not clipped."""
     if root.opacity <= 0.01 or root.width < 1 or root.height < 1:
         return
-    yield root
+    if shown_in is not None and is_empty(clip(window_box(root), shown_in)):
+        return
+    yield root, shown_in
+    if isinstance(root, StencilView):
+        shown_in = clip(window_box(root), shown_in)
     for child in reversed(root.children):  # drawing order
-        yield from visible(child)
+        yield from visible(child, shown_in)
 
 
 def related(a: Widget, b: Widget) -> bool:
@@ -130,9 +153,12 @@ def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> fl
     return (light + 0.05) / (dark + 0.05)
 
 
-def background_behind(label: Label, frame: Image.Image) -> tuple[float, float, float]:
-    """The colour most of the label's box shows in the frame: what its text is drawn on."""
-    x0, y0, x1, y1 = window_box(label)
+def background_behind(
+    label: Label, frame: Image.Image, box: Box | None = None
+) -> tuple[float, float, float]:
+    """The colour most of the label's box (or of the part `box` of it that is shown) shows in
+    the frame: what its text is drawn on."""
+    x0, y0, x1, y1 = window_box(label) if box is None else box
     scale_x = frame.width / Window.width
     scale_y = frame.height / Window.height
     box = (
@@ -176,24 +202,34 @@ def audit(
     def report(widget: Widget, what: str) -> None:
         problems.append(Problem(screen, state, size, describe(widget), what))
 
-    widgets = [w for w in visible(root) if not describe(w).startswith(tuple(exempt))]
+    shown = {
+        w: clip_box for w, clip_box in visible(root) if not describe(w).startswith(tuple(exempt))
+    }
+    widgets = list(shown)
     window: Box = (0, 0, size[0], size[1])
+
+    def box_of(widget: Widget) -> Box:
+        """The part of the widget drawn and touchable (clipped by a scroll view)."""
+        return clip(window_box(widget), shown[widget])
+
     targets = [w for w in widgets if isinstance(w, ButtonBehavior) and not w.disabled]
     targets += [w for w in widgets if isinstance(w, ButtonBehavior) and w.disabled]
     labels = [w for w in widgets if isinstance(w, Label) and w.text.strip()]
     minimum = MIN_TOUCH_MM * px_per_mm
 
     for target in targets:
-        box = window_box(target)
+        box = box_of(target)
         if not inside(box, window):
             report(target, f"leaves the window ({fmt(box)})")
-        width, height = box[2] - box[0], box[3] - box[1]
+        # Its whole size: a target partly scrolled out of view is scrolled in to be touched.
+        full = window_box(target)
+        width, height = full[2] - full[0], full[3] - full[1]
         if min(width, height) + SLACK_PX < minimum:
             mm_w, mm_h = width / px_per_mm, height / px_per_mm
             report(target, f"touch target {mm_w:.1f}×{mm_h:.1f} mm, under {MIN_TOUCH_MM:.0f} mm")
     for i, first in enumerate(targets):
         for second in targets[i + 1 :]:
-            if not related(first, second) and overlap(window_box(first), window_box(second)):
+            if not related(first, second) and overlap(box_of(first), box_of(second)):
                 report(first, f"overlaps {describe(second)}")
 
     for label in labels:
@@ -205,21 +241,23 @@ def audit(
                 f"text needs {needed_w:.0f}×{needed_h:.0f} px, has {label.width:.0f}×"
                 f"{label.height:.0f}",
             )
-        drawn = text_box(label)
+        drawn = clip(text_box(label), shown[label])
         if not inside(drawn, window):
             report(label, f"text leaves the window ({fmt(drawn)})")
         for target in targets:
-            if not related(label, target) and overlap(drawn, window_box(target)):
+            if not related(label, target) and overlap(drawn, box_of(target)):
                 report(label, f"text drawn over {describe(target)}")
         if frame is not None:
-            behind = background_behind(label, frame)
+            behind = background_behind(label, frame, box_of(label))
             ratio = contrast(text_colour(label, behind), behind)
             wanted = LARGE_CONTRAST if is_large(label, px_per_mm) else NORMAL_CONTRAST
             if ratio + 0.05 < wanted:
                 report(label, f"contrast {ratio:.1f}:1, under {wanted}:1")
     for i, first in enumerate(labels):
         for second in labels[i + 1 :]:
-            if not related(first, second) and overlap(text_box(first), text_box(second)):
+            drawn_first = clip(text_box(first), shown[first])
+            drawn_second = clip(text_box(second), shown[second])
+            if not related(first, second) and overlap(drawn_first, drawn_second):
                 report(first, f"text overlaps the text of {describe(second)}")
     return problems
 
