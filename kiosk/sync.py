@@ -277,7 +277,6 @@ class SyncWorker:
                 if wakeable:
                     self._kick.wait(seconds)
                     self._kick.clear()
-                    self._urgent.clear()
                 else:
                     self._back_off(seconds)
         finally:
@@ -356,7 +355,9 @@ class SyncWorker:
                 self._publish(self._status.state)  # no news of the server: state unchanged
                 return None
             if report is None:
-                if self._status.state == ONLINE and self._since_contact() < IDLE_POLL:
+                asked = self._urgent.is_set()  # check_now(): look even if in touch lately
+                self._urgent.clear()
+                if not asked and self._status.state == ONLINE and self._since_contact() < IDLE_POLL:
                     self._publish(ONLINE)
                     return IDLE_POLL - self._since_contact(), True
                 self._check_clock(client)

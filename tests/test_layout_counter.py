@@ -7,81 +7,19 @@ screen, state, size and widget."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.support.central import CentralServer, running_central
-from tests.support.clocks import Clock, office_morning
-from tests.support.counter import PINS, Lobby, office_device_config
-from tests.support.device import enrol
+from tests.support.counter import PINS, CounterOffice, counter_office
 from tests.support.layout_walk import SIZES, Auditor, WalkStopped, panel, report
-from tests.support.ports import free_port
 from tests.support.ui import running_counter, tap
-
-
-class Office:
-    """A central server that can be stopped and started again at the same address, a lobby
-    that issues tickets, and the counter's configuration, enrolled."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.database_url = f"sqlite:///{folder / 'central.db'}"
-        self._server: contextlib.ExitStack | None = None
-        self.clock = Clock(office_morning())
-        self.start()
-        self.lobby = Lobby(folder / "lobby", self.clock)
-        self.lobby.enrol(self.central)
-        self.config = office_device_config(
-            folder / "counter",
-            device_id="counter-01",
-            role="counter",
-            kiosk="[counter]\nnumber = 1\n",
-        )
-        enrol(self.config, self.central, counter=1)
-
-    @property
-    def central(self) -> CentralServer:
-        return CentralServer(f"http://127.0.0.1:{self.port}", self.database_url)
-
-    def start(self) -> None:
-        self._server = contextlib.ExitStack()
-        self._server.enter_context(
-            running_central(self.database_url, key_dir=self.folder / "keys", port=self.port)
-        )
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    def issue(self, *, priority: bool = False) -> None:
-        self.clock.now += timedelta(seconds=30)
-        self.lobby.issue("ho-tich", priority=priority)
-        self.lobby.sync()
-
-    def close(self) -> None:
-        self.stop()
-        self.lobby.close()
-
-
-@contextlib.contextmanager
-def office_of(folder: Path) -> Iterator[Office]:
-    office = Office(folder)
-    try:
-        yield office
-    finally:
-        office.close()
 
 
 def keys_of(screen) -> dict:
     return {b.key: b for b in screen.ids.keypad.children}
 
 
-def counter_walk(app, office: Office, auditor: Auditor) -> None:
+def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
     check, reach = auditor.check, auditor.reach
     signin = app.root.get_screen("counter_signin")
     check("choose your name")
@@ -187,7 +125,7 @@ def counter_walk(app, office: Office, auditor: Auditor) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_counter_screen_fits_the_panel(tmp_path, size):
     with (
-        office_of(tmp_path) as office,
+        counter_office(tmp_path) as office,
         panel(size) as px_per_mm,
         running_counter(office.config, size=size) as app,
     ):
