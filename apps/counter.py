@@ -28,7 +28,7 @@ from kiosk.officers import Officer, Officers, SignInLocked, WrongPin
 from kiosk.ratings import RatingWindow
 from kiosk.services import DeviceData
 from kiosk.sessions import CounterSession
-from kiosk.sync import ONLINE, SyncStatus
+from kiosk.sync import OFFLINE, ONLINE, SyncStatus
 from kiosk.ticket_entry import TicketRefused
 from screens.counter_close import CounterCloseScreen
 from screens.counter_desk import CounterDeskScreen
@@ -245,6 +245,8 @@ class CounterApp(DeviceApp):
         desk.busy_action = name
         desk.confirming = desk.highlight = False
         desk.say("")
+        if self.sync_status.state == OFFLINE:
+            self.sync.check_now()  # the next action is a moment to look if the server is back
 
         def done(session: CounterSession | None) -> None:
             desk.busy_action = ""

@@ -12,9 +12,8 @@ long to wait (Retry-After, on 429 and 503) is obeyed, up to an hour. While the s
 answer at all (down, or out of reach), a backoff is cut short as soon as a health check every
 OFFLINE_RECHECK seconds answers, or when the app asks (check_now: an action of the device just
 reached the server, or failed to), so the device notices the server's return within seconds
-and not after minutes of backoff. A token the server
-refuses (401) stops the sending, events kept; it is tried again every 10 minutes, or at once
-when the device is enrolled again.
+and not after minutes of backoff. A token the server refuses (401) stops the sending, events
+kept; it is tried again every 10 minutes, or at once when the device is enrolled again.
 """
 
 from __future__ import annotations

@@ -156,23 +156,6 @@ def test_wrong_pins_lock_the_sign_in(office):
         assert "khóa" in screen.message
 
 
-def test_without_the_central_server_the_officer_types_the_number(tmp_path):
-    config = counter_config(tmp_path)  # never enrolled: call-next cannot reach a server
-    with running_counter(config) as app:
-        sign_in(app)
-        tap(app.desk.button("call_next"))
-        assert pump(lambda: "nhập số" in app.desk.message)
-        tap(app.desk.button("enter_number"))
-        assert pump(lambda: app.root.current == "counter_entry")
-        entry = app.root.get_screen("counter_entry")
-        keys = {b.key: b for b in entry.ids.keypad.children}
-        for digit in "1005":
-            tap(keys[digit])
-        tap(keys["ok"])
-        assert pump(lambda: app.root.current == "counter_desk")
-        assert app.desk.state == "called" and app.desk.label == "1005"
-
-
 def test_no_rating_in_time_is_recorded_not_rated_and_the_desk_returns(office, tmp_path):
     _config, central = office
     config = counter_config(tmp_path / "quick", "rating_seconds = 5\n")
@@ -317,9 +300,10 @@ def type_number(screen, digits: str) -> None:
         tap(keys[key])
 
 
-def test_at_800x480_the_number_is_typed_on_a_keypad_nothing_covers(tmp_path):
+@pytest.mark.parametrize("size", [(1280, 800), (800, 480)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_without_the_server_the_number_is_typed_on_a_keypad_nothing_covers(tmp_path, size):
     config = counter_config(tmp_path)  # never enrolled: call-next cannot reach a server
-    with panel((800, 480)), running_counter(config, size=(800, 480)) as app:
+    with panel(size), running_counter(config, size=size) as app:
         sign_in(app)
         tap(app.desk.button("call_next"))
         assert pump(lambda: "nhập số" in app.desk.message)

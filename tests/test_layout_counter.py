@@ -15,8 +15,11 @@ from tests.support.layout_walk import SIZES, Auditor, WalkStopped, panel, report
 from tests.support.ui import running_counter, tap
 
 
-def keys_of(screen) -> dict:
-    return {b.key: b for b in screen.ids.keypad.children}
+def type_on(screen, keys: str | list[str]) -> None:
+    """Taps the keys of the screen's keypad, one after the other."""
+    buttons = {b.key: b for b in screen.ids.keypad.children}
+    for key in keys:
+        tap(buttons[key])
 
 
 def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
@@ -26,19 +29,13 @@ def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
     tap(next(b for b in signin.ids.officers.children if b.officer_id == "officer-an"))
     reach(lambda: signin.officer_id == "officer-an")
     check("enter your PIN")
-    keys = keys_of(signin)
-    for digit in "13":
-        tap(keys[digit])
+    type_on(signin, "13")
     reach(lambda: signin.entry == "13")
     check("PIN typed")
-    for digit in "99":
-        tap(keys[digit])
-    tap(keys["ok"])
+    type_on(signin, ["9", "9", "ok"])
     reach(lambda: bool(signin.message) and not signin.checking)
     check("wrong PIN")
-    for digit in PINS["officer-an"]:
-        tap(keys[digit])
-    tap(keys["ok"])
+    type_on(signin, [*PINS["officer-an"], "ok"])
     reach(lambda: app.root.current == "counter_desk")
     desk = app.desk
     check("idle")
@@ -104,20 +101,17 @@ def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
     reach(lambda: app.root.current == "counter_entry")
     entry = app.root.get_screen("counter_entry")
     check("empty")
-    keys = keys_of(entry)
-    for digit in "999":
-        tap(keys[digit])
+    type_on(entry, "999")
     reach(lambda: entry.entry == "999")
     check("digits")
-    tap(keys["ok"])
+    type_on(entry, ["ok"])
     reach(lambda: bool(entry.message) and not entry.checking)
     check("refused")
-    for digit in "1005":
-        tap(keys[digit])
+    type_on(entry, "1005")
     tap(entry.ids.priority)
     reach(lambda: entry.entry == "1005" and entry.ids.priority.state == "down")
     check("priority number typed")
-    tap(keys["ok"])
+    type_on(entry, ["ok"])
     reach(lambda: app.root.current == "counter_desk" and desk.state == "called")
     check("typed number called, server down")
 
