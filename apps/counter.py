@@ -23,10 +23,12 @@ from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
 from kiosk.enrolment import CentralLink
+from kiosk.i18n import N_
 from kiosk.officers import Officer, Officers, SignInLocked, WrongPin
 from kiosk.ratings import RatingWindow
 from kiosk.services import DeviceData
 from kiosk.sessions import CounterSession
+from kiosk.sync import OFFLINE, ONLINE, SyncStatus
 from kiosk.ticket_entry import TicketRefused
 from screens.counter_close import CounterCloseScreen
 from screens.counter_desk import CounterDeskScreen
@@ -37,10 +39,11 @@ from screens.counter_rating import (
     CounterThanksScreen,
 )
 from screens.counter_signin import CounterSignInScreen
-from screens.widgets import BigToggle
+from screens.widgets import CheckToggle
 
 log = logging.getLogger("apps.counter")
 
+OFFLINE_WORDS = N_("The central server cannot be reached: enter the ticket number by hand.")
 THANKS_SECONDS = 5
 SIGN_OUT_CHECK_SECONDS = 30
 RATING_SCREENS = ("counter_rating", "counter_reasons", "counter_thanks")
@@ -161,6 +164,7 @@ class CounterApp(DeviceApp):
 
     def _signed_in(self, officer: Officer) -> None:
         self.officer_name, self.officer_title = officer.name, officer.title
+        self.desk.say("")
         log.info("officer %s signed in at counter %d", officer.id, self.counter_number)
         self.in_background(self.counter.current, self._show_session, self._desk_error)
         self.root.current = "counter_desk"
@@ -200,9 +204,9 @@ class CounterApp(DeviceApp):
             identity = parse(payload)
         except InvalidCitizenQR as error:
             log.info("ID card QR refused at the counter: %s", error.code)
-            self.desk.message = self.t(error.reason)
+            self.desk.say(self.t(error.reason), "error")
             return
-        self.desk.message = ""
+        self.desk.say("")
         self._show_prefill(self.session.id, identity.as_dict())
 
     def _badge_scanned(self, payload: str) -> None:
@@ -216,33 +220,54 @@ class CounterApp(DeviceApp):
 
     def _ticket_scanned(self, payload: str) -> None:
         def taken(session: CounterSession) -> None:
+            self.desk.say("")
             self._show_session(session)
             self.root.current = "counter_desk"
 
         def refused(error: BaseException) -> None:
             self.root.current = "counter_desk"
             if isinstance(error, TicketRefused):
-                self.desk.message = self.refusal_words(error)
+                self.desk.say(self.refusal_words(error), "error")
             else:
                 self._desk_error(error)
 
+        self.desk.say("")
         self.in_background(lambda: self.counter.take_ticket(qr_payload=payload), taken, refused)
 
     # ----------------------------------------------------------------- the officer's side
 
     def _act(self, name: str, work) -> None:
-        """One desk action on the I/O worker; the desk's buttons wait for it."""
+        """One desk action on the I/O worker; the desk's buttons wait for it. The action clears
+        what the last one said, and says what it did."""
         desk = self.desk
         if desk.busy_action:
             return
         desk.busy_action = name
-        desk.message = ""
+        desk.confirming = desk.highlight = False
+        desk.say("")
+        if self.sync_status.state == OFFLINE:
+            self.sync.check_now()  # the next action is a moment to look if the server is back
 
         def done(session: CounterSession | None) -> None:
             desk.busy_action = ""
-            if name == "call_next" and session is None:
-                desk.message = self.t("No citizen is waiting for this counter.")
+            if name == "call_next":
+                self.sync.check_now()  # the server answered: the status line follows at once
+                if session is None:
+                    desk.say(self.t("No citizen is waiting for this counter."))
             self._show_session(session if name != "skip" else None)
+            if name == "recall" and session is not None:
+                desk.say(
+                    self.t("Number {label} called again at {time}").format(
+                        label=session.label, time=f"{self._office_clock():%H:%M}"
+                    )
+                )
+                desk.flash()
+            elif name == "skip" and session is not None:
+                desk.say(
+                    self.t("Number {label} skipped: the citizen was not present.").format(
+                        label=session.label
+                    )
+                )
 
         def failed(error: BaseException) -> None:
             desk.busy_action = ""
@@ -256,6 +281,21 @@ class CounterApp(DeviceApp):
     def recall(self) -> None:
         self._act("recall", self.counter.recall)
 
+    def ask_skip(self) -> None:
+        """ "No-show" asks first: the desk shows the question and Back / Confirm."""
+        desk = self.desk
+        if desk.busy_action or desk.state != "called":
+            return
+        desk.say("")
+        desk.highlight = False
+        desk.question = self.t("Skip number {label}? The citizen is not present").format(
+            label=desk.label
+        )
+        desk.confirming = True
+
+    def cancel_skip(self) -> None:
+        self.desk.confirming = False
+
     def skip(self) -> None:
         self._act("skip", self.counter.skip)
 
@@ -265,12 +305,15 @@ class CounterApp(DeviceApp):
     def open_ticket_entry(self) -> None:
         self.root.current = "counter_entry"
 
-    def take_typed_ticket(self, label: str) -> None:
+    def take_typed_ticket(self, label: str, priority: bool = False) -> None:
+        """A number typed at the counter; `priority` the officer's "Priority" mark."""
         screen: CounterEntryScreen = self.root.get_screen("counter_entry")
 
         def taken(session: CounterSession) -> None:
+            self.desk.say("")
             self._show_session(session)
             self.root.current = "counter_desk"
+            self.sync.check_now()  # the server was asked: the status line follows at once
 
         def refused(error: BaseException) -> None:
             if isinstance(error, TicketRefused):
@@ -279,7 +322,9 @@ class CounterApp(DeviceApp):
                 self._desk_error(error)
                 self.root.current = "counter_desk"
 
-        self.in_background(lambda: self.counter.take_ticket(label=label), taken, refused)
+        self.in_background(
+            lambda: self.counter.take_ticket(label=label, priority=priority), taken, refused
+        )
 
     def refusal_words(self, error: TicketRefused) -> str:
         """Why an entered ticket was refused, for the officer's screen."""
@@ -309,6 +354,7 @@ class CounterApp(DeviceApp):
         desk = self.desk
         if session is None:
             desk.state, desk.label, desk.field_name, desk.elapsed = "idle", "", "", ""
+            desk.priority = False
             desk.prefill = ""  # the citizen's data leaves the screen with the session
             self.session_label = ""
             return
@@ -321,6 +367,7 @@ class CounterApp(DeviceApp):
             )
         desk.state = "serving" if session.state == "serving" else "called"
         desk.label = self.session_label = session.label
+        desk.priority = session.priority
         desk.field_name = self.field_name(session.field_id)
         self._tick()
 
@@ -337,18 +384,26 @@ class CounterApp(DeviceApp):
     def _desk_error(self, error: BaseException) -> None:
         desk = self.desk
         if isinstance(error, CentralUnreachable):
-            desk.message = self.t(
-                "The central server cannot be reached: enter the ticket number by hand."
-            )
+            desk.say(self.t(OFFLINE_WORDS), "error")
+            self.sync.check_now()  # the status line says so at once, not at the next poll
         elif isinstance(error, RatingPending):
-            desk.message = self.t(
-                "The citizen may still rate the last session ({seconds} s)."
-            ).format(seconds=int(error.seconds_left))
+            desk.say(
+                self.t("The citizen may still rate the last session ({seconds} s).").format(
+                    seconds=int(error.seconds_left)
+                ),
+                "error",
+            )
         elif isinstance(error, SessionOpen):
             self._show_session(error.session)
         else:
             log.error("counter action failed: %s", error)
-            desk.message = self.t("That did not work. Please try again.")
+            desk.say(self.t("That did not work. Please try again."), "error")
+
+    def _sync_changed(self, status: SyncStatus) -> None:
+        """The server is back: a message that it cannot be reached is no longer true."""
+        super()._sync_changed(status)
+        if status.state == ONLINE and self.desk.message == self.t(OFFLINE_WORDS):
+            self.desk.say("")
 
     # ----------------------------------------------------------------- the citizen's side
 
@@ -393,7 +448,7 @@ class CounterApp(DeviceApp):
         box = self.root.get_screen("counter_reasons").ids.reasons
         box.clear_widgets()
         for reason in self.settings.rating.reasons:
-            toggle = BigToggle(text=reason.text(self.language), font_size=mm(5), fill="#B71C1C")
+            toggle = CheckToggle(text=reason.text(self.language), font_size=mm(5), fill="#B71C1C")
             toggle.reason_id = reason.id
             box.add_widget(toggle)
         self.root.current = "counter_reasons"

@@ -18,6 +18,7 @@ from kiosk.enrolment import enroll  # noqa: E402
 from tests.support.central import central_server, issue_enroll_code  # noqa: E402
 from tests.support.clocks import Clock, office_morning  # noqa: E402
 from tests.support.counter import Lobby  # noqa: E402
+from tests.support.layout_walk import panel  # noqa: E402
 from tests.support.ui import frames, pump, running_counter, screenshot, tap  # noqa: E402
 from tests.test_counter_screens import counter_config, faces, sign_in  # noqa: E402
 
@@ -36,8 +37,7 @@ def play(tmp: Path, size: tuple[int, int]) -> None:
         config = counter_config(tmp)
         code = issue_enroll_code(central[1], "00637", "counter", counter=1, device_id="counter-01")
         enroll(config, api_url=central[0], code=code, ca_bundle=None)
-        with running_counter(config) as app:
-            Window.size = size
+        with panel(size), running_counter(config, size=size) as app:
             frames(4)
             screenshot(OUT / f"counter-signin-{tag}.png")
             sign_in(app)
@@ -56,7 +56,7 @@ def play(tmp: Path, size: tuple[int, int]) -> None:
             close = app.root.get_screen("counter_close")
             frames(2)
             tap(close.ids.outcomes.children[-1])
-            tap(next(w for w in close.ids.criteria.children if getattr(w, "level", 0) == 1))
+            tap(next(w for w in close.level_toggles() if w.level == 1))
             screenshot(OUT / f"counter-close-{tag}.png")
             tap(close.ids.confirm)
             pump(lambda: app.root.current == "counter_rating")

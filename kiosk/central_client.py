@@ -65,6 +65,11 @@ class CentralUnavailable(CentralError):
         self.retry_after = retry_after
 
 
+class CentralNoAnswer(CentralUnavailable):
+    """No answer at all (no connection, a timeout, a cut connection): the server may be down or
+    out of reach, rather than answering but failing."""
+
+
 class CentralUnauthorized(CentralError):
     """The server does not accept this device's token (unknown or revoked): 401."""
 
@@ -263,7 +268,7 @@ class CentralClient:
                 timeout=self.timeout,
             )
         except requests.RequestException as error:
-            raise CentralUnavailable(self._transport_problem(error)) from None
+            raise CentralNoAnswer(self._transport_problem(error)) from None
         if response.status_code == 404:
             return None
         body = self._json(self._check(response))
@@ -278,7 +283,7 @@ class CentralClient:
         try:
             response = self._session.get(self.base_url + HEALTH_PATH, timeout=self.timeout)
         except requests.RequestException as error:
-            raise CentralUnavailable(self._transport_problem(error)) from None
+            raise CentralNoAnswer(self._transport_problem(error)) from None
         round_trip = time.monotonic() - started
         body = self._json(self._check(response))
         if not isinstance(body, dict) or body.get("status") != "ok":
@@ -299,7 +304,7 @@ class CentralClient:
                 self.base_url + path, json=body, timeout=timeout or self.timeout
             )
         except requests.RequestException as error:
-            raise CentralUnavailable(self._transport_problem(error)) from None
+            raise CentralNoAnswer(self._transport_problem(error)) from None
 
     def _check(self, response: requests.Response) -> requests.Response:
         status = response.status_code

@@ -172,10 +172,12 @@ class CounterService:
             return self._open(row, now)
 
     def take_ticket(
-        self, *, qr_payload: str | None = None, label: str | None = None
+        self, *, qr_payload: str | None = None, label: str | None = None, priority: bool = False
     ) -> CounterSession:
         """Call a ticket entered by hand: its scanned QR (verified with the lobby's key) or
-        its typed number. Raises TicketRefused, SessionOpen, RatingPending, NotSignedIn."""
+        its typed number. `priority`: the officer marks it a priority ticket (neither a typed
+        number nor a ticket QR says so); a ticket the server knows as priority is one anyway.
+        Raises TicketRefused, SessionOpen, RatingPending, NotSignedIn."""
         if (qr_payload is None) == (label is None):
             raise ValueError("give either qr_payload or label")
         with self._lock:
@@ -203,7 +205,7 @@ class CounterService:
                 label=ticket.label,
                 field_id=ticket.field_id,
                 ticket_id=None if called is None else called["ticket_id"],
-                priority=False if called is None else called["priority"],
+                priority=priority or (called is not None and bool(called["priority"])),
                 entry=ticket.entry,
                 officer=officer,
                 now=now,

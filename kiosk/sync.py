@@ -8,9 +8,12 @@ the server drops duplicates by event id, so every event reaches it exactly once,
 of a ticket arrive in the order they happened.
 
 Failures back off exponentially with full jitter up to max_backoff; a server that says how
-long to wait (Retry-After, on 429 and 503) is obeyed, up to an hour. A token the server
-refuses (401) stops the sending, events kept; it is tried again every 10 minutes, or at once
-when the device is enrolled again.
+long to wait (Retry-After, on 429 and 503) is obeyed, up to an hour. While the server gives no
+answer at all (down, or out of reach), a backoff is cut short as soon as a health check every
+OFFLINE_RECHECK seconds answers, or when the app asks (check_now: an action of the device just
+reached the server, or failed to), so the device notices the server's return within seconds
+and not after minutes of backoff. A token the server refuses (401) stops the sending, events
+kept; it is tried again every 10 minutes, or at once when the device is enrolled again.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from kiosk.central_client import (
     DUPLICATE,
     REJECTED,
     CentralClient,
+    CentralError,
+    CentralNoAnswer,
     CentralRefused,
     CentralUnauthorized,
     CentralUnavailable,
@@ -49,6 +54,8 @@ UNAUTHORIZED = "unauthorized"
 BASE_DELAY = 1.0  # seconds: the first backoff is drawn from 0..1 s, then 0..2, 0..4, ...
 IDLE_POLL = 10.0  # seconds between looks at an idle outbox and the server (other processes
 # write to the outbox too; the welcome screen should learn of a lost link within this time)
+OFFLINE_RECHECK = 5.0  # seconds between health checks during a backoff while the server gives no
+# answer at all (a check is one small GET: the server's return is noticed within seconds)
 RELINK_CHECK = 15.0  # seconds between looks for a new enrolment while sync cannot send
 UNAUTHORIZED_RETRY = 600.0  # seconds before a refused token is tried again
 RETRY_AFTER_LIMIT = 3600.0  # the longest Retry-After obeyed: beyond, the header is nonsense
@@ -199,6 +206,8 @@ class SyncWorker:
         self._status = SyncStatus(OFFLINE, None, 0, 0, "")
         self._stop = threading.Event()
         self._kick = threading.Event()
+        self._urgent = threading.Event()  # check_now(): cut a backoff short
+        self._no_answer = False  # the last failure had no answer at all (CentralNoAnswer)
         self._thread: threading.Thread | None = None
         self._failures = 0
         self._last_contact = -IDLE_POLL  # monotonic seconds
@@ -240,6 +249,13 @@ class SyncWorker:
         """An event was just written: send soon (a backoff in progress is still honoured)."""
         self._kick.set()
 
+    def check_now(self) -> None:
+        """Something says the server's state may have changed (an action of this device just
+        reached the server, or failed to): look at once, cutting short a backoff taken while the
+        server gave no answer (a wait the server asked for, Retry-After, is still honoured)."""
+        self._urgent.set()
+        self._kick.set()
+
     def stop(self, timeout: float | None = None) -> bool:
         """Stop and wait for the thread up to `timeout` s; False if it is still finishing a
         request (it is a daemon thread: it will not hold the process)."""
@@ -261,9 +277,46 @@ class SyncWorker:
                     self._kick.wait(seconds)
                     self._kick.clear()
                 else:
-                    self._stop.wait(seconds)
+                    self._back_off(seconds)
         finally:
             self._link.close()
+
+    def _back_off(self, seconds: float) -> None:
+        """Waits `seconds` after a failure; wake() does not shorten it. When the server gave no
+        answer at all, a health check every OFFLINE_RECHECK seconds that answers, or a
+        check_now(), ends it early."""
+        deadline = time.monotonic() + seconds
+        shortcut = self._no_answer
+        if not shortcut:
+            self._urgent.clear()
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            kicked = self._kick.wait(min(left, OFFLINE_RECHECK) if shortcut else left)
+            if self._stop.is_set():
+                return
+            if kicked:
+                self._kick.clear()
+                if shortcut and self._urgent.is_set():
+                    self._urgent.clear()
+                    return
+                if not shortcut:
+                    self._urgent.clear()
+            elif shortcut and deadline - time.monotonic() > 0 and self._answers():
+                return
+
+    def _answers(self) -> bool:
+        """Whether the server answers a health check now (during a backoff)."""
+        client = self._link.current()
+        if client is None:
+            return True  # the enrolment changed: the next step finds out
+        try:
+            self._check_clock(client)
+        except CentralError:
+            return False
+        log.info("sync: the central server answers again")
+        return True
 
     def _cycle(self) -> tuple[float, bool] | None:
         """One step: send a batch, or find out why not. Returns None to go on at once, or how
@@ -278,6 +331,7 @@ class SyncWorker:
             problem = f"Internal error ({type(error).__name__})"
             log.error("sync: %s at %s:%s", problem, where.filename, where.lineno)
         self._failures += 1
+        self._no_answer = False
         self._publish(self._status.state, problem)
         return backoff_delay(self._failures, self._max_backoff, None, self._rng), False
 
@@ -300,7 +354,9 @@ class SyncWorker:
                 self._publish(self._status.state)  # no news of the server: state unchanged
                 return None
             if report is None:
-                if self._status.state == ONLINE and self._since_contact() < IDLE_POLL:
+                asked = self._urgent.is_set()  # check_now(): look even if in touch lately
+                self._urgent.clear()
+                if not asked and self._status.state == ONLINE and self._since_contact() < IDLE_POLL:
                     self._publish(ONLINE)
                     return IDLE_POLL - self._since_contact(), True
                 self._check_clock(client)
@@ -310,10 +366,12 @@ class SyncWorker:
             return RELINK_CHECK, True
         except (CentralUnavailable, CentralRefused) as error:
             self._failures += 1
+            self._no_answer = isinstance(error, CentralNoAnswer)
             self._publish(OFFLINE, str(error))
             retry_after = getattr(error, "retry_after", None)
             return backoff_delay(self._failures, self._max_backoff, retry_after, self._rng), False
         self._failures = 0
+        self._no_answer = False
         self._refused = None
         self._last_contact = time.monotonic()
         self._publish(ONLINE)

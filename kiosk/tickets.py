@@ -133,6 +133,7 @@ class TicketService:
                 first=field.first,
                 last=field.last,
                 compose=compose,
+                priority=priority,  # ahead of a priority ticket: the earlier priority ones
             )
         except RangeExhausted:
             raise NumbersExhausted(field_id) from None

@@ -107,6 +107,9 @@ class BaseScreen(Screen):
 
     def _idle_expired(self, _dt: float) -> None:
         self._cancel_idle_timer()
+        # Not once its app has stopped and another runs (the tests run one app after another).
+        if App.get_running_app() is not self._app:
+            return
         if self.manager and self.manager.current == self.name:
             self._app.go_home()
 

@@ -24,10 +24,10 @@ class CounterRatingScreen(BaseScreen):
         self.question = question
         row = self.ids.faces
         row.clear_widgets()
-        for level, ((colour, mood), words) in enumerate(
+        for level, ((colour, mood, ink), words) in enumerate(
             zip(faces_for(len(labels)), labels, strict=True), start=1
         ):
-            face = FaceButton(fill=colour, mood=mood, words=words, level=level)
+            face = FaceButton(fill=colour, ink=ink, mood=mood, words=words, level=level)
             face.bind(on_release=lambda f: App.get_running_app().citizen_pressed(f.level))
             row.add_widget(face)
 

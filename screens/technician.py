@@ -11,7 +11,7 @@ from kivy.metrics import mm
 from kivy.properties import NumericProperty, StringProperty
 
 from screens.base import BaseScreen
-from screens.widgets import BigButton
+from screens.widgets import BigButton, whole_rows
 
 ROW_MM = 16  # a failed ticket's row in the list
 ROW_GAP_MM = 2
@@ -66,9 +66,7 @@ class TechnicianScreen(BaseScreen):
     def whole_rows(available: float) -> float:
         """The height of the list in `available`: whole rows only, at least one, so no row is
         ever shown cut in half (the rest is scrolled to)."""
-        row, gap = mm(ROW_MM), mm(ROW_GAP_MM)
-        rows = max(1, int((available + gap) // (row + gap)))
-        return rows * row + (rows - 1) * gap
+        return whole_rows(available, mm(ROW_MM), mm(ROW_GAP_MM))
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -24,10 +24,19 @@ from kivy.uix.togglebutton import ToggleButton
 MIN_TOUCH_MM = 15
 
 
+def whole_rows(available: float, row: float, gap: float) -> float:
+    """The height of a scrolled list in `available`: whole rows only (at least one), so no row
+    is ever shown cut in half and too small to touch; the rest is scrolled to."""
+    rows = max(1, int((available + gap) // (row + gap)))
+    return rows * row + (rows - 1) * gap
+
+
 class BigButton(Button):
     """A flat, rounded, high-contrast button at least 15 mm tall."""
 
     fill = ColorProperty("#0D47A1")
+    disabled_fill = ColorProperty("#C9CED6")  # light grey, for light screens
+    disabled_ink = ColorProperty("#333A44")  # the text on it: 7:1
 
 
 class FreshTouchButton(BigButton):
@@ -52,6 +61,13 @@ class IdleQuestion(BoxLayout):
 
 class BigToggle(ToggleButton):
     fill = ColorProperty("#37474F")
+
+
+class CheckToggle(BigToggle):
+    """A BigToggle that also shows a check mark when chosen (state not by colour alone); its
+    `text` stays the caption alone."""
+
+    mark_room = NumericProperty(0)  # the width kept left of the text for the mark
 
 
 class LongPressLabel(Label):
@@ -115,9 +131,11 @@ __all__ = [
     "MIN_TOUCH_MM",
     "BigButton",
     "BigToggle",
+    "CheckToggle",
     "FreshTouchButton",
     "IdleQuestion",
     "LongPressLabel",
     "QRImage",
     "mm",
+    "whole_rows",
 ]

@@ -112,16 +112,7 @@ def kv_texts(path: Path) -> list[str]:
 def sources() -> list:
     files = [*sorted((ROOT / "screens").glob("*.kv")), *sorted((ROOT / "screens").glob("*.py"))]
     files += sorted((ROOT / "apps").glob("*.py"))
-    params = []
-    for path in files:
-        name = str(path.relative_to(ROOT))
-        marks = ()
-        if name == "screens/counter_signin.kv":
-            # Its PIN is drawn with U+25CF: the counter's screens are changed on their own
-            # branch, where the prompt shows `root.masked` (screens/keypad.py) instead.
-            marks = pytest.mark.xfail(strict=True, reason="the counter branch fixes its mask")
-        params.append(pytest.param(path, id=name, marks=marks))
-    return params
+    return [pytest.param(path, id=str(path.relative_to(ROOT))) for path in files]
 
 
 @pytest.mark.parametrize("path", sources())

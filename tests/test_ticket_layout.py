@@ -42,7 +42,7 @@ def config(tmp_path: Path) -> Config:
 def ticket(tmp_path: Path, config: Config) -> Ticket:
     with Store(tmp_path / "kiosk.db") as store:
         service = TicketService(store, config, bytes(32), Clock(NOW))
-        service.issue("ho-tich", priority=False, request_id="first")
+        service.issue("ho-tich", priority=True, request_id="first")  # one priority ahead
         return service.issue("ho-tich", priority=True, request_id="second")
 
 

@@ -259,6 +259,17 @@ def test_waiting_ahead_counts_earlier_tickets_of_the_field_today(
     assert issue(service, "alpha").waiting_ahead == 0
 
 
+def test_ahead_of_a_priority_ticket_are_only_the_earlier_priority_ones(
+    service: TicketService,
+) -> None:
+    """The central queue calls priority tickets first: one says so on its paper."""
+    assert [issue(service, "beta").waiting_ahead for _ in range(3)] == [0, 1, 2]
+    assert issue(service, "beta", priority=True).waiting_ahead == 0
+    assert issue(service, "beta", priority=True).waiting_ahead == 1
+    assert issue(service, "alpha", priority=True).waiting_ahead == 0
+    assert issue(service, "beta").waiting_ahead == 5  # a later plain ticket: every earlier one
+
+
 def test_one_service_shared_by_threads_never_repeats_a_number(
     service: TicketService, store: Store
 ) -> None:

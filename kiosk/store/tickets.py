@@ -43,7 +43,8 @@ class NewTicket:
     """A ticket as it is issued: the columns it is inserted with.
 
     `waiting_ahead` is what this device knew at issue time: the tickets of the same field issued
-    earlier that office day here, not a live queue length (that comes from the central API).
+    earlier that office day here (for a priority ticket, the priority ones: it is called before
+    the others), not a live queue length (that comes from the central API).
     """
 
     id: str
@@ -114,9 +115,13 @@ def _find(conn: sqlite3.Connection, column: str, value: str) -> Ticket | None:
     return None if row is None else _ticket(row)
 
 
-def _count_issued(conn: sqlite3.Connection, office: str, day: date, field_id: str) -> int:
+def _count_issued(
+    conn: sqlite3.Connection, office: str, day: date, field_id: str, *, priority: bool = False
+) -> int:
+    """The tickets of a field issued that day here; `priority`: only the priority ones."""
     return conn.execute(
-        "SELECT COUNT(*) FROM tickets WHERE office = ? AND day = ? AND field_id = ?",
+        "SELECT COUNT(*) FROM tickets WHERE office = ? AND day = ? AND field_id = ?"
+        + (" AND priority = 1" if priority else ""),
         (office, day.isoformat(), field_id),
     ).fetchone()[0]
 
@@ -135,13 +140,15 @@ class Tickets:
         first: int,
         last: int,
         compose: Callable[[int, int], tuple[NewTicket, Event]],
+        priority: bool = False,
     ) -> tuple[Ticket, bool]:
         """Issue the next ticket of a field for an office day, with its event, atomically.
 
         If a ticket with `request_id` exists it is returned unchanged (a repeated tap).
         Otherwise the next unused number in first..last is taken and
         `compose(number, issued_before)` builds the new ticket and its `ticket.issued` event;
-        `issued_before` counts the tickets of this field already issued that day in this store.
+        `issued_before` counts the tickets of this field already issued that day in this store
+        (with `priority`, only the priority ones: a priority ticket is called before the rest).
         Returns (ticket, created). Raises RangeExhausted.
         """
         with self._db.write() as conn:
@@ -156,7 +163,8 @@ class Tickets:
             number = first if top is None else top + 1
             if number > last:
                 raise RangeExhausted(field_id)
-            new, event = compose(number, _count_issued(conn, office, day, field_id))
+            ahead = _count_issued(conn, office, day, field_id, priority=priority)
+            new, event = compose(number, ahead)
             created = insert_row(conn, "tickets", _stored(new))
             add_event(conn, event)
             return _ticket(created), True

@@ -1,11 +1,15 @@
 """The lobby and counter devices of the counter tests, each with its own configuration, data
-folder, SQLite store and clock; the test officers who sign in at the counters; and the server's
-satisfaction report they make."""
+folder, SQLite store and clock; the test officers who sign in at the counters; the server's
+satisfaction report they make; and an office of a counter app's tests (CounterOffice), whose
+server can be stopped and started again."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +21,10 @@ from kiosk.officers import Officers
 from kiosk.ticket_signing import load_or_create_device_key
 from kiosk.tickets import Ticket, TicketService
 from tests.support.api import Api
-from tests.support.clocks import Clock
-from tests.support.device import OFFICE, Device, device_config
+from tests.support.central import CentralServer, running_central
+from tests.support.clocks import Clock, office_morning
+from tests.support.device import OFFICE, Device, device_config, enrol
+from tests.support.ports import free_port
 
 PINS = {"officer-an": "1357", "officer-binh": "2468", "officer-chi": "3579", "officer-dung": "4680"}
 
@@ -102,3 +108,61 @@ def report(base_url: str, token: str, *, first: str, last: str, by: str, csv: bo
         reply = api.report(**params)
     reply.raise_for_status()
     return reply.text if csv else reply.json()
+
+
+class CounterOffice:
+    """A central server that can be stopped and started again at the same address (in a
+    thread), a lobby that issues Hộ tịch tickets, and the configuration of counter 1, enrolled.
+    `extra` is more of counter 1's [counter] section."""
+
+    def __init__(self, folder: Path, extra: str = "") -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.database_url = f"sqlite:///{folder / 'central.db'}"
+        self._server: contextlib.ExitStack | None = None
+        self.clock = Clock(office_morning())
+        self.start()
+        self.lobby = Lobby(folder / "lobby", self.clock)
+        self.lobby.enrol(self.central)
+        self.config = office_device_config(
+            folder / "counter",
+            device_id="counter-01",
+            role="counter",
+            kiosk=f"[counter]\nnumber = 1\n{extra}",
+        )
+        enrol(self.config, self.central, counter=1)
+
+    @property
+    def central(self) -> CentralServer:
+        return CentralServer(f"http://127.0.0.1:{self.port}", self.database_url)
+
+    def start(self) -> None:
+        self._server = contextlib.ExitStack()
+        self._server.enter_context(
+            running_central(self.database_url, key_dir=self.folder / "keys", port=self.port)
+        )
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def issue(self, *, priority: bool = False) -> Ticket:
+        """A Hộ tịch ticket issued 30 s after the last, and sent to the server."""
+        self.clock.now += timedelta(seconds=30)
+        ticket = self.lobby.issue("ho-tich", priority=priority)
+        self.lobby.sync()
+        return ticket
+
+    def close(self) -> None:
+        self.stop()
+        self.lobby.close()
+
+
+@contextlib.contextmanager
+def counter_office(folder: Path, extra: str = "") -> Iterator[CounterOffice]:
+    office = CounterOffice(folder, extra)
+    try:
+        yield office
+    finally:
+        office.close()

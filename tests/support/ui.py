@@ -140,9 +140,9 @@ def walk(widget: Widget) -> Iterator[Widget]:
 
 
 @contextlib.contextmanager
-def running_counter(config: Config) -> Iterator[CounterApp]:
-    """The counter terminal app on `config`, shown in the test window."""
-    Window.size = (1280, 800)
+def running_counter(config: Config, *, size: tuple[int, int] = (1280, 800)) -> Iterator[CounterApp]:
+    """The counter terminal app on `config`, shown in the test window at `size`."""
+    Window.size = size
     app = CounterApp(config, open_device_data(config))
     app._run_prepare()
     try:
