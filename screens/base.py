@@ -105,6 +105,9 @@ class BaseScreen(Screen):
             child.opacity = opacity
         self._hidden = []
 
+    def still_here(self) -> None:
+        """Someone answered "are you still there?"; a screen may send them elsewhere."""
+
     def _idle_expired(self, _dt: float) -> None:
         self._cancel_idle_timer()
         # Not once its app has stopped and another runs (the tests run one app after another).
@@ -118,5 +121,6 @@ class BaseScreen(Screen):
             answered = self._question is not None
             self.restart_idle_timer()
             if answered:
+                self.still_here()
                 return True  # the touch answered "are you still there?", nothing under it
         return super().on_touch_down(touch)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
@@ -32,6 +33,15 @@ class IdConfirmScreen(BaseScreen):
     def on_leave(self, *args) -> None:
         super().on_leave(*args)
         self.forget()
+
+    def _warn(self, dt: float) -> None:
+        """The card's data leaves the screen before the question is asked, for good: whoever
+        answers it may be someone else, and scans their own card again."""
+        self.forget()
+        super()._warn(dt)
+
+    def still_here(self) -> None:
+        App.get_running_app().id_rescan()
 
     def forget(self) -> None:
         """Personal data stays on screen no longer than needed."""

@@ -283,6 +283,22 @@ def test_the_card_data_leaves_the_screen_after_a_few_idle_seconds(tmp_path, scan
         assert tickets_today(app) == []
 
 
+def test_whoever_answers_the_question_on_the_confirmation_scans_again(tmp_path, scanner):
+    """The card's data is gone once the question is asked, for good: the person who answers may
+    be the next citizen, so the answer leads back to the scan step, never to the old card."""
+    extra = "[lobby]\nidentity_timeout = 3\nidle_warning = 4\n"
+    with lobby_with(tmp_path, scanner, extra) as (app, _printer):
+        confirm = to_confirm(app, scanner)
+        assert pump(lambda: confirm.warning_shown, timeout=6)
+        assert confirm.full_name == confirm.birth == confirm.masked_id == ""
+        tap(confirm)  # "are you still there?" answered by a touch anywhere
+        assert pump(lambda: app.root.current == "id_scan")
+        assert app._identity is None and confirm.full_name == ""
+        scanner.scan(CARD)  # their own card, read again
+        assert pump(lambda: app.root.current == "id_confirm")
+        assert pump(lambda: confirm.full_name == NAME)
+
+
 def test_a_touch_begun_before_the_confirmation_does_not_confirm(tmp_path, scanner):
     with lobby_with_scanner(tmp_path, scanner) as (app, _printer):
         to_scan(app)
