@@ -178,9 +178,7 @@ def lobby_walk(app, printer, scanner: VirtualScanner, clock, auditor: Auditor) -
     reach(lambda: app.root.current == "id_confirm")
     confirm = app.root.get_screen("id_confirm")
     check("card read")
-    still_there(app, confirm, auditor)
-    tap(confirm.ids.rescan)
-    reach(lambda: app.root.current == "id_scan")
+    still_there(app, confirm, auditor, lands_on="id_scan")
     scanner.scan(CARD_SEX_MISMATCH)
     reach(lambda: app.root.current == "id_confirm" and confirm.mismatch)
     check("card details disagree")
@@ -268,15 +266,18 @@ def lobby_walk(app, printer, scanner: VirtualScanner, clock, auditor: Auditor) -
     check("PIN locked")
 
 
-def still_there(app, screen, auditor: Auditor) -> None:
-    """The question before `screen` resets, a moment before it would; a touch answers it."""
+def still_there(app, screen, auditor: Auditor, lands_on: str | None = None) -> None:
+    """The question before `screen` resets, a moment before it would; a touch answers it and
+    the walk is back on the screen (or on `lands_on`: the card's confirmation sends whoever
+    answers to scan again)."""
     saved = screen.timeout
     screen.timeout = WARNING + 0.5
     auditor.reach(lambda: screen.warning_shown)
     auditor.check("are you still there?")
     question = next(w for w in screen.children if type(w).__name__ == "IdleQuestion")
     tap(question.ids.still_here)
-    auditor.reach(lambda: not screen.warning_shown and app.root.current == screen.name)
+    target = lands_on or screen.name
+    auditor.reach(lambda: not screen.warning_shown and app.root.current == target)
     screen.timeout = saved
 
 
