@@ -595,7 +595,7 @@ class LobbyApp(DeviceApp):
         job = build_test_page_job(
             self.settings.printer_profile,
             self.settings.office,
-            datetime.now(self.settings.office.timezone),
+            self.tickets.now().astimezone(self.settings.office.timezone),
             self.translator,
             self.language,
         )

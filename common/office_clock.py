@@ -10,6 +10,7 @@ This module depends on the standard library only, so the central server imports 
 
 from __future__ import annotations
 
+import time as wall
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +22,13 @@ DEFAULT_DAY_STARTS_AT = time(4, 0)
 def aware_now() -> datetime:
     """The system clock, aware (UTC): the default of every injected clock."""
     return datetime.now(UTC)
+
+
+def touch_seconds() -> float:
+    """The wall clock in seconds, as Kivy stamps a touch (MotionEvent.time_start): only for
+    telling whether a touch began before or after a moment on screen, never for the office's
+    time."""
+    return wall.time()
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@ and fill in the forms themself. A card whose fields disagree says so plainly."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from common.office_clock import touch_seconds
 from screens.base import BaseScreen
 from screens.widgets import FreshTouchButton  # noqa: F401 (the kv rule's Correct button)
 
@@ -19,15 +19,15 @@ class IdConfirmScreen(BaseScreen):
     full_name = StringProperty("")
     birth = StringProperty("")
     mismatch = BooleanProperty(False)  # the ID number disagrees with the sex or birth fields
-    # When the screen appeared (time.time(), as touches are stamped): only a touch begun later
-    # confirms.
+    # When the screen appeared (touch_seconds, the clock touches are stamped with): only a
+    # touch begun later confirms.
     shown_at = NumericProperty(0)
 
     def on_pre_enter(self, *args) -> None:
-        self.shown_at = time.time() + 3600  # nothing confirms until the screen is shown
+        self.shown_at = touch_seconds() + 3600  # nothing confirms until the screen is shown
 
     def on_enter(self, *args) -> None:
-        self.shown_at = time.time()
+        self.shown_at = touch_seconds()
         super().on_enter(*args)
 
     def on_leave(self, *args) -> None:

@@ -40,9 +40,9 @@ class BigButton(Button):
 
 
 class FreshTouchButton(BigButton):
-    """A BigButton that only a touch begun after `not_before` presses (time.time(), as Kivy
-    stamps touches): a finger already on the glass when its screen appeared does not confirm
-    anything."""
+    """A BigButton that only a touch begun after `not_before` presses (common.office_clock
+    .touch_seconds, the clock touches are stamped with): a finger already on the glass when its
+    screen appeared confirms nothing."""
 
     not_before = NumericProperty(0)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
+from common.office_clock import aware_now
 from kiosk.cli.device_data import ticket_service
 from kiosk.cli.registry import CommandError, command
 
@@ -33,7 +34,7 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
     from kiosk.paths import LOCALE_DIR
     from kiosk.ticket_layout import build_sample_ticket_job, build_test_page_job
 
-    now = datetime.now(config.office.timezone)
+    now = aware_now().astimezone(config.office.timezone)
     if args.ticket:
         job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"), now)
     else:
