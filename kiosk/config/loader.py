@@ -57,8 +57,12 @@ class Config:
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
-    counter_sources: tuple[Path, ...]  # rating.toml, officers.toml and their overrides
     notices: tuple[str, ...] = ()  # settings still read under an old name (check-config)
+
+    @property
+    def counter_sources(self) -> tuple[Path, ...]:
+        """rating.toml, officers.toml and their overrides, as read."""
+        return tuple(p for p in self.sources if p.name in (RATING_FILE, OFFICERS_FILE))
 
     def officer(self, officer_id: str) -> OfficerConfig | None:
         return next((o for o in self.officers if o.id == officer_id), None)
@@ -94,7 +98,6 @@ def load_config(override: Path | None = None) -> Config:
     printer_profile = read_printer_profile(printers, printer, printer_table)
     parsed_catalogue = parse_catalogue(catalogue)
     rating, officers = load(RATING_FILE), load(OFFICERS_FILE)
-    counter_sources = rating.sources + officers.sources
     return Config(
         office=office,
         device=device,
@@ -109,8 +112,11 @@ def load_config(override: Path | None = None) -> Config:
         counter=parse_counter(counter_table, parsed_catalogue),
         rating=parse_rating(rating),
         officers=parse_officers(officers),
-        sources=kiosk.sources + catalogue.sources + printers.sources + counter_sources,
-        counter_sources=counter_sources,
+        sources=kiosk.sources
+        + catalogue.sources
+        + printers.sources
+        + rating.sources
+        + officers.sources,
         notices=kiosk.notices,
     )
 

@@ -235,8 +235,7 @@ def audit(
 
     widgets = [w for w in visible(root) if not describe(w).startswith(tuple(exempt))]
     window: Box = (0, 0, size[0], size[1])
-    targets = [w for w in widgets if isinstance(w, ButtonBehavior) and not w.disabled]
-    targets += [w for w in widgets if isinstance(w, ButtonBehavior) and w.disabled]
+    targets = [w for w in widgets if isinstance(w, ButtonBehavior)]
     labels = [w for w in widgets if isinstance(w, Label) and w.text.strip()]
     minimum = MIN_TOUCH_MM * px_per_mm
 
