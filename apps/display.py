@@ -53,6 +53,7 @@ class DisplayApp(DeviceApp):
     home_screen = "display_board"
     status_counts_pending = False
     clock_text = StringProperty("")
+    date_text = StringProperty("")
 
     def __init__(self, config: Config, data: DeviceData, **kwargs: Any) -> None:
         super().__init__(config, data, **kwargs)
@@ -152,7 +153,7 @@ class DisplayApp(DeviceApp):
     def _tick(self) -> None:
         self.board.tick()
         now = self._office_clock().astimezone(self.settings.office.timezone)
-        self.clock_text = f"{now:%d/%m/%Y}   {now:%H:%M:%S}"
+        self.date_text, self.clock_text = f"{now:%d/%m/%Y}", f"{now:%H:%M:%S}"
         self._show_board()
 
     def _show_board(self) -> None:

@@ -19,6 +19,7 @@ from screens.base import BaseScreen
 DESIGN_LONG, DESIGN_SHORT = 1920, 1080
 # Width of one character of the large number, as a share of its font size (Roboto digits).
 DIGIT_WIDTH = 0.58
+LETTER_WIDTH = 0.56  # the same for a bold line of Vietnamese words, on average
 
 
 class CallRow(BoxLayout):
@@ -46,8 +47,10 @@ class DisplayBoardScreen(BaseScreen):
     hero_counter = StringProperty("")
     hero_highlighted = BooleanProperty(False)
     hero_font = NumericProperty(100)
+    hero_counter_font = NumericProperty(40)
     notice = StringProperty("")
     fields_note = StringProperty("")
+    recent_rows = NumericProperty(8)  # the lines the recent calls get ([hall] recent_calls)
 
     def on_size(self, *_args) -> None:
         width, height = self.size
@@ -97,6 +100,13 @@ class DisplayBoardScreen(BaseScreen):
             for child in box.children:
                 child.unit = self.unit
 
+    @staticmethod
+    def row_height(available: float, most: float, rows: int, spacing: float) -> float:
+        """The height of each of `rows` lines in `available`: at most `most`, all of them
+        inside."""
+        rows = max(1, rows)
+        return max(1.0, min(most, (available - (rows - 1) * spacing) / rows))
+
     def _fit_hero(self) -> None:
         """The largest number that fits its panel: the panel's height, or its width for a
         long label."""
@@ -107,6 +117,10 @@ class DisplayBoardScreen(BaseScreen):
         self.hero_font = max(
             10, min(panel.height * 0.92, panel.width * 0.9 / (glyphs * DIGIT_WIDTH))
         )
+        line = self.ids.hero_counter
+        letters = max(8, len(self.hero_counter))
+        by_width = line.width * 0.95 / (letters * LETTER_WIDTH)
+        self.hero_counter_font = max(8, min(86 * self.unit, line.height * 0.8, by_width))
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
