@@ -18,13 +18,13 @@ os.environ.update(
     KIVY_DPI="150",
 )
 
-# The offscreen SDL surface keeps the size the window is created with: create it at the
-# largest size the tests use (1920×1080, the layout audit's largest panel); every test that
-# opens an app sets the size of its panel.
+# The offscreen SDL surface keeps the size the window is created with: create it large enough
+# for every size the tests use (1920×1080 landscape and the hall display's 1080×1920 portrait);
+# every test that opens an app sets the size of its panel.
 from kivy.config import Config
 
 Config.set("graphics", "width", "1920")
-Config.set("graphics", "height", "1080")
+Config.set("graphics", "height", "1920")
 
 
 @pytest.fixture
