@@ -28,6 +28,7 @@ from kiosk.config.device import (
     parse_technician,
     read_printer_profile,
 )
+from kiosk.config.office_network import OfficeNetworkConfig, parse_office_network
 from kiosk.config.officers import OfficerConfig, parse_officers
 from kiosk.config.reader import ConfigError, Document
 
@@ -54,6 +55,7 @@ class Config:
     counter: CounterConfig
     rating: RatingConfig
     officers: tuple[OfficerConfig, ...]
+    office_network: OfficeNetworkConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
@@ -93,6 +95,7 @@ def load_config(override: Path | None = None) -> Config:
     central = parse_central(root.table("central"))
     scanner = parse_scanner(root.table("scanner"))
     counter_table = root.table("counter")
+    office_network = parse_office_network(root.table("office_network"))
     root.finish()
 
     printer_profile = read_printer_profile(printers, printer, printer_table)
@@ -112,6 +115,7 @@ def load_config(override: Path | None = None) -> Config:
         counter=parse_counter(counter_table, parsed_catalogue),
         rating=parse_rating(rating),
         officers=parse_officers(officers),
+        office_network=office_network,
         sources=kiosk.sources
         + catalogue.sources
         + printers.sources
