@@ -174,6 +174,8 @@ class HallKeyStore:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():  # still waiting on the server: its client stays open
+                return
             self._thread = None
         if isinstance(self._central, CentralLink):
             self._central.close()
