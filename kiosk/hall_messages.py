@@ -189,18 +189,19 @@ class CallVerifier:
         if signed.call.office != self._office:
             raise Refused(WRONG_OFFICE, f"office {signed.call.office[:16]!r}")
         now = self._clock()
-        if signed.sent_at < now - self._skew:
-            raise Refused(STALE, f"sent {(now - signed.sent_at).total_seconds():.0f} s ago")
-        if signed.sent_at > now + self._skew:
-            raise Refused(FUTURE, f"sent {(signed.sent_at - now).total_seconds():.0f} s ahead")
         with self._lock:
             seen = self._seen.get(signed.nonce)
-            if seen is not None:
+            if seen is not None:  # a call already taken, whatever the time is now
                 attempts = seen[1]
                 if signed.attempt in attempts:
                     raise Refused(REPLAY, f"attempt {signed.attempt} again")
                 attempts.add(signed.attempt)
                 raise Refused(REPEAT)
+            if signed.sent_at < now - self._skew:
+                raise Refused(STALE, f"sent {(now - signed.sent_at).total_seconds():.0f} s ago")
+            if signed.sent_at > now + self._skew:
+                ahead = (signed.sent_at - now).total_seconds()
+                raise Refused(FUTURE, f"sent {ahead:.0f} s ahead")
             self._forget_before(now - self._skew)
             self._seen[signed.nonce] = (signed.sent_at, {signed.attempt})
         return signed

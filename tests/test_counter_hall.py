@@ -18,7 +18,7 @@ from tests.support.clocks import Clock, office_morning
 from tests.support.counter import PINS, Counter, Lobby
 from tests.support.device import OFFICE
 from tests.support.events import events_of
-from tests.support.hall import KEY, Received, network
+from tests.support.hall import KEY, Received, network, wait_until
 from tests.support.ports import free_port
 
 OVERALL = {"phien-lam-viec": 1}
@@ -51,6 +51,13 @@ def test_calls_and_recalls_reach_the_hall_online_and_with_the_server_down(tmp_pa
     service = CounterService(
         counter.store, counter.config, counter.officers, counter.link, clock, on_call=sender.send
     )
+
+    def all_sent(calls: int) -> None:
+        """Every attempt of the calls sent and taken (as repeats) before the test moves the
+        clock by minutes: a late attempt would be stale, as it should."""
+        wait_until(lambda: sender.stats().datagrams == 3 * calls)
+        wait_until(lambda: display.stats().repeats == 2 * calls)
+
     with display, sender:
         with running_central(database_url, port=port, key_dir=tmp_path / "keys") as url:
             central = CentralServer(url, database_url)
@@ -64,6 +71,7 @@ def test_calls_and_recalls_reach_the_hall_online_and_with_the_server_down(tmp_pa
             assert received.next() == hall_call(
                 counter, "call", call_key(online.id), online.day, first.label
             )
+            all_sent(1)
             service.start_serving()
             clock.now += timedelta(minutes=3)
             service.close_session("da-tiep-nhan", True, OVERALL)
@@ -79,6 +87,7 @@ def test_calls_and_recalls_reach_the_hall_online_and_with_the_server_down(tmp_pa
         assert received.next() == hall_call(
             counter, "call", call_key(typed.id), typed.day, second.label
         )
+        all_sent(2)
         clock.now += timedelta(seconds=20)
         service.recall()
         recalled = [e for e in events_of(counter.store) if e["type"] == "ticket.recalled"]
@@ -86,8 +95,10 @@ def test_calls_and_recalls_reach_the_hall_online_and_with_the_server_down(tmp_pa
         assert received.next() == hall_call(
             counter, "recall", recall_key(recalled[0]["id"]), typed.day, second.label
         )
+        all_sent(3)
     assert received.empty()
-    assert display.stats().accepted == 3 and display.stats().refused == {}
+    stats = display.stats()
+    assert (stats.accepted, stats.repeats, stats.refused) == (3, 6, {})
     counter.close()
     lobby.close()
 
