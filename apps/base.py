@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from kivy.app import App
@@ -21,16 +22,21 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk import watchdog
-from kiosk.config import Config
+from kiosk.config import Config, verify_pin
 from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
 from kiosk.roles import window_title
 from kiosk.services import DeviceData
+from kiosk.store.signin import Attempt
 from kiosk.sync import SyncStatus, SyncWorker
+from screens.technician_login import TechnicianLoginScreen
 
 log = logging.getLogger("apps.base")
 
 ENTER_KEYS = (13, 271)
+PIN_TRIES = 5
+PIN_LOCK_SECONDS = 300
+TECHNICIAN_SCOPE = "technician"  # the technician menu's sign-in guard in the store
 
 
 class DeviceApp(App):
@@ -64,6 +70,12 @@ class DeviceApp(App):
         self.office_name = config.office.name
         self.office_centre = config.office.centre
         self.store = data.store
+        self._technician_guard = data.store.signin_guard(
+            TECHNICIAN_SCOPE, limit=PIN_TRIES, lock_for=timedelta(seconds=PIN_LOCK_SECONDS)
+        )
+        # The office clock: the device's, or the server's when the two disagree
+        # (kiosk.server_clock), so that a wrong clock neither dates records nor ends the day.
+        self._office_clock = data.server_clock.now
         self.scanner = None  # devices.scanner.SerialScanner in serial mode
         self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
@@ -166,6 +178,43 @@ class DeviceApp(App):
         """Back to the role's first screen, in the device's language."""
         self.language = self.settings.device.language
         self.root.current = self.home_screen
+
+    # ----------------------------------------------------------------- technician
+
+    def open_technician_login(self) -> None:
+        """The hidden way in (a long press), from the role's first screen only."""
+        if self.root.current == self.home_screen:
+            self.root.current = "technician_login"
+
+    def check_technician_pin(self, pin: str) -> None:
+        """Wrong PINs lock the menu for a while; the count and the lock are kept in the store,
+        so a restart does not clear them."""
+        screen: TechnicianLoginScreen = self.root.get_screen("technician_login")
+
+        def checked(attempt: Attempt) -> None:
+            if attempt.passed:
+                log.info("technician signed in on screen")
+                if self.root.current == "technician_login":
+                    self.root.current = "technician"
+                return
+            if attempt.wrong_in_a_row:
+                log.warning("wrong technician PIN (%d in a row)", attempt.wrong_in_a_row)
+            if attempt.locked_until is not None:
+                screen.show_refused(self.t("Too many wrong PINs. Try again in a few minutes."))
+            else:
+                screen.show_refused(self.t("Wrong PIN."))
+
+        def failed(error: BaseException) -> None:
+            log.error("PIN check failed: %s", error)
+            screen.show_refused(self.t("Wrong PIN."))
+
+        pin_hash = self.settings.technician.pin_hash
+        guard = self._technician_guard
+        self.in_background(
+            lambda: guard.attempt(lambda: verify_pin(pin, pin_hash), self._office_clock),
+            checked,
+            failed,
+        )
 
     # ----------------------------------------------------------------- helpers
 

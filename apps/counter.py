@@ -68,10 +68,7 @@ class CounterApp(DeviceApp):
     ) -> None:
         super().__init__(config, data, **kwargs)
         self.counter_number = config.counter.number
-        # The office clock: the device's, or the server's when the two disagree
-        # (kiosk.server_clock), so that a wrong clock neither dates sessions nor ends the day.
-        clock = data.server_clock.now
-        self._office_clock = clock
+        clock = self._office_clock
         self.officers = Officers(data.store, config, clock)
         # Calls also go straight to the hall display over the office network, signed with the
         # office's hall key (its own link: a client serves one thread).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from kivy.clock import Clock
@@ -30,12 +30,11 @@ from kiosk.citizen_id import (
     InvalidCitizenQR,
     parse,
 )
-from kiosk.config import Config, FieldConfig, verify_pin
+from kiosk.config import Config, FieldConfig
 from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
 from kiosk.printing import PrintOutcome, PrintService
 from kiosk.services import DeviceData
-from kiosk.store.signin import Attempt
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
 from kiosk.tickets import NumbersExhausted, Ticket
 from screens.base import WARNING_COUNTDOWN
@@ -50,10 +49,7 @@ from screens.welcome import WelcomeScreen
 
 log = logging.getLogger("apps.lobby")
 
-PIN_TRIES = 5
 UNSHOWN_OUTCOMES_KEPT = 20
-PIN_LOCK_SECONDS = 300
-TECHNICIAN_SCOPE = "technician"  # the technician menu's sign-in guard in the store
 
 
 # Printer states as the technician menu names them.
@@ -121,11 +117,6 @@ class LobbyApp(DeviceApp):
         self._current_ticket_id: str | None = None
         self._unshown_outcomes: dict[str, PrintOutcome] = {}
         self._ticket_languages: dict[str, str] = {}
-        self._technician_guard = data.store.signin_guard(
-            TECHNICIAN_SCOPE, limit=PIN_TRIES, lock_for=timedelta(seconds=PIN_LOCK_SECONDS)
-        )
-        # The office clock, as the counter's sign-in has it (kiosk.counter_app).
-        self._office_clock = data.server_clock.now
         self.tickets = data.tickets
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
@@ -494,40 +485,6 @@ class LobbyApp(DeviceApp):
         self.printer_notice = self.t(notice) if notice else ""
 
     # ------------------------------------------------------------ technician
-
-    def open_technician_login(self) -> None:
-        if self.root.current == "welcome":
-            self.root.current = "technician_login"
-
-    def check_technician_pin(self, pin: str) -> None:
-        """Wrong PINs lock the menu for a while; the count and the lock are kept in the store,
-        so a restart does not clear them."""
-        screen: TechnicianLoginScreen = self.root.get_screen("technician_login")
-
-        def checked(attempt: Attempt) -> None:
-            if attempt.passed:
-                log.info("technician signed in on screen")
-                if self.root.current == "technician_login":
-                    self.root.current = "technician"
-                return
-            if attempt.wrong_in_a_row:
-                log.warning("wrong technician PIN (%d in a row)", attempt.wrong_in_a_row)
-            if attempt.locked_until is not None:
-                screen.show_refused(self.t("Too many wrong PINs. Try again in a few minutes."))
-            else:
-                screen.show_refused(self.t("Wrong PIN."))
-
-        def failed(error: BaseException) -> None:
-            log.error("PIN check failed: %s", error)
-            screen.show_refused(self.t("Wrong PIN."))
-
-        pin_hash = self.settings.technician.pin_hash
-        guard = self._technician_guard
-        self.in_background(
-            lambda: guard.attempt(lambda: verify_pin(pin, pin_hash), self._office_clock),
-            checked,
-            failed,
-        )
 
     def refresh_technician_view(self) -> None:
         day = self.tickets.office_day_now()

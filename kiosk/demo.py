@@ -27,6 +27,7 @@ from devices.virtual_printer import VirtualPrinter
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id_samples import load_samples
 from kiosk.config import Config, load_config
+from kiosk.demo_layout import DemoLayout, Placement
 from kiosk.enrolment import enroll
 from kiosk.roles import window_title
 from kiosk.services import open_device_data
@@ -35,9 +36,6 @@ from kiosk.ticket_keys import TicketKeys
 log = logging.getLogger("kiosk.demo")
 
 START_TIMEOUT = 20.0
-COUNTER_SIZE = (800, 480)
-WINDOW_GAP = 16
-"""Pixels between the lobby's window (at the left edge) and counter 1's, to its right."""
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -160,8 +158,8 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
+def _free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
@@ -171,34 +169,36 @@ def lobby_log(lobby: Config) -> Path:
     return lobby.device.data_dir / "logs" / "kiosk.log"
 
 
-def counter_log(lobby: Config) -> Path:
-    """Counter 1's console output, its log lines included, in the lobby's logs folder."""
-    return lobby.device.data_dir / "logs" / "counter.log"
+def device_log(lobby: Config, role: str) -> Path:
+    """Counter 1's or the hall display's console output, its log lines included, in the
+    lobby's logs folder."""
+    return lobby.device.data_dir / "logs" / f"{role}.log"
 
 
-def start_demo_counter(
-    lobby: Config, central: DemoCentral, folder: Path, size: tuple[int, int]
+def announcements_dir(lobby: Config) -> Path:
+    """Where the demo's virtual speaker writes what the hall display announces (WAV files)."""
+    return lobby.device.data_dir / "announcements"
+
+
+def _panel(place: Placement) -> str:
+    return (
+        f"[panel]\nwidth = {place.width}\nheight = {place.height}\nfullscreen = false\n"
+        f"left = {place.left}\ntop = {place.top}\n\n"
+    )
+
+
+def _start_device(
+    lobby: Config, central: DemoCentral, folder: Path, kiosk_toml: str
 ) -> tuple[subprocess.Popen, Config]:
-    """Counter 1 as a second window (its own process, like a second device) to the right of
-    the lobby's window: its own data folder, enrolled with the demo's server, trusting the
-    lobby's ticket key for typed or scanned tickets. Returns the process (the demo ends it) and
-    its configuration."""
+    """A device of the demo in its own process and data folder (like a second device),
+    enrolled with the demo's server. Returns the process (the demo ends it) and its
+    configuration."""
     etc = folder / "etc"
     etc.mkdir(parents=True, exist_ok=True)
-    left = lobby.panel.width + WINDOW_GAP
-    (etc / "kiosk.toml").write_text(
-        f'[device]\nid = "counter-01"\nrole = "counter"\ndata_dir = "{folder / "data"}"\n\n'
-        f"[panel]\nwidth = {size[0]}\nheight = {size[1]}\nfullscreen = false\n"
-        f"left = {left}\ntop = 0\n\n"
-        "[counter]\nnumber = 1\n",
-        encoding="utf-8",
-    )
+    (etc / "kiosk.toml").write_text(kiosk_toml, encoding="utf-8")
     config = load_config(etc)
     central.enrol(config)
-    TicketKeys(config.device.data_dir).import_key(
-        lobby.device.data_dir / "device.key", lobby.device.id
-    )
-    log_file = counter_log(lobby).open("ab")
+    log_file = device_log(lobby, config.device.role).open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "run", "--config", str(etc)],
         stdout=log_file,
@@ -208,7 +208,43 @@ def start_demo_counter(
     return process, config
 
 
-def guide(lobby: Config, central: DemoCentral, counter: Config | None) -> str:
+def start_demo_counter(
+    lobby: Config, central: DemoCentral, folder: Path, place: Placement, hall_port: int
+) -> tuple[subprocess.Popen, Config]:
+    """Counter 1, trusting the lobby's ticket key for typed or scanned tickets and telling the
+    hall display its calls over the office network (here: this machine)."""
+    data = folder / "data"
+    TicketKeys(data).import_key(lobby.device.data_dir / "device.key", lobby.device.id)
+    return _start_device(
+        lobby,
+        central,
+        folder,
+        f'[device]\nid = "counter-01"\nrole = "counter"\ndata_dir = "{data}"\n\n'
+        + _panel(place)
+        + "[counter]\nnumber = 1\n\n"
+        + f'[office_network]\nport = {hall_port}\nsend_to = ["127.0.0.1"]\n',
+    )
+
+
+def start_demo_display(
+    lobby: Config, central: DemoCentral, folder: Path, place: Placement, hall_port: int
+) -> tuple[subprocess.Popen, Config]:
+    """The hall display, speaking through the virtual speaker (WAV files) and listening for the
+    counters' calls on this machine."""
+    return _start_device(
+        lobby,
+        central,
+        folder,
+        f'[device]\nid = "display-01"\nrole = "display"\ndata_dir = "{folder / "data"}"\n\n'
+        + _panel(place)
+        + f'[speech]\noutput = "virtual"\nvirtual_dir = "{announcements_dir(lobby)}"\n\n'
+        + f'[office_network]\nport = {hall_port}\nlisten = "127.0.0.1"\n',
+    )
+
+
+def guide(
+    lobby: Config, central: DemoCentral, counter: Config | None, display: Config | None
+) -> str:
     """What the demo's console says about its windows, their logs and how to stop."""
     lines = [
         f'Lobby kiosk: the window "{window_title(lobby)}" at the left edge'
@@ -219,12 +255,25 @@ def guide(lobby: Config, central: DemoCentral, counter: Config | None) -> str:
         lines.append(
             f'Counter {counter.counter.number}: the window "{window_title(counter)}" to the'
             f" right of the lobby ({counter.panel.left}, {counter.panel.top}); its log:"
-            f" {counter_log(lobby)}"
+            f" {device_log(lobby, 'counter')}"
         )
-    others = "counter 1 and the central server stop" if counter else "the central server stops"
+    if display is not None:
+        lines.append(
+            f'Hall display: the window "{window_title(display)}" under the counter'
+            f" ({display.panel.left}, {display.panel.top}, {display.panel.width}x"
+            f"{display.panel.height}, a TV's board scaled down); its log:"
+            f" {device_log(lobby, 'display')}; what it announces is written as WAV files to"
+            f" {announcements_dir(lobby)} (journal.jsonl lists them)"
+        )
+    others = ", ".join(
+        name
+        for name, there in (("counter 1", counter), ("the hall display", display))
+        if there is not None
+    )
+    stops = f"{others} and the central server stop" if others else "the central server stops"
     lines += [
         f"Central server's log: {central.log}",
-        f"To stop the demo: close the lobby window or press Ctrl+C here ({others} with it).",
+        f"To stop the demo: close the lobby window or press Ctrl+C here ({stops} with it).",
     ]
     return "\n".join(lines)
 
@@ -238,22 +287,33 @@ class DemoTwins:
         central: DemoCentral,
         printer: VirtualPrinter,
         scanner: VirtualScanner,
-        counter: subprocess.Popen | None,
+        devices: list[subprocess.Popen],
         cards: list[bytes],
         counter_config: Config | None = None,
+        display_config: Config | None = None,
     ) -> None:
         self.central = central
         self.printer = printer
         self.scanner = scanner
-        self.counter = counter
+        self.devices = devices
         self.counter_config = counter_config
+        self.display_config = display_config
         self._cards = itertools.cycle(cards)
         self._cards_lock = threading.Lock()
 
     @classmethod
-    def start(cls, config: Config, *, baud: int, with_counter: bool) -> tuple[DemoTwins, Config]:
-        """Start the twins for `config` (a lobby whose data folder exists); raises DemoError
-        or kiosk.enrolment.EnrolmentError, having stopped what had started."""
+    def start(
+        cls,
+        config: Config,
+        *,
+        baud: int,
+        layout: DemoLayout,
+        with_counter: bool,
+        with_display: bool,
+    ) -> tuple[DemoTwins, Config]:
+        """Start the twins for `config` (a lobby whose data folder exists), counter 1 and the
+        hall display where `layout` places them; raises DemoError or
+        kiosk.enrolment.EnrolmentError, having stopped what had started."""
         cards = [sample.payload for sample in load_samples()]
         data_dir = config.device.data_dir
         central = DemoCentral(
@@ -275,14 +335,23 @@ class DemoTwins:
             printer=dataclasses.replace(config.printer, url=printer.device_path),
             scanner=dataclasses.replace(config.scanner, mode="serial", url=scanner.device_path),
         )
-        counter = counter_config = None
+        devices: list[subprocess.Popen] = []
+        counter_config = display_config = None
+        hall_port = _free_port(socket.SOCK_DGRAM)
+        if with_display:
+            display, display_config = start_demo_display(
+                config, central, data_dir / "display", layout.display, hall_port
+            )
+            devices.append(display)
         if with_counter:
             # The lobby's device key must exist before the counter imports it.
             open_device_data(config).close()
             counter, counter_config = start_demo_counter(
-                config, central, data_dir / "counter", COUNTER_SIZE
+                config, central, data_dir / "counter", layout.counter, hall_port
             )
-        return cls(central, printer, scanner, counter, cards, counter_config), config
+            devices.append(counter)
+        twins = cls(central, printer, scanner, devices, cards, counter_config, display_config)
+        return twins, config
 
     def flip_printer(self, switch: str) -> bool:
         """Turn one of the virtual printer's faults on or off; returns the new value."""
@@ -298,11 +367,12 @@ class DemoTwins:
 
     def stop(self) -> None:
         self.scanner.close()
-        if self.counter is not None:
-            self.counter.terminate()
+        for device in self.devices:
+            device.terminate()
+        for device in self.devices:
             try:
-                self.counter.wait(10)
+                device.wait(10)
             except subprocess.TimeoutExpired:
-                self.counter.kill()
+                device.kill()
         self.printer.stop()
         self.central.stop()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 ROLE_APPS: dict[str, str] = {
     "lobby": "apps.lobby:LobbyApp",
     "counter": "apps.counter:CounterApp",
+    "display": "apps.display:DisplayApp",
 }
 ROLES: tuple[str, ...] = tuple(ROLE_APPS)
 # Starts a role's app in a window: run_app(config, data, *, verbose, demo=None).

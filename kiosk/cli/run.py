@@ -51,17 +51,25 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
         help="without counter 1's terminal (by default it opens in a second window, 800x480,"
         " to the right of the lobby's)",
     )
+    parser.add_argument(
+        "--no-display",
+        dest="display",
+        action="store_false",
+        help="without the hall display (by default it opens under counter 1's window, scaled"
+        " to the room left on the screen)",
+    )
 
 
 @command(
     "demo",
-    "central server, lobby kiosk (virtual printer and scanner) and counter 1 in a"
-    " temporary data folder",
+    "central server, lobby kiosk (virtual printer and scanner), counter 1 and the hall display"
+    " in a temporary data folder",
     _demo_arguments,
     starts_app=True,
 )
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
-    from kiosk.demo import DemoError, DemoTwins, guide
+    from kiosk.demo import DemoError, DemoTwins, announcements_dir, guide
+    from kiosk.demo_layout import arrange, screen_size
     from kiosk.enrolment import EnrolmentError
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
@@ -76,6 +84,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         panel = dataclasses.replace(panel, width=width, height=height, fullscreen=False)
     if not panel.fullscreen:
         panel = dataclasses.replace(panel, left=0, top=0)  # counter 1 opens to its right
+    layout = arrange((panel.width, panel.height), screen_size())
     office = config.office
     if not args.office_hours:
         office = dataclasses.replace(office, closed_outside_hours=False)
@@ -87,7 +96,13 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        twins, config = DemoTwins.start(config, baud=args.baud, with_counter=args.counter)
+        twins, config = DemoTwins.start(
+            config,
+            baud=args.baud,
+            layout=layout,
+            with_counter=args.counter,
+            with_display=args.display,
+        )
     except (DemoError, EnrolmentError) as error:
         raise CommandError(f"The demo's central server: {error}") from error
     print(
@@ -101,7 +116,20 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         "the next sample ID card (on the card step). "
         + ("Counter 1: officer PIN 1111 or 2222 (demo officers). " if args.counter else "")
         + "Technician menu: hold the status line for 3 s (PIN 246810).\n"
-        + guide(config, twins.central, twins.counter_config),
+        + (
+            f"Hall display: calls are shown there and announced into {announcements_dir(config)}"
+            " (WAV files; this machine's speaker is not used).\n"
+            if args.display
+            else ""
+        )
+        + (
+            ""
+            if layout.fits
+            else f"Note: the screen ({layout.screen[0]}x{layout.screen[1]}) is too small for the"
+            " three windows side by side; some reach past its edge (--size 800x480 or"
+            " --no-display make room).\n"
+        )
+        + guide(config, twins.central, twins.counter_config, twins.display_config),
         flush=True,
     )
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from devices.profiles import PrinterProfile
@@ -28,6 +28,7 @@ from kiosk.config.device import (
     parse_technician,
     read_printer_profile,
 )
+from kiosk.config.hall import HallConfig, parse_hall
 from kiosk.config.office_network import OfficeNetworkConfig, parse_office_network
 from kiosk.config.officers import OfficerConfig, parse_officers
 from kiosk.config.reader import ConfigError, Document
@@ -37,6 +38,8 @@ CATALOGUE_FILE = "catalogue.toml"
 PRINTERS_FILE = "printers.toml"
 RATING_FILE = "rating.toml"
 OFFICERS_FILE = "officers.toml"
+# A hall display is a TV: its panel when kiosk.toml names no size of its own.
+DISPLAY_SIZE = (1920, 1080)
 CONFIG_FILES = (KIOSK_FILE, CATALOGUE_FILE, PRINTERS_FILE, RATING_FILE, OFFICERS_FILE)
 
 
@@ -55,6 +58,7 @@ class Config:
     counter: CounterConfig
     rating: RatingConfig
     officers: tuple[OfficerConfig, ...]
+    hall: HallConfig
     office_network: OfficeNetworkConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
@@ -88,6 +92,11 @@ def load_config(override: Path | None = None) -> Config:
     office = parse_office(root.table("office"))
     device = parse_device(root.table("device"))
     panel = parse_panel(root.table("panel"))
+    if (
+        device.role == "display"
+        and kiosk.origin_of_any([("panel", "width"), ("panel", "height")]) == kiosk.shipped
+    ):
+        panel = replace(panel, width=DISPLAY_SIZE[0], height=DISPLAY_SIZE[1])
     printer_table = root.table("printer")
     printer = parse_printer(printer_table)
     lobby = parse_lobby(root.table("lobby"))
@@ -95,6 +104,7 @@ def load_config(override: Path | None = None) -> Config:
     central = parse_central(root.table("central"))
     scanner = parse_scanner(root.table("scanner"))
     counter_table = root.table("counter")
+    hall_table = root.table("hall")
     office_network = parse_office_network(root.table("office_network"))
     root.finish()
 
@@ -115,6 +125,7 @@ def load_config(override: Path | None = None) -> Config:
         counter=parse_counter(counter_table, parsed_catalogue),
         rating=parse_rating(rating),
         officers=parse_officers(officers),
+        hall=parse_hall(hall_table, parsed_catalogue),
         office_network=office_network,
         sources=kiosk.sources
         + catalogue.sources

@@ -1,0 +1,283 @@
+"""The hall display app (role "display"): the one place that assembles the board, the links that
+bring the calls (the server's feed, the counters over the office network), the announcer and the
+technician menu.
+
+Calls from both paths go to one HallBoard on the main thread; a call new to the board and fresh
+is shown large and handed to the announcer's queue (one voice, never two at once). The worker
+threads only fetch and listen; every result comes back through Clock.schedule_once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.properties import StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from apps.base import DeviceApp
+from common.version import __version__
+from kiosk.announcer import Announcement, Announcer
+from kiosk.config import Config
+from kiosk.enrolment import CentralLink
+from kiosk.hall_board import HallBoard
+from kiosk.hall_calls import HallCall
+from kiosk.hall_feed import OFFLINE, ONLINE, CallFeed, FeedStatus, QueueSnapshot, QueueWatch
+from kiosk.hall_network import HallKeyStore, HallListener
+from kiosk.i18n import N_
+from kiosk.services import DeviceData
+from screens.display_board import DisplayBoardScreen
+from screens.display_technician import DisplayTechnicianScreen
+from screens.technician_login import TechnicianLoginScreen
+
+log = logging.getLogger("apps.display")
+
+TICK_SECONDS = 0.25
+KEY_REFRESH_SECONDS = 300
+TECHNICIAN_IDLE_SECONDS = 120
+# The waiting counts are shown as unknown when older than this many queue intervals.
+QUEUE_STALE_INTERVALS = 3
+
+FEED_WORDS = {
+    "connecting": N_("Connecting to the central server…"),
+    "not_configured": N_("Central server: not configured"),
+    "unauthorized": N_("This device is not authorised by the central server"),
+}
+
+
+class DisplayApp(DeviceApp):
+    """The board in the hall: shows and announces the calls of every counter."""
+
+    home_screen = "display_board"
+    status_counts_pending = False
+    clock_text = StringProperty("")
+    date_text = StringProperty("")
+
+    def __init__(self, config: Config, data: DeviceData, **kwargs: Any) -> None:
+        super().__init__(config, data, **kwargs)
+        clock = self._office_clock
+        self.board = HallBoard(
+            config.hall,
+            office=config.office.code,
+            day_of=config.office.day_rule.day_of,
+            clock=clock,
+            monotonic=time.monotonic,
+        )
+        self.feed_status = FeedStatus("connecting")
+        self.queue: QueueSnapshot | None = None
+
+        def later(action):
+            return lambda *args: Clock.schedule_once(lambda _dt: action(*args))
+
+        self.feed = CallFeed(
+            config,
+            on_calls=later(self.calls_arrived),
+            on_status=later(self._feed_changed),
+            clock=clock,
+        )
+        self.queue_watch = QueueWatch(config, on_queue=later(self._queue_arrived), clock=clock)
+        self.hall_keys = HallKeyStore(config.device.data_dir)
+        self._key_link = CentralLink(config)  # used on the I/O worker only
+        self.listener = HallListener(
+            config,
+            self.hall_keys,
+            on_call=later(lambda call: self.calls_arrived([call])),
+            clock=clock,
+        )
+        self.announcer = Announcer.from_config(config, clock=clock)
+        self._shown: tuple[Any, ...] = ()
+
+    def build(self) -> ScreenManager:
+        manager = ScreenManager(transition=NoTransition())
+        manager.add_widget(DisplayBoardScreen(name="display_board"))
+        manager.add_widget(
+            TechnicianLoginScreen(name="technician_login", timeout=TECHNICIAN_IDLE_SECONDS)
+        )
+        manager.add_widget(
+            DisplayTechnicianScreen(name="technician", timeout=TECHNICIAN_IDLE_SECONDS)
+        )
+        manager.current = self.home_screen
+        self._tick()
+        self.update_status()
+        return manager
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.announcer.start()
+        self.listener.start()
+        self.feed.start()
+        self.queue_watch.start()
+        self.every(TICK_SECONDS, self._tick)
+        self.every(KEY_REFRESH_SECONDS, self._refresh_key)
+        self._refresh_key()
+        log.info(
+            "hall display %s started: office %s, device %s",
+            __version__,
+            self.settings.office.code,
+            self.settings.device.id,
+        )
+
+    def shutdown(self) -> None:
+        self.feed.stop()
+        self.queue_watch.stop()
+        self.listener.stop()
+        self.announcer.stop(timeout=2)
+        super().shutdown()
+
+    @property
+    def board_screen(self) -> DisplayBoardScreen:
+        return self.root.get_screen("display_board")
+
+    # ----------------------------------------------------------------- calls
+
+    def calls_arrived(self, calls: list[HallCall]) -> None:
+        """Calls from either path, on the main thread: each new and fresh one is shown large
+        and announced, once."""
+        for call in calls:
+            if self.board.add(call):
+                log.info(
+                    "shown: %s %s at counter %d (%s)", call.kind, call.label, call.counter, call.key
+                )
+                self.announcer.announce(
+                    Announcement(
+                        key=call.key,
+                        label=call.label,
+                        counter=call.counter,
+                        recall=call.kind == "recall",
+                    )
+                )
+        self._show_board()
+
+    def _tick(self) -> None:
+        self.board.tick()
+        now = self._office_clock().astimezone(self.settings.office.timezone)
+        self.date_text, self.clock_text = f"{now:%d/%m/%Y}", f"{now:%H:%M:%S}"
+        self._show_board()
+
+    def _show_board(self) -> None:
+        """Hands the board's state to the screen, when it changed."""
+        if self.root is None:
+            return
+        hero = self.board.hero
+        counter_words = self.t("Counter {number}")
+        recent = tuple(
+            (item.call.label, counter_words.format(number=item.call.counter), item.highlighted)
+            for item in self.board.recent()
+        )
+        hero_view = (
+            (hero.label, counter_words.format(number=hero.counter), self.board.hero_highlighted)
+            if hero
+            else ("", "", False)
+        )
+        fields, note = self._field_cards()
+        shown = (hero_view, recent, fields, note, self.language)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        screen = self.board_screen
+        screen.show_hero(*hero_view)
+        screen.show_recent(list(recent))
+        screen.show_fields(list(fields), note)
+        screen.notice = self.settings.hall.notice(self.language)
+
+    def _field_cards(self) -> tuple[tuple[tuple[str, str, str], ...], str]:
+        snapshot = self.queue
+        fresh = snapshot is not None and (
+            (self._office_clock() - snapshot.fetched_at).total_seconds()
+            <= QUEUE_STALE_INTERVALS * self.settings.hall.queue_interval
+        )
+        cards = []
+        for field_id in self.settings.hall.fields:
+            item = snapshot.fields.get(field_id, {}) if fresh and snapshot else None
+            if item is None:
+                waiting, wait = self.t("waiting: –"), ""
+            else:
+                count = int(item.get("waiting", 0))
+                waiting = self.t("{count} waiting").format(count=count)
+                minutes = item.get("estimated_wait_minutes")
+                wait = (
+                    self.t("about {minutes} min").format(minutes=round(minutes))
+                    if count and minutes is not None
+                    else ""
+                )
+            cards.append((self.field_name(field_id), waiting, wait))
+        note = ""
+        if not fresh:
+            note = (
+                self.t("not updated since {time}").format(
+                    time=f"{snapshot.fetched_at.astimezone(self.settings.office.timezone):%H:%M}"
+                )
+                if snapshot
+                else self.t("not known yet")
+            )
+        return tuple(cards), note
+
+    def _queue_arrived(self, snapshot: QueueSnapshot) -> None:
+        self.queue = snapshot
+        self._show_board()
+
+    # ----------------------------------------------------------------- status line
+
+    def _feed_changed(self, status: FeedStatus) -> None:
+        self.feed_status = status
+        if status.state == ONLINE:
+            self._refresh_key()
+        self.update_status()
+
+    def _network_words(self) -> str:
+        status = self.feed_status
+        if status.state == ONLINE:
+            return self.t("Central server: connected")
+        if status.state == OFFLINE:
+            since = status.since or self._office_clock()
+            local = since.astimezone(self.settings.office.timezone)
+            words = self.t("Lost connection to the server since {time}").format(
+                time=f"{local:%H:%M}"
+            )
+            if self.hall_keys.current() is not None:
+                words += "  ·  " + self.t("calls from the counters still arrive")
+            return words
+        return self.t(FEED_WORDS[status.state])
+
+    def update_status(self) -> None:
+        super().update_status()
+        if self.feed_status.state not in (ONLINE, "connecting"):
+            self.status_alert = True
+
+    def _refresh_key(self) -> None:
+        """Fetch the office's hall key when the server answers (it signs the counters' calls)."""
+        link = self._key_link
+        self.in_background(
+            lambda: self.hall_keys.refresh(link.current()),
+            lambda _result: None,
+            lambda error: log.info("hall key not refreshed: %s", error),
+        )
+
+    # ----------------------------------------------------------------- technician
+
+    def refresh_technician_view(self) -> None:
+        screen: DisplayTechnicianScreen = self.root.get_screen("technician")
+        feed = self.feed_status
+        lines = [
+            f"{self.t('Version')}: {__version__}",
+            f"{self.t('Device')}: {self.settings.device.id}  ·  {self.settings.office.code}",
+            f"{self.t('Central server')}: {self._network_words()}",
+        ]
+        if feed.problem:
+            lines.append(f"    {feed.problem}")
+        lines.append(f"{self.t('Office network')}: {self.listener.describe(self.t)}")
+        lines.append(f"{self.t('Speech')}: {self.announcer.describe(self.t)}")
+        hero = self.board.hero
+        if hero is not None:
+            moment = hero.occurred_at.astimezone(self.settings.office.timezone)
+            lines.append(
+                f"{self.t('Last call')}: {hero.label} → {hero.counter}  ({moment:%H:%M:%S})"
+            )
+        screen.show_state("\n".join(lines))
+
+    def test_speaker(self) -> None:
+        screen: DisplayTechnicianScreen = self.root.get_screen("technician")
+        self.announcer.test()
+        screen.show_message(self.t("Test announcement queued"))
