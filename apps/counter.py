@@ -78,9 +78,7 @@ class CounterApp(DeviceApp):
         network = config.office_network
         self.hall_sender: HallSender | None = None
         if network.enabled:
-            self.hall_sender = HallSender(
-                network, self.hall_keys.current, device_id=config.device.id, clock=clock
-            )
+            self.hall_sender = HallSender(config, self.hall_keys, clock=clock)
         self.counter = CounterService(
             data.store,
             config,

@@ -17,13 +17,14 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kiosk.config.office_network import OfficeNetworkConfig, Target
+from kiosk.config import Config
+from kiosk.config.office_network import Target
 from kiosk.hall_calls import HallCall
-from kiosk.hall_key import HallKey
+from kiosk.hall_key import HallKeyStore
 from kiosk.hall_messages import (
     MAX_ATTEMPTS,
     MAX_DATAGRAM,
@@ -33,6 +34,7 @@ from kiosk.hall_messages import (
     encode,
     new_nonce,
 )
+from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,13 @@ REPEATS = (0.0, 0.2, 0.6)  # seconds after the call: each datagram is sent at ea
 MAX_WAITING = 200  # calls waiting to be sent at most (the oldest are dropped beyond)
 LOG_EVERY_SECONDS = 60.0  # a repeated problem is logged at most this often
 POLL_SECONDS = 0.2  # the listener looks this often whether it is asked to stop
+
+# The technician's words for the listener (msgids; HallListener.describe).
+LISTENER_OFF = N_("off ([office_network] enabled = false)")
+LISTENER_FAILED = N_("cannot listen on UDP port {port}: it is in use or not allowed")
+LISTENING = N_("listening on UDP port {port}: {accepted} calls received, the last at {time}")
+LISTENING_IDLE = N_("listening on UDP port {port}: no call received yet")
+REFUSED_COUNT = N_("{count} refused (forged, stale or unreadable)")
 
 
 class _RateLimitedLog:
@@ -72,22 +81,22 @@ class SenderStats:
 
 
 class HallSender:
-    """The counter's side. `keys()` gives the hall key to sign with (HallKeyStore.current)."""
+    """The counter's side: sends to `[office_network] send_to`, signed with the current key
+    of `keys`, timed by `clock` (the office clock)."""
 
     def __init__(
         self,
-        config: OfficeNetworkConfig,
-        keys: Callable[[], HallKey | None],
+        config: Config,
+        keys: HallKeyStore,
         *,
-        device_id: str,
         clock: Callable[[], datetime],
         repeats: tuple[float, ...] = REPEATS,
     ) -> None:
         if not 1 <= len(repeats) <= MAX_ATTEMPTS:
             raise ValueError(f"from 1 to {MAX_ATTEMPTS} repeats")
-        self._targets = config.send_to
+        self._targets = config.office_network.send_to
         self._keys = keys
-        self._device_id = device_id
+        self._device_id = config.device.id
         self._clock = clock
         self._repeats = repeats
         self._waiting: deque[HallCall] = deque()
@@ -162,7 +171,7 @@ class HallSender:
     def _schedule(self, call: HallCall) -> None:
         """Sign each attempt of the call (one nonce: they make one call) and plan its sends."""
         try:
-            hall_key = self._keys()
+            hall_key = self._keys.current()
             datagrams = []
             if hall_key is not None:
                 sent_at, nonce = self._clock(), new_nonce()
@@ -225,22 +234,26 @@ class ListenerStats:
 
 
 class HallListener:
-    """The display's side: receives on `listen`:`port`, hands each accepted call to `on_call`
-    (from the listener's thread). `keys()` gives the keys a call may be signed with
-    (HallKeyStore.keys); `clock` is the display's clock. Repeats of one send (one nonce) give
-    one on_call; a call that also came from the server is the display board's to merge."""
+    """The display's side: receives on `[office_network] listen`:`port`, hands each accepted
+    call to `on_call` (from the listener's thread). A call may be signed with any key `keys`
+    holds; `clock` is the display's office clock. Repeats of one send (one nonce) give one
+    on_call; a call that also came from the server is the display board's to merge."""
 
     def __init__(
         self,
-        config: OfficeNetworkConfig,
-        keys: Callable[[], Mapping[str, bytes]],
+        config: Config,
+        keys: HallKeyStore,
         *,
-        office: str,
         on_call: Callable[[HallCall], None],
         clock: Callable[[], datetime],
     ) -> None:
-        self._address = (config.listen, config.port)
-        self._verifier = CallVerifier(office, keys, clock, config.max_clock_skew_seconds)
+        network = config.office_network
+        self._enabled = network.enabled
+        self._address = (network.listen, network.port)
+        self._keys = keys
+        self._verifier = CallVerifier(
+            config.office.code, keys.keys, clock, network.max_clock_skew_seconds
+        )
         self._on_call = on_call
         self._clock = clock
         self._lock = threading.Lock()
@@ -252,23 +265,31 @@ class HallListener:
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._failed = False
 
-    def start(self) -> None:
-        """Bind and start listening. Raises OSError when the port cannot be bound (in use)."""
+    def start(self) -> bool:
+        """Bind and start listening; False when it cannot (off, or the port is in use: said in
+        the log and by `describe`; the server's feed still brings the calls)."""
         if self._thread is not None:
-            return
+            return True
+        if not self._enabled:
+            return False
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.bind(self._address)
-        except OSError:
+        except OSError as error:
             sock.close()
-            raise
+            self._failed = True
+            log.error("cannot listen for calls on %s:%d: %s", *self._address, error)
+            return False
+        self._failed = False
         sock.settimeout(POLL_SECONDS)
         self._socket = sock
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="hall-listener", daemon=True)
         self._thread.start()
         log.info("listening for calls over the office network on %s:%d", *self.address)
+        return True
 
     @property
     def address(self) -> tuple[str, int]:
@@ -299,6 +320,28 @@ class HallListener:
             return ListenerStats(
                 self._accepted, self._repeats, dict(self._refused), self._last_accepted_at
             )
+
+    def describe(self, t: Callable[[str], str]) -> str:
+        """The technician's line: listening or not, calls taken and refused, and the key."""
+        port = self.address[1]
+        stats = self.stats()
+        if not self._enabled:
+            words = t(LISTENER_OFF)
+        elif self._failed:
+            words = t(LISTENER_FAILED).format(port=port)
+        elif stats.last_accepted_at is None:
+            words = t(LISTENING_IDLE).format(port=port)
+        else:
+            words = t(LISTENING).format(
+                port=port, accepted=stats.accepted, time=f"{stats.last_accepted_at:%H:%M:%S}"
+            )
+        parts = [words]
+        refused = sum(stats.refused.values())
+        if refused:
+            parts.append(t(REFUSED_COUNT).format(count=refused))
+        msgid, values = self._keys.status().words()
+        parts.append(t(msgid).format(**values))
+        return "  ·  ".join(parts)
 
     def _run(self) -> None:
         sock = self._socket

@@ -18,7 +18,7 @@ from tests.support.clocks import Clock, office_morning
 from tests.support.counter import PINS, Counter, Lobby
 from tests.support.device import OFFICE
 from tests.support.events import events_of
-from tests.support.hall import KEY, Received, network, wait_until
+from tests.support.hall import KEY, Received, hall_config, wait_until
 from tests.support.ports import free_port
 
 OVERALL = {"phien-lam-viec": 1}
@@ -38,14 +38,11 @@ def test_calls_and_recalls_reach_the_hall_online_and_with_the_server_down(tmp_pa
     )
     display_keys = HallKeyStore(tmp_path / "display", OFFICE, None, clock)
     received = Received()
-    display = HallListener(
-        network(), display_keys.keys, office=OFFICE, on_call=received, clock=clock
-    )
+    display = HallListener(hall_config(), display_keys, on_call=received, clock=clock)
     display.start()  # bound now: the sender needs its port
     sender = HallSender(
-        network(send_to=(Target(*display.address),)),
-        counter_keys.current,
-        device_id=counter.config.device.id,
+        hall_config(send_to=(Target(*display.address),), base=counter.config),
+        counter_keys,
         clock=clock,
     )
     service = CounterService(

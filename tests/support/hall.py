@@ -5,18 +5,23 @@ hall key (a real HTTP server on 127.0.0.1)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
 import json
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-from kiosk.config.office_network import OfficeNetworkConfig, Target
+from kiosk.config import Config, load_config
+from kiosk.config.office_network import Target
 from kiosk.hall_calls import HallCall, call_key
-from kiosk.hall_key import HallKey
+from kiosk.hall_key import HallKey, HallKeyStore, store_hall_key
 from tests.support.device import OFFICE
 
 KEY = HallKey("k1", bytes(range(32)))
@@ -37,11 +42,27 @@ def a_call(occurred_at: datetime, *, label: str = "1002", counter: int = 2) -> H
     )
 
 
-def network(*, send_to: tuple[Target, ...] = (), skew: float = 60) -> OfficeNetworkConfig:
-    """Listening on a free port of 127.0.0.1 (port 0: chosen when bound)."""
-    return OfficeNetworkConfig(
-        enabled=True, port=0, send_to=send_to, listen="127.0.0.1", max_clock_skew_seconds=skew
+@functools.cache
+def _shipped() -> Config:
+    with tempfile.TemporaryDirectory() as empty:  # no overrides
+        return load_config(Path(empty))
+
+
+def hall_config(*, send_to: tuple[Target, ...] = (), base: Config | None = None) -> Config:
+    """A device's configuration (the shipped one, or `base`) listening on a free port of
+    127.0.0.1 (port 0: chosen when bound) and sending to `send_to`."""
+    config = base or _shipped()
+    network = dataclasses.replace(
+        config.office_network, port=0, send_to=send_to, listen="127.0.0.1"
     )
+    return dataclasses.replace(config, office_network=network)
+
+
+def key_store(data_dir: Path, key: HallKey | None = KEY) -> HallKeyStore:
+    """A device's key store with `key` cached (fetched before; None: never), no server."""
+    if key is not None:
+        store_hall_key(data_dir, key)
+    return HallKeyStore(data_dir, OFFICE, None)
 
 
 class Received:
