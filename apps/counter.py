@@ -23,6 +23,8 @@ from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
 from kiosk.enrolment import CentralLink
+from kiosk.hall_key import HallKeyStore
+from kiosk.hall_network import HallSender
 from kiosk.i18n import N_
 from kiosk.officers import Officer, Officers, SignInLocked, WrongPin
 from kiosk.ratings import RatingWindow
@@ -68,6 +70,15 @@ class CounterApp(DeviceApp):
         self.counter_number = config.counter.number
         clock = self._office_clock
         self.officers = Officers(data.store, config, clock)
+        # Calls also go straight to the hall display over the office network, signed with the
+        # office's hall key (its own link: a client serves one thread).
+        self.hall_keys = HallKeyStore(
+            config.device.data_dir, config.office.code, CentralLink(config), clock
+        )
+        network = config.office_network
+        self.hall_sender: HallSender | None = None
+        if network.enabled:
+            self.hall_sender = HallSender(config, self.hall_keys, clock=clock)
         self.counter = CounterService(
             data.store,
             config,
@@ -75,6 +86,7 @@ class CounterApp(DeviceApp):
             CentralLink(config),
             clock,
             on_events=self.sync.wake,
+            on_call=None if self.hall_sender is None else self.hall_sender.send,
         )
         self.session: CounterSession | None = None
         self.window: RatingWindow | None = None  # known once the service opened it
@@ -98,6 +110,9 @@ class CounterApp(DeviceApp):
 
     def on_start(self) -> None:
         super().on_start()
+        if self.hall_sender is not None:
+            self.hall_keys.start()
+            self.hall_sender.start()
         self.every(SIGN_OUT_CHECK_SECONDS, self._check_sign_out)
         self.every(0.5, self._tick)
         keypad_url = self.settings.counter.keypad_url
@@ -123,6 +138,9 @@ class CounterApp(DeviceApp):
     def shutdown(self) -> None:
         if self.keypad is not None:
             self.keypad.stop()
+        if self.hall_sender is not None:
+            self.hall_sender.stop()
+        self.hall_keys.stop()
         super().shutdown()
 
     # ----------------------------------------------------------------- navigation

@@ -13,19 +13,20 @@ import logging
 import time
 from typing import Any
 
+from kiosk.announcer import Announcement, Announcer
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from apps.base import DeviceApp
 from common.version import __version__
-from kiosk.announcer import Announcement, Announcer
 from kiosk.config import Config
 from kiosk.enrolment import CentralLink
 from kiosk.hall_board import HallBoard
 from kiosk.hall_calls import HallCall
 from kiosk.hall_feed import OFFLINE, ONLINE, CallFeed, FeedStatus, QueueSnapshot, QueueWatch
-from kiosk.hall_network import HallKeyStore, HallListener
+from kiosk.hall_key import HallKeyStore
+from kiosk.hall_network import HallListener
 from kiosk.i18n import N_
 from kiosk.services import DeviceData
 from screens.display_board import DisplayBoardScreen
@@ -78,8 +79,10 @@ class DisplayApp(DeviceApp):
             clock=clock,
         )
         self.queue_watch = QueueWatch(config, on_queue=later(self._queue_arrived), clock=clock)
-        self.hall_keys = HallKeyStore(config.device.data_dir)
-        self._key_link = CentralLink(config)  # used on the I/O worker only
+        # Its own link, used on the I/O worker only (_refresh_key).
+        self.hall_keys = HallKeyStore(
+            config.device.data_dir, config.office.code, CentralLink(config), clock
+        )
         self.listener = HallListener(
             config,
             self.hall_keys,
@@ -125,6 +128,7 @@ class DisplayApp(DeviceApp):
         self.listener.stop()
         self.announcer.stop(timeout=2)
         super().shutdown()
+        self.hall_keys.stop()  # after the I/O worker: it may be refreshing the key
 
     @property
     def board_screen(self) -> DisplayBoardScreen:
@@ -248,9 +252,8 @@ class DisplayApp(DeviceApp):
 
     def _refresh_key(self) -> None:
         """Fetch the office's hall key when the server answers (it signs the counters' calls)."""
-        link = self._key_link
         self.in_background(
-            lambda: self.hall_keys.refresh(link.current()),
+            self.hall_keys.refresh,
             lambda _result: None,
             lambda error: log.info("hall key not refreshed: %s", error),
         )

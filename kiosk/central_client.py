@@ -9,6 +9,8 @@ system's authorities or the city's own CA bundle.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import email.utils
 import re
@@ -31,6 +33,8 @@ HEALTH_PATH = "/api/v1/health"
 CALL_NEXT_PATH = "/api/v1/offices/{office}/counters/{counter}/call-next"
 TAKE_PATH = "/api/v1/offices/{office}/counters/{counter}/take"
 TAKE_TIMEOUT = 3.0
+HALL_KEY_PATH = "/api/v1/offices/{office}/hall-key"
+HALL_KEY_BYTES = 32
 
 # The keys of a call-next answer and their JSON types.
 _CALLED_TICKET = {
@@ -275,6 +279,27 @@ class CentralClient:
         if not isinstance(body, dict) or not isinstance(body.get("identity"), dict):
             raise self._garbage()
         return body["identity"]
+
+    def hall_key(self, office: str) -> tuple[str, bytes]:
+        """The office's hall key (kiosk.hall_key): (key id, 32 bytes). Only counters and
+        displays are given it. A secret: never to be logged."""
+        path = HALL_KEY_PATH.format(office=urllib.parse.quote(office, safe=""))
+        try:
+            response = self._session.get(self.base_url + path, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise CentralNoAnswer(self._transport_problem(error)) from None
+        body = self._json(self._check(response))
+        key_id = body.get("key_id") if isinstance(body, dict) else None
+        encoded = body.get("key") if isinstance(body, dict) else None
+        if not (isinstance(key_id, str) and key_id and isinstance(encoded, str)):
+            raise self._garbage()
+        try:
+            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except (binascii.Error, ValueError):
+            raise self._garbage() from None
+        if len(key) != HALL_KEY_BYTES:
+            raise self._garbage()
+        return key_id, key
 
     def health(self) -> Health:
         """Check that the server answers, and read its clock; raises CentralUnavailable when

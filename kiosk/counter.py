@@ -10,12 +10,16 @@ One session at a time per counter: the next ticket can be called once the office
 session, and once the citizen rated it or their time (`rating_seconds`) is up; a session left
 unrated by a screen that never reported the time out is recorded "not rated" then.
 
+Each call and recall, once committed, is handed to `on_call` as the hall sees it (HallCall,
+e.g. HallSender.send, which tells the hall display over the office network).
+
 Thread-safe (one lock per service, held across the call-next request); the methods write to
 disk and call_next to the network: never call them from the Kivy main thread.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -27,6 +31,7 @@ from kiosk import events
 from kiosk.central_client import CentralClient, CentralError, HeldElsewhere
 from kiosk.config import Config
 from kiosk.enrolment import CentralLink
+from kiosk.hall_calls import CallKind, HallCall, call_key, recall_key
 from kiosk.i18n import N_
 from kiosk.officers import Officer, Officers
 from kiosk.ratings import (
@@ -66,6 +71,8 @@ from kiosk.ticket_entry import (
     ticket_from_qr,
 )
 from kiosk.ticket_keys import TicketKeys
+
+log = logging.getLogger(__name__)
 
 # What the officer reads when the server says another counter holds an entered ticket (msgids).
 HELD_SERVING = N_("Ticket {label} is being served at counter {counter}. Nothing was changed.")
@@ -117,16 +124,19 @@ class CounterService:
         clock: Callable[[], datetime] = aware_now,
         *,
         on_events: Callable[[], None] | None = None,
+        on_call: Callable[[HallCall], None] | None = None,
     ) -> None:
         """`central`: this service's own link or client (not the sync worker's); None for a
         counter without a central server. `on_events` is called after events were written
-        (e.g. SyncWorker.wake)."""
+        (e.g. SyncWorker.wake); `on_call` after each call or recall was committed, outside
+        the service's lock (it should return at once; what it raises is logged)."""
         self._store = store
         self._config = config
         self._officers = officers
         self._central = central
         self._clock = clock
         self._on_events = on_events
+        self._on_call = on_call
         self._keys = TicketKeys(config.device.data_dir)
         self._zone = config.office.timezone
         self._lock = threading.RLock()
@@ -169,7 +179,9 @@ class CounterService:
                 officer=officer,
                 now=now,
             )
-            return self._open(row, now)
+            session, call = self._open(row, now)
+        self._tell_hall(call)
+        return session
 
     def take_ticket(
         self, *, qr_payload: str | None = None, label: str | None = None, priority: bool = False
@@ -210,7 +222,9 @@ class CounterService:
                 officer=officer,
                 now=now,
             )
-            return self._open(row, now)
+            session, call = self._open(row, now)
+        self._tell_hall(call)
+        return session
 
     def _take_at_server(self, ticket: EnteredTicket, officer: Officer) -> dict[str, Any] | None:
         """Ask the server to call an entered ticket here, so that one another counter holds
@@ -242,7 +256,9 @@ class CounterService:
             row = self._open_row(CALLED)
             now = self._now()
             event = self._event(events.TICKET_RECALLED, call_data(row), now)
-            return self._change(row, {"recalls": row.recalls + 1}, [event])
+            session = self._change(row, {"recalls": row.recalls + 1}, [event])
+        self._tell_hall(_hall_call(row, "recall", recall_key(event["id"]), event))
+        return session
 
     def start_serving(self) -> CounterSession:
         """The citizen came to the desk."""
@@ -514,12 +530,20 @@ class CounterService:
             called_at=now,
         )
 
-    def _open(self, session: NewSession, now: datetime) -> CounterSession:
-        created = self._store.sessions.insert(
-            session, self._event(events.TICKET_CALLED, call_data(session), now)
-        )
+    def _open(self, session: NewSession, now: datetime) -> tuple[CounterSession, HallCall]:
+        event = self._event(events.TICKET_CALLED, call_data(session), now)
+        created = self._store.sessions.insert(session, event)
         self._wake()
-        return CounterSession.from_row(created, self._zone)
+        call = _hall_call(created, "call", call_key(created.id), event)
+        return CounterSession.from_row(created, self._zone), call
+
+    def _tell_hall(self, call: HallCall) -> None:
+        if self._on_call is None:
+            return
+        try:
+            self._on_call(call)
+        except Exception:  # the call is committed: the officer's action succeeded
+            log.exception("the hall could not be told of call %s", call.key)
 
     def _change(
         self, row: SessionRow, changes: Columns, new_events: list[events.Event]
@@ -569,3 +593,17 @@ class CounterService:
 
     def _now(self) -> datetime:
         return self._aware(self._clock())
+
+
+def _hall_call(session: NewSession, kind: CallKind, key: str, event: events.Event) -> HallCall:
+    """The call as the hall sees it, timed as its event (the server's feed times it so too)."""
+    return HallCall(
+        key=key,
+        kind=kind,
+        office=session.office,
+        day=session.day,
+        label=session.label,
+        counter=session.counter,
+        field_id=session.field_id,
+        occurred_at=datetime.fromisoformat(event["occurred_at"]),
+    )

@@ -29,6 +29,7 @@ from kiosk.config.device import (
     read_printer_profile,
 )
 from kiosk.config.hall import HallConfig, parse_hall
+from kiosk.config.office_network import OfficeNetworkConfig, parse_office_network
 from kiosk.config.officers import OfficerConfig, parse_officers
 from kiosk.config.reader import ConfigError, Document
 
@@ -58,6 +59,7 @@ class Config:
     rating: RatingConfig
     officers: tuple[OfficerConfig, ...]
     hall: HallConfig
+    office_network: OfficeNetworkConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
@@ -103,6 +105,7 @@ def load_config(override: Path | None = None) -> Config:
     scanner = parse_scanner(root.table("scanner"))
     counter_table = root.table("counter")
     hall_table = root.table("hall")
+    office_network = parse_office_network(root.table("office_network"))
     root.finish()
 
     printer_profile = read_printer_profile(printers, printer, printer_table)
@@ -123,6 +126,7 @@ def load_config(override: Path | None = None) -> Config:
         rating=parse_rating(rating),
         officers=parse_officers(officers),
         hall=parse_hall(hall_table, parsed_catalogue),
+        office_network=office_network,
         sources=kiosk.sources
         + catalogue.sources
         + printers.sources

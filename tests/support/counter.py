@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from kiosk.central_client import CentralClient
 from kiosk.config import Config, hash_pin
 from kiosk.counter import CounterService
 from kiosk.enrolment import CentralLink
+from kiosk.hall_calls import HallCall
 from kiosk.officers import Officers
 from kiosk.ticket_signing import load_or_create_device_key
 from kiosk.tickets import Ticket, TicketService
@@ -77,6 +78,7 @@ class Counter(Device):
         kiosk: str = "",
         rating: str | None = None,
         central: CentralClient | None = None,
+        on_call: Callable[[HallCall], None] | None = None,
     ) -> None:
         field_list = ", ".join(f'"{field}"' for field in fields)
         super().__init__(
@@ -93,7 +95,7 @@ class Counter(Device):
         self.officers = Officers(self.store, self.config, clock)
         self.link = CentralLink(self.config)
         self.service = CounterService(
-            self.store, self.config, self.officers, central or self.link, clock
+            self.store, self.config, self.officers, central or self.link, clock, on_call=on_call
         )
 
     def close(self) -> None:
