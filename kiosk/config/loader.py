@@ -30,6 +30,7 @@ from kiosk.config.device import (
 )
 from kiosk.config.officers import OfficerConfig, parse_officers
 from kiosk.config.reader import ConfigError, Document
+from kiosk.config.speech import SpeechConfig, parse_speech
 
 KIOSK_FILE = "kiosk.toml"
 CATALOGUE_FILE = "catalogue.toml"
@@ -54,6 +55,7 @@ class Config:
     counter: CounterConfig
     rating: RatingConfig
     officers: tuple[OfficerConfig, ...]
+    speech: SpeechConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
@@ -93,6 +95,7 @@ def load_config(override: Path | None = None) -> Config:
     central = parse_central(root.table("central"))
     scanner = parse_scanner(root.table("scanner"))
     counter_table = root.table("counter")
+    speech = parse_speech(root.table("speech"), device.data_dir)
     root.finish()
 
     printer_profile = read_printer_profile(printers, printer, printer_table)
@@ -112,6 +115,7 @@ def load_config(override: Path | None = None) -> Config:
         counter=parse_counter(counter_table, parsed_catalogue),
         rating=parse_rating(rating),
         officers=parse_officers(officers),
+        speech=speech,
         sources=kiosk.sources
         + catalogue.sources
         + printers.sources
