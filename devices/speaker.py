@@ -28,6 +28,7 @@ APLAY = "aplay"
 JOURNAL = "journal.jsonl"
 # aplay gets this long beyond the clip's own length before it counts as stuck.
 PLAY_MARGIN = 10.0
+_APLAY_PREFIX = re.compile(r"^aplay: [\w]+:[0-9]+: ")  # "aplay: main:831: "
 _CLIP_FILE = re.compile(r"announce-([0-9]{4,})\.wav")
 
 
@@ -71,8 +72,11 @@ class AlsaSpeaker:
             ) from None
         if done.returncode != 0:
             lines = done.stderr.decode(errors="replace").strip().splitlines()
-            reason = lines[-1] if lines else f"exit code {done.returncode}"
-            raise SpeakerError(f"the sound device {self.device} cannot play: {reason}")
+            reason = _APLAY_PREFIX.sub("", lines[-1]) if lines else f"exit code {done.returncode}"
+            raise SpeakerError(
+                f"the sound device {self.device!r} cannot play ({reason});"
+                " `aplay -L` lists the devices of this machine"
+            )
 
 
 class VirtualSpeaker:
