@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from devices.speech import SpeechPart
@@ -24,6 +25,7 @@ from kiosk import number_words
 
 PLACEHOLDERS = ("number", "counter")
 _WORD = re.compile(r"\w+")
+_PUNCTUATION = re.compile(r"[^\w\s]+")  # where a phrase to record ends ("Thử loa, một")
 _LABEL = re.compile(r"([A-Za-z]*)([0-9]+)")
 
 
@@ -53,6 +55,12 @@ def template_problem(template: str, *, vietnamese: bool) -> str | None:
 def words_of(text: str) -> tuple[str, ...]:
     """The words of a phrase, punctuation dropped: what the voice pack is looked up by."""
     return tuple(_WORD.findall(text))
+
+
+def _phrases(texts: Iterable[str]) -> list[tuple[str, ...]]:
+    """The texts' stretches between punctuation, as lower-case words."""
+    runs = [run for text in texts for run in _PUNCTUATION.split(text)]
+    return [tuple(w.casefold() for w in words_of(run)) for run in runs]
 
 
 @dataclass(frozen=True)
@@ -103,14 +111,15 @@ class Wording:
 
     def phrases(self, *extra: str) -> tuple[tuple[str, ...], ...]:
         """Everything in Vietnamese a call may say, as the phrases a voice pack is looked up
-        in (the stretches of the template between its placeholders, the recall prefix, each
-        number word, and the `extra` texts such as the speaker test), lower case."""
-        texts = [self.recall_prefix_vi, *self._literals(self.template_vi), *extra]
-        out = [tuple(w.casefold() for w in words_of(text)) for text in texts]
+        in (the stretches of the template between its placeholders and punctuation, the recall
+        prefix, each number word, and the `extra` texts such as the speaker test), lower
+        case, each once."""
         numbers = number_words.vocabulary(self.number_style)
         if self.number_style == "digits":  # the counter is read by its value
             numbers += number_words.vocabulary("linh")
-        out += [(word,) for word in dict.fromkeys(numbers)]
+        out = _phrases([self.recall_prefix_vi, *self._literals(self.template_vi)])
+        out += [(word,) for word in numbers]
+        out += _phrases(extra)
         return tuple(dict.fromkeys(phrase for phrase in out if phrase))
 
     @staticmethod
