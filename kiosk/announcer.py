@@ -83,8 +83,8 @@ class AnnouncerState:
 @dataclass(frozen=True)
 class _Job:
     key: str
-    parts: tuple[SpeechPart, ...]
-    cache_key: tuple[object, ...] | None
+    parts: Callable[[], tuple[SpeechPart, ...]]  # the words, made on the synthesis thread
+    cache_key: tuple[object, ...]
 
 
 def synthesizer_from_config(speech: SpeechConfig) -> tuple[Synthesizer, str | None]:
@@ -197,10 +197,14 @@ class Announcer:
             thread.join(timeout)
 
     def announce(self, announcement: Announcement) -> None:
-        """Queue a call's announcement (any thread; returns at once)."""
-        parts = self.wording.parts(
-            announcement.label, announcement.counter, recall=announcement.recall
-        )
+        """Queue a call's announcement (any thread; returns at once). A label that cannot be
+        read ("12-3") is reported "failed" in its turn, like any clip that cannot be made."""
+
+        def parts() -> tuple[SpeechPart, ...]:
+            return self.wording.parts(
+                announcement.label, announcement.counter, recall=announcement.recall
+            )
+
         cache_key = (announcement.label, announcement.counter, announcement.recall)
         self._put(_Job(announcement.key, parts, cache_key))
 
@@ -209,7 +213,7 @@ class Announcer:
         with self._lock:
             self._tests += 1
             key = f"test:{self._tests}"
-        self._put(_Job(key, self.wording.phrase(self.speech.test_text), ("test",)))
+        self._put(_Job(key, lambda: self.wording.phrase(self.speech.test_text), ("test",)))
         return key
 
     def state(self) -> AnnouncerState:
@@ -232,10 +236,6 @@ class Announcer:
         return "voice pack + espeak-ng" if self.synthesizer.pack else "espeak-ng"
 
     def _put(self, job: _Job) -> None:
-        if not self.speech.enabled:
-            log.info("announcement %s skipped: speech disabled", job.key)
-            self._emit("skipped", job.key)
-            return
         with self._lock:
             self._depth += 1
         self._inbox.put(job)
@@ -247,24 +247,24 @@ class Announcer:
                 self._ready.put(_STOP)
                 return
             assert isinstance(job, _Job)
-            try:
-                made: Rendering | str = self._render(job)
-            except SpeechError as error:
-                made = str(error)
+            made: Rendering | str | None = None  # None: speech disabled, nothing to make
+            if self.speech.enabled:
+                try:
+                    made = self._render(job)
+                except (SpeechError, ValueError) as error:
+                    made = str(error)
             self._ready.put((job, made))
 
     def _render(self, job: _Job) -> Rendering:
-        if job.cache_key is not None:
-            with self._lock:
-                if job.cache_key in self._cache:
-                    self._cache.move_to_end(job.cache_key)
-                    return self._cache[job.cache_key]
-        rendering = self.synthesizer.render(job.parts, chime=self.speech.chime)
-        if job.cache_key is not None:
-            with self._lock:
-                self._cache[job.cache_key] = rendering
-                while len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
+        with self._lock:
+            if job.cache_key in self._cache:
+                self._cache.move_to_end(job.cache_key)
+                return self._cache[job.cache_key]
+        rendering = self.synthesizer.render(job.parts(), chime=self.speech.chime)
+        with self._lock:
+            self._cache[job.cache_key] = rendering
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         return rendering
 
     def _play_loop(self) -> None:
@@ -276,7 +276,10 @@ class Announcer:
                 continue  # stopping: not played; wait for the synthesis thread's _STOP
             job, made = item  # type: ignore[misc]
             try:
-                if isinstance(made, str):
+                if made is None:
+                    log.info("announcement %s skipped: speech disabled", job.key)
+                    self._emit("skipped", job.key)
+                elif isinstance(made, str):
                     self._fail(job.key, f"announcement not made: {made}", made)
                 else:
                     self._play(job, made)

@@ -193,6 +193,19 @@ def test_without_espeak_each_call_fails_and_the_state_says_why(tmp_path: Path) -
     assert read_journal(tmp_path / "out") == []
 
 
+def test_an_unreadable_label_fails_in_its_turn_and_the_next_is_played(tmp_path: Path) -> None:
+    config = speech_config(tmp_path)
+    events = Events()
+    announcer = running(config, events)
+    try:
+        announcer.announce(Announcement("call:bad", "12-3", 1))  # returns: no exception here
+        announcer.announce(Announcement("call:good", "123", 1))
+        assert events.wait_for(2) == [("failed", "call:bad"), ("finished", "call:good")]
+    finally:
+        announcer.stop()
+    assert "ticket label" in (announcer.state().last_error or "")
+
+
 def test_a_callback_that_raises_does_not_stop_the_queue(tmp_path: Path) -> None:
     config = speech_config(tmp_path)
     events = Events()
