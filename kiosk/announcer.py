@@ -119,6 +119,8 @@ def speaker_from_config(speech: SpeechConfig) -> Speaker:
 
 
 class Announcer:
+    """The one queue of the hall's announcements and its two threads (see the module)."""
+
     def __init__(
         self,
         speech: SpeechConfig,
