@@ -10,13 +10,14 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 dest=/opt/kiosk
 
 APT_PACKAGES=(python3 python3-venv python3-dev libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri
-              libmtdev1 libgbm1 libdrm2 rsync)
+              libmtdev1 libgbm1 libdrm2 rsync
+              espeak-ng alsa-utils)   # the hall display's voice and its sound output (aplay)
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}"
 
 id kiosk >/dev/null 2>&1 || useradd --system --home-dir /var/lib/kiosk --shell /usr/sbin/nologin kiosk
-usermod -a -G dialout,lp,video,render,input,tty kiosk
+usermod -a -G dialout,lp,video,render,input,tty,audio kiosk  # audio: the hall display's aplay
 
 mkdir -p "$dest" /etc/kiosk
 rsync -a --delete --exclude .venv --exclude .git "$src/" "$dest/"

@@ -32,6 +32,7 @@ from kiosk.config.hall import HallConfig, parse_hall
 from kiosk.config.office_network import OfficeNetworkConfig, parse_office_network
 from kiosk.config.officers import OfficerConfig, parse_officers
 from kiosk.config.reader import ConfigError, Document
+from kiosk.config.speech import SpeechConfig, parse_speech
 
 KIOSK_FILE = "kiosk.toml"
 CATALOGUE_FILE = "catalogue.toml"
@@ -60,6 +61,7 @@ class Config:
     officers: tuple[OfficerConfig, ...]
     hall: HallConfig
     office_network: OfficeNetworkConfig
+    speech: SpeechConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
@@ -106,6 +108,7 @@ def load_config(override: Path | None = None) -> Config:
     counter_table = root.table("counter")
     hall_table = root.table("hall")
     office_network = parse_office_network(root.table("office_network"))
+    speech = parse_speech(root.table("speech"), device.data_dir)
     root.finish()
 
     printer_profile = read_printer_profile(printers, printer, printer_table)
@@ -127,6 +130,7 @@ def load_config(override: Path | None = None) -> Config:
         officers=parse_officers(officers),
         hall=parse_hall(hall_table, parsed_catalogue),
         office_network=office_network,
+        speech=speech,
         sources=kiosk.sources
         + catalogue.sources
         + printers.sources
