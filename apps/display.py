@@ -13,13 +13,13 @@ import logging
 import time
 from typing import Any
 
-from kiosk.announcer import Announcement, Announcer
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from apps.base import DeviceApp
 from common.version import __version__
+from kiosk.announcer import Announcement, Announcer
 from kiosk.config import Config
 from kiosk.enrolment import CentralLink
 from kiosk.hall_board import HallBoard
@@ -89,7 +89,8 @@ class DisplayApp(DeviceApp):
             on_call=later(lambda call: self.calls_arrived([call])),
             clock=clock,
         )
-        self.announcer = Announcer.from_config(config, clock=clock)
+        self.announcer = Announcer.from_config(config, clock=clock, on_event=self._speech_event)
+        self.last_speech_error = ""
         self._shown: tuple[Any, ...] = ()
 
     def build(self) -> ScreenManager:
@@ -271,7 +272,7 @@ class DisplayApp(DeviceApp):
         if feed.problem:
             lines.append(f"    {feed.problem}")
         lines.append(f"{self.t('Office network')}: {self.listener.describe(self.t)}")
-        lines.append(f"{self.t('Speech')}: {self.announcer.describe(self.t)}")
+        lines.append(f"{self.t('Speech')}: {self._speech_words()}")
         hero = self.board.hero
         if hero is not None:
             moment = hero.occurred_at.astimezone(self.settings.office.timezone)
@@ -279,6 +280,32 @@ class DisplayApp(DeviceApp):
                 f"{self.t('Last call')}: {hero.label} → {hero.counter}  ({moment:%H:%M:%S})"
             )
         screen.show_state("\n".join(lines))
+
+    def _speech_event(self, kind: str, key: str, when: Any) -> None:
+        """From the announcer's player thread: only logged (the journal of the virtual speaker
+        and the bench read the same moments)."""
+        log.info("speech %s: %s", kind, key)
+
+    def _speech_words(self) -> str:
+        state = self.announcer.state()
+        if not state.enabled:
+            return self.t("off ([speech] enabled = false)")
+        words = [
+            state.engine,
+            self.t("output: {output}").format(output=state.output),
+            self.t("played {played}, failed {failed}, waiting {waiting}").format(
+                played=state.played, failed=state.failed, waiting=state.queue_depth
+            ),
+        ]
+        if state.voice_pack is not None:
+            words.append(
+                self.t("voice pack: {found} words, {missing} missing").format(
+                    found=len(state.pack_words_found), missing=len(state.pack_words_missing)
+                )
+            )
+        if state.last_error:
+            words.append(self.t("last error: {error}").format(error=state.last_error))
+        return "  ·  ".join(words)
 
     def test_speaker(self) -> None:
         screen: DisplayTechnicianScreen = self.root.get_screen("technician")

@@ -115,12 +115,12 @@ class DisplayBoardScreen(BaseScreen):
             return
         glyphs = max(4, len(self.hero_label))
         self.hero_font = max(
-            10, min(panel.height * 0.92, panel.width * 0.9 / (glyphs * DIGIT_WIDTH))
+            10, min(panel.height * 0.8, panel.width * 0.9 / (glyphs * DIGIT_WIDTH))
         )
         line = self.ids.hero_counter
         letters = max(8, len(self.hero_counter))
         by_width = line.width * 0.95 / (letters * LETTER_WIDTH)
-        self.hero_counter_font = max(8, min(86 * self.unit, line.height * 0.8, by_width))
+        self.hero_counter_font = max(8, min(86 * self.unit, line.height * 0.75, by_width))
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -16,12 +16,14 @@ from kivy.uix.widget import Widget
 from PIL import Image
 
 from apps.counter import CounterApp
+from apps.display import DisplayApp
 from apps.lobby import LobbyApp
 from common.office_clock import aware_now
 from devices.virtual_printer import VirtualPrinter
 from kiosk.config import Config
 from kiosk.services import open_device_data
 from tests.support.device import device_config
+from tests.support.ports import free_udp_port
 
 
 def lobby_config(folder: Path, extra: str = "") -> Config:
@@ -144,6 +146,35 @@ def running_counter(config: Config, *, size: tuple[int, int] = (1280, 800)) -> I
     """The counter terminal app on `config`, shown in the test window at `size`."""
     Window.size = size
     app = CounterApp(config, open_device_data(config))
+    app._run_prepare()
+    try:
+        frames(3)
+        yield app
+    finally:
+        app.dispatch("on_stop")
+        Window.remove_widget(app.root)
+
+
+def display_config(folder: Path, kiosk: str = "") -> Config:
+    """A hall display in `folder`: its virtual speaker writes to folder/data/announcements, it
+    listens for the counters on a free port of 127.0.0.1."""
+    return device_config(
+        folder,
+        kiosk='[device]\nid = "display-01"\nrole = "display"\n\n[speech]\noutput = "virtual"\n\n'
+        f'[office_network]\nport = {free_udp_port()}\nlisten = "127.0.0.1"\n\n' + kiosk,
+    )
+
+
+@contextlib.contextmanager
+def running_display(
+    config: Config,
+    *,
+    size: tuple[int, int] = (1920, 1080),
+    clock: Callable[[], datetime] = aware_now,
+) -> Iterator[DisplayApp]:
+    """The hall display app on `config`, shown in the test window at `size`, on `clock`."""
+    Window.size = size
+    app = DisplayApp(config, open_device_data(config, clock))
     app._run_prepare()
     try:
         frames(3)
