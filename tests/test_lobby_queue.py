@@ -5,17 +5,21 @@ store and outbox, its app on screen and its printed ticket."""
 from __future__ import annotations
 
 import contextlib
+import json
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from kiosk import paths
-from kiosk.central_client import CentralClient
+from kiosk.central_client import CentralClient, CentralUnavailable
 from kiosk.config import load_config
 from kiosk.enrolment import CentralLink
 from kiosk.i18n import Translator
@@ -233,6 +237,76 @@ def test_the_mark_names_the_tickets_whose_event_is_still_in_the_outbox(hall: Hal
     assert hall.lobby.store.tickets.seen_mark() == SeenMark(2, frozenset({one.id, two.id}))
     hall.lobby.sync()
     assert hall.lobby.store.tickets.seen_mark() == SeenMark(2, frozenset())
+
+
+GOOD_QUEUE = {
+    "office": OFFICE,
+    "generated_at": "2026-12-01T09:00:00+07:00",
+    "fields": [{"field_id": "ho-tich", "waiting": 3, "priority_waiting": 1}],
+    "recently_called": [],
+}
+
+
+def _with_field(**changes: Any) -> dict:
+    return {**GOOD_QUEUE, "fields": [{**GOOD_QUEUE["fields"][0], **changes}]}
+
+
+@contextlib.contextmanager
+def answering(body: bytes) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 that answers every GET with `body` (200, JSON)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        json.dumps([]).encode(),
+        json.dumps({**GOOD_QUEUE, "office": "00001"}).encode(),
+        json.dumps({**GOOD_QUEUE, "generated_at": None}).encode(),
+        json.dumps({**GOOD_QUEUE, "fields": {}}).encode(),
+        json.dumps(_with_field(waiting="3")).encode(),
+        json.dumps(_with_field(waiting=-1)).encode(),
+        json.dumps(_with_field(priority_waiting=True)).encode(),
+        json.dumps(_with_field(field_id=None)).encode(),
+    ],
+)
+def test_a_queue_answer_that_makes_no_sense_is_not_taken(body: bytes) -> None:
+    with answering(body) as url:
+        client = CentralClient(url)
+        try:
+            with pytest.raises(CentralUnavailable, match="could not be understood"):
+                client.queue(OFFICE)
+        finally:
+            client.close()
+
+
+def test_a_queue_answer_is_read_as_sent() -> None:
+    with answering(json.dumps(GOOD_QUEUE).encode()) as url:
+        client = CentralClient(url)
+        try:
+            assert client.queue(OFFICE) == GOOD_QUEUE
+        finally:
+            client.close()
 
 
 # ------------------------------------------------------------------ the words, on paper
