@@ -31,12 +31,14 @@ from kiosk.citizen_id import (
     parse,
 )
 from kiosk.config import Config, FieldConfig
+from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
 from kiosk.printing import PrintOutcome, PrintService
+from kiosk.queue_snapshot import QueueWatcher
 from kiosk.services import DeviceData
 from kiosk.ticket_layout import build_test_page_job, build_ticket_job
-from kiosk.tickets import NumbersExhausted, Ticket
+from kiosk.tickets import WAITING_AHEAD, NumbersExhausted, Ticket
 from screens.base import WARNING_COUNTDOWN
 from screens.fields import FieldsScreen
 from screens.id_confirm import IdConfirmScreen
@@ -118,6 +120,10 @@ class LobbyApp(DeviceApp):
         self._unshown_outcomes: dict[str, PrintOutcome] = {}
         self._ticket_languages: dict[str, str] = {}
         self.tickets = data.tickets
+        # The server's queue, for "people waiting ahead" (its own link: one client per thread).
+        self.queue = QueueWatcher(
+            data.store, CentralLink(config), config.office.code, config.lobby.queue_interval
+        )
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
 
@@ -166,6 +172,7 @@ class LobbyApp(DeviceApp):
     def on_start(self) -> None:
         super().on_start()
         self.printer.start()
+        self.queue.start()
         self.update_closed_notice()
         self.every(HOURS_CHECK_SECONDS, self.update_closed_notice)
         log.info(
@@ -177,6 +184,7 @@ class LobbyApp(DeviceApp):
         )
 
     def shutdown(self) -> None:
+        self.queue.stop(timeout=2)
         if self.print_service:
             self.print_service.stop()
         if self.printer:
@@ -265,7 +273,9 @@ class LobbyApp(DeviceApp):
         def issue() -> Ticket:
             if closed_now(self.settings.office, self.tickets.now()) is not None:
                 raise OfficeClosed
-            ticket = self.tickets.issue(field_id, priority=priority, request_id=request_id)
+            ticket = self.tickets.issue(
+                field_id, priority=priority, request_id=request_id, queue=self.queue.fresh()
+            )
             if identity is not None:
                 self.personal.add_event(self._identified_event(ticket, identity))
             self._ticket_languages[ticket.id] = language
@@ -394,6 +404,7 @@ class LobbyApp(DeviceApp):
             field_name=self.field_name(ticket.field_id),
             priority=self.t("Priority") if ticket.priority else "",
             waiting_ahead=ticket.waiting_ahead,
+            waiting_words=WAITING_AHEAD[ticket.waiting_source],
             issued_at=local.strftime("%H:%M %d/%m/%Y"),
             qr_payload=ticket.qr_payload,
         )

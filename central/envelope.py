@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -60,6 +60,9 @@ class TicketIssued(EventData):
     priority: StrictBool
     waiting_ahead: Count
     issued_at: Timestamp
+    # Where waiting_ahead came from: the server's queue or the lobby's own count (absent from
+    # lobbies older than this key).
+    waiting_source: Literal["server", "local"] | None = None
 
 
 class TicketPrinted(EventData):

@@ -35,6 +35,7 @@ TAKE_PATH = "/api/v1/offices/{office}/counters/{counter}/take"
 TAKE_TIMEOUT = 3.0
 HALL_KEY_PATH = "/api/v1/offices/{office}/hall-key"
 HALL_KEY_BYTES = 32
+QUEUE_PATH = "/api/v1/offices/{office}/queue"
 
 # The keys of a call-next answer and their JSON types.
 _CALLED_TICKET = {
@@ -301,6 +302,26 @@ class CentralClient:
             raise self._garbage()
         return key_id, key
 
+    def queue(self, office: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """The office's live queue (docs/central-api.md): {office, generated_at, fields:
+        [{field_id, waiting, priority_waiting, ...}], recently_called}, its per-field counts
+        checked; `timeout` (default the client's) bounds the wait."""
+        path = QUEUE_PATH.format(office=urllib.parse.quote(office, safe=""))
+        try:
+            response = self._session.get(self.base_url + path, timeout=timeout or self.timeout)
+        except requests.RequestException as error:
+            raise CentralNoAnswer(self._transport_problem(error)) from None
+        body = self._json(self._check(response))
+        fields = body.get("fields") if isinstance(body, dict) else None
+        if (
+            not isinstance(fields, list)
+            or body.get("office") != office
+            or not isinstance(body.get("generated_at"), str)
+            or not all(_is_field_queue(entry) for entry in fields)
+        ):
+            raise self._garbage()
+        return body
+
     def health(self) -> Health:
         """Check that the server answers, and read its clock; raises CentralUnavailable when
         it does not answer."""
@@ -391,6 +412,18 @@ class CentralClient:
                 return f"The connection to {where} was cut."
             return f"Cannot connect to {where}."
         return f"Cannot reach {where} ({type(error).__name__})."
+
+
+def _is_field_queue(entry: Any) -> bool:
+    """A field of a queue answer: its id and its two counts (whole numbers, not negative)."""
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("field_id"), str)
+        and all(
+            type(entry.get(key)) is int and entry[key] >= 0
+            for key in ("waiting", "priority_waiting")
+        )
+    )
 
 
 def _detail(response: requests.Response) -> str:

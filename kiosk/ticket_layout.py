@@ -15,8 +15,9 @@ from devices.printjob import Cut, Element, PrintJob, QRCode, Rule, Text
 from devices.profiles import PrinterProfile
 from kiosk.config import Config, FieldConfig, OfficeConfig
 from kiosk.i18n import Translator
+from kiosk.store.tickets import WAITING_SERVER
 from kiosk.ticket_signing import sign_ticket
-from kiosk.tickets import Ticket
+from kiosk.tickets import WAITING_AHEAD, Ticket
 
 BIG_NUMBER_SIZE = 6
 """Requested magnification of the ticket number; the encoder fits it to the printer."""
@@ -67,7 +68,7 @@ def build_ticket_job(
     if ticket.priority:
         elements.append(Text(tr("PRIORITY"), size=2, bold=True))
     elements += [
-        Text(tr("People waiting ahead of you: {count}").format(count=ticket.waiting_ahead)),
+        Text(tr(WAITING_AHEAD[ticket.waiting_source]).format(count=ticket.waiting_ahead)),
         Text(tr("Issued at: {time}").format(time=when(ticket.issued_at))),
     ]
     if reprinted_at is not None:
@@ -101,6 +102,7 @@ def build_sample_ticket_job(config: Config, translator: Translator, now: datetim
         priority=config.catalogue.priority_enabled,
         issued_at=now,
         waiting_ahead=0,
+        waiting_source=WAITING_SERVER,
         qr_payload=sign_ticket(
             office=config.office.code,
             day=day,

@@ -10,14 +10,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from common.office_clock import aware_now
 from kiosk import events
 from kiosk.config import Config
+from kiosk.i18n import N_
 from kiosk.server_clock import ServerClock
 from kiosk.store import Store
-from kiosk.store.tickets import NewTicket, RangeExhausted, Ticket
+from kiosk.store.tickets import (
+    WAITING_LOCAL,
+    WAITING_SERVER,
+    NewTicket,
+    RangeExhausted,
+    Ticket,
+)
 from kiosk.ticket_signing import sign_ticket
+
+if TYPE_CHECKING:
+    from kiosk.queue_snapshot import QueueSnapshot
+
+
+# "People waiting ahead" as the ticket and the ticket screen say it, by where the count came
+# from: the server's queue reads plainly; the lobby's own count says it is only this kiosk's.
+WAITING_AHEAD = {
+    WAITING_SERVER: N_("People waiting ahead of you: {count}"),
+    WAITING_LOCAL: N_("People waiting ahead of you (counted at this kiosk only): {count}"),
+}
 
 
 class TicketError(Exception):
@@ -77,10 +96,20 @@ class TicketService:
             occurred_at=occurred_at,
         )
 
-    def issue(self, field_id: str, *, priority: bool, request_id: str) -> Ticket:
+    def issue(
+        self,
+        field_id: str,
+        *,
+        priority: bool,
+        request_id: str,
+        queue: QueueSnapshot | None = None,
+    ) -> Ticket:
         """Issue the next ticket of a field, or return the one already issued for `request_id`.
 
-        A double or triple tap sends the same request_id and gets the same ticket.
+        A double or triple tap sends the same request_id and gets the same ticket. With a fresh
+        `queue` snapshot of this office day (kiosk.queue_snapshot), the people waiting ahead are
+        the server's waiting tickets of the field plus this device's tickets the server had not
+        counted yet (source "server"); else the tickets issued here earlier today ("local").
         """
         field = self._config.catalogue.get(field_id)
         if field is None:
@@ -93,8 +122,17 @@ class TicketService:
         device_id = self._config.device.id
         now = self._now()
         day = self._issue_day(now)
+        if queue is not None and office.day_rule.day_of(queue.generated_at) != day:
+            queue = None  # the server's queue of another office day (the day just turned)
 
-        def compose(number: int, waiting_ahead: int) -> tuple[NewTicket, events.Event]:
+        def compose(
+            number: int, issued_before: int, unseen: int | None
+        ) -> tuple[NewTicket, events.Event]:
+            if queue is None or unseen is None:
+                waiting_ahead, source = issued_before, WAITING_LOCAL
+            else:
+                waiting_ahead = queue.waiting(field.id, priority=priority) + unseen
+                source = WAITING_SERVER
             ticket_id = str(uuid.uuid4())
             label = field.label(number)
             new = NewTicket(
@@ -108,6 +146,7 @@ class TicketService:
                 priority=priority,
                 issued_at=now,
                 waiting_ahead=waiting_ahead,
+                waiting_source=source,
                 qr_payload=sign_ticket(
                     office=office.code, day=day, label=label, device_id=device_id, key=self._key
                 ),
@@ -120,6 +159,7 @@ class TicketService:
                 "label": label,
                 "priority": priority,
                 "waiting_ahead": waiting_ahead,
+                "waiting_source": source,
                 "issued_at": events.rfc3339(now),
             }
             return new, self._new_event(events.TICKET_ISSUED, data, now)
@@ -134,6 +174,7 @@ class TicketService:
                 last=field.last,
                 compose=compose,
                 priority=priority,  # ahead of a priority ticket: the earlier priority ones
+                unseen_since=None if queue is None else queue.mark,
             )
         except RangeExhausted:
             raise NumbersExhausted(field_id) from None
@@ -203,7 +244,7 @@ class TicketService:
 
     def issued_today_here(self, field_id: str) -> int:
         """Tickets of a field issued today on this device: the lobby's only local knowledge of
-        the queue until the central queue state is available (served tickets are not deducted).
+        the queue while the server's is not available (served tickets are not deducted).
         """
         if self._config.catalogue.get(field_id) is None:
             raise UnknownField(field_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
+from kiosk.tickets import WAITING_AHEAD, WAITING_SERVER
 from screens.base import BaseScreen
 
 
@@ -16,6 +17,8 @@ class TicketScreen(BaseScreen):
     field_name = StringProperty("")
     priority = StringProperty("")
     waiting_ahead = NumericProperty(0)
+    # The msgid that says the count and where it came from (kiosk.tickets.WAITING_AHEAD).
+    waiting_words = StringProperty(WAITING_AHEAD[WAITING_SERVER])
     issued_at = StringProperty("")
     qr_payload = StringProperty("")
     print_state = OptionProperty("printing", options=["printing", "printed", "failed"])
@@ -28,6 +31,7 @@ class TicketScreen(BaseScreen):
         field_name: str,
         priority: str,
         waiting_ahead: int,
+        waiting_words: str,
         issued_at: str,
         qr_payload: str,
     ) -> None:
@@ -35,6 +39,7 @@ class TicketScreen(BaseScreen):
         self.field_name = field_name
         self.priority = priority
         self.waiting_ahead = waiting_ahead
+        self.waiting_words = waiting_words
         self.issued_at = issued_at
         self.qr_payload = qr_payload
         self.failure_reason = ""

@@ -58,6 +58,7 @@ def test_a_new_store_has_the_schema_wal_and_its_version(tmp_path: Path) -> None:
         "print_error",
         "print_attempts",
         "printed_at",
+        "waiting_source",
     ]
     assert columns(db, "outbox") == [
         "seq",

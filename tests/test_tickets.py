@@ -142,6 +142,7 @@ def test_issuing_writes_the_ticket_issued_event_in_the_envelope(
         "label": "500",
         "priority": True,
         "waiting_ahead": 0,
+        "waiting_source": "local",
         "issued_at": "2025-07-01T09:00:00.000+07:00",
     }
     assert store.outbox.counts() == {"pending": 1, "quarantined": 0}

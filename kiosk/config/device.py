@@ -118,6 +118,8 @@ class LobbyConfig:
     identity_timeout: int = 10
     # Seconds before an idle screen resets that it asks whether the citizen is still there.
     idle_warning: int = 8
+    # Seconds between looks at the server's queue (kiosk.queue_snapshot): "people waiting ahead".
+    queue_interval: int = 10
 
 
 @dataclass(frozen=True)
@@ -243,8 +245,9 @@ def parse_lobby(t: Table) -> LobbyConfig:
     failed = t.integer("print_failed_screen_seconds", 5, 600, "seconds")
     identity = t.integer("identity_timeout", 3, 60, "seconds")
     warning = t.integer("idle_warning", 0, 30, "seconds", note=" (0: no warning)")
+    queue_interval = t.integer("queue_interval", 2, 300, "seconds")
     t.finish()
-    return LobbyConfig(idle, ticket, failed, identity, warning)
+    return LobbyConfig(idle, ticket, failed, identity, warning, queue_interval)
 
 
 def parse_technician(t: Table) -> TechnicianConfig:

@@ -119,6 +119,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) STRICT
         """,
     ),
+    (
+        # Where a ticket's "people waiting ahead" came from (kiosk.queue_snapshot): the central
+        # server's queue, or this device's own count of the tickets it issued.
+        "ALTER TABLE tickets ADD COLUMN waiting_source TEXT NOT NULL DEFAULT 'local'"
+        " CHECK (waiting_source IN ('local', 'server'))",
+    ),
 )
 
 

@@ -8,19 +8,24 @@ has its own state, so a failed print keeps the number and can be printed again.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, TypedDict
 
-from kiosk.events import Event, rfc3339
+from kiosk.events import TICKET_ISSUED, Event, rfc3339
 from kiosk.store.connection import Database, insert_row
 from kiosk.store.outbox import add_event
 
 PRINT_PENDING = "pending"
 PRINT_PRINTED = "printed"
 PRINT_FAILED = "failed"
+
+# Where a ticket's waiting_ahead came from: this store's own count, or the server's queue.
+WAITING_LOCAL = "local"
+WAITING_SERVER = "server"
 
 
 class RangeExhausted(Exception):
@@ -42,9 +47,11 @@ class TicketCounts(TypedDict):
 class NewTicket:
     """A ticket as it is issued: the columns it is inserted with.
 
-    `waiting_ahead` is what this device knew at issue time: the tickets of the same field issued
-    earlier that office day here (for a priority ticket, the priority ones: it is called before
-    the others), not a live queue length (that comes from the central API).
+    `waiting_ahead` is what this device knew at issue time, as `waiting_source` says: "server",
+    the central server's queue (tickets not yet called) plus this device's tickets it did not
+    know yet; "local", the tickets of the same field issued earlier that office day here, served
+    or not. For a priority ticket either way only the priority ones: it is called before the
+    others.
     """
 
     id: str
@@ -57,7 +64,19 @@ class NewTicket:
     priority: bool
     issued_at: datetime
     waiting_ahead: int
+    waiting_source: str
     qr_payload: str
+
+
+@dataclass(frozen=True)
+class SeenMark:
+    """Which of this store's tickets the central server may know at one moment (just before
+    its queue was asked for): every ticket up to rowid `last_rowid`, but for `unsent`, those
+    whose `ticket.issued` event was still in the outbox (quarantined ones included: they never
+    reach it)."""
+
+    last_rowid: int
+    unsent: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,7 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         priority=bool(row["priority"]),
         issued_at=datetime.fromisoformat(row["issued_at"]),
         waiting_ahead=row["waiting_ahead"],
+        waiting_source=row["waiting_source"],
         qr_payload=row["qr_payload"],
         print_status=row["print_status"],
         print_error=row["print_error"],
@@ -116,14 +136,24 @@ def _find(conn: sqlite3.Connection, column: str, value: str) -> Ticket | None:
 
 
 def _count_issued(
-    conn: sqlite3.Connection, office: str, day: date, field_id: str, *, priority: bool = False
+    conn: sqlite3.Connection,
+    office: str,
+    day: date,
+    field_id: str,
+    *,
+    priority: bool = False,
+    unseen_since: SeenMark | None = None,
 ) -> int:
-    """The tickets of a field issued that day here; `priority`: only the priority ones."""
-    return conn.execute(
-        "SELECT COUNT(*) FROM tickets WHERE office = ? AND day = ? AND field_id = ?"
-        + (" AND priority = 1" if priority else ""),
-        (office, day.isoformat(), field_id),
-    ).fetchone()[0]
+    """The tickets of a field issued that day here; `priority`: only the priority ones;
+    `unseen_since`: only those the server did not know at that mark."""
+    sql = "SELECT COUNT(*) FROM tickets WHERE office = ? AND day = ? AND field_id = ?"
+    params: tuple[object, ...] = (office, day.isoformat(), field_id)
+    if priority:
+        sql += " AND priority = 1"
+    if unseen_since is not None:
+        sql += " AND (rowid > ? OR id IN (SELECT value FROM json_each(?)))"
+        params += (unseen_since.last_rowid, json.dumps(sorted(unseen_since.unsent)))
+    return conn.execute(sql, params).fetchone()[0]
 
 
 class Tickets:
@@ -139,17 +169,19 @@ class Tickets:
         field_id: str,
         first: int,
         last: int,
-        compose: Callable[[int, int], tuple[NewTicket, Event]],
+        compose: Callable[[int, int, int | None], tuple[NewTicket, Event]],
         priority: bool = False,
+        unseen_since: SeenMark | None = None,
     ) -> tuple[Ticket, bool]:
         """Issue the next ticket of a field for an office day, with its event, atomically.
 
         If a ticket with `request_id` exists it is returned unchanged (a repeated tap).
         Otherwise the next unused number in first..last is taken and
-        `compose(number, issued_before)` builds the new ticket and its `ticket.issued` event;
-        `issued_before` counts the tickets of this field already issued that day in this store
-        (with `priority`, only the priority ones: a priority ticket is called before the rest).
-        Returns (ticket, created). Raises RangeExhausted.
+        `compose(number, issued_before, unseen)` builds the new ticket and its `ticket.issued`
+        event; `issued_before` counts the tickets of this field already issued that day in this
+        store (with `priority`, only the priority ones: a priority ticket is called before the
+        rest), and `unseen` those of them the server did not know at `unseen_since` (None
+        without a mark). Returns (ticket, created). Raises RangeExhausted.
         """
         with self._db.write() as conn:
             existing = _find(conn, "request_id", request_id)
@@ -164,10 +196,27 @@ class Tickets:
             if number > last:
                 raise RangeExhausted(field_id)
             ahead = _count_issued(conn, office, day, field_id, priority=priority)
-            new, event = compose(number, ahead)
+            unseen = None
+            if unseen_since is not None:
+                unseen = _count_issued(
+                    conn, office, day, field_id, priority=priority, unseen_since=unseen_since
+                )
+            new, event = compose(number, ahead, unseen)
             created = insert_row(conn, "tickets", _stored(new))
             add_event(conn, event)
             return _ticket(created), True
+
+    def seen_mark(self) -> SeenMark:
+        """The mark of what the server may know of this store's tickets now: take it just
+        before asking for the server's queue."""
+        with self._db.read() as conn:
+            last = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM tickets").fetchone()[0]
+            rows = conn.execute(
+                "SELECT json_extract(body, '$.data.ticket_id') FROM outbox WHERE type = ?",
+                (TICKET_ISSUED,),
+            )
+            unsent = frozenset(ticket_id for (ticket_id,) in rows if ticket_id)
+        return SeenMark(last, unsent)
 
     def latest_day(self, office: str) -> date | None:
         """The latest office day this store issued a ticket on."""

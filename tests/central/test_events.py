@@ -66,6 +66,18 @@ def test_extra_data_keys_are_kept(lobby: Api, make: Events, database_url: str) -
     assert stored.data["kiosk_note"] == {"paper": "low"}
 
 
+def test_the_lobbys_waiting_source_is_accepted_and_kept(
+    lobby: Api, make: Events, database_url: str
+) -> None:
+    sent = [make.issued("1001"), make.issued("1002")]
+    sent[0]["data"]["waiting_source"] = "server"
+    sent[1]["data"]["waiting_source"] = "local"
+    assert [result["status"] for result in lobby.results(sent)] == ["accepted", "accepted"]
+    for event, source in zip(sent, ("server", "local"), strict=True):
+        [stored] = query(database_url, select(events.c.data).where(events.c.id == event["id"]))
+        assert stored.data["waiting_source"] == source
+
+
 def _without(key: str) -> Change:
     def change(sent: dict[str, Any]) -> dict[str, Any]:
         del sent[key]
@@ -119,6 +131,10 @@ REJECTIONS: dict[str, tuple[Change, str]] = {
     "label too long": (_set("data.label", "1" * 13), "data does not match ticket.issued: label"),
     "number as text": (_set("data.number", "7"), "data does not match ticket.issued: number"),
     "priority as 1": (_set("data.priority", 1), "data does not match ticket.issued: priority"),
+    "unknown waiting source": (
+        _set("data.waiting_source", "guess"),
+        "data does not match ticket.issued: waiting_source",
+    ),
     "bad day": (_set("data.day", "2025-02-30"), "data does not match ticket.issued: day"),
     "day far away": (_set("data.day", "1900-01-01"), "data does not match ticket.issued: day"),
     "NUL in text": (_set("data.field_id", "ho\x00tich"), "NUL character"),
