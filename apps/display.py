@@ -24,10 +24,11 @@ from kiosk.config import Config
 from kiosk.enrolment import CentralLink
 from kiosk.hall_board import HallBoard
 from kiosk.hall_calls import HallCall
-from kiosk.hall_feed import OFFLINE, ONLINE, CallFeed, FeedStatus, QueueSnapshot, QueueWatch
+from kiosk.hall_feed import OFFLINE, ONLINE, CallFeed, FeedStatus
 from kiosk.hall_key import HallKeyStore
 from kiosk.hall_network import HallListener
 from kiosk.i18n import N_
+from kiosk.queue_snapshot import QueueWatcher
 from kiosk.services import DeviceData
 from screens.display_board import DisplayBoardScreen
 from screens.display_technician import DisplayTechnicianScreen
@@ -38,8 +39,6 @@ log = logging.getLogger("apps.display")
 TICK_SECONDS = 0.25
 KEY_REFRESH_SECONDS = 300
 TECHNICIAN_IDLE_SECONDS = 120
-# The waiting counts are shown as unknown when older than this many queue intervals.
-QUEUE_STALE_INTERVALS = 3
 
 FEED_WORDS = {
     "connecting": N_("Connecting to the central server…"),
@@ -67,7 +66,6 @@ class DisplayApp(DeviceApp):
             monotonic=time.monotonic,
         )
         self.feed_status = FeedStatus("connecting")
-        self.queue: QueueSnapshot | None = None
 
         def later(action):
             return lambda *args: Clock.schedule_once(lambda _dt: action(*args))
@@ -78,7 +76,10 @@ class DisplayApp(DeviceApp):
             on_status=later(self._feed_changed),
             clock=clock,
         )
-        self.queue_watch = QueueWatch(config, on_queue=later(self._queue_arrived), clock=clock)
+        # The waiting counts (its own link: one client per thread).
+        self.queue = QueueWatcher(
+            data.store, CentralLink(config), config.office.code, config.hall.queue_interval
+        )
         # Its own link, used on the I/O worker only (_refresh_key).
         self.hall_keys = HallKeyStore(
             config.device.data_dir, config.office.code, CentralLink(config), clock
@@ -112,7 +113,7 @@ class DisplayApp(DeviceApp):
         self.announcer.start()
         self.listener.start()
         self.feed.start()
-        self.queue_watch.start()
+        self.queue.start()
         self.every(TICK_SECONDS, self._tick)
         self.every(KEY_REFRESH_SECONDS, self._refresh_key)
         self._refresh_key()
@@ -125,7 +126,7 @@ class DisplayApp(DeviceApp):
 
     def shutdown(self) -> None:
         self.feed.stop()
-        self.queue_watch.stop()
+        self.queue.stop(timeout=1)
         self.listener.stop()
         self.announcer.stop(timeout=2)
         super().shutdown()
@@ -172,7 +173,11 @@ class DisplayApp(DeviceApp):
             for item in self.board.recent()
         )
         hero_view = (
-            (hero.label, counter_words.format(number=hero.counter), self.board.hero_highlighted)
+            (
+                hero.label,
+                self.t("Please come to counter {number}").format(number=hero.counter),
+                self.board.hero_highlighted,
+            )
             if hero
             else ("", "", False)
         )
@@ -188,40 +193,31 @@ class DisplayApp(DeviceApp):
         screen.notice = self.settings.hall.notice(self.language)
 
     def _field_cards(self) -> tuple[tuple[tuple[str, str, str], ...], str]:
-        snapshot = self.queue
-        fresh = snapshot is not None and (
-            (self._office_clock() - snapshot.fetched_at).total_seconds()
-            <= QUEUE_STALE_INTERVALS * self.settings.hall.queue_interval
-        )
+        """Each field's waiting count and estimated wait, while the server's queue is fresh;
+        otherwise the fields with no count, and since when it is not known."""
+        snapshot = self.queue.fresh()
         cards = []
         for field_id in self.settings.hall.fields:
-            item = snapshot.fields.get(field_id, {}) if fresh and snapshot else None
-            if item is None:
+            field = snapshot.fields.get(field_id) if snapshot else None
+            if snapshot is None:
                 waiting, wait = self.t("waiting: –"), ""
             else:
-                count = int(item.get("waiting", 0))
+                count = field.waiting if field else 0
+                minutes = field.estimated_wait_minutes if field else None
                 waiting = self.t("{count} waiting").format(count=count)
-                minutes = item.get("estimated_wait_minutes")
                 wait = (
-                    self.t("about {minutes} min").format(minutes=round(minutes))
+                    self.t("about {minutes} min").format(minutes=max(1, round(minutes)))
                     if count and minutes is not None
                     else ""
                 )
             cards.append((self.field_name(field_id), waiting, wait))
-        note = ""
-        if not fresh:
-            note = (
-                self.t("not updated since {time}").format(
-                    time=f"{snapshot.fetched_at.astimezone(self.settings.office.timezone):%H:%M}"
-                )
-                if snapshot
-                else self.t("not known yet")
-            )
-        return tuple(cards), note
-
-    def _queue_arrived(self, snapshot: QueueSnapshot) -> None:
-        self.queue = snapshot
-        self._show_board()
+        if snapshot is not None:
+            return tuple(cards), ""
+        last = self.queue.latest()
+        if last is None:
+            return tuple(cards), self.t("not known yet")
+        since = last.generated_at.astimezone(self.settings.office.timezone)
+        return tuple(cards), self.t("not updated since {time}").format(time=f"{since:%H:%M}")
 
     # ----------------------------------------------------------------- status line
 

@@ -415,7 +415,9 @@ class CentralClient:
 
 
 def _is_field_queue(entry: Any) -> bool:
-    """A field of a queue answer: its id and its two counts (whole numbers, not negative)."""
+    """A field of a queue answer: its id, its two counts (whole numbers, not negative) and its
+    estimated wait (minutes, not negative, or null)."""
+    wait = entry.get("estimated_wait_minutes") if isinstance(entry, dict) else None
     return (
         isinstance(entry, dict)
         and isinstance(entry.get("field_id"), str)
@@ -423,6 +425,7 @@ def _is_field_queue(entry: Any) -> bool:
             type(entry.get(key)) is int and entry[key] >= 0
             for key in ("waiting", "priority_waiting")
         )
+        and (wait is None or (type(wait) in (int, float) and wait >= 0))
     )
 
 

@@ -1,6 +1,5 @@
-"""The hall display's two links to the central server, each on its own thread: the calls feed
-(a long-poll that the server answers as soon as a counter calls) and the queue (the waiting
-count and estimated wait per field, fetched every `[hall] queue_interval`).
+"""The hall display's calls feed, on its own thread: a long-poll that the central server answers
+as soon as a counter calls (the waiting counts come from kiosk.queue_snapshot).
 
 The feed remembers the last sequence number it has seen, so after an outage it asks for what
 came after: calls made meanwhile (e.g. typed at a counter and sent from its outbox when the
@@ -42,14 +41,6 @@ class FeedStatus:
     state: str
     since: datetime | None = None  # offline since
     problem: str = ""  # for the technician (English, nothing personal)
-
-
-@dataclass(frozen=True)
-class QueueSnapshot:
-    """The server's queue as fetched at `fetched_at` (device clock)."""
-
-    fetched_at: datetime
-    fields: dict[str, dict[str, Any]]  # field id -> its FieldQueue (waiting, estimated wait…)
 
 
 class _Worker:
@@ -157,37 +148,3 @@ class CallFeed(_Worker):
         if status != self.status:
             self.status = status
             self._on_status(status)
-
-
-class QueueWatch(_Worker):
-    def __init__(
-        self,
-        config: Config,
-        *,
-        on_queue: Callable[[QueueSnapshot], None],
-        clock: Callable[[], datetime],
-    ) -> None:
-        super().__init__("hall-queue")
-        self._office = config.office.code
-        self._interval = config.hall.queue_interval
-        self._link = CentralLink(config)
-        self._on_queue = on_queue
-        self._clock = clock
-
-    def stop(self, timeout: float = 1.0) -> None:
-        super().stop(timeout)
-        self._link.close()
-
-    def step(self) -> float:
-        client = self._link.current()
-        if client is None:
-            return self._interval
-        try:
-            answer = client.queue(self._office)
-            fields = {item["field_id"]: item for item in answer["fields"]}
-        except (CentralError, KeyError, TypeError) as error:
-            log.debug("queue: %s", error)
-            return min(self._interval, self.failed())
-        self.succeeded()
-        self._on_queue(QueueSnapshot(self._clock(), fields))
-        return self._interval

@@ -1,5 +1,5 @@
-"""The central server's queue as the lobby last saw it, for the "people waiting ahead" of a
-new ticket.
+"""The central server's queue as a device last saw it: for the lobby's "people waiting ahead"
+of a new ticket, and the hall display's waiting counts per field.
 
 A worker thread (QueueWatcher) asks for `GET /api/v1/offices/{office}/queue` every
 `[lobby] queue_interval` seconds and keeps the latest answer (QueueSnapshot) with the moment it
@@ -39,10 +39,12 @@ QUEUE_TIMEOUT = 3.0  # seconds: a slow answer is dropped, the next interval trie
 
 @dataclass(frozen=True)
 class FieldWaiting:
-    """One field of the server's queue: the tickets not yet called, and the priority ones."""
+    """One field of the server's queue: the tickets not yet called, the priority ones, and the
+    server's estimate of the wait (minutes; None before any session of the day closed)."""
 
     waiting: int
     priority_waiting: int
+    estimated_wait_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,9 @@ def snapshot_from(body: Mapping[str, Any], mark: SeenMark, fetched_at: float) ->
     if generated_at.tzinfo is None:
         raise ValueError("the queue's generated_at has no UTC offset")
     fields = {
-        entry["field_id"]: FieldWaiting(entry["waiting"], entry["priority_waiting"])
+        entry["field_id"]: FieldWaiting(
+            entry["waiting"], entry["priority_waiting"], entry.get("estimated_wait_minutes")
+        )
         for entry in body["fields"]
     }
     return QueueSnapshot(generated_at, fields, mark, fetched_at)
@@ -112,6 +116,11 @@ class QueueWatcher:
             return None
         age = self._monotonic() - latest.fetched_at
         return latest if 0 <= age <= STALE_INTERVALS * self.interval else None
+
+    def latest(self) -> QueueSnapshot | None:
+        """The latest snapshot however old (the hall display says since when it is)."""
+        with self._lock:
+            return self._latest
 
     def refresh(self) -> bool:
         """Fetch the queue once; True when a new snapshot is kept. A failure keeps the last

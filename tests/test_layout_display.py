@@ -7,12 +7,14 @@ lost, a long ticket label) and the technician's PIN and menu, each audited
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import timedelta
 
 import pytest
 
 from kiosk.hall_calls import HallCall, call_key, recall_key
-from kiosk.hall_feed import OFFLINE, FeedStatus, QueueSnapshot
+from kiosk.hall_feed import OFFLINE, FeedStatus
+from kiosk.queue_snapshot import FieldWaiting, QueueSnapshot
 from tests.support.layout_walk import Auditor, WalkStopped, panel, report
 from tests.support.ui import display_config, running_display, tap
 
@@ -39,19 +41,21 @@ def calls(app, count: int, *, label_of=lambda i: str(1001 + i)) -> list[HallCall
     return made
 
 
-def queue_of(app) -> QueueSnapshot:
+def queue_arrives(app) -> None:
+    """The server's queue as the display's watcher would have fetched it just now."""
     fields = {
-        field_id: {"field_id": field_id, "waiting": 3 * i, "estimated_wait_minutes": 4.0 * i}
+        field_id: FieldWaiting(3 * i, 0, 4.0 * i if i else None)
         for i, field_id in enumerate(app.settings.hall.fields)
     }
-    return QueueSnapshot(app._office_clock(), fields)
+    mark = app.store.tickets.seen_mark()
+    app.queue._latest = QueueSnapshot(app._office_clock(), fields, mark, time.monotonic())
 
 
 def display_walk(app, auditor: Auditor) -> None:
     check, reach = auditor.check, auditor.reach
     board = app.board_screen
     check("nothing called yet")
-    app._queue_arrived(queue_of(app))
+    queue_arrives(app)
     made = calls(app, 3)
     reach(lambda: board.hero_label == made[0].label)
     check("three calls at once, the first large")
@@ -83,7 +87,7 @@ def display_walk(app, auditor: Auditor) -> None:
     reach(lambda: app.root.current == "technician_login")
     check("technician PIN")
     app.root.current = "technician"
-    reach(lambda: "Office network" in app.root.get_screen("technician").info or True)
+    reach(lambda: bool(app.root.get_screen("technician").info))
     check("technician menu")
 
 
