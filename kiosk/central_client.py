@@ -1,5 +1,5 @@
 """HTTP client of the central API (docs/central-api.md): enrolment, event upload, call-next,
-health.
+the hall display's calls feed and hall key, health.
 
 Any answer the device cannot act on safely is an exception. In particular a 200 whose body is
 not the expected list of results, one per event sent and in order, is CentralUnavailable (try
@@ -9,6 +9,8 @@ system's authorities or the city's own CA bundle.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import email.utils
 import re
@@ -31,6 +33,9 @@ HEALTH_PATH = "/api/v1/health"
 CALL_NEXT_PATH = "/api/v1/offices/{office}/counters/{counter}/call-next"
 TAKE_PATH = "/api/v1/offices/{office}/counters/{counter}/take"
 TAKE_TIMEOUT = 3.0
+CALLS_PATH = "/api/v1/offices/{office}/calls"
+HALL_KEY_PATH = "/api/v1/offices/{office}/hall-key"
+HALL_KEY_BYTES = 32
 
 # The keys of a call-next answer and their JSON types.
 _CALLED_TICKET = {
@@ -276,6 +281,43 @@ class CentralClient:
             raise self._garbage()
         return body["identity"]
 
+    def calls(self, office: str, after: int | None, wait: float) -> dict[str, Any]:
+        """The hall calls feed: {"calls": [{seq, key, kind, day, label, counter, field_id,
+        occurred_at}, ...] in seq order, "last_seq": int, "server_time": str}. Without `after`
+        the newest calls of the office day, at once; with it those after it, waiting up to
+        `wait` seconds (0-30) for one (a long-poll: the request may take wait + the timeout).
+        Go on with after=last_seq. Items parse with kiosk.hall_calls.HallCall.from_json."""
+        params = {"wait": f"{wait:g}"}
+        if after is not None:
+            params["after"] = str(after)
+        response = self._get(_office_path(CALLS_PATH, office), params, wait + self.timeout)
+        body = self._json(self._check(response))
+        calls = body.get("calls") if isinstance(body, dict) else None
+        if (
+            not isinstance(calls, list)
+            or not _is_int(body.get("last_seq"))
+            or not all(isinstance(item, dict) and _is_int(item.get("seq")) for item in calls)
+        ):
+            raise self._garbage()
+        return body
+
+    def hall_key(self, office: str) -> tuple[str, bytes]:
+        """The office's hall key (key id, 32 bytes) that counters sign the calls they send the
+        display with; only a counter or display device may read it (else CentralRefused 403)."""
+        response = self._get(_office_path(HALL_KEY_PATH, office), {}, self.timeout)
+        body = self._json(self._check(response))
+        key_id = body.get("key_id") if isinstance(body, dict) else None
+        text = body.get("key") if isinstance(body, dict) else None
+        if not (isinstance(key_id, str) and key_id and isinstance(text, str)):
+            raise self._garbage()
+        try:
+            key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            raise self._garbage() from None
+        if len(key) != HALL_KEY_BYTES:
+            raise self._garbage()
+        return key_id, key
+
     def health(self) -> Health:
         """Check that the server answers, and read its clock; raises CentralUnavailable when
         it does not answer."""
@@ -303,6 +345,12 @@ class CentralClient:
             return self._session.post(
                 self.base_url + path, json=body, timeout=timeout or self.timeout
             )
+        except requests.RequestException as error:
+            raise CentralNoAnswer(self._transport_problem(error)) from None
+
+    def _get(self, path: str, params: dict[str, str], timeout: float) -> requests.Response:
+        try:
+            return self._session.get(self.base_url + path, params=params, timeout=timeout)
         except requests.RequestException as error:
             raise CentralNoAnswer(self._transport_problem(error)) from None
 
@@ -366,6 +414,14 @@ class CentralClient:
                 return f"The connection to {where} was cut."
             return f"Cannot connect to {where}."
         return f"Cannot reach {where} ({type(error).__name__})."
+
+
+def _office_path(template: str, office: str) -> str:
+    return template.format(office=urllib.parse.quote(office, safe=""))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _detail(response: requests.Response) -> str:
