@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from central.context import Central
 
 
-class CentralServer(uvicorn.Server):
+class CentralUvicorn(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
         super().__init__(config)
         self._central: Central = app.state.central
@@ -45,7 +45,7 @@ def serve(
         ssl_keyfile=ssl_keyfile,
         log_level=log_level,
     )
-    server = CentralServer(config, app)
+    server = CentralUvicorn(config, app)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return server.started
