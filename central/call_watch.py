@@ -61,6 +61,7 @@ async def listen_postgresql(db: Database, wakeups: CallWakeups) -> None:
 
 async def poll_sqlite(db: Database, wakeups: CallWakeups) -> None:
     seen: dict[str, int] = {}
+    failing = False
     while True:
         await asyncio.sleep(POLL_SECONDS)
         offices = wakeups.offices()
@@ -69,8 +70,11 @@ async def poll_sqlite(db: Database, wakeups: CallWakeups) -> None:
         try:
             current = await asyncio.to_thread(_current_seqs, db, offices)
         except (DatabaseBusy, SQLAlchemyError) as error:
-            log.warning("the calls poll failed (%s); trying again", type(error).__name__)
+            if not failing:  # once, not every POLL_SECONDS
+                log.warning("the calls poll failed (%s); trying again", type(error).__name__)
+            failing = True
             continue
+        failing = False
         for office in offices:
             seq = current.get(office, 0)
             if seen.get(office) != seq:
