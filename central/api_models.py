@@ -44,7 +44,7 @@ class ErrorBody(BaseModel):
 
 class EnrollDevice(BaseModel):
     id: DeviceId | None = None
-    role: Literal["lobby", "counter"]
+    role: Literal["lobby", "counter", "display"]
     version: Version | None = None
 
 
@@ -164,6 +164,30 @@ class ReportBody(BaseModel):
     by: Literal["officer", "field", "counter", "day"]
     rows: list[ReportRowBody]
     total: TallyBody
+
+
+class CallBody(BaseModel):
+    """One call or recall of the hall feed (kiosk.hall_calls.HallCall.from_json reads it)."""
+
+    seq: int
+    key: str
+    kind: Literal["call", "recall"]
+    day: date
+    label: str
+    counter: int
+    field_id: str | None
+    occurred_at: datetime
+
+
+class CallsBody(BaseModel):
+    calls: list[CallBody]
+    last_seq: int
+    server_time: datetime
+
+
+class HallKeyBody(BaseModel):
+    key_id: str
+    key: str = Field(description="base64url (no padding) of the office's 32-byte hall key")
 
 
 class HealthBody(BaseModel):

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from central import ticket_state
 from central.admission import Admission
 from central.body_limit import MIB, BodyLimit
+from central.call_watch import watch_calls
 from central.context import Central
 from central.day_keys import DayKeys, default_key_dir
 from central.db import POOL_SIZE, Database
@@ -30,7 +31,8 @@ from common.version import __version__
 
 DESCRIPTION = (
     "The contract between the kiosk devices of a ward one-stop office and the central server: "
-    "enrolment, event ingest, the live queue, call-next and the satisfaction report."
+    "enrolment, event ingest, the live queue, call-next, the hall displays' calls feed and the"
+    " satisfaction report."
 )
 
 
@@ -60,13 +62,20 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(sweep_forever(central))
+        central.wakeups.bind(asyncio.get_running_loop())
+        tasks = [
+            asyncio.create_task(sweep_forever(central)),
+            asyncio.create_task(watch_calls(db, central.wakeups)),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            central.wakeups.close()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             db.dispose()
 
     app = FastAPI(

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import qrcode
-import uvicorn
 from sqlalchemy.engine import make_url
 
 from central.db import POOL_SIZE, Database, DatabaseBusy, DatabaseUrlError
@@ -28,6 +27,7 @@ from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeD
 from common.version import __version__
 
 DEFAULT_DB = "sqlite:///central.db"
+STARTUP_FAILURE = 3  # uvicorn's exit code when the server did not start
 _OFFICE = re.compile(OFFICE_PATTERN)
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
 
@@ -177,6 +177,7 @@ def open_database(url: str) -> Database:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from central.app import create_app
+    from central.serving import serve
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
@@ -214,7 +215,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     # Uvicorn logs one line per request (method, path, status): paths carry no personal data,
     # and the one token a path may carry (the report page's ?token=) is masked by a log filter.
-    uvicorn.run(
+    started = serve(
         app,
         host=args.host,
         port=args.port,
@@ -222,7 +223,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ssl_keyfile=args.tls_key,
         log_level="info",
     )
-    return 0
+    return 0 if started else STARTUP_FAILURE
 
 
 def cmd_enroll_code(args: argparse.Namespace) -> int:

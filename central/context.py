@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from fastapi import Request
 
+from central.call_wakeups import CallWakeups
 from central.day_keys import DayKeys
 from central.db import Database
 from central.offices import office_rule
@@ -35,6 +36,7 @@ class Central:
         self.keys = keys
         self.default_rule = default or default_rule()
         self.clock = clock
+        self.wakeups = CallWakeups()
         self._rules: dict[str, tuple[float, OfficeDayRule]] = {}
         self._lock = threading.Lock()
 

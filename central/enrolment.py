@@ -13,7 +13,7 @@ from central.schema import devices, enroll_codes
 from central.tokens import digest, new_code, new_token, normalise_code
 
 CODE_VALIDITY = timedelta(days=7)
-DEVICE_ROLES = ("lobby", "counter")
+DEVICE_ROLES = ("lobby", "counter", "display")
 VIEWER = "viewer"
 
 

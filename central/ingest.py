@@ -2,13 +2,15 @@
 
 The event insert is `INSERT … ON CONFLICT DO NOTHING` on the event id, so concurrent identical
 batches store each event exactly once: the loser of the race sees no row inserted and answers
-`duplicate`. The projections run in the same transaction as the inserts.
+`duplicate`. The projections run in the same transaction as the inserts, and so does the hall
+feed's entry of each accepted call and recall (central.call_feed).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from central import call_feed
+from central.call_feed import call_of_event
 from central.db import Database, DatabaseKind, dialect_insert
 from central.enrolment import Principal
 from central.envelope import CheckedEvent, Rejection, check_event, echo_id
@@ -40,23 +44,24 @@ class EventResult:
 
 
 def ingest(
-    db: Database, principal: Principal, batch: list[Any], now: datetime, today: IngestDay
+    db: Database,
+    principal: Principal,
+    batch: list[Any],
+    now: datetime,
+    today: IngestDay,
+    on_calls: Callable[[str], None] = lambda _office: None,
 ) -> list[EventResult]:
-    """Results in the order of `batch`."""
+    """Results in the order of `batch`. The accepted calls and recalls go to the hall feed in
+    the same transaction (central.call_feed); `on_calls(office)` runs once they are committed."""
     checked = [(echo_id(raw), check_event(raw, principal, now)) for raw in batch]
     if not any(isinstance(item, CheckedEvent) for _, item in checked):
         return [_rejected(echo, item) for echo, item in checked if isinstance(item, Rejection)]
 
-    def store(conn: Connection) -> list[EventResult]:
-        return [
-            _store(db, conn, echo, item, today)
-            if isinstance(item, CheckedEvent)
-            else _rejected(echo, item)
-            for echo, item in checked
-        ]
+    def store(conn: Connection) -> tuple[list[EventResult], int]:
+        return _store_all(db, conn, checked, now, today)
 
     try:
-        return db.run(store)
+        results, called = db.run(store)
     except SQLAlchemyError as error:
         # Not a busy database (that is DatabaseBusy, a 503 the device retries): something in
         # this batch cannot be stored. Store the events one by one, so that the one that fails
@@ -64,22 +69,51 @@ def ingest(
         log.error(
             "a batch of %d events failed (%s); storing one by one", len(batch), describe(error)
         )
-        return [
-            _store_alone(db, echo, item, today)
-            if isinstance(item, CheckedEvent)
-            else _rejected(echo, item)
-            for echo, item in checked
-        ]
+        stored = [_store_alone(db, echo, item, now, today) for echo, item in checked]
+        results, called = [result for result, _ in stored], sum(n for _, n in stored)
+    if called:
+        on_calls(principal.office)
+    return results
+
+
+def _store_all(
+    db: Database,
+    conn: Connection,
+    checked: list[tuple[str | None, CheckedEvent | Rejection]],
+    now: datetime,
+    today: IngestDay,
+) -> tuple[list[EventResult], int]:
+    """Store the checked events, then their calls (last: it locks the office's feed);
+    returns the results and how many calls the feed gained."""
+    results = []
+    calls = []
+    for echo, item in checked:
+        if isinstance(item, Rejection):
+            results.append(_rejected(echo, item))
+            continue
+        result = _store(db, conn, echo, item, today)
+        results.append(result)
+        call = call_of_event(item) if result.status == ACCEPTED else None
+        if call is not None:
+            calls.append(call)
+    return results, call_feed.record(conn, db.kind, calls, now)
 
 
 def _store_alone(
-    db: Database, echo: str | None, event: CheckedEvent, today: IngestDay
-) -> EventResult:
+    db: Database,
+    echo: str | None,
+    item: CheckedEvent | Rejection,
+    now: datetime,
+    today: IngestDay,
+) -> tuple[EventResult, int]:
+    if isinstance(item, Rejection):
+        return _rejected(echo, item), 0
     try:
-        return db.run(lambda conn: _store(db, conn, echo, event, today))
+        results, called = db.run(lambda conn: _store_all(db, conn, [(echo, item)], now, today))
     except SQLAlchemyError as error:
-        log.error("event %s cannot be stored: %s", event.id, describe(error))
-        return EventResult(echo, REJECTED, reason="the server cannot store this event")
+        log.error("event %s cannot be stored: %s", item.id, describe(error))
+        return EventResult(echo, REJECTED, reason="the server cannot store this event"), 0
+    return results[0], called
 
 
 @functools.cache

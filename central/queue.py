@@ -4,7 +4,7 @@ call-next must never give one ticket to two counters: it is one UPDATE of the ne
 ticket, RETURNING it, in a write transaction. On PostgreSQL the UPDATE's subquery picks the
 candidate with FOR UPDATE SKIP LOCKED (a concurrent caller takes the next row instead of waiting
 for this one); on SQLite the transaction starts with BEGIN IMMEDIATE, so callers run one at a
-time.
+time. The same transaction puts the call in the hall displays' feed (central.call_feed).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select, update
 
-from central import ticket_state
+from central import call_feed, ticket_state
 from central.db import Database
 from central.schema import sessions, tickets
 from central.ticket_state import CALLED, WAITING
@@ -137,11 +137,26 @@ def call_next(
             session_id=session_id,
         )
         ticket_state.record(conn, db.kind, change)
+        call_feed.record(conn, db.kind, [_hall_call(change, row.field_id)], now)
         return CalledTicket(
             row.ticket_id, row.label, row.field_id, row.priority, row.issued_at, row.day, session_id
         )
 
     return db.run(take)
+
+
+def _hall_call(change: ticket_state.Change, field_id: str | None) -> call_feed.NewCall:
+    """The call the hall display shows for a call made here (call-next, take)."""
+    return call_feed.NewCall(
+        office=change.office,
+        key=call_feed.call_key(change.session_id),
+        kind="call",
+        day=change.day,
+        label=change.label,
+        field_id=field_id,
+        counter=change.counter,
+        occurred_at=change.occurred_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -204,6 +219,7 @@ def take_ticket(
         except ticket_state.TicketTaken as taken:  # held at the take's moment by a later fold
             ticket_state.forget(conn, office, change.change_id)  # refused here and now
             return HeldElsewhere(taken.label, taken.day, taken.counter, taken.served)
+        call_feed.record(conn, db.kind, [_hall_call(change, row.field_id)], now)
         return CalledTicket(
             row.ticket_id,
             row.label,

@@ -13,11 +13,13 @@ from sqlalchemy import text
 from central.api_models import (
     CalledTicketBody,
     CallNextRequest,
+    CallsBody,
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
     EventsRequest,
     EventsResponse,
+    HallKeyBody,
     HealthBody,
     HeldElsewhereBody,
     IdentityBody,
@@ -26,8 +28,10 @@ from central.api_models import (
     TakeRequest,
 )
 from central.auth import OfficePath, bearer, office_member, principal
+from central.call_polls import next_calls
 from central.context import Central, get_central
 from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
+from central.hall_keys import hall_key
 from central.identities import identity_for_counter
 from central.ingest import ingest
 from central.projections import IngestDay
@@ -39,6 +43,8 @@ from central.values import Day
 from common.version import __version__
 
 CentralDep = Annotated[Central, Depends(get_central)]
+HALL_KEY_ROLES = ("counter", "display")
+MAX_SEQ = 2**62
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -96,9 +102,11 @@ def post_events(
     """Store a batch of events; each is accepted, a duplicate, or rejected with a reason."""
     if holder.role not in DEVICE_ROLES:
         raise HTTPException(403, "a viewer token may only read")
+    if holder.role == "display":
+        raise HTTPException(403, "a display device may only read")
     now = central.now()
     today = IngestDay(central.office_day(holder.office, now), central.keys)
-    results = ingest(central.db, holder, body.events, now, today)
+    results = ingest(central.db, holder, body.events, now, today, central.wakeups.wake_soon)
     return {
         "results": [
             {key: value for key, value in asdict(result).items() if key == "id" or value}
@@ -148,6 +156,7 @@ def post_call_next(
     )
     if called is None:
         return Response(status_code=204)
+    central.wakeups.wake_soon(office)
     return asdict(called)
 
 
@@ -194,7 +203,41 @@ def post_take(
         return JSONResponse(
             {"detail": detail, "counter": taken.counter, "served": taken.served}, status_code=409
         )
+    central.wakeups.wake_soon(office)
     return asdict(taken)
+
+
+@router.get("/offices/{office}/calls", response_model=CallsBody, responses=_errors(401, 403))
+async def get_calls(
+    office: OfficePath,
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(office_member)],
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="the last seq seen")] = None,
+    wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for a call")] = 25,
+) -> dict[str, Any]:
+    """The calls and recalls for the hall display. Without `after`: the newest of the office
+    day, at once. With it: those after it as soon as there is one, else none after `wait`
+    seconds (a long-poll; go on with `after=last_seq`)."""
+    feed = await next_calls(central, office, after, wait)
+    return {
+        "calls": [asdict(call) for call in feed.calls],
+        "last_seq": feed.last_seq,
+        "server_time": central.now(),
+    }
+
+
+@router.get("/offices/{office}/hall-key", response_model=HallKeyBody, responses=_errors(401, 403))
+def get_hall_key(
+    office: OfficePath,
+    central: CentralDep,
+    holder: Annotated[Principal, Depends(office_member)],
+) -> dict[str, str]:
+    """The key the office's counters sign the calls they send the hall display with; for the
+    office's counter and display devices only. Made on the first request."""
+    if holder.role not in HALL_KEY_ROLES:
+        raise HTTPException(403, "only a counter or display device may read the hall key")
+    key = hall_key(central.db, office, central.now())
+    return {"key_id": key.key_id, "key": key.key_text}
 
 
 @router.get(

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    UniqueConstraint,
     true,
 )
 
@@ -208,4 +210,43 @@ identities = Table(
     Column("identity", JSON, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Index("identities_by_ticket", "office", "day", "label"),
+)
+
+# The calls feed of the hall displays (central.call_feed): every call and recall once, numbered
+# per office in commit order by the office's row in call_sequences (its `seq` is the last number
+# given), so a reader that asks for "after N" never misses a row committed later with a lower
+# number.
+call_sequences = Table(
+    "call_sequences",
+    metadata,
+    Column("office", String(OFFICE), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    # call:<session id> or recall:<event id>: the same call by every path (kiosk.hall_calls).
+    Column("key", String(TEXT_ID), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("field_id", String(TEXT_ID)),
+    Column("counter", Integer, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("office", "seq"),
+    UniqueConstraint("office", "key", name="calls_one_per_key"),
+)
+
+# The key each office's counters sign the calls they send the hall display with (central.hall_keys).
+hall_keys = Table(
+    "hall_keys",
+    metadata,
+    Column("office", String(OFFICE), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

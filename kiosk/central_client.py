@@ -1,5 +1,5 @@
 """HTTP client of the central API (docs/central-api.md): enrolment, event upload, call-next,
-health.
+the hall display's calls feed and hall key, health.
 
 Any answer the device cannot act on safely is an exception. In particular a 200 whose body is
 not the expected list of results, one per event sent and in order, is CentralUnavailable (try
@@ -33,6 +33,7 @@ HEALTH_PATH = "/api/v1/health"
 CALL_NEXT_PATH = "/api/v1/offices/{office}/counters/{counter}/call-next"
 TAKE_PATH = "/api/v1/offices/{office}/counters/{counter}/take"
 TAKE_TIMEOUT = 3.0
+CALLS_PATH = "/api/v1/offices/{office}/calls"
 HALL_KEY_PATH = "/api/v1/offices/{office}/hall-key"
 HALL_KEY_BYTES = 32
 QUEUE_PATH = "/api/v1/offices/{office}/queue"
@@ -281,21 +282,37 @@ class CentralClient:
             raise self._garbage()
         return body["identity"]
 
+    def calls(self, office: str, after: int | None, wait: float) -> dict[str, Any]:
+        """The hall calls feed: {"calls": [{seq, key, kind, day, label, counter, field_id,
+        occurred_at}, ...] in seq order, "last_seq": int, "server_time": str}. Without `after`
+        the newest calls of the office day, at once; with it those after it, waiting up to
+        `wait` seconds (0-30) for one (a long-poll: the request may take wait + the timeout).
+        Go on with after=last_seq. Items parse with kiosk.hall_calls.HallCall.from_json."""
+        params = {"wait": f"{wait:g}"}
+        if after is not None:
+            params["after"] = str(after)
+        response = self._get(_office_path(CALLS_PATH, office), params, wait + self.timeout)
+        body = self._json(self._check(response))
+        calls = body.get("calls") if isinstance(body, dict) else None
+        if (
+            not isinstance(calls, list)
+            or not _is_int(body.get("last_seq"))
+            or not all(isinstance(item, dict) and _is_int(item.get("seq")) for item in calls)
+        ):
+            raise self._garbage()
+        return body
+
     def hall_key(self, office: str) -> tuple[str, bytes]:
-        """The office's hall key (kiosk.hall_key): (key id, 32 bytes). Only counters and
-        displays are given it. A secret: never to be logged."""
-        path = HALL_KEY_PATH.format(office=urllib.parse.quote(office, safe=""))
-        try:
-            response = self._session.get(self.base_url + path, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise CentralNoAnswer(self._transport_problem(error)) from None
+        """The office's hall key (key id, 32 bytes) that counters sign the calls they send the
+        display with; only a counter or display device may read it (else CentralRefused 403)."""
+        response = self._get(_office_path(HALL_KEY_PATH, office), {}, self.timeout)
         body = self._json(self._check(response))
         key_id = body.get("key_id") if isinstance(body, dict) else None
-        encoded = body.get("key") if isinstance(body, dict) else None
-        if not (isinstance(key_id, str) and key_id and isinstance(encoded, str)):
+        text = body.get("key") if isinstance(body, dict) else None
+        if not (isinstance(key_id, str) and key_id and isinstance(text, str)):
             raise self._garbage()
         try:
-            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         except (binascii.Error, ValueError):
             raise self._garbage() from None
         if len(key) != HALL_KEY_BYTES:
@@ -306,11 +323,7 @@ class CentralClient:
         """The office's live queue (docs/central-api.md): {office, generated_at, fields:
         [{field_id, waiting, priority_waiting, ...}], recently_called}, its per-field counts
         checked; `timeout` (default the client's) bounds the wait."""
-        path = QUEUE_PATH.format(office=urllib.parse.quote(office, safe=""))
-        try:
-            response = self._session.get(self.base_url + path, timeout=timeout or self.timeout)
-        except requests.RequestException as error:
-            raise CentralNoAnswer(self._transport_problem(error)) from None
+        response = self._get(_office_path(QUEUE_PATH, office), {}, timeout or self.timeout)
         body = self._json(self._check(response))
         fields = body.get("fields") if isinstance(body, dict) else None
         if (
@@ -349,6 +362,12 @@ class CentralClient:
             return self._session.post(
                 self.base_url + path, json=body, timeout=timeout or self.timeout
             )
+        except requests.RequestException as error:
+            raise CentralNoAnswer(self._transport_problem(error)) from None
+
+    def _get(self, path: str, params: dict[str, str], timeout: float) -> requests.Response:
+        try:
+            return self._session.get(self.base_url + path, params=params, timeout=timeout)
         except requests.RequestException as error:
             raise CentralNoAnswer(self._transport_problem(error)) from None
 
@@ -427,6 +446,14 @@ def _is_field_queue(entry: Any) -> bool:
         )
         and (wait is None or (type(wait) in (int, float) and wait >= 0))
     )
+
+
+def _office_path(template: str, office: str) -> str:
+    return template.format(office=urllib.parse.quote(office, safe=""))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _detail(response: requests.Response) -> str:

@@ -66,6 +66,22 @@ def test_an_enrolment_code_from_the_command_line_enrols_once(
     assert httpx.post(f"{base_url}/api/v1/enroll", json=body).status_code == 400
 
 
+def test_a_display_is_enrolled_with_a_code_from_the_command_line(
+    base_url: str, database_url: str, office: str
+) -> None:
+    made = kiosk_central(
+        "enroll-code", "--db", database_url, "--office", office, "--role", "display",
+        "--device-id", "display-01",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    code, facts = made.stdout.splitlines()[:2]
+    assert f"office {office}, role display, device display-01" in facts
+    body = {"code": code, "device": {"role": "display"}}
+    enrolled = httpx.post(f"{base_url}/api/v1/enroll", json=body)
+    assert enrolled.status_code == 200, enrolled.text
+    assert (enrolled.json()["role"], enrolled.json()["counter"]) == ("display", None)
+
+
 def test_viewer_token_and_revoke(base_url: str, database_url: str, office: str) -> None:
     made = kiosk_central("viewer-token", "--db", database_url, "--office", office)
     assert made.returncode == 0, made.stderr
@@ -91,7 +107,8 @@ def test_viewer_token_and_revoke(base_url: str, database_url: str, office: str) 
         (["enroll-code", "--office", "637", "--role", "lobby"], "is not a 5-digit office code"),
         (["enroll-code", "--office", "00637", "--role", "counter"], "needs --counter"),
         (["enroll-code", "--office", "00637", "--role", "lobby", "--counter", "2"], "only for"),
-        (["enroll-code", "--office", "00637", "--role", "display"], "invalid choice"),
+        (["enroll-code", "--office", "00637", "--role", "viewer"], "invalid choice"),
+        (["enroll-code", "--office", "00637", "--role", "display", "--counter", "2"], "only for"),
         (["viewer-token", "--office", "00637", "--db", "mysql://x/y"], "is not supported"),
         (["viewer-token", "--office", "00637", "--db", "sqlite://"], "needs a file path"),
         (["serve", "--tls-cert", "cert.pem"], "go together"),

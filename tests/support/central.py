@@ -31,6 +31,7 @@ import uvicorn
 from central.app import create_app
 from central.db import Database
 from central.enrolment import create_code, enroll
+from central.serving import CentralUvicorn
 from common.office_clock import aware_now
 from tests.support.ports import free_port
 from tests.support.processes import REPO_ROOT
@@ -54,7 +55,7 @@ def running_central(
     keys = str(key_dir) if key_dir else tempfile.mkdtemp(prefix="central-keys-")
     app = create_app(database_url, clock=clock, key_dir=Path(keys))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = CentralUvicorn(config, app)  # as `serve`: a stop answers the long-polls at once
     thread = threading.Thread(target=server.run, name="central", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_S
