@@ -124,6 +124,8 @@ class CallFeed(_Worker):
             self._after = None
             return 0
         self._after = last_seq
+        if self.status.state != ONLINE:
+            log.info("calls feed: following the server's calls from number %d", last_seq)
         self._set(FeedStatus(ONLINE))
         if calls:
             self._on_calls(calls)

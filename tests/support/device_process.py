@@ -6,7 +6,8 @@ screens. One JSON command per line in, one JSON answer per line out.
 
 Commands: {"do": "issue", "field": "ho-tich"} (lobby); {"do": "sign_in", "officer": ID,
 "pin": PIN}, {"do": "call_next"}, {"do": "take", "label": "1023"}, {"do": "recall"},
-{"do": "skip"} (counter); {"do": "sync"} (send the outbox now); {"do": "quit"}.
+{"do": "skip"} (counter); {"do": "sync"} (send the outbox now, answering how many events are
+left); {"do": "quit"}.
 Answers: {"ok": true, ...} or {"error": "<exception class>: <message>"}.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,16 @@ class Counter:
         self.keys.stop()
 
 
+def drain(sync: SyncWorker, data: DeviceData, within: float = 10.0) -> int:
+    """Wake the sync worker and wait until the outbox is empty (or `within` s): the events
+    left, 0 when all were sent."""
+    deadline = time.monotonic() + within
+    sync.wake()
+    while (pending := data.store.outbox.summary()["pending"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return pending
+
+
 def main(etc: Path) -> None:
     config = load_config(etc)
     data = open_device_data(config)
@@ -102,8 +114,7 @@ def main(etc: Path) -> None:
             break
         try:
             if action == "sync":
-                sync.wake()
-                answer: dict[str, Any] = {}
+                answer: dict[str, Any] = {"pending": drain(sync, data)}
             else:
                 answer = getattr(device, action)(**command)
             print(json.dumps({"ok": True, **answer}), flush=True)
