@@ -36,7 +36,7 @@ from screens.technician_login import TechnicianLoginScreen
 
 log = logging.getLogger("apps.display")
 
-TICK_SECONDS = 0.25
+TICK_SECONDS = 0.5
 KEY_REFRESH_SECONDS = 300
 TECHNICIAN_IDLE_SECONDS = 120
 
@@ -72,7 +72,7 @@ class DisplayApp(DeviceApp):
 
         self.feed = CallFeed(
             config,
-            on_calls=later(self.calls_arrived),
+            on_calls=later(self._feed_calls),
             on_status=later(self._feed_changed),
             clock=clock,
         )
@@ -138,6 +138,13 @@ class DisplayApp(DeviceApp):
 
     # ----------------------------------------------------------------- calls
 
+    def _feed_calls(self, calls: list[HallCall], history: bool) -> None:
+        if history:
+            self.board.add_history(calls)
+            self._show_board()
+        else:
+            self.calls_arrived(calls)
+
     def calls_arrived(self, calls: list[HallCall]) -> None:
         """Calls from either path, on the main thread: each new and fresh one is shown large
         and announced, once."""
@@ -159,7 +166,9 @@ class DisplayApp(DeviceApp):
     def _tick(self) -> None:
         self.board.tick()
         now = self._office_clock().astimezone(self.settings.office.timezone)
-        self.date_text, self.clock_text = f"{now:%d/%m/%Y}", f"{now:%H:%M:%S}"
+        # Hours and minutes, as a hall clock: the board is drawn again once a minute, not
+        # every second, when nothing is called.
+        self.date_text, self.clock_text = f"{now:%d/%m/%Y}", f"{now:%H:%M}"
         self._show_board()
 
     def _show_board(self) -> None:

@@ -63,7 +63,8 @@ class QueueState:
 
 
 def _next_waiting(office: str, day: date, fields: list[str]) -> Select[Any]:
-    """The ticket a counter serving `fields` gets next: priority first, then issue time."""
+    """The ticket a counter serving `fields` gets next: priority first, then issue time, then
+    number."""
     return (
         select(tickets.c.ticket_id, tickets.c.label)
         .where(
@@ -72,7 +73,10 @@ def _next_waiting(office: str, day: date, fields: list[str]) -> Select[Any]:
             tickets.c.state == WAITING,
             tickets.c.field_id.in_(fields),
         )
-        .order_by(tickets.c.priority.desc(), tickets.c.issued_at, tickets.c.ticket_id)
+        # Tickets issued within the same millisecond (the events' precision) go by number.
+        .order_by(
+            tickets.c.priority.desc(), tickets.c.issued_at, tickets.c.number, tickets.c.ticket_id
+        )
         .limit(1)
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 GAP = 16  # pixels between windows
 TITLE_BAR = 40  # room for the window manager's title bar above a window
 COUNTER_SIZE = (800, 480)
-DISPLAY_WIDTHS = (800, 480)  # the hall display's width in the demo: at most, at least
+DISPLAY_WIDTHS = (800, 640)  # the hall display's width in the demo: at most, at least
 ASSUMED_SCREEN = (1920, 1080)
 
 

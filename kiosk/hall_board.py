@@ -77,6 +77,20 @@ class HallBoard:
         self.tick()
         return True
 
+    def add_history(self, calls: list[HallCall]) -> None:
+        """Calls made before the display (re)started, from the server's recent calls: listed,
+        the newest shown large, none highlighted or announced (they were, when they were made)."""
+        self._roll_day()
+        for call in calls:
+            if call.office != self._office or call.day != self._day or call.key in self._seen:
+                continue
+            self._seen.add(call.key)
+            latest = self._latest.get(call.label)
+            if latest is None or (call.occurred_at, call.key) >= (latest.occurred_at, latest.key):
+                self._latest[call.label] = call
+        if self._hero is None and self._latest:
+            self._hero = max(self._latest.values(), key=lambda c: (c.occurred_at, c.key))
+
     def tick(self) -> bool:
         """Move the hero place on when its call has had its time; True when the hero changed."""
         if self._roll_day():

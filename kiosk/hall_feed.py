@@ -1,11 +1,13 @@
 """The hall display's calls feed, on its own thread: a long-poll that the central server answers
 as soon as a counter calls (the waiting counts come from kiosk.queue_snapshot).
 
-The feed remembers the last sequence number it has seen, so after an outage it asks for what
-came after: calls made meanwhile (e.g. typed at a counter and sent from its outbox when the
-network came back) arrive once, with the time they were made; the board decides they are too
-old to announce. A server whose sequence went backwards (a new database) is followed from its
-current calls again. Results reach the app through callbacks from the worker threads.
+At start it reads the server's recent calls of the day: `on_calls(calls, history=True)`, to be
+listed, not announced again. Then it remembers the last sequence number it has seen, so after
+an outage it asks for what came after: calls made meanwhile (e.g. typed at a counter and sent
+from its outbox when the network came back) arrive once, with the time they were made; the
+board decides they are too old to announce. A server whose sequence went backwards (a new
+database) is followed from its current calls again. Results reach the app through callbacks
+from the worker threads.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class CallFeed(_Worker):
         self,
         config: Config,
         *,
-        on_calls: Callable[[list[HallCall]], None],
+        on_calls: Callable[[list[HallCall], bool], None],
         on_status: Callable[[FeedStatus], None],
         clock: Callable[[], datetime],
         wait: float = LONG_POLL_SECONDS,
@@ -123,12 +125,13 @@ class CallFeed(_Worker):
             log.warning("the server's call sequence went back (%d < %d)", last_seq, self._after)
             self._after = None
             return 0
+        history = self._after is None
         self._after = last_seq
         if self.status.state != ONLINE:
             log.info("calls feed: following the server's calls from number %d", last_seq)
         self._set(FeedStatus(ONLINE))
         if calls:
-            self._on_calls(calls)
+            self._on_calls(calls, history)
         return 0
 
     def _read(self, answer: Any) -> tuple[list[HallCall], int]:

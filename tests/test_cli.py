@@ -165,27 +165,39 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     )
     logs = tmp_path / "demo" / "logs"
     try:
-        lines = [demo.stdout.readline().rstrip("\n") for _ in range(8)]
+        lines = [demo.stdout.readline().rstrip("\n") for _ in range(11)]
         assert lines[0].startswith("Demo data folder:")
         assert "enrolled as lobby-01 of office 00637" in lines[1]
         central_url = lines[1].split()[3]
-        # Which window is which, where each one logs, how to stop.
-        lobby_title, counter_title = (
+        # Which window is which, where each one logs, where the announcements go, how to stop.
+        lobby_title, counter_title, display_title = (
             "Phường Đại Mỗ – lobby lobby-01",
             "Phường Đại Mỗ – counter counter-01",
+            "Phường Đại Mỗ – display display-01",
         )
+        announcements = tmp_path / "demo" / "announcements"
         assert lines[4] == (
+            f"Hall display: calls are shown there and announced into {announcements}"
+            " (WAV files; this machine's speaker is not used)."
+        )
+        # No X display here: a 1920x1080 screen is assumed, too narrow for 1280 + 800 pixels.
+        assert lines[5].startswith("Note: the screen (1920x1080) is too small")
+        assert lines[6] == (
             f'Lobby kiosk: the window "{lobby_title}" at the left edge (0, 0);'
             f" its log: {logs / 'kiosk.log'} (and this console)"
         )
-        assert lines[5] == (
+        assert lines[7] == (
             f'Counter 1: the window "{counter_title}" to the right of the lobby (1296, 0);'
             f" its log: {logs / 'counter.log'}"
         )
-        assert lines[6] == f"Central server's log: {logs / 'central.log'}"
-        assert lines[7] == (
+        assert lines[8].startswith(
+            f'Hall display: the window "{display_title}" under the counter (1296, 536, 640x360,'
+        )
+        assert f"its log: {logs / 'display.log'}" in lines[8]
+        assert lines[9] == f"Central server's log: {logs / 'central.log'}"
+        assert lines[10] == (
             "To stop the demo: close the lobby window or press Ctrl+C here"
-            " (counter 1 and the central server stop with it)."
+            " (counter 1, the hall display and the central server stop with it)."
         )
         deadline = time.monotonic() + 30
         log = logs / "kiosk.log"
@@ -204,6 +216,14 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
         # Side by side: the lobby at the left edge, the counter 16 px right of its 1280 px.
         assert f'window "{lobby_title}": 1280x800 at left 0, top 0' in log.read_text()
         assert f'window "{counter_title}": 800x480 at left 1296, top 0' in counter_log.read_text()
+        # The hall display under the counter, following the server's calls.
+        display_log = logs / "display.log"
+        while (
+            time.monotonic() < deadline and "calls feed: following" not in display_log.read_text()
+        ):
+            time.sleep(0.2)
+        assert f'window "{display_title}": 640x360 at left 1296, top 536' in display_log.read_text()
+        assert "calls feed: following" in display_log.read_text()
         # Log times are the office's (UTC+7), as on the screens.
         for text in (log.read_text(), counter_log.read_text()):
             stamps = [line[:25] for line in text.splitlines() if line[:2] == "20"]
@@ -215,6 +235,12 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     assert (
         subprocess.run(
             ["pgrep", "-f", str(tmp_path / "demo" / "counter" / "etc")], capture_output=True
+        ).returncode
+        == 1
+    )
+    assert (
+        subprocess.run(
+            ["pgrep", "-f", str(tmp_path / "demo" / "display" / "etc")], capture_output=True
         ).returncode
         == 1
     )

@@ -125,7 +125,10 @@ KIOSK_ERRORS = [
     ),
     ('[office]\nclosed_outside_hours = "no"', 'closed_outside_hours = "no" — must be true or'),
     ("[central]\nclock_margin = 1", "[central] clock_margin = 1 — must be a number of seconds"),
-    ('[device]\nrole = "hall"', '[device] role = "hall" — must be one of "lobby", "counter", "display"'),
+    (
+        '[device]\nrole = "hall"',
+        '[device] role = "hall" — must be one of "lobby", "counter", "display"',
+    ),
     ('[device]\nlanguage = "fr"', 'must be one of "vi", "en"'),
     ('[device]\nid = "Lobby 1"', '[device] id = "Lobby 1" — must be 1 to 32 characters'),
     ("[panel]\ndpi = 1000", "[panel] dpi = 1000 — must be a whole number from 60 to 400"),

@@ -154,3 +154,15 @@ def test_a_clock_that_jumps_back_does_not_freeze_turns():
     clocks.mono += 5
     board.tick()
     assert board.hero.label == "1002"
+
+
+def test_calls_before_a_restart_are_listed_the_newest_large_none_announced():
+    board, _ = board_at(MORNING + timedelta(seconds=30))
+    earlier = [call(str(1001 + i), i + 1, MORNING + timedelta(seconds=i)) for i in range(3)]
+    board.add_history(earlier)
+    assert board.hero == earlier[-1] and not board.hero_highlighted
+    assert [i.call.label for i in board.recent()] == ["1003", "1002", "1001"]
+    assert not any(i.highlighted for i in board.recent())
+    assert board.add(earlier[0]) is False  # the same call again by the office network
+    fresh = call("1004", 2, MORNING + timedelta(seconds=29))
+    assert board.add(fresh) is True and board.hero == fresh

@@ -2,7 +2,7 @@
 (nothing called yet, the newest call with a full list, calls at once, the notice line, the server
 lost, a long ticket label) and the technician's PIN and menu, each audited
 (tests/support/layout_audit.py) at 1920×1080, 1280×720, portrait 1080×1920 and the demo's
-800×450. A failure lists every defect by screen, state, size and widget."""
+800×450 and 640×360. A failure lists every defect by screen, state, size and widget."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from kiosk.queue_snapshot import FieldWaiting, QueueSnapshot
 from tests.support.layout_walk import Auditor, WalkStopped, panel, report
 from tests.support.ui import display_config, running_display, tap
 
-DISPLAY_SIZES = [(1920, 1080), (1280, 720), (1080, 1920), (800, 450)]
+DISPLAY_SIZES = [(1920, 1080), (1280, 720), (1080, 1920), (800, 450), (640, 360)]
 
 
 def calls(app, count: int, *, label_of=lambda i: str(1001 + i)) -> list[HallCall]:
