@@ -62,14 +62,8 @@ class HallBoard:
         """Take a call from any path; True when it is new and fresh: show it large and announce
         it. A call of another office or day, or one already on the board, changes nothing."""
         self._roll_day()
-        if call.office != self._office or call.day != self._day or call.key in self._seen:
+        if not self._remember(call):
             return False
-        if len(self._seen) >= SEEN_LIMIT:
-            self._seen.clear()
-        self._seen.add(call.key)
-        latest = self._latest.get(call.label)
-        if latest is None or (call.occurred_at, call.key) >= (latest.occurred_at, latest.key):
-            self._latest[call.label] = call
         age = (self._clock() - call.occurred_at).total_seconds()
         if age > self._config.stale_after_seconds:
             return False
@@ -82,12 +76,7 @@ class HallBoard:
         the newest shown large, none highlighted or announced (they were, when they were made)."""
         self._roll_day()
         for call in calls:
-            if call.office != self._office or call.day != self._day or call.key in self._seen:
-                continue
-            self._seen.add(call.key)
-            latest = self._latest.get(call.label)
-            if latest is None or (call.occurred_at, call.key) >= (latest.occurred_at, latest.key):
-                self._latest[call.label] = call
+            self._remember(call)
         if self._hero is None and self._latest:
             self._hero = max(self._latest.values(), key=lambda c: (c.occurred_at, c.key))
 
@@ -156,6 +145,19 @@ class HallBoard:
         return max(0.0, min(moments)) if moments else None
 
     # ----------------------------------------------------------------- helpers
+
+    def _remember(self, call: HallCall) -> bool:
+        """List a call of this office and day not seen before (as its ticket's line when it is
+        the ticket's latest call); False when it is not one."""
+        if call.office != self._office or call.day != self._day or call.key in self._seen:
+            return False
+        if len(self._seen) >= SEEN_LIMIT:
+            self._seen.clear()
+        self._seen.add(call.key)
+        latest = self._latest.get(call.label)
+        if latest is None or (call.occurred_at, call.key) >= (latest.occurred_at, latest.key):
+            self._latest[call.label] = call
+        return True
 
     def _highlighted(self, call: HallCall) -> bool:
         if any(waiting.key == call.key for waiting in self._turns):

@@ -45,43 +45,10 @@ class FeedStatus:
     problem: str = ""  # for the technician (English, nothing personal)
 
 
-class _Worker:
-    """One daemon thread repeating `step` until stopped; a failure waits with a growing,
-    jittered pause. The thread is a daemon: a long-poll in flight when the app stops must not
-    hold the process (the server forgets it)."""
+class CallFeed:
+    """Follows the feed on a daemon thread (a long-poll in flight when the app stops must not
+    hold the process: the server forgets it); a failure waits with a growing, jittered pause."""
 
-    def __init__(self, name: str) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._retry = FIRST_RETRY_SECONDS
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 1.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pause = self.step()
-            self._stop.wait(pause)
-
-    def step(self) -> float:
-        """One round; returns the seconds to wait before the next."""
-        raise NotImplementedError
-
-    def failed(self) -> float:
-        pause = self._retry * random.uniform(0.8, 1.2)
-        self._retry = min(MAX_RETRY_SECONDS, self._retry * 2)
-        return pause
-
-    def succeeded(self) -> None:
-        self._retry = FIRST_RETRY_SECONDS
-
-
-class CallFeed(_Worker):
     def __init__(
         self,
         config: Config,
@@ -91,7 +58,9 @@ class CallFeed(_Worker):
         clock: Callable[[], datetime],
         wait: float = LONG_POLL_SECONDS,
     ) -> None:
-        super().__init__("hall-feed")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hall-feed", daemon=True)
+        self._retry = FIRST_RETRY_SECONDS
         self._office = config.office.code
         self._link = CentralLink(config)
         self._on_calls = on_calls
@@ -101,11 +70,31 @@ class CallFeed(_Worker):
         self._after: int | None = None
         self.status = FeedStatus(CONNECTING)
 
+    def start(self) -> None:
+        self._thread.start()
+
     def stop(self, timeout: float = 1.0) -> None:
-        super().stop(timeout)
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
         self._link.close()
 
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                pause = self.step()
+            except Exception:  # the hall must not lose its feed to one bad answer
+                log.exception("calls feed: unexpected failure; trying again")
+                pause = self._failed()
+            self._stop.wait(pause)
+
+    def _failed(self) -> float:
+        pause = self._retry * random.uniform(0.8, 1.2)
+        self._retry = min(MAX_RETRY_SECONDS, self._retry * 2)
+        return pause
+
     def step(self) -> float:
+        """One request; returns the seconds to wait before the next."""
         client = self._link.current()
         if client is None:
             self._set(FeedStatus(NOT_CONFIGURED, problem=self._link.problem))
@@ -119,8 +108,8 @@ class CallFeed(_Worker):
             return MAX_RETRY_SECONDS
         except (CentralError, ValueError) as error:
             self._went_offline(str(error))
-            return self.failed()
-        self.succeeded()
+            return self._failed()
+        self._retry = FIRST_RETRY_SECONDS
         if self._after is not None and last_seq < self._after:
             log.warning("the server's call sequence went back (%d < %d)", last_seq, self._after)
             self._after = None
