@@ -75,6 +75,20 @@ def test_a_bad_value_names_file_key_and_what_is_allowed(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_check_config_summarises_a_hall_display(tmp_path):
+    folder = override(
+        tmp_path,
+        'role = "display"\n\n[speech]\noutput = "virtual"\n\n[office_network]\nport = 47999\n',
+    )
+    result = kiosk("check-config", config=folder)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Hall display 1920x1080: the last 8 calls; speech espeak-ng (vi) to WAV files in "
+        f"{tmp_path / 'data' / 'announcements'}; calls from the counters on UDP 0.0.0.0:47999"
+    ) in result.stdout
+    assert "Printer" not in result.stdout
+
+
 def test_check_config_lists_every_file_read_and_notes_an_old_section_name(tmp_path):
     folder = override(tmp_path, "[display]\ndpi = 133\n")
     (folder / "officers.toml").write_text("", encoding="utf-8")

@@ -47,13 +47,38 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
         f"Office {config.office.code} {config.office.name}; device {config.device.id} "
         f"({config.device.role}); data in {config.device.data_dir}"
     )
-    print(
-        f"Printer {config.printer.url} with profile {config.printer_profile.name} "
-        f"({config.printer_profile.width_dots} dots)"
-    )
+    if config.device.role == "display":
+        print(_display_summary(config))
+    else:
+        print(
+            f"Printer {config.printer.url} with profile {config.printer_profile.name} "
+            f"({config.printer_profile.width_dots} dots)"
+        )
     for field in config.catalogue.fields:
         print(
             f"  field {field.id}: {field.name_vi} — {field.prefix}{field.first}"
             f"..{field.prefix}{field.last}"
         )
     return 0
+
+
+def _display_summary(config: Config) -> str:
+    """What a hall display shows, says and listens to."""
+    speech, network = config.speech, config.office_network
+    voice = "off" if not speech.enabled else f"{speech.engine} ({speech.voice})"
+    if speech.enabled and speech.voice_pack is not None:
+        voice += f" with the voice pack {speech.voice_pack}"
+    output = (
+        f"ALSA device {speech.alsa_device}"
+        if speech.output == "alsa"
+        else f"WAV files in {speech.virtual_dir}"
+    )
+    listens = (
+        f"calls from the counters on UDP {network.listen}:{network.port}"
+        if network.enabled
+        else "no calls over the office network"
+    )
+    return (
+        f"Hall display {config.panel.width}x{config.panel.height}: the last "
+        f"{config.hall.recent_calls} calls; speech {voice} to {output}; {listens}"
+    )
