@@ -183,7 +183,7 @@ class DeviceApp(App):
 
     def open_technician_login(self) -> None:
         """The hidden way in (a long press), from the role's first screen only."""
-        if self.root.current == self.home_screen:
+        if self.root.current == self.home_screen and self.root.has_screen("technician_login"):
             self.root.current = "technician_login"
 
     def check_technician_pin(self, pin: str) -> None:

@@ -282,7 +282,8 @@ class DisplayApp(DeviceApp):
         if hero is not None:
             moment = hero.occurred_at.astimezone(self.settings.office.timezone)
             lines.append(
-                f"{self.t('Last call')}: {hero.label} → {hero.counter}  ({moment:%H:%M:%S})"
+                f"{self.t('Last call')}: {hero.label}, "
+                f"{self.t('Counter {number}').format(number=hero.counter)}  ({moment:%H:%M:%S})"
             )
         screen.show_state("\n".join(lines))
 

@@ -93,7 +93,10 @@ class Hall:
         self.folder = folder
         self.central = central
         self.display_config = display_config(
-            folder / "display", "[hall]\nhero_seconds = 1\nhighlight_seconds = 2\n"
+            folder / "display",
+            "[hall]\nhero_seconds = 1\nhighlight_seconds = 2\n",
+            # Short announcements (fast, no chime): the test waits for each to be played.
+            speech="rate = 400\nchime = false\n",
         )
         # The display listens on a free port of 127.0.0.1; the counters send there.
         self.port = self.display_config.office_network.port

@@ -155,12 +155,13 @@ def running_counter(config: Config, *, size: tuple[int, int] = (1280, 800)) -> I
         Window.remove_widget(app.root)
 
 
-def display_config(folder: Path, kiosk: str = "") -> Config:
-    """A hall display in `folder`: its virtual speaker writes to folder/data/announcements, it
-    listens for the counters on a free port of 127.0.0.1."""
+def display_config(folder: Path, kiosk: str = "", *, speech: str = "") -> Config:
+    """A hall display in `folder`: its virtual speaker writes to folder/data/announcements
+    (`speech`: more [speech] keys), it listens for the counters on a free port of 127.0.0.1."""
     return device_config(
         folder,
-        kiosk='[device]\nid = "display-01"\nrole = "display"\n\n[speech]\noutput = "virtual"\n\n'
+        kiosk='[device]\nid = "display-01"\nrole = "display"\n\n'
+        f'[speech]\noutput = "virtual"\n{speech}\n'
         f'[office_network]\nport = {free_udp_port()}\nlisten = "127.0.0.1"\n\n' + kiosk,
     )
 
