@@ -219,7 +219,9 @@ def memory_and_cpu(work: Path) -> None:
     etc = config.sources[1].parent
     display = idle_figures(work, [sys.executable, "-m", "kiosk", "run", "--config", str(etc)])
     bare = idle_figures(work, [sys.executable, __file__, "--bare"])
-    emit("display_peak_rss", round(display[0], 1), "MB", round(bare[0], 1), 200)
+    # The target: a bare Kivy app in a window of the same size (offscreen, Mesa llvmpipe) is
+    # near 200 MB already; the display may add 50 MB to it.
+    emit("display_peak_rss", round(display[0], 1), "MB", round(bare[0], 1), 250)
     emit("display_idle_cpu", round(display[1], 1), "% of a core", round(bare[1], 1), 10)
 
 
