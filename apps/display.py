@@ -96,7 +96,9 @@ class DisplayApp(DeviceApp):
 
     def build(self) -> ScreenManager:
         manager = ScreenManager(transition=NoTransition())
-        manager.add_widget(DisplayBoardScreen(name="display_board"))
+        manager.add_widget(
+            DisplayBoardScreen(name="display_board", recent_rows=self.settings.hall.recent_calls)
+        )
         manager.add_widget(
             TechnicianLoginScreen(name="technician_login", timeout=TECHNICIAN_IDLE_SECONDS)
         )

@@ -99,3 +99,14 @@ def test_the_hall_display_fits_every_screen(tmp_path, size):
         with contextlib.suppress(WalkStopped):
             display_walk(app, auditor)
     assert not auditor.problems, report(auditor.problems)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_longest_list_of_calls_fits_too(tmp_path, size):
+    config = display_config(tmp_path, "[hall]\nrecent_calls = 20\n")
+    with panel(size) as px_per_mm, running_display(config, size=size) as app:
+        auditor = Auditor(app, tmp_path, px_per_mm)
+        calls(app, 24)
+        auditor.reach(lambda: len(app.board_screen.ids.recent.children) == 20)
+        auditor.check("twenty calls listed, twenty-four at once")
+    assert not auditor.problems, report(auditor.problems)
