@@ -337,20 +337,25 @@ class DemoTwins:
         )
         devices: list[subprocess.Popen] = []
         counter_config = display_config = None
+        twins = cls(central, printer, scanner, devices, cards)
         hall_port = _free_port(socket.SOCK_DGRAM)
-        if with_display:
-            display, display_config = start_demo_display(
-                config, central, data_dir / "display", layout.display, hall_port
-            )
-            devices.append(display)
-        if with_counter:
-            # The lobby's device key must exist before the counter imports it.
-            open_device_data(config).close()
-            counter, counter_config = start_demo_counter(
-                config, central, data_dir / "counter", layout.counter, hall_port
-            )
-            devices.append(counter)
-        twins = cls(central, printer, scanner, devices, cards, counter_config, display_config)
+        try:
+            if with_display:
+                display, display_config = start_demo_display(
+                    config, central, data_dir / "display", layout.display, hall_port
+                )
+                devices.append(display)
+            if with_counter:
+                # The lobby's device key must exist before the counter imports it.
+                open_device_data(config).close()
+                counter, counter_config = start_demo_counter(
+                    config, central, data_dir / "counter", layout.counter, hall_port
+                )
+                devices.append(counter)
+        except Exception:
+            twins.stop()
+            raise
+        twins.counter_config, twins.display_config = counter_config, display_config
         return twins, config
 
     def flip_printer(self, switch: str) -> bool:

@@ -166,9 +166,11 @@ class HallBoard:
         return began is not None and self._monotonic() - began < self._config.highlight_seconds
 
     def _roll_day(self) -> bool:
-        """A new office day starts with an empty board; True when it did now."""
+        """A new office day starts with an empty board; True when it did now. Only forward: a
+        clock that steps back over the day's start (or the office clock going from the server's
+        time to a device's that is behind) keeps the board, and what it has announced."""
         today = self._day_of(self._clock())
-        if today == self._day:
+        if today <= self._day:
             return False
         self._day = today
         self._seen.clear()

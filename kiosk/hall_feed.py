@@ -74,10 +74,13 @@ class CallFeed:
         self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:
+        """Stop; a long-poll still in flight is left to end on its own (its client is not
+        closed under it: the daemon thread ends with the process)."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._link.close()
+        if not self._thread.is_alive():
+            self._link.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -129,7 +132,12 @@ class CallFeed:
         last_seq = answer.get("last_seq")
         if not isinstance(last_seq, int) or isinstance(last_seq, bool):
             raise ValueError("the calls feed gave no sequence number")
-        calls = [HallCall.from_json(item, office=self._office) for item in answer["calls"]]
+        calls = []
+        for item in answer["calls"]:
+            try:
+                calls.append(HallCall.from_json(item, office=self._office))
+            except ValueError as error:  # one bad item must not hold up the ones after it
+                log.warning("calls feed: an item that is not a call was skipped: %s", error)
         return calls, last_seq
 
     def _went_offline(self, problem: str) -> None:

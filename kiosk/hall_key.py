@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +76,16 @@ class HallKeyStatus:
     def ready(self) -> bool:
         return self.key_id is not None
 
-    def words(self) -> tuple[str, dict[str, Any]]:
-        """The msgid for a person and its values: `t(msgid).format(**values)`."""
+    def words(self, zone: tzinfo | None = None) -> tuple[str, dict[str, Any]]:
+        """The msgid for a person and its values: `t(msgid).format(**values)`; times in
+        `zone` (the office's) when given."""
         if self.key_id is None:
             return NO_KEY, {}
         if self.problem and self.fetched_at is None:
             return KEY_CACHED, {"key_id": self.key_id}
         if self.problem:
-            return KEY_NOT_REFRESHED, {"key_id": self.key_id, "time": f"{self.fetched_at:%H:%M}"}
+            fetched = self.fetched_at.astimezone(zone) if zone else self.fetched_at
+            return KEY_NOT_REFRESHED, {"key_id": self.key_id, "time": f"{fetched:%H:%M}"}
         return KEY_READY, {"key_id": self.key_id}
 
 

@@ -248,6 +248,7 @@ class HallListener:
         clock: Callable[[], datetime],
     ) -> None:
         network = config.office_network
+        self._zone = config.office.timezone
         self._enabled = network.enabled
         self._address = (network.listen, network.port)
         self._keys = keys
@@ -333,13 +334,15 @@ class HallListener:
             words = t(LISTENING_IDLE).format(port=port)
         else:
             words = t(LISTENING).format(
-                port=port, accepted=stats.accepted, time=f"{stats.last_accepted_at:%H:%M:%S}"
+                port=port,
+                accepted=stats.accepted,
+                time=f"{stats.last_accepted_at.astimezone(self._zone):%H:%M:%S}",
             )
         parts = [words]
         refused = sum(stats.refused.values())
         if refused:
             parts.append(t(REFUSED_COUNT).format(count=refused))
-        msgid, values = self._keys.status().words()
+        msgid, values = self._keys.status().words(self._zone)
         parts.append(t(msgid).format(**values))
         return "  ·  ".join(parts)
 

@@ -166,3 +166,16 @@ def test_calls_before_a_restart_are_listed_the_newest_large_none_announced():
     assert board.add(earlier[0]) is False  # the same call again by the office network
     fresh = call("1004", 2, MORNING + timedelta(seconds=29))
     assert board.add(fresh) is True and board.hero == fresh
+
+
+def test_a_clock_stepped_back_over_the_day_start_keeps_the_board_and_what_it_announced():
+    night = datetime(2026, 12, 2, 4, 1, tzinfo=ZONE)
+    board, clocks = board_at(night)
+    first = call("1001", 1, night)
+    assert board.add(first)
+    clocks.now = datetime(2026, 12, 2, 3, 59, tzinfo=ZONE)  # the previous office day
+    board.tick()
+    assert board.add(first) is False  # not shown or announced again
+    assert [i.call.label for i in board.recent()] == ["1001"]
+    clocks.now = night + timedelta(minutes=1)
+    assert board.tick() is False and board.day == date(2026, 12, 2)

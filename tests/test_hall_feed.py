@@ -86,3 +86,26 @@ def test_history_then_live_calls_then_offline_and_back_without_repeats(tmp_path)
         finally:
             feed.stop()
             counter.close()
+
+
+def test_an_item_that_is_not_a_call_is_skipped_and_the_feed_goes_on(tmp_path):
+    feed = CallFeed(
+        display_config(tmp_path),
+        on_calls=lambda calls, history: None,
+        on_status=lambda status: None,
+        clock=lambda: None,
+    )
+    good = {
+        "seq": 8,
+        "key": "call:s-1",
+        "kind": "call",
+        "day": "2026-12-02",
+        "label": "1023",
+        "counter": 2,
+        "field_id": "ho-tich",
+        "occurred_at": "2026-12-02T02:30:00Z",
+    }
+    calls, last_seq = feed._read(
+        {"calls": [{**good, "seq": 7, "kind": "shout"}, good], "last_seq": 8}
+    )
+    assert [c.label for c in calls] == ["1023"] and last_seq == 8  # the next ask is after 8
