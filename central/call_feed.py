@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select, text, update
 from central.db import DatabaseKind, dialect_insert
 from central.envelope import CheckedEvent, TicketCall
 from central.schema import call_sequences, calls
+from common.call_keys import call_key, recall_key
 
 CallKind = Literal["call", "recall"]
 NOTIFY_CHANNEL = "kiosk_calls"
@@ -67,16 +68,6 @@ class Feed:
 
     calls: list[FeedCall]
     last_seq: int
-
-
-def call_key(session_id: str) -> str:
-    """As kiosk.hall_calls.call_key (the server does not import the kiosk's code)."""
-    return f"call:{session_id}"
-
-
-def recall_key(event_id: str) -> str:
-    """As kiosk.hall_calls.recall_key."""
-    return f"recall:{event_id}"
 
 
 def call_of_event(event: CheckedEvent) -> NewCall | None:

@@ -21,6 +21,7 @@ from central import call_feed, ticket_state
 from central.db import Database
 from central.schema import sessions, tickets
 from central.ticket_state import CALLED, WAITING
+from common.call_keys import call_key
 
 RECENTLY_CALLED = 10
 SERVICE_SAMPLE = 20
@@ -153,7 +154,7 @@ def _hall_call(change: ticket_state.Change, field_id: str | None) -> call_feed.N
     """The call the hall display shows for a call made here (call-next, take)."""
     return call_feed.NewCall(
         office=change.office,
-        key=call_feed.call_key(change.session_id),
+        key=call_key(change.session_id),
         kind="call",
         day=change.day,
         label=change.label,

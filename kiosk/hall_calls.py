@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from common.call_keys import call_key, recall_key
+
 CallKind = Literal["call", "recall"]
 KINDS: tuple[CallKind, ...] = ("call", "recall")
-
-
-def call_key(session_id: str) -> str:
-    return f"call:{session_id}"
-
-
-def recall_key(event_id: str) -> str:
-    return f"recall:{event_id}"
+__all__ = ["KINDS", "CallKind", "HallCall", "call_key", "recall_key"]
 
 
 @dataclass(frozen=True)

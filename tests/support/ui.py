@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from kivy.base import EventLoop
 from kivy.core.window import Window
@@ -24,6 +25,8 @@ from kiosk.config import Config
 from kiosk.services import open_device_data
 from tests.support.device import device_config
 from tests.support.ports import free_udp_port
+
+T = TypeVar("T")
 
 
 def lobby_config(folder: Path, extra: str = "") -> Config:
@@ -142,17 +145,23 @@ def walk(widget: Widget) -> Iterator[Widget]:
 
 
 @contextlib.contextmanager
-def running_counter(config: Config, *, size: tuple[int, int] = (1280, 800)) -> Iterator[CounterApp]:
-    """The counter terminal app on `config`, shown in the test window at `size`."""
+def shown_app(app: T, size: tuple[int, int]) -> Iterator[T]:
+    """`app` (made for a window of `size`) started in the test window, stopped after."""
     Window.size = size
-    app = CounterApp(config, open_device_data(config))
-    app._run_prepare()
+    app._run_prepare()  # what App.run() does before entering the event loop
     try:
         frames(3)
         yield app
     finally:
-        app.dispatch("on_stop")
+        app.dispatch("on_stop")  # stops the workers and releases kv's cached `app`
         Window.remove_widget(app.root)
+
+
+@contextlib.contextmanager
+def running_counter(config: Config, *, size: tuple[int, int] = (1280, 800)) -> Iterator[CounterApp]:
+    """The counter terminal app on `config`, shown in the test window at `size`."""
+    with shown_app(CounterApp(config, open_device_data(config)), size) as app:
+        yield app
 
 
 def display_config(folder: Path, kiosk: str = "", *, speech: str = "") -> Config:
@@ -174,15 +183,8 @@ def running_display(
     clock: Callable[[], datetime] = aware_now,
 ) -> Iterator[DisplayApp]:
     """The hall display app on `config`, shown in the test window at `size`, on `clock`."""
-    Window.size = size
-    app = DisplayApp(config, open_device_data(config, clock))
-    app._run_prepare()
-    try:
-        frames(3)
+    with shown_app(DisplayApp(config, open_device_data(config, clock)), size) as app:
         yield app
-    finally:
-        app.dispatch("on_stop")
-        Window.remove_widget(app.root)
 
 
 def tickets_today(app):
