@@ -19,7 +19,7 @@ from kiosk.cli.registry import COMMANDS, CommandError
 from kiosk.config import ConfigError, load_config
 
 # The modules of kiosk.cli that register commands, in the order `kiosk --help` lists them.
-TASKS = ("run", "printer", "central", "checks", "keys", "speech")
+TASKS = ("run", "printer", "central", "checks", "doctor", "keys", "speech")
 
 
 def add_common_options(parser: argparse.ArgumentParser, default: object) -> None:

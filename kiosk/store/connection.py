@@ -70,7 +70,7 @@ class SchemaTooNew(StoreError):
     """The database was written by a newer version of this software."""
 
 
-def _storage_error(error: sqlite3.Error, path: Path) -> StoreError:
+def storage_error(error: sqlite3.Error, path: Path) -> StoreError:
     code = getattr(error, "sqlite_errorcode", None)
     primary = None if code is None else code & 0xFF
     name = getattr(error, "sqlite_errorname", type(error).__name__)
@@ -124,7 +124,7 @@ class Database:
                 check_same_thread=False,
             )
         except sqlite3.Error as e:
-            raise _storage_error(e, path) from None
+            raise storage_error(e, path) from None
         self._conn.row_factory = sqlite3.Row
         self._scrub_pending = False
         try:
@@ -134,7 +134,7 @@ class Database:
             self._checkpoint()
         except sqlite3.Error as e:
             self._conn.close()
-            raise _storage_error(e, path) from None
+            raise storage_error(e, path) from None
         except StoreError:
             self._conn.close()
             raise
@@ -208,7 +208,7 @@ class Database:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as e:
                 self._rollback_quietly()
-                raise _storage_error(e, self.path) from None
+                raise storage_error(e, self.path) from None
             except BaseException:
                 self._rollback_quietly()
                 raise
@@ -221,7 +221,7 @@ class Database:
             try:
                 yield self._conn
             except sqlite3.Error as e:
-                raise _storage_error(e, self.path) from None
+                raise storage_error(e, self.path) from None
 
     def _checkpoint(self) -> bool:
         """Copy the WAL into the database and truncate it; False when a reader kept it busy."""
@@ -235,7 +235,7 @@ class Database:
             try:
                 done = self._checkpoint()
             except sqlite3.Error as e:
-                raise _storage_error(e, self.path) from None
+                raise storage_error(e, self.path) from None
         self._scrub_pending = not done
         if not done:
             log.warning("the WAL could not be emptied now: another process reads the database")
