@@ -15,6 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
@@ -98,17 +99,27 @@ def medium_fault(where: Path) -> StorageFault | None:
 
 
 class StorageHealth:
-    """The storage fault the running app met last, until a write succeeds again. Any thread
-    may record; the status line and the technician screen read `fault`."""
+    """The storage fault the running app met last, until a write succeeds again. It listens to
+    the store's writes (Store.observe_writes), on whichever thread writes; `on_change` is called
+    when the fault comes or goes (keep it short: hand over to the UI thread). The status line
+    and the technician screen read `fault`."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, on_change: Callable[[], None] | None = None) -> None:
         self.data_dir = data_dir
+        self._on_change = on_change
         self._lock = threading.Lock()
         self._fault: StorageFault | None = None
 
     @property
     def fault(self) -> StorageFault | None:
         return self._fault
+
+    def observe(self, error: BaseException | None) -> None:
+        """A write's outcome: None when it was committed, else its error."""
+        if error is None:
+            self.written()
+        else:
+            self.record(error)
 
     def record(self, error: BaseException) -> StorageFault | None:
         """Remember the fault `error` is (None when it is no storage fault) and log it by name
@@ -120,6 +131,7 @@ class StorageHealth:
             new, self._fault = fault != self._fault, fault
         if new:
             log.error("storage fault: %s (%s)", FAULT_NAMES[fault], error)
+            self._changed()
         return fault
 
     def written(self) -> None:
@@ -128,3 +140,18 @@ class StorageHealth:
             old, self._fault = self._fault, None
         if old is not None:
             log.warning("storage works again after: %s", FAULT_NAMES[old])
+            self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
+
+def for_the_technician(error: BaseException, where: Path) -> str:
+    """`error` in one English sentence for the command line and the log, led by the fault's
+    name and followed by its fix when it is a storage fault."""
+    fault = classify(error, where)
+    if fault is None:
+        return f"{error}."
+    fix = FAULT_FIXES[fault].format(path=where)
+    return f"{FAULT_NAMES[fault]}: {error}. {fix}"

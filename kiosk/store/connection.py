@@ -18,7 +18,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,10 @@ def storage_error(error: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"{path}: database error ({name}: {error})")
 
 
+# Told of each write transaction's outcome (Database.observe_writes).
+WriteObserver = Callable[[StoreError | None], None]
+
+
 def insert_row(conn: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> sqlite3.Row:
     """Insert one row of column values (names from the table module, never from input) and
     return it as stored, defaults included."""
@@ -127,6 +131,7 @@ class Database:
             raise storage_error(e, path) from None
         self._conn.row_factory = sqlite3.Row
         self._scrub_pending = False
+        self._write_observers: list[WriteObserver] = []
         try:
             self._configure(durable)
             self._migrate()
@@ -188,6 +193,16 @@ class Database:
             self._rollback_quietly()
             raise
 
+    def observe_writes(self, observer: WriteObserver) -> None:
+        """Call `observer` after each write transaction: with None when it was committed, with
+        its StoreError when the database refused it (full, read-only, damaged...). It runs on
+        the writing thread, under the database lock: keep it short, and no SQL."""
+        self._write_observers.append(observer)
+
+    def _written(self, error: StoreError | None) -> None:
+        for observer in self._write_observers:
+            observer(error)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -208,10 +223,13 @@ class Database:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as e:
                 self._rollback_quietly()
-                raise storage_error(e, self.path) from None
+                error = storage_error(e, self.path)
+                self._written(error)
+                raise error from None
             except BaseException:
                 self._rollback_quietly()
                 raise
+            self._written(None)
         if self._scrub_pending:
             self.scrub_wal()
 
