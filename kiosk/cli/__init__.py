@@ -17,9 +17,10 @@ from pathlib import Path
 from common.version import __version__
 from kiosk.cli.registry import COMMANDS, CommandError
 from kiosk.config import ConfigError, load_config
+from kiosk.data_owner import as_data_owner
 
 # The modules of kiosk.cli that register commands, in the order `kiosk --help` lists them.
-TASKS = ("run", "printer", "central", "checks", "keys", "speech")
+TASKS = ("run", "provision", "printer", "central", "checks", "keys", "speech")
 
 
 def add_common_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -64,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         config = load_config(args.config)
-        return command.handler(args, config)
+        if not command.as_data_owner:
+            return command.handler(args, config)
+        with as_data_owner(config.device.data_dir):
+            return command.handler(args, config)
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
