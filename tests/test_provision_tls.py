@@ -1,0 +1,68 @@
+"""A provisioning code pins the city CA by its fingerprint: the device finds the CA in the chain
+the real HTTPS server presents, enrols trusting only it, and keeps a copy; a server that does
+not present that CA is refused with nothing changed."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from common.provisioning_code import ProvisioningCode, parse_provisioning_code
+from kiosk.config import load_config
+from kiosk.enrolment import CA_COPY_FILE, ENROLMENT_FILE, load_enrolment
+from kiosk.provisioning import ProvisioningError, from_provisioning_code, provision
+from tests.support.central import CentralProcess, issue_enroll_code
+from tests.support.device import OFFICE, write_override
+from tests.test_sync_tls import make_ca, make_server_cert
+
+
+def code_for(central: CentralProcess, ca_sha256: str) -> str:
+    return ProvisioningCode(
+        api_url=central.url,
+        ca_sha256=ca_sha256,
+        office=OFFICE,
+        code_list_date=date(2025, 7, 1),
+        office_name="Phường Đại Mỗ",
+        role="display",
+        counter=None,
+        device_id="display-01",
+        code=issue_enroll_code(central.database_url, OFFICE, "display", device_id="display-01"),
+    ).to_text()
+
+
+def test_the_device_trusts_the_ca_whose_fingerprint_the_code_holds(tmp_path: Path) -> None:
+    city = make_ca(tmp_path / "city-ca.pem")
+    ca_cert = city[1]
+    impostor = make_ca(tmp_path / "impostor-ca.pem")
+    cert, key = make_server_cert(tmp_path / "central", city)
+    # The full chain, as a server presents it: its certificate, then the CA's.
+    cert.write_bytes(cert.read_bytes() + ca_cert.public_bytes(Encoding.PEM))
+    pin = hashlib.sha256(ca_cert.public_bytes(Encoding.DER)).hexdigest()
+    wrong_pin = hashlib.sha256(impostor[1].public_bytes(Encoding.DER)).hexdigest()
+    etc = write_override(tmp_path / "etc")
+    data = tmp_path / "data"
+    with CentralProcess.in_folder(
+        tmp_path / "central", tls=(cert, key), ca=tmp_path / "city-ca.pem"
+    ) as central:
+        central.start()
+        setup, enrolling = from_provisioning_code(
+            parse_provisioning_code(code_for(central, wrong_pin))
+        )
+        with pytest.raises(ProvisioningError, match="does not present the CA certificate"):
+            provision(etc, setup, enrolling)
+        assert not is_set(etc) and not (data / ENROLMENT_FILE).exists()
+        setup, enrolling = from_provisioning_code(parse_provisioning_code(code_for(central, pin)))
+        config, enrolment = provision(etc, setup, enrolling)
+    assert (config.device.role, config.device.id) == ("display", "display-01")
+    assert enrolment is not None and enrolment.ca_bundle == data / CA_COPY_FILE
+    assert (data / CA_COPY_FILE).read_bytes() == ca_cert.public_bytes(Encoding.PEM)
+    assert load_enrolment(data) == enrolment
+    assert load_config(etc).device.role == "display"
+
+
+def is_set(etc: Path) -> bool:
+    return "role" in (etc / "kiosk.toml").read_text(encoding="utf-8")
