@@ -65,8 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         config = load_config(args.config)
-        if not command.as_data_owner:
-            return command.handler(args, config)
         with as_data_owner(config.device.data_dir):
             return command.handler(args, config)
     except ConfigError as error:

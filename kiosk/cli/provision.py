@@ -57,7 +57,6 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     "provision",
     "set what this device is (role, office, counter, ports) and enrol it, in one step",
     _arguments,
-    as_data_owner=False,  # writes /etc/kiosk as root; enrols as the data folder's owner
 )
 def cmd_provision(args: argparse.Namespace, config: Config) -> int:
     from kiosk.config.shipped_defaults import shipped_secrets_in_use

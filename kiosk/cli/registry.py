@@ -29,28 +29,20 @@ class Command:
     add_arguments: AddArguments  # its own options, added to its subparser
     handler: Handler  # runs it with the parsed options and the loaded configuration
     starts_app: bool  # run, demo: the app sets up logging itself, not the one-off way
-    # Run as root, the command works as the data folder's owner (kiosk.data_owner); false for
-    # the commands that also write /etc/kiosk and switch for their data-folder part themselves.
-    as_data_owner: bool = True
 
 
 COMMANDS: dict[str, Command] = {}
 
 
 def command(
-    name: str,
-    help: str,
-    add_arguments: AddArguments = no_arguments,
-    *,
-    starts_app: bool = False,
-    as_data_owner: bool = True,
+    name: str, help: str, add_arguments: AddArguments = no_arguments, *, starts_app: bool = False
 ) -> Callable[[Handler], Handler]:
     """Register the decorated handler as `kiosk NAME`."""
 
     def register(handler: Handler) -> Handler:
         if name in COMMANDS:
             raise ValueError(f"two commands are named {name!r}")
-        COMMANDS[name] = Command(help, add_arguments, handler, starts_app, as_data_owner)
+        COMMANDS[name] = Command(help, add_arguments, handler, starts_app)
         return handler
 
     return register
