@@ -6,14 +6,14 @@ or the provisioning QR scanned). The order is chosen so that a failure loses not
 site file is checked first; then the device enrols with the one-time code (as the data folder's
 owner, kiosk.data_owner), so a refused code leaves the device as it was; then the site file is
 saved atomically. The code's role, office and device must match the settings (kiosk.enrolment
-refuses anything else before storing a token).
+refuses anything else before storing a token); a counter takes the counter number of its code.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,11 @@ def provision(
         pem = _ca_certificate(enrolling, site.config.central.timeout)
         with as_data_owner(site.config.device.data_dir):
             enrolment = _enroll(site.config, enrolling, pem)
+        if setup.role == "counter" and enrolment.counter not in (None, setup.counter):
+            # The server's code is for another counter number: its number is the one the
+            # server accepts events for (and was checked by the server, not typed).
+            setup = replace(setup, counter=enrolment.counter)
+            site = prepare_site_config(override, setup.changes())
     try:
         site.save(before_rename=before_rename)
     except OSError as error:
