@@ -5,33 +5,25 @@ not present that CA is refused with nothing changed."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from common.provisioning_code import ProvisioningCode, parse_provisioning_code
+from common.provisioning_code import parse_provisioning_code
 from kiosk.config import load_config
 from kiosk.enrolment import CA_COPY_FILE, ENROLMENT_FILE, load_enrolment
 from kiosk.provisioning import ProvisioningError, from_provisioning_code, provision
-from tests.support.central import CentralProcess, issue_enroll_code
-from tests.support.device import OFFICE, write_override
+from tests.support.central import CentralProcess
+from tests.support.device import write_override
+from tests.support.provisioning import provisioning_text
 from tests.test_sync_tls import make_ca, make_server_cert
 
 
 def code_for(central: CentralProcess, ca_sha256: str) -> str:
-    return ProvisioningCode(
-        api_url=central.url,
-        ca_sha256=ca_sha256,
-        office=OFFICE,
-        code_list_date=date(2025, 7, 1),
-        office_name="Phường Đại Mỗ",
-        role="display",
-        counter=None,
-        device_id="display-01",
-        code=issue_enroll_code(central.database_url, OFFICE, "display", device_id="display-01"),
-    ).to_text()
+    return provisioning_text(
+        central.url, central.database_url, "display", "display-01", ca_sha256=ca_sha256
+    )
 
 
 def test_the_device_trusts_the_ca_whose_fingerprint_the_code_holds(tmp_path: Path) -> None:

@@ -8,15 +8,14 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
-from common.provisioning_code import ProvisioningCode
 from devices.virtual_scanner import VirtualScanner
 from kiosk.config import load_config
-from tests.support.central import central_server, issue_enroll_code
-from tests.support.device import OFFICE, write_override
+from tests.support.central import central_server
+from tests.support.device import write_override
 from tests.support.processes import REPO_ROOT
+from tests.support.provisioning import provisioning_text
 from tests.support.ui import pump
 
 # The lobby's printer is absent (the app runs and says so).
@@ -40,17 +39,7 @@ def test_kiosk_run_sets_up_then_becomes_the_role_in_the_same_process(tmp_path: P
     notify.settimeout(30)
     env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "NOTIFY_SOCKET": str(tmp_path / "notify")}
     with central_server(tmp_path) as central, notify:
-        text = ProvisioningCode(
-            api_url=central.url,
-            ca_sha256="",
-            office=OFFICE,
-            code_list_date=date(2025, 7, 1),
-            office_name="Phường Đại Mỗ",
-            role="lobby",
-            counter=None,
-            device_id="lobby-02",
-            code=issue_enroll_code(central.database_url, OFFICE, "lobby", device_id="lobby-02"),
-        ).to_text()
+        text = provisioning_text(central.url, central.database_url, "lobby", "lobby-02")
         device = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "run", "--config", str(etc)],
             cwd=REPO_ROOT,

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from apps.setup import SetupApp
-from common.provisioning_code import ProvisioningCode
 from devices.virtual_scanner import VirtualScanner
 from kiosk.config import Config, load_config
 from kiosk.config.site_writer import is_provisioned
@@ -21,6 +19,7 @@ from kiosk.enrolment import load_enrolment
 from tests.support.central import CentralServer, central_server, issue_enroll_code
 from tests.support.device import OFFICE, write_override
 from tests.support.layout_walk import SIZES, Auditor, WalkStopped, panel, report
+from tests.support.provisioning import provisioning_text
 from tests.support.ui import frames, pump, shown_app, tap
 
 
@@ -112,17 +111,9 @@ def test_the_provisioning_qr_provisions_and_enrols_in_one_step(
 ) -> None:
     twin = VirtualScanner(tmp_path / "qr-scanner")
     etc = write_override(tmp_path / "etc", kiosk=f'[scanner]\nurl = "{twin.device_path}"\n')
-    text = ProvisioningCode(
-        api_url=central.url,
-        ca_sha256="",
-        office=OFFICE,
-        code_list_date=date(2025, 7, 1),
-        office_name="Phường Tây Mỗ",
-        role="display",
-        counter=None,
-        device_id="display-01",
-        code=issue_enroll_code(central.database_url, OFFICE, "display", device_id="display-01"),
-    ).to_text()
+    text = provisioning_text(
+        central.url, central.database_url, "display", "display-01", office_name="Phường Tây Mỗ"
+    )
     try:
         with setup_app(etc) as app:
             assert pump(lambda: app.scanner is not None and app.scanner.state == "connected")
