@@ -299,8 +299,8 @@ class SetupApp(App):
 
     def _listen(self, url: str) -> None:
         """Reads the provisioning QR from the scanner at `url` ("" : none)."""
-        if self.scanner is not None:
-            self.scanner.stop()
+        if self.scanner is not None:  # its reader thread ends off the UI thread
+            in_background(self._io, self.scanner.stop, lambda _none: None, self._failed)
             self.scanner = None
         if not url:
             return
