@@ -254,13 +254,20 @@ class SetupApp(App):
             code_list_date=listed,
             office_name=v["office_name"],
             counter=counter,
-            language=v["language"],
-            printer=v["printer"] if role == "lobby" else None,
-            profile=v["profile"] if role == "lobby" else None,
-            scanner=(v["scanner"] or None) if role != "display" else None,
-            idle_timeout=int(v["idle_timeout"]) if role == "lobby" else None,
+            **self._own_settings(role),
         )
         return setup, Enrolling(v["api_url"], v["code"]) if v["api_url"] else None
+
+    def _own_settings(self, role: str) -> dict[str, Any]:
+        """What the form says of this device's own hardware and language, for `role`."""
+        v = self.values
+        return {
+            "language": v["language"],
+            "printer": v["printer"] if role == "lobby" else None,
+            "profile": v["profile"] if role == "lobby" else None,
+            "scanner": (v["scanner"] or None) if role != "display" else None,
+            "idle_timeout": int(v["idle_timeout"]) if role == "lobby" else None,
+        }
 
     # ----------------------------------------------------------------- the provisioning QR
 
@@ -281,8 +288,7 @@ class SetupApp(App):
             )
             return
         # The ports and the language are this device's own: as the form has them.
-        local = {key: self.values[key] for key in ("printer", "profile", "language")}
-        setup = replace(setup, **local, scanner=self.values["scanner"] or None)
+        setup = replace(setup, **self._own_settings(setup.role))
         for key, value in (
             ("role", setup.role),
             ("device_id", setup.device_id),
