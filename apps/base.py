@@ -40,6 +40,25 @@ PIN_LOCK_SECONDS = 300
 TECHNICIAN_SCOPE = "technician"  # the technician menu's sign-in guard in the store
 
 
+def in_background(
+    worker: ThreadPoolExecutor,
+    work: Callable[[], Any],
+    done: Callable[[Any], None],
+    failed: Callable[[BaseException], None],
+) -> None:
+    """Runs `work` on `worker`; `done(result)` or `failed(error)` then runs on the main thread."""
+
+    def finished(future: Future) -> None:
+        error = future.exception()
+        if error is None:
+            result = future.result()
+            Clock.schedule_once(lambda _dt: done(result))
+        else:
+            Clock.schedule_once(lambda _dt: failed(error))
+
+    worker.submit(work).add_done_callback(finished)
+
+
 class DeviceApp(App):
     """The base of the lobby and counter apps. Subclasses build their screens, name their
     first one (`home_screen`) and add their own part of the status line (`device_status`)."""
@@ -241,16 +260,7 @@ class DeviceApp(App):
         failed: Callable[[BaseException], None],
     ) -> None:
         """Runs `work` on the I/O worker; `done`/`failed` run on the main thread."""
-
-        def finished(future: Future) -> None:
-            error = future.exception()
-            if error is None:
-                result = future.result()
-                Clock.schedule_once(lambda _dt: done(result))
-            else:
-                Clock.schedule_once(lambda _dt: failed(error))
-
-        self._io.submit(work).add_done_callback(finished)
+        in_background(self._io, work, done, failed)
 
     # ----------------------------------------------------------------- status line
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.config import Config
@@ -31,25 +32,7 @@ def run_app(
 ) -> int:
     """Runs the app of `config.device.role` until its window closes or SIGTERM; `demo` binds
     the demo's keys beside it."""
-    for key, value in KIVY_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ.setdefault("KIVY_DPI", str(config.panel.dpi))
-    from kivy.config import Config as KivyConfig
-
-    KivyConfig.set("kivy", "exit_on_escape", "0")
-    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "width", str(config.panel.width))
-    KivyConfig.set("graphics", "height", str(config.panel.height))
-    panel = config.panel
-    if not panel.fullscreen and (panel.left is not None or panel.top is not None):
-        # Read when the window is created (importing apps.base creates it): only from here.
-        KivyConfig.set("graphics", "position", "custom")
-        KivyConfig.set("graphics", "left", str(panel.left or 0))
-        KivyConfig.set("graphics", "top", str(panel.top or 0))
-    from apps.base import configure_window
-
-    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    configure_window(config)
+    _prepare_window(config, verbose=verbose)
     app = app_class(config.device.role)(config, data)
     from kivy.core.window import Window
 
@@ -71,3 +54,38 @@ def run_app(
         if keys is not None:
             keys.unbind()
     return 0
+
+
+def run_setup(config: Config, override: Path | None, *, verbose: bool) -> bool:
+    """Runs the setup app (apps.setup) until the device is provisioned (True) or its window
+    closes or SIGTERM (False)."""
+    _prepare_window(config, verbose=verbose)
+    from apps.setup import SetupApp
+
+    app = SetupApp(config, override)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
+    app.run()
+    return app.provisioned is not None
+
+
+def _prepare_window(config: Config, *, verbose: bool) -> None:
+    """Kivy's settings and the window, before an app is made."""
+    for key, value in KIVY_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("KIVY_DPI", str(config.panel.dpi))
+    from kivy.config import Config as KivyConfig
+
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    KivyConfig.set("graphics", "width", str(config.panel.width))
+    KivyConfig.set("graphics", "height", str(config.panel.height))
+    panel = config.panel
+    if not panel.fullscreen and (panel.left is not None or panel.top is not None):
+        # Read when the window is created (importing apps.base creates it): only from here.
+        KivyConfig.set("graphics", "position", "custom")
+        KivyConfig.set("graphics", "left", str(panel.left or 0))
+        KivyConfig.set("graphics", "top", str(panel.top or 0))
+    from apps.base import configure_window
+
+    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    configure_window(config)

@@ -7,12 +7,15 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import re
 import socket
 import ssl
 import sys
-from datetime import UTC, datetime
+import unicodedata
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -24,6 +27,7 @@ from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, re
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
 from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
+from common.provisioning_code import ProvisioningCode
 from common.version import __version__
 
 DEFAULT_DB = "sqlite:///central.db"
@@ -127,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--role", required=True, choices=DEVICE_ROLES, help="the device's role")
     code.add_argument("--counter", type=counter_number, help="counter number (counter role)")
     code.add_argument("--device-id", type=device_id, help="the device id the code is for")
+    # A provisioning QR (common.provisioning_code): the code and what the device is, scanned
+    # on the device's setup screen or given to `kiosk provision --qr-text`.
+    code.add_argument(
+        "--api-url", help="the server's address as the devices reach it: prints a provisioning QR"
+    )
+    code.add_argument("--office-name", help="provisioning QR: the office's name")
+    code.add_argument("--code-list-date", help="provisioning QR: the ward code list's date")
+    code.add_argument(
+        "--ca-cert", type=Path, help="provisioning QR: the city CA's certificate (PEM) to pin"
+    )
+    code.add_argument("--qr-png", type=Path, help="provisioning QR: also save it as a PNG")
 
     viewer = commands.add_parser(
         "viewer-token", parents=[common], help="make a read-only token for reports and the queue"
@@ -231,6 +246,7 @@ def cmd_enroll_code(args: argparse.Namespace) -> int:
         raise UsageError("a counter device needs --counter")
     if args.role != "counter" and args.counter is not None:
         raise UsageError("--counter is only for a counter device")
+    provisioning = _provisioning_facts(args)
     db = open_database(args.db)
     try:
         issued = create_code(
@@ -251,9 +267,60 @@ def cmd_enroll_code(args: argparse.Namespace) -> int:
     print(issued.code)
     print(f"{', '.join(facts)}; one use, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC")
     qr = qrcode.QRCode(border=2)
-    qr.add_data(issued.code)
+    if provisioning is None:
+        qr.add_data(issued.code)
+    else:
+        text = replace(provisioning, code=issued.code).to_text()
+        qr.add_data(text)
+        print(f"Provisioning text (kiosk provision --qr-text): {text}")
+        print("Provisioning QR: scan it on the device's setup screen.")
     qr.print_ascii(out=sys.stdout)
+    if args.qr_png is not None:
+        try:
+            qr.make_image().save(args.qr_png)
+        except OSError as error:
+            raise CommandError(
+                f"The code is made, but {args.qr_png} cannot be written: {error.strerror}"
+            ) from None
+        print(f"Saved the QR as {args.qr_png}.")
     return 0
+
+
+def _provisioning_facts(args: argparse.Namespace) -> ProvisioningCode | None:
+    """The provisioning QR's facts (its code still to be made), None without --api-url."""
+    extras = (args.office_name, args.code_list_date, args.ca_cert)
+    if args.api_url is None:
+        if any(value is not None for value in extras):
+            raise UsageError("--office-name, --code-list-date and --ca-cert go with --api-url")
+        return None
+    if args.device_id is None or args.office_name is None or args.code_list_date is None:
+        raise UsageError(
+            "a provisioning QR names the device: add --device-id, --office-name and"
+            " --code-list-date"
+        )
+    ca_sha256 = ""
+    if args.ca_cert is not None:
+        try:
+            der = ssl.PEM_cert_to_DER_cert(args.ca_cert.read_text(encoding="ascii"))
+        except (OSError, ValueError) as error:
+            raise CommandError(
+                f"--ca-cert {args.ca_cert}: not a readable PEM certificate ({error})"
+            ) from None
+        ca_sha256 = hashlib.sha256(der).hexdigest()
+    try:
+        return ProvisioningCode(
+            api_url=args.api_url.rstrip("/"),
+            ca_sha256=ca_sha256,
+            office=args.office,
+            code_list_date=date.fromisoformat(args.code_list_date),
+            office_name=unicodedata.normalize("NFC", args.office_name),
+            role=args.role,
+            counter=args.counter,
+            device_id=args.device_id,
+            code="-",  # the code is made once everything else is known to be right
+        )
+    except ValueError as error:  # ProvisioningCodeError is one
+        raise UsageError(str(error).rstrip(".")) from None
 
 
 def cmd_viewer_token(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ import stat
 from contextlib import suppress
 from pathlib import Path
 
+from common.atomic_files import fsync_folder
+
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
@@ -54,7 +56,7 @@ def write_key(path: Path, key: bytes) -> None:
     tmp = _write_temporary(path, key)
     try:
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_folder(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -70,7 +72,7 @@ def load_or_create_key(path: Path, what: str) -> tuple[bytes, bool]:
             created = True
         except FileExistsError:  # another process won the race: its key is the one
             created = False
-        _fsync_dir(path.parent)
+        fsync_folder(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return read_key(path, what), created
@@ -89,11 +91,3 @@ def _write_temporary(path: Path, key: bytes) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

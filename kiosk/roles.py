@@ -20,7 +20,9 @@ ROLE_APPS: dict[str, str] = {
     "display": "apps.display:DisplayApp",
 }
 ROLES: tuple[str, ...] = tuple(ROLE_APPS)
-# Starts a role's app in a window: run_app(config, data, *, verbose, demo=None).
+# Starts a role's app in a window: run_app(config, data, *, verbose, demo=None); and on a device
+# never provisioned (kiosk.config.site_writer.is_provisioned) the setup app instead:
+# run_setup(config, override, *, verbose) -> provisioned.
 LAUNCHER = "apps.launch"
 
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from common.office_clock import aware_now
 from kiosk.config import Config
@@ -42,9 +43,8 @@ class DeviceData:
         self.store.close()
 
 
-def open_device_data(config: Config, clock: Callable[[], datetime] = aware_now) -> DeviceData:
-    """The device's data; `clock` is its own clock (tests inject theirs)."""
-    data_dir = config.device.data_dir
+def prepare_data_folder(data_dir: Path) -> None:
+    """Make the data folder if needed; DataUnavailable when this user cannot write it."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not os.access(data_dir, os.W_OK | os.X_OK):
@@ -60,6 +60,12 @@ def open_device_data(config: Config, clock: Callable[[], datetime] = aware_now) 
             f"Cannot use the data folder {data_dir}: {error.strerror or error}. Set [device] "
             "data_dir in /etc/kiosk/kiosk.toml, or run as the kiosk user."
         ) from error
+
+
+def open_device_data(config: Config, clock: Callable[[], datetime] = aware_now) -> DeviceData:
+    """The device's data; `clock` is its own clock (tests inject theirs)."""
+    data_dir = config.device.data_dir
+    prepare_data_folder(data_dir)
     path = data_dir / "kiosk.db"
     try:
         if path.exists():  # a damaged database is said now, not at the first ticket

@@ -18,11 +18,12 @@ from pathlib import Path
 from common.version import __version__
 from kiosk.cli.registry import COMMANDS, CommandError
 from kiosk.config import ConfigError, load_config
+from kiosk.data_owner import as_data_owner
 from kiosk.storage_faults import for_the_technician
 from kiosk.store import StoreError
 
 # The modules of kiosk.cli that register commands, in the order `kiosk --help` lists them.
-TASKS = ("run", "printer", "central", "checks", "doctor", "keys", "speech")
+TASKS = ("run", "provision", "printer", "central", "checks", "doctor", "keys", "speech")
 
 
 def add_common_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         config = load_config(args.config)
-        return command.handler(args, config)
+        with as_data_owner(config.device.data_dir):
+            return command.handler(args, config)
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,11 +29,35 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("run", "run the kiosk app on this device's hardware", _run_arguments, starts_app=True)
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """The app of the device's role; the setup app on a device never provisioned, and once
+    it is, `kiosk run` again in this process (exec), which finds the role now set."""
+    from kiosk.config.site_writer import is_provisioned
+
     if args.role:
         config = dataclasses.replace(
             config, device=dataclasses.replace(config.device, role=args.role)
         )
+    elif not is_provisioned(args.config):
+        if _run_setup(config, args):
+            os.execv(sys.executable, [sys.executable, "-m", "kiosk", *sys.argv[1:]])
+        return 0
     return _run_app(config, verbose=args.verbose)
+
+
+def _run_setup(config: Config, args: argparse.Namespace) -> bool:
+    """The setup app (apps.launch.run_setup); whether the device is now provisioned."""
+    from kiosk.logging_setup import configure_logging
+    from kiosk.services import DataUnavailable, prepare_data_folder
+
+    try:
+        prepare_data_folder(config.device.data_dir)  # the enrolment is kept there
+    except DataUnavailable as error:
+        raise CommandError(str(error)) from error
+    configure_logging(
+        config.device.data_dir / "logs", verbose=args.verbose, timezone=config.office.timezone
+    )
+    launcher = importlib.import_module(LAUNCHER)
+    return launcher.run_setup(config, args.config, verbose=args.verbose)
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:

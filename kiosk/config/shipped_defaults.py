@@ -15,9 +15,19 @@ from kiosk.config.loader import OFFICERS_FILE, Config
 from kiosk.config.officers import parse_officers
 from kiosk.config.pins import verify_pin
 from kiosk.config.reader import Document
+from kiosk.i18n import N_
 
 # The technician PIN the shipped kiosk.toml's pin_hash is made from (said in its comment).
 SHIPPED_TECHNICIAN_PIN = "246810"
+# The findings, in English for the command line and translated on the setup screen.
+SHIPPED_PIN = N_(
+    "The technician PIN is still the shipped one (246810): set [technician] pin_hash in the"
+    " site's kiosk.toml to the output of `kiosk hash-pin`."
+)
+DEMO_OFFICERS = N_(
+    "The demo officers (PINs 1111 and 2222) may still sign in: list the office's own officers"
+    " in the site's officers.toml."
+)
 
 
 @cache
@@ -28,21 +38,14 @@ def _demo_officer_hashes() -> frozenset[str]:
 
 
 def shipped_secrets_in_use(config: Config) -> list[str]:
-    """What of the shipped secrets this device still uses, one plain sentence each with the fix;
-    [] when none. The demo officers count on a counter terminal only (no other role signs
-    officers in)."""
+    """What of the shipped secrets this device still uses, one plain sentence each with the fix
+    (SHIPPED_PIN, DEMO_OFFICERS); [] when none. The demo officers count on a counter terminal
+    only (no other role signs officers in)."""
     found = []
     if verify_pin(SHIPPED_TECHNICIAN_PIN, config.technician.pin_hash):
-        found.append(
-            "The technician PIN is still the shipped one (246810): set [technician] pin_hash"
-            " in the site's kiosk.toml to the output of `kiosk hash-pin`."
-        )
+        found.append(SHIPPED_PIN)
     if config.device.role == "counter":
         demo = _demo_officer_hashes()
-        still = [o.id for o in config.officers if o.pin_hash in demo]
-        if still:
-            found.append(
-                f"The demo officers ({', '.join(still)}, PINs 1111 and 2222) may still sign in:"
-                " list the office's own officers in the site's officers.toml."
-            )
+        if any(officer.pin_hash in demo for officer in config.officers):
+            found.append(DEMO_OFFICERS)
     return found
