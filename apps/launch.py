@@ -15,6 +15,8 @@ from kiosk.roles import app_class
 from kiosk.services import DeviceData
 
 if TYPE_CHECKING:
+    from kivy.app import App
+
     from kiosk.demo import DemoTwins
 
 log = logging.getLogger("apps.launch")
@@ -25,6 +27,19 @@ KIVY_ENV = {
     "KIVY_NO_FILELOG": "1",
     "KIVY_LOG_MODE": "PYTHON",
 }
+
+
+def stop_on_sigterm(app: App) -> None:
+    """systemctl stop / kill: stop like a closed window, so the workers finish and children end.
+
+    The stop goes through the Clock: a SIGTERM that arrives while build() is still making the
+    screens would otherwise stop the app under them (their rules then find no running app and
+    the start ends in a traceback). The Clock runs it at the first frame of the loop."""
+    from kivy.clock import Clock
+
+    signal.signal(
+        signal.SIGTERM, lambda _signum, _frame: Clock.schedule_once(lambda _dt: app.stop())
+    )
 
 
 def run_app(
@@ -46,8 +61,7 @@ def run_app(
 
         keys = DemoKeys(demo)
         keys.bind()
-    # systemctl stop / kill: stop like a closed window, so the workers finish and children end.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
+    stop_on_sigterm(app)
     try:
         app.run()
     finally:
@@ -63,7 +77,7 @@ def run_setup(config: Config, override: Path | None, *, verbose: bool) -> bool:
     from apps.setup import SetupApp
 
     app = SetupApp(config, override)
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
+    stop_on_sigterm(app)
     app.run()
     return app.provisioned is not None
 
