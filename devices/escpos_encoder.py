@@ -42,6 +42,19 @@ def encode(job: PrintJob, profile: PrinterProfile, *, full_raster: bool = False)
     return _HybridEncoder(profile).encode(job)
 
 
+def longest_command(profile: PrinterProfile) -> int:
+    """No command `encode` emits for `profile` is longer than this many bytes.
+
+    A printer whose sender died mid-command (a raster band, a QR payload) still waits for the rest
+    of it; this many padding bytes are sure to complete whatever it waits for (see
+    devices.printer). The largest raster is a full-width band of BAND_ROWS rows, or one line of
+    rasterised text at the largest size; the largest QR payload is QR_MAX_DATA bytes.
+    """
+    raster_rows = max(BAND_ROWS, profile.font_px * profile.big_number_scale)
+    raster_bytes = len(cmd.raster_image(1, 1, b"\0")) - 1 + profile.width_dots // 8 * raster_rows
+    return max(raster_bytes, len(cmd.qr_store(b"0")) - 1 + cmd.QR_MAX_DATA)
+
+
 def to_cp1258(text: str) -> bytes:
     """`text` in Windows-1258 the way Vietnamese printers expect it.
 
