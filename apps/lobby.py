@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kivy.clock import Clock
@@ -144,6 +144,7 @@ class LobbyApp(DeviceApp):
             self.printer,
             self._ticket_job,
             lambda outcome: Clock.schedule_once(lambda _dt: self._print_finished(outcome)),
+            resume_within=timedelta(seconds=cfg.printer.print_at_start_within),
         )
         self.update_status()
         lobby = cfg.lobby
@@ -500,9 +501,10 @@ class LobbyApp(DeviceApp):
     def refresh_technician_view(self) -> None:
         day = self.tickets.office_day_now()
 
-        def gather() -> tuple[str, list[tuple[str, str]]]:
+        def gather() -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
             counts = self.store.tickets.counts(self.settings.office.code, day)
             failed = self.tickets.tickets_to_retry(day)
+            unknown = self.tickets.tickets_of_unknown_outcome(day)
             outbox = self.store.outbox.counts()
             cfg = self.settings
             info = "\n".join(
@@ -513,21 +515,24 @@ class LobbyApp(DeviceApp):
                     f"{self._printer_url} ({cfg.printer_profile.name})",
                     f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
                     f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
-                    f"{counts['failed']}",
+                    f"{counts['failed']}, {self.t('outcome unknown')} {counts['unknown']}",
                     self._network_words(),
                     f"{self.t('Events waiting to be sent')}: {outbox['pending']}",
                     self._scanner_words(),
                 ]
             )
-            rows = [
-                (
-                    t.id,
-                    f"{t.label} · {self.field_name(t.field_id)} · "
-                    f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
-                )
-                for t in failed
-            ]
-            return info, rows
+
+            def rows(tickets: list[Ticket]) -> list[tuple[str, str]]:
+                return [
+                    (
+                        t.id,
+                        f"{t.label} · {self.field_name(t.field_id)} · "
+                        f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
+                    )
+                    for t in tickets
+                ]
+
+            return info, rows(failed), rows(unknown)
 
         screen: TechnicianScreen = self.root.get_screen("technician")
         self.in_background(
