@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,19 +17,12 @@ from devices.printer import PrintError, PrinterState
 from kiosk.printing import PrintOutcome, PrintService, prints_at_start
 from kiosk.store import Store
 from kiosk.tickets import Ticket, TicketService
+from tests.support.clocks import HCM, Clock
 from tests.support.device import small_config
 from tests.test_print_service import WAIT, FakePrinter, job_for
 
-ISSUED = datetime(2026, 6, 3, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+ISSUED = datetime(2026, 6, 3, 9, 0, tzinfo=HCM)
 WINDOW = timedelta(seconds=60)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
