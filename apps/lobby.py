@@ -126,6 +126,7 @@ class LobbyApp(DeviceApp):
         )
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
+        self._stopped = False
 
     # ----------------------------------------------------------------- wiring
 
@@ -190,6 +191,7 @@ class LobbyApp(DeviceApp):
             self.print_service.stop()
         if self.printer:
             self.printer.stop()
+        self._stopped = True
         super().shutdown()
 
     # ------------------------------------------------------------ helpers
@@ -474,6 +476,8 @@ class LobbyApp(DeviceApp):
     # ------------------------------------------------------------ status line
 
     def _printer_changed(self, state: PrinterState) -> None:
+        if self._stopped:
+            return  # learnt while stopping (the port opens slowly): no screen to show it on
         if state != self.printer_state:
             self.printer_state = state
             self.update_status()
@@ -571,6 +575,7 @@ class LobbyApp(DeviceApp):
             self.tickets.now().astimezone(self.settings.office.timezone),
             self.translator,
             self.language,
+            printer_state=self.printer_state,
         )
 
         def run() -> None:

@@ -127,6 +127,9 @@ class EscPosPrinter:
         self._on_state = on_state
         self._full_raster = full_raster
         self._resync = cmd.resynchronise(longest_command(profile))
+        # Seconds of bytes sent but maybe not yet across the line, ahead of the next status
+        # request: the resynchronisation's, after an open.
+        self._backlog = 0.0
         self._lock = threading.Lock()
         self._transport: Transport | None = None
         self._state = PrinterState.DISCONNECTED
@@ -246,6 +249,7 @@ class EscPosPrinter:
                 )
                 raise
             self._transport = transport
+            self._backlog = len(self._resync) * 10 / self._baudrate
         return self._transport
 
     def _resynchronise(self, transport: Transport) -> None:
@@ -273,6 +277,8 @@ class EscPosPrinter:
         return self._set_state_locked(state, reason)
 
     def _query_locked(self, transport: Transport, first_timeout: float) -> tuple[PrinterState, str]:
+        first_timeout += self._backlog
+        self._backlog = 0.0
         transport.reset_input()
         answers: list[int] = []
         for n, timeout in (

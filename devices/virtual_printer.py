@@ -556,12 +556,15 @@ class VirtualPrinter:
         self._drop_waiting()
 
     def _drop_waiting(self) -> None:
-        """Read and discard what waits in the port (logged in `received`, never interpreted)."""
-        while True:
+        """Read and discard what waits in the port (logged in `received`, never interpreted),
+        until it has been quiet for LINE_IDLE_GAP: the kernel hands a pty's bytes over a few
+        kilobytes at a time, so an empty read alone does not mean nothing more is waiting."""
+        fd = self._pty.master_fd
+        while select.select([fd], [], [], LINE_IDLE_GAP)[0]:
             try:
-                data = os.read(self._pty.master_fd, 4096)
+                data = os.read(fd, 4096)
             except BlockingIOError:
-                return
+                continue
             if not data:
                 return
             with self._changed:

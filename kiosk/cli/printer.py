@@ -35,15 +35,23 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
     from kiosk.ticket_layout import build_sample_ticket_job, build_test_page_job
 
     now = aware_now().astimezone(config.office.timezone)
-    if args.ticket:
-        job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"), now)
-    else:
-        language = config.device.language
-        translator = Translator(LOCALE_DIR, language)
-        job = build_test_page_job(config.printer_profile, config.office, now, translator, language)
     url = args.printer or config.printer.url
     printer = _printer(config, url)
     try:
+        if args.ticket:
+            job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"), now)
+        else:
+            language = config.device.language
+            translator = Translator(LOCALE_DIR, language)
+            state = printer.query_status()  # the page says how the printer was before it
+            job = build_test_page_job(
+                config.printer_profile,
+                config.office,
+                now,
+                translator,
+                language,
+                printer_state=state,
+            )
         printer.print_job(job)
     except PrintError as error:
         raise CommandError(f"Printing on {url} failed: {error}{_busy_hint(error)}") from error
