@@ -157,7 +157,7 @@ def cmd_tickets(args: argparse.Namespace, config: Config) -> int:
     print(f"{len(rows)} tickets on {day}")
     for t in rows:
         local = t.issued_at.astimezone(config.office.timezone)
-        error = f"  ({t.print_error})" if t.print_error and t.print_status == "failed" else ""
+        error = f"  ({t.print_error})" if t.print_error else ""  # cleared once printed
         print(
             f"{t.label:>8}  {t.field_id:<20} {local:%H:%M:%S}  "
             f"{'priority ' if t.priority else ''}{t.print_status}{error}"
