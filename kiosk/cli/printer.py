@@ -108,7 +108,10 @@ def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
                 try:
                     printer.print_job(job)
                 except PrintError as error:
-                    service.mark_print_failed(ticket.id, str(error))
+                    if error.sent:  # it may be on paper: not offered again by --failed
+                        service.mark_print_unknown(ticket.id, str(error))
+                    else:
+                        service.mark_print_failed(ticket.id, str(error))
                     print(f"{ticket.label}: {error}{_busy_hint(error)}", file=sys.stderr)
                     problems += 1
                 else:
