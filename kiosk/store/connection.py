@@ -232,6 +232,11 @@ class Database:
         wal = self.path.with_name(self.path.name + "-wal")
         return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
 
+    def free_pages(self) -> int:
+        """Pages of the file that hold no data (secure_delete has zeroed them)."""
+        with self.read() as conn:
+            return conn.execute("PRAGMA freelist_count").fetchone()[0]
+
     def reclaim(self) -> None:
         """Give the free pages back to the file system: VACUUM rewrites the file without them,
         then the WAL (which holds the rewrite) is copied in and truncated. Takes the write lock

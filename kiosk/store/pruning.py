@@ -5,7 +5,9 @@ A ticket or a counter session (with its extra presses) is deleted once its offic
 not acknowledged is never deleted. Outbox rows themselves leave when acknowledged
 (kiosk.store.outbox). The space is then reclaimed (Database.reclaim): VACUUM rewrites the file
 without its free pages, which secure_delete has already zeroed, and the WAL is emptied, so the
-file shrinks and no copy of a deleted row is left in either.
+file shrinks and no copy of a deleted row is left in either. VACUUM waits for no reader: when
+another process reads the file at that moment it fails (logged), and the next day's run
+reclaims.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class Pruned:
 
 def prune(db: Database, *, keep_from: date) -> Pruned:
     """Delete the delivered records of office days before `keep_from`, then reclaim the space
-    (only when something was deleted: VACUUM rewrites the whole file). Call off the UI thread."""
+    when the file has any free (deleted rows, acknowledged events, or a reclaim that another
+    process kept from running last time). Call off the UI thread."""
     before = db.size()
     day = keep_from.isoformat()
     with db.write() as conn:
@@ -42,6 +45,6 @@ def prune(db: Database, *, keep_from: date) -> Pruned:
         )
         sessions = conn.execute(f"DELETE FROM sessions WHERE {_OLD_SESSIONS}", (day,)).rowcount
         tickets = conn.execute(f"DELETE FROM tickets WHERE {_OLD_TICKETS}", (day,)).rowcount
-    if tickets or sessions:
+    if db.free_pages():
         db.reclaim()
     return Pruned(tickets, sessions, before, db.size())
