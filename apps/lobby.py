@@ -463,6 +463,11 @@ class LobbyApp(DeviceApp):
         else:
             if outcome.state == PrinterState.PAPER_OUT:
                 cause = self.t("The printer is out of paper, please contact the staff.")
+            elif outcome.sent:
+                cause = self.t(
+                    "The printer stopped while printing your ticket. If it did not come out,"
+                    " please contact the staff."
+                )
             else:
                 cause = self.t(
                     "The printer is not working, your ticket could not be printed. Please"

@@ -46,13 +46,15 @@ class PrintOutcome:
     """How one print request ended.
 
     `state` is the printer state the driver reported with a failure (None when the print worked
-    or the failure was not the printer's); `reason` is empty on success.
+    or the failure was not the printer's); `reason` is empty on success. `sent`: the failure came
+    after the job went to the printer, so the ticket may have come out (its outcome is unknown).
     """
 
     ticket_id: str
     ok: bool
     state: PrinterState | None
     reason: str
+    sent: bool = False
 
 
 def prints_at_start(ticket: Ticket, *, now: datetime, today: date, window: timedelta) -> bool:
@@ -194,7 +196,7 @@ class PrintService:
         else:
             log.warning("ticket %s not printed: %s", ticket.label, reason)
             self._record(lambda: self._tickets.mark_print_failed(ticket_id, reason), ticket)
-        return PrintOutcome(ticket_id, False, state, reason)
+        return PrintOutcome(ticket_id, False, state, reason, sent)
 
     @staticmethod
     def _record(write: Callable[[], Ticket], ticket: Ticket) -> None:

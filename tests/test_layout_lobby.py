@@ -233,12 +233,15 @@ def lobby_walk(app, printer, scanner: VirtualScanner, clock, auditor: Auditor) -
         tap(ticket.ids.done)
     printer.paper_out = False
     reach(lambda: not app.printer_notice)
-    # The roll ends as a ticket is cut: it went to the printer, whether it came out is unknown.
-    printer.on_page = lambda _page: setattr(printer, "paper_out", True)
+    # The printer stops answering as a ticket is cut: it went to the printer, whether it came out
+    # is unknown.
+    printer.on_page = lambda _page: setattr(printer, "offline", True)
     take_ticket_without_card(app, "tu-van", reach)
+    assert "Nếu phiếu chưa ra" in ticket.failure_reason
+    check("print outcome unknown")
     tap(ticket.ids.done)
     printer.on_page = None
-    printer.paper_out = False
+    printer.offline = False
     reach(lambda: not app.printer_notice)
 
     app.open_technician_login()  # the long press on the status line (tests/test_lobby_flow.py)

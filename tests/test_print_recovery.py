@@ -63,7 +63,8 @@ def test_a_job_that_went_to_the_printer_before_it_failed_is_never_printed_by_its
     printing = PrintService(tickets, printer, job_for, outcomes.put)
     ticket = issue(tickets)
     printing.submit(ticket.id)
-    assert not outcomes.get(timeout=WAIT).ok
+    outcome = outcomes.get(timeout=WAIT)
+    assert (outcome.ok, outcome.sent) == (False, True)
     assert tickets.get(ticket.id).print_status == "unknown"
     assert tickets.tickets_of_unknown_outcome(ticket.day) == [tickets.get(ticket.id)]
     assert tickets.tickets_to_retry(ticket.day) == []
