@@ -42,6 +42,10 @@ from kiosk.sync import SyncWorker
 from kiosk.ticket_layout import build_ticket_job
 from kiosk.tickets import Ticket
 
+# Generous for a loaded test machine (an answer takes milliseconds): a printer that is not in
+# step never answers at all.
+STATUS_TIMEOUT = 2.0
+
 
 class Lobby:
     def __init__(self, config: Config, data: DeviceData, *, printing: bool = False) -> None:
@@ -55,7 +59,11 @@ class Lobby:
         """The printer and print worker as apps/lobby.py wires them."""
         cfg = config.printer
         self.printer = EscPosPrinter(
-            cfg.url, config.printer_profile, baudrate=cfg.baudrate, write_timeout=cfg.write_timeout
+            cfg.url,
+            config.printer_profile,
+            baudrate=cfg.baudrate,
+            write_timeout=cfg.write_timeout,
+            status_timeout=STATUS_TIMEOUT,
         )
         translator = Translator(LOCALE_DIR, config.device.language)
 
