@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kivy.clock import Clock
@@ -126,6 +126,7 @@ class LobbyApp(DeviceApp):
         )
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
+        self._stopped = False
 
     # ----------------------------------------------------------------- wiring
 
@@ -144,6 +145,7 @@ class LobbyApp(DeviceApp):
             self.printer,
             self._ticket_job,
             lambda outcome: Clock.schedule_once(lambda _dt: self._print_finished(outcome)),
+            resume_within=timedelta(seconds=cfg.printer.print_at_start_within),
         )
         self.update_status()
         lobby = cfg.lobby
@@ -189,6 +191,7 @@ class LobbyApp(DeviceApp):
             self.print_service.stop()
         if self.printer:
             self.printer.stop()
+        self._stopped = True
         super().shutdown()
 
     # ------------------------------------------------------------ helpers
@@ -464,6 +467,11 @@ class LobbyApp(DeviceApp):
         else:
             if outcome.state == PrinterState.PAPER_OUT:
                 cause = self.t("The printer is out of paper, please contact the staff.")
+            elif outcome.sent:
+                cause = self.t(
+                    "The printer stopped while printing your ticket. If it did not come out,"
+                    " please contact the staff."
+                )
             else:
                 cause = self.t(
                     "The printer is not working, your ticket could not be printed. Please"
@@ -477,6 +485,8 @@ class LobbyApp(DeviceApp):
     # ------------------------------------------------------------ status line
 
     def _printer_changed(self, state: PrinterState) -> None:
+        if self._stopped:
+            return  # learnt while stopping (the port opens slowly): no screen to show it on
         if state != self.printer_state:
             self.printer_state = state
             self.update_status()
@@ -507,9 +517,10 @@ class LobbyApp(DeviceApp):
     def refresh_technician_view(self) -> None:
         day = self.tickets.office_day_now()
 
-        def gather() -> tuple[str, list[tuple[str, str]]]:
+        def gather() -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
             counts = self.store.tickets.counts(self.settings.office.code, day)
             failed = self.tickets.tickets_to_retry(day)
+            unknown = self.tickets.tickets_of_unknown_outcome(day)
             outbox = self.store.outbox.counts()
             cfg = self.settings
             info = "\n".join(
@@ -520,21 +531,24 @@ class LobbyApp(DeviceApp):
                     f"{self._printer_url} ({cfg.printer_profile.name})",
                     f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
                     f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
-                    f"{counts['failed']}",
+                    f"{counts['failed']}, {self.t('outcome unknown')} {counts['unknown']}",
                     self._network_words(),
                     f"{self.t('Events waiting to be sent')}: {outbox['pending']}",
                     self._scanner_words(),
                 ]
             )
-            rows = [
-                (
-                    t.id,
-                    f"{t.label} · {self.field_name(t.field_id)} · "
-                    f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
-                )
-                for t in failed
-            ]
-            return info, rows
+
+            def rows(tickets: list[Ticket]) -> list[tuple[str, str]]:
+                return [
+                    (
+                        t.id,
+                        f"{t.label} · {self.field_name(t.field_id)} · "
+                        f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
+                    )
+                    for t in tickets
+                ]
+
+            return info, rows(failed), rows(unknown)
 
         screen: TechnicianScreen = self.root.get_screen("technician")
         self.in_background(
@@ -573,6 +587,7 @@ class LobbyApp(DeviceApp):
             self.tickets.now().astimezone(self.settings.office.timezone),
             self.translator,
             self.language,
+            printer_state=self.printer_state,
         )
 
         def run() -> None:

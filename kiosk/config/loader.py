@@ -18,6 +18,7 @@ from kiosk.config.device import (
     PanelConfig,
     PrinterConfig,
     ScannerConfig,
+    StoreConfig,
     TechnicianConfig,
     parse_device,
     parse_lobby,
@@ -25,6 +26,7 @@ from kiosk.config.device import (
     parse_panel,
     parse_printer,
     parse_scanner,
+    parse_store,
     parse_technician,
     read_printer_profile,
 )
@@ -62,6 +64,7 @@ class Config:
     hall: HallConfig
     office_network: OfficeNetworkConfig
     speech: SpeechConfig
+    store: StoreConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
@@ -109,6 +112,7 @@ def load_config(override: Path | None = None) -> Config:
     hall_table = root.table("hall")
     office_network = parse_office_network(root.table("office_network"))
     speech = parse_speech(root.table("speech"), device.data_dir)
+    store = parse_store(root.table("store"))
     root.finish()
 
     printer_profile = read_printer_profile(printers, printer, printer_table)
@@ -131,6 +135,7 @@ def load_config(override: Path | None = None) -> Config:
         hall=parse_hall(hall_table, parsed_catalogue),
         office_network=office_network,
         speech=speech,
+        store=store,
         sources=kiosk.sources
         + catalogue.sources
         + printers.sources
