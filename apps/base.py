@@ -12,7 +12,8 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from kivy.app import App
@@ -23,9 +24,14 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk import watchdog
 from kiosk.config import Config, verify_pin
-from kiosk.i18n import Translator
+from kiosk.device_facts import DeviceFacts, gather_facts
+from kiosk.i18n import N_, Translator
+from kiosk.log_export import FAILED, NO_STICK, STICK_ROOTS, Exported, ExportFailed, find_sticks
+from kiosk.log_export import export_logs as export_logs_to
 from kiosk.paths import LOCALE_DIR
+from kiosk.recent_errors import RecentErrors
 from kiosk.roles import window_title
+from kiosk.scan_reading import describe_scan
 from kiosk.services import DeviceData
 from kiosk.store.signin import Attempt
 from kiosk.sync import SyncStatus, SyncWorker
@@ -37,6 +43,12 @@ ENTER_KEYS = (13, 271)
 PIN_TRIES = 5
 PIN_LOCK_SECONDS = 300
 TECHNICIAN_SCOPE = "technician"  # the technician menu's sign-in guard in the store
+ROLE_NAMES = {
+    "lobby": N_("lobby kiosk"),
+    "counter": N_("counter terminal"),
+    "display": N_("hall display"),
+}
+MB = 1_000_000
 
 
 class DeviceApp(App):
@@ -55,6 +67,9 @@ class DeviceApp(App):
     status_alert = BooleanProperty(False)
     offline_notice = StringProperty("")
 
+    # Where the technician's USB stick is looked for (kiosk.log_export; tests mount their own).
+    stick_roots: tuple[Path, ...] = STICK_ROOTS
+
     def __init__(
         self,
         config: Config,
@@ -62,6 +77,9 @@ class DeviceApp(App):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._started = time.monotonic()
+        self.recent_errors = RecentErrors()
+        self.recent_errors.install()
         # The window title tells a technician which device a window is (the demo opens two).
         self.title = window_title(config)
         self.settings = config
@@ -76,6 +94,7 @@ class DeviceApp(App):
         # The office clock: the device's, or the server's when the two disagree
         # (kiosk.server_clock), so that a wrong clock neither dates records nor ends the day.
         self._office_clock = data.server_clock.now
+        self._server_clock = data.server_clock
         self.scanner = None  # devices.scanner.SerialScanner in serial mode
         self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
@@ -122,6 +141,7 @@ class DeviceApp(App):
         self.sync.stop(timeout=2)
         self._io.shutdown(wait=True)
         self.store.close()
+        self.recent_errors.remove()
 
     def _on_key(self, _window: Any, key: int, *_args: Any) -> bool:
         """Enter ends a keyboard-wedge scan."""
@@ -215,6 +235,137 @@ class DeviceApp(App):
             checked,
             failed,
         )
+
+    def refresh_technician_view(self) -> None:
+        """The technician screen's facts, gathered on the I/O worker (they read the store and
+        the disk): the device's, then the role's (technician_state)."""
+        screen = self.root.get_screen("technician")
+        self.in_background(
+            self.technician_state,
+            self.show_technician_state,
+            lambda error: screen.show_message(self._records_unreadable(error)),
+        )
+
+    def technician_state(self) -> Any:
+        """On the I/O worker: what the technician screen shows of the store and the disk."""
+        return self.device_fact_rows(self.device_facts())
+
+    def show_technician_state(self, state: Any) -> None:
+        """On the main thread: the facts gathered, then the role's own."""
+        self.root.get_screen("technician").show_facts(state + self.role_fact_rows())
+
+    def role_fact_rows(self) -> list[tuple[str, str]]:
+        """This role's facts held in memory, as (name, value) rows; on the main thread."""
+        return []
+
+    def device_facts(self) -> DeviceFacts:
+        return gather_facts(
+            self.settings,
+            self.store,
+            self.sync_status,
+            self._server_clock,
+            self.recent_errors,
+            self._started,
+        )
+
+    def device_fact_rows(self, facts: DeviceFacts) -> list[tuple[str, str]]:
+        """The facts every role shows, in the screen's words."""
+        zone = self.settings.office.timezone
+        minutes = facts.uptime_seconds // 60
+        uptime = self.t("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
+        waiting = str(facts.pending)
+        if facts.oldest_pending:
+            oldest = datetime.fromisoformat(facts.oldest_pending).astimezone(zone)
+            waiting += " · " + self.t("oldest from {time}").format(time=f"{oldest:%H:%M %d/%m}")
+        if facts.quarantined:
+            waiting += " · " + self.t("{count} refused by the server").format(
+                count=facts.quarantined
+            )
+        offset = facts.clock_offset_seconds
+        if offset is None:
+            clock = self.t("not measured against the server yet")
+        elif abs(offset) < 1:
+            clock = self.t("the same as the server's")
+        elif offset > 0:
+            clock = self.t("{seconds} s behind the server").format(seconds=round(offset))
+        else:
+            clock = self.t("{seconds} s ahead of the server").format(seconds=round(-offset))
+        storage = self.t("{free} MB free of {total} MB").format(
+            free=facts.storage_free_bytes // MB, total=facts.storage_total_bytes // MB
+        )
+        if not facts.storage_writable:
+            storage += " · " + self.t("the data folder cannot be written")
+        errors = "\n".join(
+            f"{at.astimezone(zone):%H:%M:%S} {message}" for at, message in facts.recent_errors
+        )
+        role = ROLE_NAMES.get(facts.role, facts.role)
+        return [
+            (self.t("Version"), facts.version),
+            (self.t("Device"), f"{facts.device_id} · {self.t(role)}"),
+            (self.t("Office"), f"{facts.office_name} ({facts.office_code})"),
+            (self.t("Running for"), uptime),
+            (self.t("Network"), self._network_words()),
+            (self.t("Clock"), clock),
+            (self.t("Events waiting to be sent"), waiting),
+            (self.t("Storage"), storage),
+            (self.t("Recent errors"), errors or self.t("none")),
+        ]
+
+    def scanner_words(self) -> str:
+        """The scanner's state for the technician."""
+        scanner = self.settings.scanner
+        if scanner.mode == "none":
+            return self.t("not used")
+        if scanner.mode == "keyboard":
+            return self.t(
+                "in keyboard mode: it cannot type Vietnamese reliably; set the scanner to USB"
+                " serial (CDC) mode."
+            )
+        state = self.scanner.state if self.scanner is not None else "disconnected"
+        words = N_("connected") if state == "connected" else N_("not connected")
+        return f"{self.t(words)} — {scanner.url}"
+
+    def _records_unreadable(self, error: BaseException) -> str:
+        log.error("the technician menu cannot read the records: %s", error)
+        return self.t("The records of this device cannot be read. Please restart it.")
+
+    def technician_scan(self, payload: bytes) -> bool:
+        """On the technician screen, what the scanner read is shown (masked, kiosk.scan_reading)
+        and goes no further: neither kept nor logged. True when it was taken here."""
+        if self.root.current != "technician":
+            return False
+        reading = describe_scan(payload)
+        self.root.get_screen("technician").show_scan(self.t(reading.msgid).format(**reading.values))
+        return True
+
+    def export_logs(self) -> None:
+        """The logs and the device's facts to the USB stick, on the I/O worker."""
+        screen = self.root.get_screen("technician")
+        screen.show_message(self.t("Exporting the logs…"))
+        logs = self.settings.device.data_dir / "logs"
+
+        def export() -> Exported:
+            sticks = find_sticks(self.stick_roots)
+            if not sticks:
+                raise ExportFailed(NO_STICK)
+            summary = self.device_facts().as_dict()
+            return export_logs_to(
+                sticks[0], logs, summary, self.settings.device.id, self._office_clock()
+            )
+
+        def exported(result: Exported) -> None:
+            screen.show_message(
+                self.t("{files} files copied to {folder}").format(
+                    files=result.files, folder=result.folder
+                )
+            )
+
+        def failed(error: BaseException) -> None:
+            if not isinstance(error, ExportFailed):
+                log.error("log export failed: %s", error)
+            screen.show_message(self.t(getattr(error, "reason", FAILED)))
+
+        self.in_background(export, exported, failed)
 
     # ----------------------------------------------------------------- helpers
 

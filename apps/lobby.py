@@ -361,8 +361,9 @@ class LobbyApp(DeviceApp):
 
     def on_scan(self, payload: bytes) -> None:
         """A line from the scanner, on the main thread. Read only on the scan step: a card
-        shown at any other moment is not looked at, let alone kept."""
-        if self.root.current != "id_scan":
+        shown at any other moment is not looked at, let alone kept (the technician's live view
+        only describes it)."""
+        if self.technician_scan(payload) or self.root.current != "id_scan":
             return
         screen: IdScanScreen = self.root.get_screen("id_scan")
         screen.restart_idle_timer()
@@ -497,61 +498,35 @@ class LobbyApp(DeviceApp):
 
     # ------------------------------------------------------------ technician
 
-    def refresh_technician_view(self) -> None:
+    def technician_state(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """On the I/O worker: the facts, and the (ticket id, text) of today's failed prints."""
         day = self.tickets.office_day_now()
-
-        def gather() -> tuple[str, list[tuple[str, str]]]:
-            counts = self.store.tickets.counts(self.settings.office.code, day)
-            failed = self.tickets.tickets_to_retry(day)
-            outbox = self.store.outbox.counts()
-            cfg = self.settings
-            info = "\n".join(
-                [
-                    f"{self.t('Office')}: {cfg.office.name} ({cfg.office.code})",
-                    f"{self.t('Device')}: {cfg.device.id} · {self.t('Version')}: {__version__}",
-                    f"{self.t('Printer')}: {self._printer_words(self.printer_state)}",
-                    f"{self._printer_url} ({cfg.printer_profile.name})",
-                    f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
-                    f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
-                    f"{counts['failed']}",
-                    self._network_words(),
-                    f"{self.t('Events waiting to be sent')}: {outbox['pending']}",
-                    self._scanner_words(),
-                ]
+        counts = self.store.tickets.counts(self.settings.office.code, day)
+        failed = self.tickets.tickets_to_retry(day)
+        cfg = self.settings
+        facts = self.device_fact_rows(self.device_facts())
+        facts += [
+            (self.t("Printer"), self._printer_words(self.printer_state)),
+            (self.t("Printer port"), f"{self._printer_url} ({cfg.printer_profile.name})"),
+            (
+                self.t("Today"),
+                f"{self.t('issued')} {counts['issued']}, {self.t('printed')} "
+                f"{counts['printed']}, {self.t('print failed')} {counts['failed']}",
+            ),
+            (self.t("ID card scanner"), self.scanner_words()),
+        ]
+        rows = [
+            (
+                t.id,
+                f"{t.label} · {self.field_name(t.field_id)} · "
+                f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
             )
-            rows = [
-                (
-                    t.id,
-                    f"{t.label} · {self.field_name(t.field_id)} · "
-                    f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
-                )
-                for t in failed
-            ]
-            return info, rows
+            for t in failed
+        ]
+        return facts, rows
 
-        screen: TechnicianScreen = self.root.get_screen("technician")
-        self.in_background(
-            gather,
-            lambda result: screen.show_state(*result),
-            lambda error: screen.show_message(self._records_unreadable(error)),
-        )
-
-    def _records_unreadable(self, error: BaseException) -> str:
-        log.error("the technician menu cannot read the records: %s", error)
-        return self.t("The records of this device cannot be read. Please restart it.")
-
-    def _scanner_words(self) -> str:
-        scanner = self.settings.scanner
-        if scanner.mode == "none":
-            return self.t("ID card scanner: not used")
-        if scanner.mode == "keyboard":
-            return self.t(
-                "ID card scanner in keyboard mode: it cannot type Vietnamese reliably; "
-                "set the scanner to USB serial (CDC) mode."
-            )
-        state = self.scanner.state if self.scanner is not None else "disconnected"
-        words = N_("connected") if state == "connected" else N_("not connected")
-        return f"{self.t('ID card scanner')}: {self.t(words)} — {scanner.url}"
+    def show_technician_state(self, state: Any) -> None:
+        self.root.get_screen("technician").show_state(*state)
 
     def reprint_ticket(self, ticket_id: str) -> None:
         self.print_service.retry(ticket_id)
