@@ -111,7 +111,11 @@ class CounterApp(DeviceApp):
             TechnicianLoginScreen(name="technician_login", timeout=TECHNICIAN_IDLE_SECONDS)
         )
         manager.add_widget(
-            CounterTechnicianScreen(name="technician", timeout=TECHNICIAN_IDLE_SECONDS * 4)
+            CounterTechnicianScreen(
+                name="technician",
+                timeout=TECHNICIAN_IDLE_SECONDS * 4,
+                scanner_used=self.settings.scanner.mode != "none",
+            )
         )
         manager.current = "counter_signin"
         self.update_status()

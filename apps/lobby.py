@@ -166,7 +166,14 @@ class LobbyApp(DeviceApp):
         manager.add_widget(
             TechnicianLoginScreen(name="technician_login", timeout=idle, warning=warning)
         )
-        manager.add_widget(TechnicianScreen(name="technician", timeout=idle * 4, warning=warning))
+        manager.add_widget(
+            TechnicianScreen(
+                name="technician",
+                timeout=idle * 4,
+                warning=warning,
+                scanner_used=cfg.scanner.mode != "none",
+            )
+        )
         return manager
 
     def on_start(self) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from kivy.app import App
 from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.anchorlayout import AnchorLayout
 from kivy.utils import escape_markup
 
@@ -20,11 +20,13 @@ from screens.base import BaseScreen
 class TechnicianBase(BaseScreen):
     """A technician screen: `facts` are (name, value) pairs, the app fills them off the UI thread
     when the screen opens and on "Check again"; `message` says what the last action did; `scan`
-    what the scanner read last (kiosk.scan_reading: masked)."""
+    what the scanner read last (kiosk.scan_reading: masked), when the device has a scanner
+    (`scanner_used`)."""
 
     facts = ListProperty([])
     message = StringProperty("")
     scan = StringProperty("")
+    scanner_used = BooleanProperty(True)
 
     def on_pre_enter(self, *args) -> None:
         self.message = ""
