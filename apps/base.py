@@ -296,7 +296,8 @@ class DeviceApp(App):
         if not facts.storage_writable:
             storage += " · " + self.t("the data folder cannot be written")
         errors = "\n".join(
-            f"{at.astimezone(zone):%H:%M:%S} {message}" for at, message in facts.recent_errors
+            f"{at.astimezone(zone):%H:%M:%S} {message}" + (f" (×{times})" if times > 1 else "")
+            for at, message, times in facts.recent_errors
         )
         role = ROLE_NAMES.get(facts.role, facts.role)
         return [

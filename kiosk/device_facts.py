@@ -38,14 +38,15 @@ class DeviceFacts:
     storage_free_bytes: int
     storage_total_bytes: int
     storage_writable: bool
-    recent_errors: tuple[tuple[datetime, str], ...]
+    recent_errors: tuple[tuple[datetime, str, int], ...]  # latest time, message, times in a row
 
     def as_dict(self) -> dict[str, Any]:
         """For a JSON summary: times as RFC 3339 text."""
         facts = asdict(self)
         facts["offline_since"] = self.offline_since and self.offline_since.isoformat()
         facts["recent_errors"] = [
-            {"at": at.isoformat(), "message": message} for at, message in self.recent_errors
+            {"at": at.isoformat(), "message": message, "times": times}
+            for at, message, times in self.recent_errors
         ]
         return facts
 

@@ -1,8 +1,9 @@
 """The last few warnings and errors of this device's log, for the technician screen.
 
 A logging handler on the root logger keeps the latest records of level WARNING and above (time
-and message, without tracebacks): the messages are our log lines, which name no person
-(kiosk.logging_setup).
+and first line of the message, no traceback): the messages are our log lines, which name no
+person (kiosk.logging_setup). A message repeated at once is kept once, with its count and its
+latest time, so a fault that repeats does not push the others out.
 """
 
 from __future__ import annotations
@@ -19,18 +20,23 @@ class RecentErrors(logging.Handler):
 
     def __init__(self, kept: int = KEPT) -> None:
         super().__init__(logging.WARNING)
-        self._records: deque[tuple[datetime, str]] = deque(maxlen=kept)
+        self._records: deque[tuple[datetime, str, int]] = deque(maxlen=kept)
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Called with the handler's lock held (logging.Handler.handle)."""
         try:
             message = (record.getMessage().splitlines() or [""])[0]
         except Exception:  # a record whose arguments do not fit its message
             self.handleError(record)
             return
-        self._records.append((datetime.fromtimestamp(record.created, UTC), message))
+        at = datetime.fromtimestamp(record.created, UTC)
+        count = 1
+        if self._records and self._records[-1][1] == message:
+            count += self._records.pop()[2]
+        self._records.append((at, message, count))
 
-    def latest(self) -> list[tuple[datetime, str]]:
-        """The kept records, oldest first (aware UTC times)."""
+    def latest(self) -> list[tuple[datetime, str, int]]:
+        """(latest time in UTC, message, times in a row), oldest first."""
         with self.lock:
             return list(self._records)
 
