@@ -31,6 +31,7 @@ from kiosk.citizen_id import (
     parse,
 )
 from kiosk.config import Config, FieldConfig
+from kiosk.device_health import PRINTER_UNKNOWN
 from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
@@ -475,7 +476,12 @@ class LobbyApp(DeviceApp):
     def _printer_changed(self, state: PrinterState) -> None:
         if state != self.printer_state:
             self.printer_state = state
+            self.health.poke()
             self.update_status()
+
+    def printer_health(self) -> str | None:
+        state = self.printer_state
+        return PRINTER_UNKNOWN if state is None else state.value
 
     def _printer_words(self, state: PrinterState | None) -> str:
         if state is None:
