@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,24 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
 
+from common.version import __version__
 from kiosk import watchdog
 from kiosk.config import Config, verify_pin
-from kiosk.device_facts import DeviceFacts, gather_facts
+from kiosk.device_health import (
+    SCANNER_KEYBOARD,
+    STORAGE_DATABASE_ERROR,
+    STORAGE_FULL,
+    STORAGE_OK,
+    STORAGE_READ_ONLY,
+    DeviceHealth,
+    DeviceParts,
+    HealthMonitor,
+)
+from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_, Translator
 from kiosk.log_export import FAILED, NO_STICK, STICK_ROOTS, Exported, ExportFailed, find_sticks
 from kiosk.log_export import export_logs as export_logs_to
 from kiosk.paths import LOCALE_DIR
-from kiosk.recent_errors import RecentErrors
 from kiosk.roles import window_title
 from kiosk.scan_reading import describe_scan
 from kiosk.services import DeviceData
@@ -49,6 +59,15 @@ ROLE_NAMES = {
     "display": N_("hall display"),
 }
 MB = 1_000_000
+RECENT_ERRORS_SHOWN = 5
+TECHNICIAN_LIVE_SECONDS = 1.0  # the technician screen follows the health snapshot
+# kiosk.device_health's storage states, for the technician.
+STORAGE_WORDS = {
+    STORAGE_OK: N_("working"),
+    STORAGE_READ_ONLY: N_("read-only: nothing can be saved"),
+    STORAGE_FULL: N_("full: nothing can be saved"),
+    STORAGE_DATABASE_ERROR: N_("the database cannot be read"),
+}
 
 
 class DeviceApp(App):
@@ -77,9 +96,6 @@ class DeviceApp(App):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._started = time.monotonic()
-        self.recent_errors = RecentErrors()
-        self.recent_errors.install()
         # The window title tells a technician which device a window is (the demo opens two).
         self.title = window_title(config)
         self.settings = config
@@ -94,9 +110,9 @@ class DeviceApp(App):
         # The office clock: the device's, or the server's when the two disagree
         # (kiosk.server_clock), so that a wrong clock neither dates records nor ends the day.
         self._office_clock = data.server_clock.now
-        self._server_clock = data.server_clock
         self.scanner = None  # devices.scanner.SerialScanner in serial mode
         self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
+        self._technician_records: Any = None  # technician_records(), last read
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._keep_running = KeepRunning(self)
         self._timers: list = []  # Clock events to cancel at shutdown
@@ -108,6 +124,21 @@ class DeviceApp(App):
             server_clock=data.server_clock,
         )
         self.sync_status: SyncStatus = self.sync.status
+        # How this device is, for the technician screen, `kiosk doctor` and the fleet page.
+        parts = DeviceParts.of(
+            config,
+            data,
+            self.sync,
+            printer_state=self.printer_health,
+            scanner_state=self._scanner_health,
+        )
+        self.health = HealthMonitor(
+            parts,
+            CentralLink(config),  # its own: a client is used by one thread
+            report_interval=config.health.report_interval,
+            change_gap=config.health.change_gap,
+            clock=self._office_clock,
+        )
 
     # ----------------------------------------------------------------- life cycle
 
@@ -120,6 +151,8 @@ class DeviceApp(App):
             self.every(interval, lambda: watchdog.notify("WATCHDOG=1"))
         Window.bind(on_key_down=self._on_key)
         self._start_scanner()
+        self.every(TECHNICIAN_LIVE_SECONDS, self.show_technician_facts)
+        self.health.start()
 
     def on_stop(self) -> None:
         self.shutdown()
@@ -139,9 +172,9 @@ class DeviceApp(App):
         if self._keep_running in ExceptionManager.handlers:
             ExceptionManager.remove_handler(self._keep_running)
         self.sync.stop(timeout=2)
+        self.health.stop(timeout=2)
         self._io.shutdown(wait=True)
         self.store.close()
-        self.recent_errors.remove()
 
     def _on_key(self, _window: Any, key: int, *_args: Any) -> bool:
         """Enter ends a keyboard-wedge scan."""
@@ -158,6 +191,16 @@ class DeviceApp(App):
     def scanner_changed(self, state: str) -> None:
         """The serial scanner is "connected" or "disconnected" now, on the main thread."""
 
+    def printer_health(self) -> str | None:
+        """The printer's state for the health report (a PrinterState value), None for a role
+        without a printer. Called from the health monitor's thread: it only reads."""
+        return None
+
+    def _scanner_health(self) -> str | None:
+        if self.scanner is not None:
+            return self.scanner.state
+        return SCANNER_KEYBOARD if self._wedge is not None else None
+
     def _start_scanner(self) -> None:
         scanner = self.settings.scanner
         if scanner.mode == "serial":
@@ -169,7 +212,10 @@ class DeviceApp(App):
                 suffix=scanner.suffix,
                 debounce_s=scanner.debounce_seconds,
                 on_line=lambda line: Clock.schedule_once(lambda _dt: self.on_scan(line)),
-                on_state=lambda state: Clock.schedule_once(lambda _dt: self.scanner_changed(state)),
+                on_state=lambda state: (
+                    self.health.poke(),
+                    Clock.schedule_once(lambda _dt: self.scanner_changed(state)),
+                ),
             )
             self.scanner.start()
         elif scanner.mode == "keyboard":
@@ -237,80 +283,113 @@ class DeviceApp(App):
         )
 
     def refresh_technician_view(self) -> None:
-        """The technician screen's facts, gathered on the I/O worker (they read the store and
-        the disk): the device's, then the role's (technician_state)."""
+        """Asks for fresh facts: the health monitor looks again at once (kiosk.device_health)
+        and the role's records are read on the I/O worker (technician_records). While the
+        screen is shown its facts follow the monitor's latest snapshot (TECHNICIAN_LIVE_SECONDS)."""
+        self.health.poke()
         screen = self.root.get_screen("technician")
+
+        def read(records: Any) -> None:
+            self._technician_records = records
+            self.technician_records_shown(records)
+            self.show_technician_facts()
+
         self.in_background(
-            self.technician_state,
-            self.show_technician_state,
+            self.technician_records,
+            read,
             lambda error: screen.show_message(self._records_unreadable(error)),
         )
 
-    def technician_state(self) -> Any:
-        """On the I/O worker: what the technician screen shows of the store and the disk."""
-        return self.device_fact_rows(self.device_facts())
+    def technician_records(self) -> Any:
+        """On the I/O worker: what the role's technician screen shows of its records."""
+        return None
 
-    def show_technician_state(self, state: Any) -> None:
-        """On the main thread: the facts gathered, then the role's own."""
-        self.root.get_screen("technician").show_facts(state + self.role_fact_rows())
+    def technician_records_shown(self, records: Any) -> None:
+        """On the main thread, once the role's records were read."""
+
+    def show_technician_facts(self) -> None:
+        """The device's facts of the latest health snapshot, then the role's (main thread)."""
+        if self.root is None or self.root.current != "technician":
+            return
+        rows = self.device_fact_rows(self.health.latest()) + self.role_fact_rows()
+        self.root.get_screen("technician").show_facts(rows)
 
     def role_fact_rows(self) -> list[tuple[str, str]]:
-        """This role's facts held in memory, as (name, value) rows; on the main thread."""
+        """This role's facts, as (name, value) rows; on the main thread, from memory."""
         return []
 
-    def device_facts(self) -> DeviceFacts:
-        return gather_facts(
-            self.settings,
-            self.store,
-            self.sync_status,
-            self._server_clock,
-            self.recent_errors,
-            self._started,
-        )
-
-    def device_fact_rows(self, facts: DeviceFacts) -> list[tuple[str, str]]:
+    def device_fact_rows(self, health: DeviceHealth | None) -> list[tuple[str, str]]:
         """The facts every role shows, in the screen's words."""
-        zone = self.settings.office.timezone
-        minutes = facts.uptime_seconds // 60
-        uptime = self.t("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
-        waiting = str(facts.pending)
-        if facts.oldest_pending:
-            oldest = datetime.fromisoformat(facts.oldest_pending).astimezone(zone)
-            waiting += " · " + self.t("oldest from {time}").format(time=f"{oldest:%H:%M %d/%m}")
-        if facts.quarantined:
-            waiting += " · " + self.t("{count} refused by the server").format(
-                count=facts.quarantined
-            )
-        offset = facts.clock_offset_seconds
-        if offset is None:
-            clock = self.t("not measured against the server yet")
-        elif abs(offset) < 1:
-            clock = self.t("the same as the server's")
-        elif offset > 0:
-            clock = self.t("{seconds} s behind the server").format(seconds=round(offset))
-        else:
-            clock = self.t("{seconds} s ahead of the server").format(seconds=round(-offset))
-        storage = self.t("{free} MB free of {total} MB").format(
-            free=facts.storage_free_bytes // MB, total=facts.storage_total_bytes // MB
-        )
-        if not facts.storage_writable:
-            storage += " · " + self.t("the data folder cannot be written")
-        errors = "\n".join(
-            f"{at.astimezone(zone):%H:%M:%S} {message}" + (f" (×{times})" if times > 1 else "")
-            for at, message, times in facts.recent_errors
-        )
-        role = ROLE_NAMES.get(facts.role, facts.role)
-        return [
-            (self.t("Version"), facts.version),
-            (self.t("Device"), f"{facts.device_id} · {self.t(role)}"),
-            (self.t("Office"), f"{facts.office_name} ({facts.office_code})"),
-            (self.t("Running for"), uptime),
+        cfg = self.settings
+        zone = cfg.office.timezone
+        role = ROLE_NAMES.get(cfg.device.role, cfg.device.role)
+        rows = [
+            (self.t("Version"), __version__),
+            (self.t("Device"), f"{cfg.device.id} · {self.t(role)}"),
+            (self.t("Office"), f"{cfg.office.name} ({cfg.office.code})"),
             (self.t("Network"), self._network_words()),
-            (self.t("Clock"), clock),
-            (self.t("Events waiting to be sent"), waiting),
-            (self.t("Storage"), storage),
-            (self.t("Recent errors"), errors or self.t("none")),
         ]
+        if health is None:
+            return [*rows, (self.t("State"), self.t("being checked…"))]
+        minutes = int(health.uptime_seconds) // 60
+        uptime = self.t("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
+        last_sync = (
+            self.t("never since the start")
+            if health.last_sync_at is None
+            else f"{health.last_sync_at.astimezone(zone):%H:%M:%S %d/%m}"
+        )
+        waiting = str(health.outbox_pending)
+        if health.outbox_oldest_at is not None:
+            oldest = health.outbox_oldest_at.astimezone(zone)
+            waiting += " · " + self.t("oldest from {time}").format(time=f"{oldest:%H:%M %d/%m}")
+        if health.outbox_quarantined:
+            waiting += " · " + self.t("{count} refused by the server").format(
+                count=health.outbox_quarantined
+            )
+        return [
+            *rows,
+            (self.t("Last successful sync"), last_sync),
+            (self.t("Clock"), self._offset_words(health.clock_offset_seconds)),
+            (self.t("Events waiting to be sent"), waiting),
+            (self.t("Storage"), self._storage_words(health)),
+            (self.t("Running for"), uptime),
+            (self.t("Recent errors"), self._error_lines(health) or self.t("none")),
+        ]
+
+    def _offset_words(self, offset: float | None) -> str:
+        if offset is None:
+            return self.t("not measured against the server yet")
+        if abs(offset) < 1:
+            return self.t("the same as the server's")
+        if offset > 0:
+            return self.t("{seconds} s behind the server").format(seconds=round(offset))
+        return self.t("{seconds} s ahead of the server").format(seconds=round(-offset))
+
+    def _storage_words(self, health: DeviceHealth) -> str:
+        words = [self.t(STORAGE_WORDS.get(health.storage, health.storage))]
+        if health.disk_free_bytes is not None:
+            words.append(
+                self.t("{free} MB free of {total} MB").format(
+                    free=health.disk_free_bytes // MB, total=(health.disk_total_bytes or 0) // MB
+                )
+            )
+        return " · ".join(words)
+
+    def _error_lines(self, health: DeviceHealth) -> str:
+        """The last RECENT_ERRORS_SHOWN errors, time and message, a message repeated at once
+        shown once with its count (a fault that repeats does not hide the others)."""
+        zone = self.settings.office.timezone
+        collapsed: list[list[Any]] = []  # [time, message, times]
+        for note in health.recent_errors:
+            if collapsed and collapsed[-1][1] == note.message:
+                collapsed[-1][0] = note.at
+                collapsed[-1][2] += 1
+            else:
+                collapsed.append([note.at, note.message, 1])
+        return "\n".join(
+            f"{at.astimezone(zone):%H:%M:%S} {message}" + (f" (×{times})" if times > 1 else "")
+            for at, message, times in collapsed[-RECENT_ERRORS_SHOWN:]
+        )
 
     def scanner_words(self) -> str:
         """The scanner's state for the technician."""
@@ -349,7 +428,8 @@ class DeviceApp(App):
             sticks = find_sticks(self.stick_roots)
             if not sticks:
                 raise ExportFailed(NO_STICK)
-            summary = self.device_facts().as_dict()
+            health = self.health.latest()
+            summary = {"health": None if health is None else health.as_json()}
             return export_logs_to(
                 sticks[0], logs, summary, self.settings.device.id, self._office_clock()
             )
@@ -404,6 +484,7 @@ class DeviceApp(App):
 
     def _sync_changed(self, status: SyncStatus) -> None:
         self.sync_status = status
+        self.health.poke()
         self.update_status()
 
     def _network_words(self) -> str:

@@ -31,6 +31,7 @@ from kiosk.citizen_id import (
     parse,
 )
 from kiosk.config import Config, FieldConfig
+from kiosk.device_health import PRINTER_UNKNOWN
 from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
@@ -483,7 +484,12 @@ class LobbyApp(DeviceApp):
     def _printer_changed(self, state: PrinterState) -> None:
         if state != self.printer_state:
             self.printer_state = state
+            self.health.poke()
             self.update_status()
+
+    def printer_health(self) -> str | None:
+        state = self.printer_state
+        return PRINTER_UNKNOWN if state is None else state.value
 
     def _printer_words(self, state: PrinterState | None) -> str:
         if state is None:
@@ -505,35 +511,40 @@ class LobbyApp(DeviceApp):
 
     # ------------------------------------------------------------ technician
 
-    def technician_state(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-        """On the I/O worker: the facts, and the (ticket id, text) of today's failed prints."""
+    def technician_records(self) -> tuple[dict[str, int], list[tuple[str, str]]]:
+        """On the I/O worker: today's counts, and (ticket id, text) of today's failed prints."""
         day = self.tickets.office_day_now()
         counts = self.store.tickets.counts(self.settings.office.code, day)
-        failed = self.tickets.tickets_to_retry(day)
-        cfg = self.settings
-        facts = self.device_fact_rows(self.device_facts())
-        facts += [
-            (self.t("Printer"), self._printer_words(self.printer_state)),
-            (self.t("Printer port"), f"{self._printer_url} ({cfg.printer_profile.name})"),
-            (
-                self.t("Today"),
-                f"{self.t('issued')} {counts['issued']}, {self.t('printed')} "
-                f"{counts['printed']}, {self.t('print failed')} {counts['failed']}",
-            ),
-            (self.t("ID card scanner"), self.scanner_words()),
-        ]
-        rows = [
+        zone = self.settings.office.timezone
+        failed = [
             (
                 t.id,
-                f"{t.label} · {self.field_name(t.field_id)} · "
-                f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
+                f"{t.label} · {self.field_name(t.field_id)} · {t.issued_at.astimezone(zone):%H:%M}",
             )
-            for t in failed
+            for t in self.tickets.tickets_to_retry(day)
         ]
-        return facts, rows
+        return counts, failed
 
-    def show_technician_state(self, state: Any) -> None:
-        self.root.get_screen("technician").show_state(*state)
+    def technician_records_shown(self, records: Any) -> None:
+        self.root.get_screen("technician").show_failed(records[1])
+
+    def role_fact_rows(self) -> list[tuple[str, str]]:
+        cfg = self.settings
+        rows = [
+            (self.t("Printer"), self._printer_words(self.printer_state)),
+            (self.t("Printer port"), f"{self._printer_url} ({cfg.printer_profile.name})"),
+        ]
+        if self._technician_records is not None:
+            counts = self._technician_records[0]
+            rows.append(
+                (
+                    self.t("Today"),
+                    f"{self.t('issued')} {counts['issued']}, {self.t('printed')} "
+                    f"{counts['printed']}, {self.t('print failed')} {counts['failed']}",
+                )
+            )
+        rows.append((self.t("ID card scanner"), self.scanner_words()))
+        return rows
 
     def reprint_ticket(self, ticket_id: str) -> None:
         self.print_service.retry(ticket_id)

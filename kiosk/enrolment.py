@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from common.atomic_files import write_atomically
 from common.version import __version__
 from kiosk.central_client import CentralClient, CentralError
 from kiosk.config import Config, central_url_problem
@@ -83,7 +83,7 @@ def enroll(config: Config, *, api_url: str, code: str, ca_bundle: Path | None) -
         ca_copy = None
         if pem is not None:
             ca_copy = data_dir / CA_COPY_FILE
-            _write_atomically(ca_copy, pem, 0o644)
+            write_atomically(ca_copy, pem, 0o644)
         enrolment = Enrolment(
             api_url=api_url,
             device_id=reply.device_id,
@@ -94,7 +94,7 @@ def enroll(config: Config, *, api_url: str, code: str, ca_bundle: Path | None) -
             ca_bundle=ca_copy,
         )
         record = {**asdict(enrolment), "ca_bundle": None if ca_copy is None else str(ca_copy)}
-        _write_atomically(data_dir / ENROLMENT_FILE, json.dumps(record, indent=2).encode(), 0o600)
+        write_atomically(data_dir / ENROLMENT_FILE, json.dumps(record, indent=2).encode(), 0o600)
     except OSError as error:
         raise EnrolmentError(
             f"Enrolled, but the token cannot be stored in {data_dir}: {error.strerror or error};"
@@ -167,26 +167,6 @@ def _read_ca_bundle(path: Path) -> bytes:
             f"--ca-bundle {path}: not a PEM file of certificates (-----BEGIN CERTIFICATE-----)."
         ) from None
     return pem
-
-
-def _write_atomically(path: Path, content: bytes, mode: int) -> None:
-    """Replace `path` with `content`: readers see the old file or the new, never a part."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)  # whatever the umask
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class CentralLink:

@@ -26,9 +26,8 @@ class TechnicianScreen(TechnicianBase):
         self.row_gap = mm(ROW_GAP_MM)
         super().__init__(**kwargs)
 
-    def show_state(self, facts: list[tuple[str, str]], failed: list[tuple[str, str]]) -> None:
+    def show_failed(self, failed: list[tuple[str, str]]) -> None:
         """`failed` holds (ticket id, text) of today's tickets whose print failed."""
-        self.show_facts(facts)
         box = self.ids.failed
         box.clear_widgets()
         app = App.get_running_app()

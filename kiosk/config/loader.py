@@ -29,6 +29,7 @@ from kiosk.config.device import (
     read_printer_profile,
 )
 from kiosk.config.hall import HallConfig, parse_hall
+from kiosk.config.health import HealthConfig, parse_health
 from kiosk.config.office_network import OfficeNetworkConfig, parse_office_network
 from kiosk.config.officers import OfficerConfig, parse_officers
 from kiosk.config.reader import ConfigError, Document
@@ -62,6 +63,7 @@ class Config:
     hall: HallConfig
     office_network: OfficeNetworkConfig
     speech: SpeechConfig
+    health: HealthConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
@@ -109,6 +111,7 @@ def load_config(override: Path | None = None) -> Config:
     hall_table = root.table("hall")
     office_network = parse_office_network(root.table("office_network"))
     speech = parse_speech(root.table("speech"), device.data_dir)
+    health = parse_health(root.table("health"))
     root.finish()
 
     printer_profile = read_printer_profile(printers, printer, printer_table)
@@ -131,6 +134,7 @@ def load_config(override: Path | None = None) -> Config:
         hall=parse_hall(hall_table, parsed_catalogue),
         office_network=office_network,
         speech=speech,
+        health=health,
         sources=kiosk.sources
         + catalogue.sources
         + printers.sources
