@@ -9,6 +9,7 @@ through `Clock.schedule_once`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,6 +36,7 @@ from kiosk.device_health import (
     DeviceParts,
     HealthMonitor,
 )
+from kiosk.diagnostics import CHECK_TITLES, CHECKS, Finding, run_checks
 from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_, Translator
 from kiosk.log_export import FAILED, NO_STICK, STICK_ROOTS, Exported, ExportFailed, find_sticks
@@ -43,6 +45,7 @@ from kiosk.paths import LOCALE_DIR
 from kiosk.roles import window_title
 from kiosk.scan_reading import describe_scan
 from kiosk.services import DeviceData
+from kiosk.storage_faults import FAULT_NAMES, StorageHealth
 from kiosk.store.signin import Attempt
 from kiosk.sync import SyncStatus, SyncWorker
 from screens.technician_login import TechnicianLoginScreen
@@ -60,6 +63,10 @@ ROLE_NAMES = {
 }
 MB = 1_000_000
 RECENT_ERRORS_SHOWN = 5
+# The doctor's checks the technician screen runs: not the printer's and the scanner's, whose
+# ports the running app holds (it shows their state from its own drivers).
+SCREEN_CHECKS = tuple(name for name in CHECKS if name not in ("printer", "scanner"))
+FINDING_MARKS = {"ok": N_("OK"), "warning": N_("Warning"), "fault": N_("Fault")}
 TECHNICIAN_LIVE_SECONDS = 1.0  # the technician screen follows the health snapshot
 # kiosk.device_health's storage states, for the technician.
 STORAGE_WORDS = {
@@ -104,6 +111,13 @@ class DeviceApp(App):
         self.office_name = config.office.name
         self.office_centre = config.office.centre
         self.store = data.store
+        # The storage fault the store's writes last met (full, read-only, damaged), named on
+        # the status line and the technician screen until a write succeeds again.
+        self.storage = StorageHealth(
+            config.device.data_dir,
+            on_change=lambda: Clock.schedule_once(lambda _dt: self.update_status()),
+        )
+        data.store.observe_writes(self.storage.observe)
         self._technician_guard = data.store.signin_guard(
             TECHNICIAN_SCOPE, limit=PIN_TRIES, lock_for=timedelta(seconds=PIN_LOCK_SECONDS)
         )
@@ -113,6 +127,8 @@ class DeviceApp(App):
         self.scanner = None  # devices.scanner.SerialScanner in serial mode
         self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
         self._technician_records: Any = None  # technician_records(), last read
+        self._findings: list[Finding] | None = None  # the doctor's, last run (None: running)
+        self._checking = False
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._keep_running = KeepRunning(self)
         self._timers: list = []  # Clock events to cancel at shutdown
@@ -287,6 +303,7 @@ class DeviceApp(App):
         and the role's records are read on the I/O worker (technician_records). While the
         screen is shown its facts follow the monitor's latest snapshot (TECHNICIAN_LIVE_SECONDS)."""
         self.health.poke()
+        self._run_checks()
         screen = self.root.get_screen("technician")
 
         def read(records: Any) -> None:
@@ -300,6 +317,38 @@ class DeviceApp(App):
             lambda error: screen.show_message(self._records_unreadable(error)),
         )
 
+    def _run_checks(self) -> None:
+        """The doctor's checks (kiosk.diagnostics) on a thread of their own: they may wait for
+        the server for seconds, and the I/O worker must stay free for the screens."""
+        if self._checking:
+            return
+        self._checking, self._findings = True, None
+        config = self.settings
+
+        def checked(findings: list[Finding]) -> None:
+            self._checking, self._findings = False, findings
+            self.show_technician_facts()
+
+        def run() -> None:
+            findings = run_checks(config, only=SCREEN_CHECKS)  # a failing check is a finding
+            Clock.schedule_once(lambda _dt: checked(findings))
+
+        threading.Thread(target=run, name="kiosk-doctor", daemon=True).start()
+
+    def finding_rows(self) -> list[tuple[str, str]]:
+        """The doctor's findings: the check, its status and summary, and the fix of a problem."""
+        if self._findings is None:
+            return [(self.t("Checks"), self.t("being checked…"))]
+        rows = []
+        for finding in self._findings:
+            words = (
+                f"{self.t(FINDING_MARKS[finding.status])}: {finding.summary_text.render(self.t)}"
+            )
+            if finding.fix_text is not None:
+                words += "\n" + self.t("Fix: {fix}").format(fix=finding.fix_text.render(self.t))
+            rows.append((self.t(CHECK_TITLES.get(finding.check, finding.check)), words))
+        return rows
+
     def technician_records(self) -> Any:
         """On the I/O worker: what the role's technician screen shows of its records."""
         return None
@@ -311,7 +360,11 @@ class DeviceApp(App):
         """The device's facts of the latest health snapshot, then the role's (main thread)."""
         if self.root is None or self.root.current != "technician":
             return
-        rows = self.device_fact_rows(self.health.latest()) + self.role_fact_rows()
+        rows = [
+            *self.device_fact_rows(self.health.latest()),
+            *self.role_fact_rows(),
+            *self.finding_rows(),
+        ]
         self.root.get_screen("technician").show_facts(rows)
 
     def role_fact_rows(self) -> list[tuple[str, str]]:
@@ -351,7 +404,7 @@ class DeviceApp(App):
             (self.t("Last successful sync"), last_sync),
             (self.t("Clock"), self._offset_words(health.clock_offset_seconds)),
             (self.t("Events waiting to be sent"), waiting),
-            (self.t("Storage"), self._storage_words(health)),
+            (self.t("Storage"), self._storage_fact(health)),
             (self.t("Running for"), uptime),
             (self.t("Recent errors"), self._error_lines(health) or self.t("none")),
         ]
@@ -365,8 +418,10 @@ class DeviceApp(App):
             return self.t("{seconds} s behind the server").format(seconds=round(offset))
         return self.t("{seconds} s ahead of the server").format(seconds=round(-offset))
 
-    def _storage_words(self, health: DeviceHealth) -> str:
-        words = [self.t(STORAGE_WORDS.get(health.storage, health.storage))]
+    def _storage_fact(self, health: DeviceHealth) -> str:
+        """The fault the store's writes met (at once), else the health snapshot's state."""
+        state = self.t(STORAGE_WORDS.get(health.storage, health.storage))
+        words = [self._storage_words() or state]
         if health.disk_free_bytes is not None:
             words.append(
                 self.t("{free} MB free of {total} MB").format(
@@ -429,7 +484,10 @@ class DeviceApp(App):
             if not sticks:
                 raise ExportFailed(NO_STICK)
             health = self.health.latest()
-            summary = {"health": None if health is None else health.as_json()}
+            summary = {
+                "health": None if health is None else health.as_json(),
+                "findings": [finding.as_dict() for finding in self._findings or ()],
+            }
             return export_logs_to(
                 sticks[0], logs, summary, self.settings.device.id, self._office_clock()
             )
@@ -519,7 +577,15 @@ class DeviceApp(App):
             minutes=-off
         )
 
+    def _storage_words(self) -> str:
+        """The storage fault by name: no ticket or session can be recorded while it lasts."""
+        fault = self.storage.fault
+        if fault is None:
+            return ""
+        return self.t("{fault}: nothing can be recorded").format(fault=self.t(FAULT_NAMES[fault]))
+
     def update_status(self) -> None:
+        storage = self._storage_words()
         device, alert = self.device_status()
         clock = self._clock_words()
         status = self.sync_status
@@ -527,9 +593,9 @@ class DeviceApp(App):
         # enough for a 7-inch panel.
         connected = status.state == "online" and not (status.pending and self.status_counts_pending)
         network = "" if clock and connected else self._network_words()
-        parts = [part for part in (device, clock, network) if part]
+        parts = [part for part in (storage, device, clock, network) if part]
         self.status_text = "  ·  ".join(parts)
-        self.status_alert = alert or self.sync_status.clock_off_minutes is not None
+        self.status_alert = bool(storage) or alert or self.sync_status.clock_off_minutes is not None
         offline = self.sync_status.state == "offline" and self.sync_status.offline_since
         self.offline_notice = (
             self.t(

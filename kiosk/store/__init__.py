@@ -28,6 +28,7 @@ from kiosk.store.connection import (
     StorageReadOnly,
     StorageUnavailable,
     StoreError,
+    WriteObserver,
 )
 from kiosk.store.outbox import Outbox
 from kiosk.store.schema import MIGRATIONS
@@ -64,6 +65,11 @@ class Store:
         """The guard of one PIN entry: the `limit`-th wrong PIN in a row locks it for
         `lock_for`."""
         return SigninGuard(self._db, scope, limit=limit, lock_for=lock_for)
+
+    def observe_writes(self, observer: WriteObserver) -> None:
+        """`observer(None)` after each committed write, `observer(error)` after a refused one
+        (kiosk.store.connection); the app's storage health listens."""
+        self._db.observe_writes(observer)
 
     def close(self) -> None:
         self._db.close()
