@@ -323,6 +323,7 @@ class DeviceApp(App):
         if self._checking:
             return
         self._checking, self._findings = True, None
+        self.show_technician_facts()  # says they are being checked
         config = self.settings
 
         def checked(findings: list[Finding]) -> None:

@@ -89,10 +89,16 @@ def test_holding_the_counters_status_line_opens_the_pin_and_a_card_shows_masked(
         touch.touch_up()
         type_pin(app)
         technician = app.root.get_screen("technician")
-        assert pump(lambda: bool(technician.facts))
+        # The doctor's findings come from their own thread, in the device's language.
+        assert pump(lambda: "Cấu hình" in dict(technician.facts))
         facts = dict(technician.facts)
+        assert facts["Cấu hình"].startswith("Cảnh báo: ")  # the shipped PIN is still in place
+        assert "246810" in facts["Cấu hình"]
         assert facts["Quầy"] == "1" and facts["Công chức đăng nhập"] == "không có"
         assert "counter-01" in facts["Thiết bị"]
+        tap(technician.ids.refresh)  # Kiểm tra lại: the checks run again
+        assert dict(technician.facts)["Kiểm tra"] == "đang kiểm tra…"
+        assert pump(lambda: "Cấu hình" in dict(technician.facts))
         assert pump(lambda: app.scanner is not None and app.scanner.state == "connected")
         before = app.store.outbox.summary()
         scanner.scan(payload)
