@@ -336,12 +336,13 @@ class DeviceApp(App):
 
         threading.Thread(target=run, name="kiosk-doctor", daemon=True).start()
 
-    def finding_rows(self) -> list[tuple[str, str]]:
-        """The doctor's findings: the check, its status and summary, and the fix of a problem."""
-        if self._findings is None:
+    def finding_rows(self, findings: list[Finding] | None) -> list[tuple[str, str]]:
+        """The doctor's findings: the check, its status and summary, and the fix of a problem
+        (None: the checks are running)."""
+        if findings is None:
             return [(self.t("Checks"), self.t("being checked…"))]
         rows = []
-        for finding in self._findings:
+        for finding in findings:
             words = (
                 f"{self.t(FINDING_MARKS[finding.status])}: {finding.summary_text.render(self.t)}"
             )
@@ -361,10 +362,15 @@ class DeviceApp(App):
         """The device's facts of the latest health snapshot, then the role's (main thread)."""
         if self.root is None or self.root.current != "technician":
             return
+        findings = self._findings
+        problems = None if findings is None else [f for f in findings if f.status != "ok"]
+        passed = None if findings is None else [f for f in findings if f.status == "ok"]
+        # The doctor's problems first: what the technician came for.
         rows = [
+            *self.finding_rows(problems or []),
             *self.device_fact_rows(self.health.latest()),
             *self.role_fact_rows(),
-            *self.finding_rows(),
+            *self.finding_rows(passed),
         ]
         self.root.get_screen("technician").show_facts(rows)
 

@@ -2,13 +2,14 @@
 
 The stick: a mounted removable drive (the kiosk user cannot mount one; the desktop's automounter
 or usbmount does): a mount point under /media or /run/media (/media/<label>,
-/media/<user>/<label>), or any mount of a /dev/sd* disk. Under systemd's ProtectSystem=strict
-those folders must be writable by the service (ReadWritePaths=-/media -/run/media).
+/media/<user>/<label>), or a mount of a /dev/sd* disk the kernel calls removable. Under systemd's
+ProtectSystem=strict those folders must be writable by the service (ReadWritePaths=-/media
+-/run/media).
 
 The export is a folder named by the device id and the time, holding the log files (rotated ones
-too) and a summary (JSON) of the technician screen's facts, every file synced to the stick before
-the technician is told to pull it. The logs name no person (kiosk.logging_setup), so the export
-carries nothing personal.
+too) and a summary (JSON) of the device's health and the doctor's findings, every file synced to
+the stick before the technician is told to pull it. The logs name no person
+(kiosk.logging_setup), so the export carries nothing personal.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 STICK_ROOTS = (Path("/media"), Path("/run/media"))
 MOUNTS = Path("/proc/mounts")
+SYS_BLOCK = Path("/sys/block")
 SUMMARY_FILE = "summary.json"
 LOG_GLOB = "*.log*"  # kiosk.log and its rotations kiosk.log.1 … (and a role's, in the demo)
 
@@ -52,9 +54,12 @@ class Exported:
     files: int
 
 
-def find_sticks(roots: Iterable[Path] = STICK_ROOTS, mounts: Path = MOUNTS) -> list[Path]:
+def find_sticks(
+    roots: Iterable[Path] = STICK_ROOTS, mounts: Path = MOUNTS, sys_block: Path = SYS_BLOCK
+) -> list[Path]:
     """The mounted removable drives, in the order of the mount table: mount points inside one
-    of `roots`, and mounts of a /dev/sd* disk (never the system's own folders)."""
+    of `roots`, and mounts of a /dev/sd* disk the kernel calls removable (a USB SSD the
+    system runs from is not; never the system's own folders either)."""
     roots = [root.resolve() for root in roots]
     found: list[Path] = []
     try:
@@ -68,7 +73,7 @@ def find_sticks(roots: Iterable[Path] = STICK_ROOTS, mounts: Path = MOUNTS) -> l
             continue
         source, point = fields[0], Path(_unescape(fields[1]))
         inside = any(point != root and point.is_relative_to(root) for root in roots)
-        removable = inside or source.startswith("/dev/sd")
+        removable = inside or _removable_disk(source, sys_block)
         if removable and point not in found and not _is_system_folder(point):
             found.append(point)
     return found
@@ -131,6 +136,17 @@ def _unescape(field: str) -> str:
     for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
         field = field.replace(code, char)
     return field
+
+
+def _removable_disk(source: str, sys_block: Path) -> bool:
+    """Whether `source` is a partition (or the whole) of a /dev/sd* disk marked removable."""
+    if not source.startswith("/dev/sd"):
+        return False
+    disk = source.removeprefix("/dev/").rstrip("0123456789")
+    try:
+        return (sys_block / disk / "removable").read_text().strip() == "1"
+    except OSError:
+        return False
 
 
 def _is_system_folder(point: Path) -> bool:

@@ -81,3 +81,18 @@ def test_a_full_stick_is_said_so_and_no_half_export_is_left_on_it(tmp_path):
             export_logs(stick, tmp_path / "logs", {}, "lobby-01", MOMENT)
         assert failed.value.reason == FULL
         assert list(stick.iterdir()) == []
+
+
+def test_a_removable_disk_counts_wherever_it_is_mounted_and_the_system_disk_never(tmp_path):
+    """No USB stick can be plugged in here: the mount table and the kernel's disk flags are
+    written as the kernel shows them with a stick (sdb) beside a USB SSD the system runs from."""
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/sda2 / ext4 rw 0 0\n/dev/sda1 /boot/firmware vfat rw 0 0\n"
+        "/dev/sda3 /srv ext4 rw 0 0\n/dev/sdb1 /mnt/My\\040Stick vfat rw 0 0\n"
+    )
+    for disk, removable in (("sda", "0"), ("sdb", "1")):
+        (tmp_path / "block" / disk).mkdir(parents=True)
+        (tmp_path / "block" / disk / "removable").write_text(f"{removable}\n")
+    found = find_sticks([tmp_path / "media"], mounts=mounts, sys_block=tmp_path / "block")
+    assert found == [Path("/mnt/My Stick")]

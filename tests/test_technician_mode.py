@@ -91,9 +91,11 @@ def test_holding_the_counters_status_line_opens_the_pin_and_a_card_shows_masked(
         technician = app.root.get_screen("technician")
         # The doctor's findings come from their own thread, in the device's language.
         assert pump(lambda: "Cấu hình" in dict(technician.facts))
+        names = [name for name, _value in technician.facts]
+        warnings = [v for n, v in technician.facts if n == "Cấu hình" and v.startswith("Cảnh báo")]
+        assert "246810" in warnings[0]  # the shipped PIN is still in place
+        assert names.index("Cấu hình") < names.index("Phiên bản")  # problems come first
         facts = dict(technician.facts)
-        assert facts["Cấu hình"].startswith("Cảnh báo: ")  # the shipped PIN is still in place
-        assert "246810" in facts["Cấu hình"]
         assert facts["Quầy"] == "1" and facts["Công chức đăng nhập"] == "không có"
         assert "counter-01" in facts["Thiết bị"]
         tap(technician.ids.refresh)  # Kiểm tra lại: the checks run again
