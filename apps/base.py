@@ -39,7 +39,7 @@ from kiosk.device_health import (
 from kiosk.diagnostics import CHECK_TITLES, CHECKS, Finding, run_checks
 from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_, Translator
-from kiosk.log_export import FAILED, NO_STICK, STICK_ROOTS, Exported, ExportFailed, find_sticks
+from kiosk.log_export import FAILED, NO_STICK, STICK_ROOTS, ExportFailed, find_sticks
 from kiosk.log_export import export_logs as export_logs_to
 from kiosk.paths import LOCALE_DIR
 from kiosk.roles import window_title
@@ -129,6 +129,7 @@ class DeviceApp(App):
         self._technician_records: Any = None  # technician_records(), last read
         self._findings: list[Finding] | None = None  # the doctor's, last run (None: running)
         self._checking = False
+        self._exporting = False
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
         self._keep_running = KeepRunning(self)
         self._timers: list = []  # Clock events to cancel at shutdown
@@ -481,37 +482,43 @@ class DeviceApp(App):
         return True
 
     def export_logs(self) -> None:
-        """The logs and the device's facts to the USB stick, on the I/O worker."""
+        """The logs, the health snapshot and the doctor's findings to the USB stick, on a thread
+        of its own (a slow stick may take seconds to sync); one export at a time."""
+        if self._exporting:
+            return
+        self._exporting = True
         screen = self.root.get_screen("technician")
         screen.show_message(self.t("Exporting the logs…"))
         logs = self.settings.device.data_dir / "logs"
+        health = self.health.latest()
+        summary = {
+            "health": None if health is None else health.as_json(),
+            "findings": [finding.as_dict() for finding in self._findings or ()],
+        }
+        device_id, now, roots = self.settings.device.id, self._office_clock(), self.stick_roots
 
-        def export() -> Exported:
-            sticks = find_sticks(self.stick_roots)
-            if not sticks:
-                raise ExportFailed(NO_STICK)
-            health = self.health.latest()
-            summary = {
-                "health": None if health is None else health.as_json(),
-                "findings": [finding.as_dict() for finding in self._findings or ()],
-            }
-            return export_logs_to(
-                sticks[0], logs, summary, self.settings.device.id, self._office_clock()
-            )
+        def said(text: str) -> None:
+            self._exporting = False
+            screen.show_message(text)
 
-        def exported(result: Exported) -> None:
-            screen.show_message(
-                self.t("{files} files copied to {folder}").format(
+        def export() -> None:
+            try:
+                sticks = find_sticks(roots)
+                if not sticks:
+                    raise ExportFailed(NO_STICK)
+                result = export_logs_to(sticks[0], logs, summary, device_id, now)
+            except ExportFailed as error:
+                text = self.t(error.reason)
+            except Exception as error:  # whatever a stick does, the screen says it failed
+                log.error("log export failed: %s", error)
+                text = self.t(FAILED)
+            else:
+                text = self.t("{files} files copied to {folder}").format(
                     files=result.files, folder=result.folder
                 )
-            )
+            Clock.schedule_once(lambda _dt: said(text))
 
-        def failed(error: BaseException) -> None:
-            if not isinstance(error, ExportFailed):
-                log.error("log export failed: %s", error)
-            screen.show_message(self.t(getattr(error, "reason", FAILED)))
-
-        self.in_background(export, exported, failed)
+        threading.Thread(target=export, name="kiosk-log-export", daemon=True).start()
 
     # ----------------------------------------------------------------- helpers
 

@@ -36,6 +36,10 @@ LOG_GLOB = "*.log*"  # kiosk.log and its rotations kiosk.log.1 … (and a role's
 
 NO_STICK = N_("No USB stick found. Plug one in and try again.")
 READ_ONLY = N_("The USB stick is read-only. Use another stick or unlock it.")
+NOT_ALLOWED = N_(
+    "This device may not write to the USB stick (permission denied): have it mounted for the"
+    " kiosk user."
+)
 FULL = N_("The USB stick is full. Free some space on it or use another stick.")
 FAILED = N_("The logs could not be written to the USB stick.")
 
@@ -102,8 +106,10 @@ def export_logs(
 
 
 def _reason(error: OSError) -> str:
-    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+    if error.errno == errno.EROFS:
         return READ_ONLY
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return NOT_ALLOWED
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return FULL
     return FAILED
