@@ -249,6 +249,8 @@ def test_a_damaged_database_is_named_with_the_recovery_steps(tmp_path):
         f.write(os.urandom(size - 4096))
     (damaged,) = run_checks(config, FAST, only=["database"])
     assert damaged.status == "fault" and damaged.summary.startswith("Database damaged")
+    vi = Translator(LOCALE_DIR, "vi").gettext
+    assert damaged.summary_text.render(vi).startswith("Cơ sở dữ liệu bị hỏng: ")  # on the screen
     assert "its outbox may hold events not yet sent" in damaged.fix
     assert database.stat().st_size == size  # looked at, not touched
 

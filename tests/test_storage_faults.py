@@ -16,6 +16,7 @@ import pytest
 from kiosk.services import DataUnavailable, open_device_data
 from kiosk.storage_faults import StorageFault, StorageHealth, classify
 from kiosk.store import StorageFull
+from tests.support.counter import office_device_config
 from tests.support.device import device_config
 from tests.support.mounts import fill, remount_read_only, small_tmpfs
 from tests.support.ui import (
@@ -23,6 +24,7 @@ from tests.support.ui import (
     go_to_fields,
     lobby_config,
     pump,
+    running_counter,
     running_lobby,
     screenshot,
 )
@@ -78,6 +80,17 @@ def test_a_full_disk_is_named_on_the_lobby_status_line_and_the_citizen_asks_the_
         assert pump(lambda: app.root.current == "ticket")
         assert pump(lambda: "Bộ nhớ đầy" not in app.status_text)
         assert "Máy in sẵn sàng" in app.status_text and app.storage.fault is None
+
+
+def test_a_full_disk_is_named_on_the_counter_status_line(tmp_path):
+    config = office_device_config(
+        tmp_path, device_id="counter-01", role="counter", kiosk="[counter]\nnumber = 1\n"
+    )
+    with small_tmpfs(config.device.data_dir), running_counter(config) as app:
+        fill(config.device.data_dir)
+        app.sign_in("officer-an", "0000")  # a wrong PIN is counted: a write
+        assert pump(lambda: "Bộ nhớ đầy" in app.status_text)
+        assert app.status_alert and app.storage.fault is StorageFault.FULL
 
 
 def test_a_damaged_database_is_found_at_start_and_kiosk_tickets_names_it(tmp_path):

@@ -50,47 +50,39 @@ def check(config: Config, context: CheckContext) -> list[Finding]:
         link.close()
 
 
+# How each failure to reach the server is said, and its fix, the most precise first.
+_FAILURES: tuple[tuple[type[CentralError], str, str], ...] = (
+    (
+        CentralNotVerified,
+        N_("Bad TLS certificate: {error}"),
+        N_(
+            "Give the CA bundle that signed the server's certificate ([central] ca_bundle, or"
+            " kiosk enroll --ca-bundle) and check that the certificate is valid today and names"
+            " the server's host."
+        ),
+    ),
+    (
+        CentralNoAnswer,
+        N_("No answer: {error}"),
+        N_("Check the network cable or Wi-Fi and that the server runs: curl {url}"),
+    ),
+    (
+        CentralError,
+        N_("The server answers but fails: {error}"),
+        N_("Tell the central server's administrators."),
+    ),
+)
+
+
 def _ask(client: CentralClient, config: Config, context: CheckContext) -> list[Finding]:
     url = client.base_url + HEALTH_PATH
     detail = {"url": url}
     try:
         health = client.health()
-    except CentralNotVerified as error:
-        return [
-            fault(
-                CHECK,
-                Text(N_("Bad TLS certificate: {error}"), {"error": str(error)}),
-                Text(
-                    N_(
-                        "Give the CA bundle that signed the server's certificate ([central]"
-                        " ca_bundle, or kiosk enroll --ca-bundle) and check that the"
-                        " certificate is valid today and names the server's host."
-                    )
-                ),
-                {**detail, "error": str(error)},
-            )
-        ]
-    except CentralNoAnswer as error:
-        return [
-            fault(
-                CHECK,
-                Text(N_("No answer: {error}"), {"error": str(error)}),
-                Text(
-                    N_("Check the network cable or Wi-Fi and that the server runs: curl {url}"),
-                    {"url": url},
-                ),
-                {**detail, "error": str(error)},
-            )
-        ]
     except CentralError as error:
-        return [
-            fault(
-                CHECK,
-                Text(N_("The server answers but fails: {error}"), {"error": str(error)}),
-                Text(N_("Tell the central server's administrators.")),
-                {**detail, "error": str(error)},
-            )
-        ]
+        summary, fix = next((s, f) for kind, s, f in _FAILURES if isinstance(error, kind))
+        said = {"error": str(error)}
+        return [fault(CHECK, Text(summary, said), Text(fix, {"url": url}), {**detail, **said})]
     reached = ok(
         CHECK,
         N_("{url} answered in {ms} ms."),

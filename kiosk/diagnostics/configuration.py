@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kiosk import paths
 from kiosk.config.shipped_defaults import shipped_secrets_in_use
 from kiosk.diagnostics.context import CheckContext
 from kiosk.diagnostics.finding import Finding, Text, ok, warning
@@ -19,8 +20,18 @@ CHECK = "configuration"
 
 
 def check(config: Config, context: CheckContext) -> list[Finding]:
-    sources = ", ".join(str(source) for source in config.sources)
-    findings = [ok(CHECK, N_("Valid, read from {sources}."), {"sources": sources}, sources=sources)]
+    site = [s for s in config.sources if not s.is_relative_to(paths.SHIPPED_CONFIG_DIR)]
+    sources = ", ".join(str(source) for source in site)
+    findings = [
+        ok(
+            CHECK,
+            N_("Valid; the site's settings are in {sources}."),
+            {"sources": sources},
+            sources=sources,
+        )
+        if site
+        else ok(CHECK, N_("Valid; only the shipped settings, no site configuration."))
+    ]
     findings += [
         warning(CHECK, Text(N_("A shipped secret is still in place: {secret}"), {"secret": said}))
         for said in shipped_secrets_in_use(config)

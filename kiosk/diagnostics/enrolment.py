@@ -3,6 +3,7 @@ sudo once left it root's, 0600, and the app could then not read its own token.""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from kiosk.diagnostics.context import CheckContext
@@ -32,7 +33,7 @@ def check(config: Config, context: CheckContext) -> Finding:
     try:
         enrolment = load_enrolment(data_dir)
     except EnrolmentError as error:
-        unreadable = path.exists() and "cannot be read" in str(error)
+        unreadable = path.exists() and not os.access(path, os.R_OK)  # e.g. root's, 0600
         return fault(
             CHECK,
             Text(N_("Cannot be used: {error}"), {"error": str(error)}),

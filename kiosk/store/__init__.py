@@ -7,6 +7,7 @@
 - kiosk.store.outbox: events waiting for the central server, personal ones, the quarantine;
 - kiosk.store.sessions: counter sessions, their ratings and extra presses (SessionRow);
 - kiosk.store.signin: the wrong-PIN count and lock of a PIN entry (SigninGuard).
+- kiosk.store.integrity: `PRAGMA quick_check` on a read-only connection of its own.
 
 A Store holds one connection and a table object over it for each group:
 `store.tickets.issue(...)`, `store.outbox.batch(...)`, `store.sessions.latest(...)`,

@@ -1,7 +1,7 @@
 """The connection to the device database: opening it (private file mode, pragmas, schema
 migrations), its read and write transactions (and insert_row, the tables' INSERT ... RETURNING),
-the sqlite3 errors told as StoreErrors, and the WAL scrub that leaves no copy of deleted
-personal data.
+the sqlite3 errors told as StoreErrors (and each write's outcome to its observers), and the WAL
+scrub that leaves no copy of deleted personal data.
 
 Durability first: WAL, synchronous=FULL, secure_delete. Writes start with BEGIN IMMEDIATE, so
 what a write reads (the next ticket number) is read under the database write lock: correct with
@@ -71,6 +71,8 @@ class SchemaTooNew(StoreError):
 
 
 def storage_error(error: sqlite3.Error, path: Path) -> StoreError:
+    """The StoreError that `error`, met on the database at `path`, is (kiosk.storage_faults
+    names the full, read-only and damaged ones for the technician)."""
     code = getattr(error, "sqlite_errorcode", None)
     primary = None if code is None else code & 0xFF
     name = getattr(error, "sqlite_errorname", type(error).__name__)
