@@ -12,7 +12,7 @@ import re
 import socket
 import ssl
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,7 +20,15 @@ import qrcode
 from sqlalchemy.engine import make_url
 
 from central.db import POOL_SIZE, Database, DatabaseBusy, DatabaseUrlError
-from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, revoke
+from central.enrolment import (
+    ALL_OFFICES,
+    DEVICE_ROLES,
+    create_code,
+    create_monitor_token,
+    create_viewer_token,
+    revoke,
+)
+from central.fleet import FleetRules
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
 from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
@@ -49,6 +57,21 @@ def office_code(text: str) -> str:
     if not _OFFICE.fullmatch(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a 5-digit office code")
     return text
+
+
+def token_office(text: str) -> str:
+    """An office code, or `*` for a monitor token (every office)."""
+    return text if text == ALL_OFFICES else office_code(text)
+
+
+def minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value <= 10_080:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes from 1 to 10080")
+    return value
 
 
 def device_id(text: str) -> str:
@@ -111,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         " (default: DB.keys beside an SQLite file, else ./central-keys)",
     )
 
+    serve.add_argument(
+        "--silent-after",
+        type=minutes,
+        default=FleetRules.silent_after.total_seconds() / 60,
+        help="minutes without a health report after which a device is silent on the fleet page"
+        " and in /metrics (default %(default)g)",
+    )
+
     office = commands.add_parser(
         "office",
         parents=[common],
@@ -133,10 +164,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     viewer.add_argument("--office", required=True, type=office_code, help="office code")
 
-    cancel = commands.add_parser(
-        "revoke", parents=[common], help="revoke a device's (or viewer's) token"
+    commands.add_parser(
+        "monitor-token",
+        parents=[common],
+        help="make a read-only token for the fleet of every office (fleet page, /metrics)",
     )
-    cancel.add_argument("--office", required=True, type=office_code, help="office code")
+
+    cancel = commands.add_parser(
+        "revoke", parents=[common], help="revoke a device's (or viewer's, or monitor's) token"
+    )
+    cancel.add_argument(
+        "--office", required=True, type=token_office, help="office code ('*' for a monitor)"
+    )
     cancel.add_argument("--device-id", required=True, help="device or viewer id")
     return parser
 
@@ -212,6 +251,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         pool_size=args.pool_size,
         max_batches=args.max_batches,
         key_dir=args.key_dir,
+        silent_after=timedelta(minutes=args.silent_after),
     )
     # Uvicorn logs one line per request (method, path, status): paths carry no personal data,
     # and the one token a path may carry (the report page's ?token=) is masked by a log filter.
@@ -271,6 +311,21 @@ def cmd_viewer_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monitor_token(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        credentials = create_monitor_token(db, now=datetime.now(UTC))
+    finally:
+        db.dispose()
+    print(credentials.token)
+    print(
+        f"Monitor {credentials.device_id}: reads the fleet of every office; revoke with"
+        f" kiosk-central revoke --office '{ALL_OFFICES}' --device-id {credentials.device_id}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_revoke(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
@@ -319,5 +374,6 @@ COMMANDS = {
     "serve": cmd_serve,
     "enroll-code": cmd_enroll_code,
     "viewer-token": cmd_viewer_token,
+    "monitor-token": cmd_monitor_token,
     "revoke": cmd_revoke,
 }
