@@ -205,14 +205,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise CommandError(_unreachable(args.db)) from None
     finally:
         db.dispose()
-    if done.recognised:
+    if done.before_migrations and done.lacked:
+        print(
+            "The database was made by a release before migrations were recorded, without the"
+            f" tables {', '.join(done.lacked)}; revision {BASELINE} adds them."
+        )
+    elif done.before_migrations:
         print(
             "The database was made before migrations were recorded; its tables are those of"
             f" revision {BASELINE}, now recorded as such."
         )
     for step in done.steps:
         print(f"Applied revision {step.revision}: {step.title}")
-    if done.start == done.end and not done.recognised:
+    if done.start == done.end and not done.before_migrations:
         print(f"The database is already at the newest revision, {done.end}.")
     else:
         print(f"The database is now at revision {done.end}, the newest.")

@@ -1,8 +1,9 @@
 """The schema's history (Alembic revisions in versions/) and the check that a database is at it.
 
 `migrate` brings any database of ours to the newest revision: an empty one through every
-revision, one made before migrations were recorded (the release of 051533c: its tables, no
-alembic_version) is recognised by its tables and stamped as the baseline first. `check` is what
+revision; one made before migrations were recorded (no alembic_version) is recognised by its
+tables: with all of the baseline's (the release of 051533c) it is stamped as the baseline, with
+those of an earlier release the baseline creates the tables it lacks. `check` is what
 the server and the administrator's commands run at start: a brand-new database gets the schema
 at once (create_all and a stamp of head, the practice Alembic documents, and faster than running
 the chain; tests/central/test_migrations.py proves both give the same schema), and a database
@@ -18,6 +19,7 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -30,24 +32,6 @@ from central.schema import metadata
 log = logging.getLogger(__name__)
 
 BASELINE = "0001"
-# The tables of the baseline revision: a database without alembic_version that has all of them
-# was made by the release before migrations.
-BASELINE_TABLES = frozenset(
-    {
-        "offices",
-        "enroll_codes",
-        "devices",
-        "events",
-        "tickets",
-        "ticket_changes",
-        "sessions",
-        "ratings",
-        "identities",
-        "call_sequences",
-        "calls",
-        "hall_keys",
-    }
-)
 VERSION_TABLE = "alembic_version"
 SCHEMA_LOCK = 7_212_026  # the advisory lock key of schema changes (any constant of ours)
 
@@ -66,12 +50,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Upgrade:
-    """What `migrate` did: the revision the database was at (None: empty), whether it was a
-    database of the release before migrations, now stamped as the baseline, the revisions
-    applied after that, oldest first, and the revision it is at now."""
+    """What `migrate` did: the revision the database was at (None: empty or made before
+    migrations), whether it was made before migrations and which of the baseline's tables it
+    lacked then, the revisions applied, oldest first, and the revision it is at now."""
 
     start: str | None
-    recognised: bool
+    before_migrations: bool
+    lacked: Sequence[str]
     steps: Sequence[Step]
     end: str
 
@@ -125,26 +110,25 @@ def migrate(conn: Connection) -> Upgrade:
     """Upgrade the database to the newest revision."""
     _lock(conn)
     start = current(conn)
-    recognised = False
-    if start is None:
-        tables = _our_tables(conn)
-        if tables:
-            missing = sorted(BASELINE_TABLES - tables)
-            if missing:
-                raise SchemaError(
-                    f"The database has some of the server's tables but not {', '.join(missing)}:"
-                    " it was not made by a release of kiosk-central this version can upgrade"
-                )
-            MigrationContext.configure(conn).stamp(_scripts(), BASELINE)
-            start, recognised = BASELINE, True
-    elif not _known(start):
+    tables = _our_tables(conn) if start is None else set()
+    lacked = sorted(_baseline().TABLES.keys() - tables) if tables else []
+    if start is not None and not _known(start):
         raise SchemaError(_unknown(start))
+    if tables and not lacked:
+        MigrationContext.configure(conn).stamp(_scripts(), BASELINE)
+        start = BASELINE
+    elif tables and not tables.issuperset(_baseline().FIRST_TABLES):
+        absent = ", ".join(sorted(_baseline().FIRST_TABLES - tables))
+        raise SchemaError(
+            f"The database has some of the server's tables but not {absent}:"
+            " it was not made by a release of kiosk-central this version can upgrade"
+        )
     steps = [
         Step(script.revision, " ".join(script.doc.split()))
         for script in reversed(list(_scripts().iterate_revisions(head(), start)))
     ]
     command.upgrade(alembic_config(conn), "head")
-    return Upgrade(start, recognised, steps, head())
+    return Upgrade(start, bool(tables), lacked, steps, head())
 
 
 def _lock(conn: Connection) -> None:
@@ -154,6 +138,11 @@ def _lock(conn: Connection) -> None:
 
 def _our_tables(conn: Connection) -> set[str]:
     return set(inspect(conn).get_table_names()) - {VERSION_TABLE}
+
+
+def _baseline() -> Any:
+    """The baseline revision's module: the tables of the releases before migrations."""
+    return _scripts().get_revision(BASELINE).module
 
 
 def _known(revision: str) -> bool:

@@ -417,6 +417,37 @@ def served_back(base: str, day: str, identity: dict[str, str]) -> None:
         assert [result["status"] for result in new] == ["accepted"]
 
 
+def test_a_database_of_an_earlier_release_gets_the_tables_it_lacked(
+    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before ticket_changes (and the hall's tables), a called ticket's state was all there
+    was: the change it stands for is added, so the next fold of its changes keeps the call."""
+    url = new_database()
+    earlier = [table for table in release.metadata.sorted_tables if table.name not in
+               ("ticket_changes", "call_sequences", "calls", "hall_keys")]  # fmt: skip
+    on(url, lambda conn: release.metadata.create_all(conn, tables=earlier))
+    called_at = now() - timedelta(minutes=5)
+    ticket = {
+        "office": OFFICE, "ticket_id": str(uuid.uuid4()), "day": today(), "label": "1001",
+        "number": 1001, "field_id": "ho-tich", "priority": False, "issued_at": called_at,
+        "state": "called", "state_at": called_at, "called_at": called_at, "counter": 2,
+        "officer_id": "cb-01", "session_id": str(uuid.uuid4()),
+    }  # fmt: skip
+    on(url, lambda conn: conn.execute(insert(release.tickets), [ticket]))
+
+    assert main(["migrate", "--db", url]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "The database was made by a release before migrations were recorded, without the tables"
+        " call_sequences, calls, hall_keys, ticket_changes; revision 0001 adds them."
+    )
+    assert main(["migrate", "--db", url]) == 0  # a second run adds nothing
+    changes = on(url, lambda conn: conn.execute(select(release.ticket_changes)).all())
+    assert [(c.change_id, c.state, c.counter, c.officer_id) for c in changes] == [
+        (f"before-upgrade:{ticket['ticket_id']}", "called", 2, "cb-01")
+    ]
+    assert on(url, schema_differences) == []
+
+
 def test_the_server_refuses_a_database_that_is_behind(
     new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -449,6 +480,6 @@ def test_migrate_refuses_an_unknown_revision_or_part_of_the_tables(
     )
     assert main(["migrate", "--db", partial]) == 1
     assert capsys.readouterr().err.startswith(
-        "The database has some of the server's tables but not call_sequences, calls, devices,"
+        "The database has some of the server's tables but not devices, enroll_codes, events,"
     )
     assert on(partial, lambda conn: inspect(conn).get_table_names()) == ["offices"]
