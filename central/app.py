@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
-from central import ticket_state
 from central.admission import Admission
 from central.body_limit import MIB, BodyLimit
 from central.call_watch import watch_calls
@@ -52,7 +51,8 @@ def create_app(
 ) -> FastAPI:
     """The API on a database URL (`sqlite:///central.db` or `postgresql+psycopg://…`).
 
-    The schema is created if missing. `timezone` and `day_starts_at` define the office day of
+    The schema is created in a new database; one not at the newest revision is refused
+    (central.migrations.SchemaError). `timezone` and `day_starts_at` define the office day of
     an office the `offices` table does not name (common.office_clock); `clock` is the server's
     time (tests inject theirs). `pool_size` is the database connections this process keeps;
     `max_batches` the event batches it processes at once before it answers 503 (default the
@@ -61,7 +61,7 @@ def create_app(
     `silent_after` is silent on the fleet page and in /metrics.
     """
     db = Database(database_url, pool_size=pool_size)
-    db.create_schema(lambda conn, table: ticket_state.created(conn, db.kind, table))
+    db.create_schema()
     keys = DayKeys(key_dir or default_key_dir(database_url))
     rule = OfficeDayRule(ZoneInfo(timezone), day_starts_at)
     central = Central(db, keys, rule, clock, FleetRules(silent_after=silent_after))

@@ -1,4 +1,5 @@
-"""The `kiosk-central` command line: serve the API, and the administrator's token tools.
+"""The `kiosk-central` command line: serve the API, upgrade its database, and the administrator's
+token tools.
 
 Every failure ends in one sentence on stderr and exit code 1 (or 2 for a wrong command line),
 never a traceback.
@@ -29,6 +30,7 @@ from central.enrolment import (
     revoke,
 )
 from central.fleet import FleetRules
+from central.migrations import BASELINE, SchemaError
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
 from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
@@ -142,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         " and in /metrics (default %(default)g)",
     )
 
+    commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="upgrade the database to this version's schema (back it up first)",
+    )
+
     office = commands.add_parser(
         "office",
         parents=[common],
@@ -187,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.command == "serve" else logging.CRITICAL,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines name its internals
     try:
         return COMMANDS[args.command](args)
     except UsageError as error:
@@ -200,18 +209,58 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_database(url: str) -> Database:
-    try:
-        db = Database(url)
-    except DatabaseUrlError as error:
-        raise UsageError(f"--db: {error}") from None
+    """The database, with the schema of this version (created in a new database)."""
+    db = connect(url)
     try:
         db.create_schema()
+    except SchemaError as error:
+        db.dispose()
+        raise CommandError(str(error)) from None
     except DatabaseBusy:
-        shown = make_url(url).render_as_string(hide_password=True)
-        raise CommandError(
-            f"Cannot open the database {shown}: it is unreachable, busy or not writable"
-        ) from None
+        db.dispose()
+        raise CommandError(_unreachable(url)) from None
     return db
+
+
+def connect(url: str) -> Database:
+    try:
+        return Database(url)
+    except DatabaseUrlError as error:
+        raise UsageError(f"--db: {error}") from None
+
+
+def _unreachable(url: str) -> str:
+    shown = make_url(url).render_as_string(hide_password=True)
+    return f"Cannot open the database {shown}: it is unreachable, busy or not writable"
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    db = connect(args.db)
+    try:
+        done = db.migrate()
+    except SchemaError as error:
+        raise CommandError(str(error)) from None
+    except DatabaseBusy:
+        raise CommandError(_unreachable(args.db)) from None
+    finally:
+        db.dispose()
+    if done.before_migrations and done.lacked:
+        print(
+            "The database was made by a release before migrations were recorded, without the"
+            f" tables {', '.join(done.lacked)}; revision {BASELINE} adds them."
+        )
+    elif done.before_migrations:
+        print(
+            "The database was made before migrations were recorded; its tables are those of"
+            f" revision {BASELINE}, now recorded as such."
+        )
+    for step in done.steps:
+        print(f"Applied revision {step.revision}: {step.title}")
+    if done.start == done.end and not done.before_migrations:
+        print(f"The database is already at the newest revision, {done.end}.")
+    else:
+        print(f"The database is now at revision {done.end}, the newest.")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -370,6 +419,7 @@ def _rule_text(rule: OfficeDayRule) -> str:
 
 
 COMMANDS = {
+    "migrate": cmd_migrate,
     "office": cmd_office,
     "serve": cmd_serve,
     "enroll-code": cmd_enroll_code,
