@@ -11,11 +11,9 @@ from datetime import timedelta
 
 import httpx
 
-from central.db import Database
-from central.enrolment import create_viewer_token
 from common.office_clock import aware_now
 from kiosk.device_health import HEALTH_FILE
-from tests.support.central import CentralServer, running_central
+from tests.support.central import CentralServer, running_central, viewer_token
 from tests.support.clocks import RunningClock
 from tests.support.device import OFFICE, enrol
 from tests.support.ui import lobby_config, pump, running_lobby
@@ -36,14 +34,6 @@ def every(seconds: float, check: Callable[[], bool]) -> Callable[[], bool]:
         return check()
 
     return throttled
-
-
-def viewer_token(database_url: str, office: str) -> str:
-    db = Database(database_url)
-    try:
-        return create_viewer_token(db, office=office, now=aware_now()).token
-    finally:
-        db.dispose()
 
 
 def test_a_lobby_out_of_paper_shows_on_the_fleet_and_turns_silent_when_it_stops(tmp_path):

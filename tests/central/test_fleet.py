@@ -14,10 +14,8 @@ import httpx
 import pytest
 
 from central.cli import main as central_cli
-from central.db import Database
-from central.enrolment import create_viewer_token
 from common.office_clock import aware_now
-from tests.support.central import enroll_device, running_central
+from tests.support.central import enroll_device, running_central, viewer_token
 from tests.support.clocks import RunningClock
 
 SILENT_AFTER = timedelta(minutes=10)
@@ -81,12 +79,7 @@ def lobby(base_url: str, database_url: str, office: str) -> Iterator[httpx.Clien
 
 @pytest.fixture
 def viewer(base_url: str, database_url: str, office: str) -> Iterator[httpx.Client]:
-    db = Database(database_url)
-    try:
-        token = create_viewer_token(db, office=office, now=aware_now()).token
-    finally:
-        db.dispose()
-    with client(base_url, token) as http:
+    with client(base_url, viewer_token(database_url, office)) as http:
         yield http
 
 
