@@ -1,6 +1,6 @@
-"""The example alert rules (install/central/prometheus-alerts.yml) are valid and fire when they
-should: checked and unit-tested with promtool (Debian's `prometheus` package), skipped where it
-is not installed."""
+"""The example Prometheus files (install/central/): the alert rules are valid and fire when they
+should, the scrape configuration is valid; checked and unit-tested with promtool (Debian's
+`prometheus` package), skipped where it is not installed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-RULES = HERE.parent.parent / "install" / "central" / "prometheus-alerts.yml"
+INSTALL = HERE.parent.parent / "install" / "central"
+RULES = INSTALL / "prometheus-alerts.yml"
+SCRAPE = INSTALL / "prometheus.yml"
 PROMTOOL = shutil.which("promtool")
 
 needs_promtool = pytest.mark.skipif(
@@ -42,3 +44,17 @@ def test_the_alert_rules_are_valid() -> None:
 def test_out_of_paper_and_silent_alerts_fire_after_their_delay() -> None:
     tested = promtool("test", "rules", "prometheus-alerts.test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+@needs_promtool
+def test_the_example_scrape_configuration_is_valid(tmp_path: Path) -> None:
+    token = tmp_path / "kiosk-central.token"
+    token.write_text("a-monitor-token\n", encoding="utf-8")
+    config = SCRAPE.read_text(encoding="utf-8")
+    assert "credentials_file: /etc/prometheus/kiosk-central.token" in config
+    config = config.replace("/etc/prometheus/kiosk-central.token", str(token))
+    config = config.replace("- prometheus-alerts.yml", f"- {RULES}")
+    copy = tmp_path / "prometheus.yml"
+    copy.write_text(config, encoding="utf-8")
+    checked = promtool("check", "config", str(copy))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
