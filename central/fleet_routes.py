@@ -40,6 +40,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "database busy; retry after Retry-After seconds"},
 }
 
+# A page's own answer is HTML; its errors are still JSON.
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}},
+    **{code: {**spec, "content": {"application/json": {}}} for code, spec in ERRORS.items()},
+}
+
 router = APIRouter(prefix="/api/v1", responses=ERRORS, route_class=StrictJsonRoute)
 metrics_router = APIRouter()
 
@@ -131,11 +137,7 @@ def get_fleet(
     return fleet_json(_fleet(central, None))
 
 
-@router.get(
-    "/offices/{office}/fleet/page",
-    response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}},
-)
+@router.get("/offices/{office}/fleet/page", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 def get_office_fleet_page(
     office: OfficePath, central: CentralDep, credentials: Credentials, token: QueryToken = None
 ) -> HTMLResponse:
@@ -144,11 +146,7 @@ def get_office_fleet_page(
     return _page(central, office)
 
 
-@router.get(
-    "/fleet/page",
-    response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}},
-)
+@router.get("/fleet/page", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 def get_fleet_page(
     central: CentralDep, credentials: Credentials, token: QueryToken = None
 ) -> HTMLResponse:
@@ -160,7 +158,10 @@ def get_fleet_page(
 @metrics_router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}, 401: ERRORS[401], 403: ERRORS[403]},
+    responses={
+        200: {"content": {"text/plain": {}}},
+        **{code: {**ERRORS[code], "content": {"application/json": {}}} for code in (401, 403)},
+    },
 )
 def get_metrics(central: CentralDep, holder: Annotated[Principal, Depends(principal)]) -> Response:
     """The fleet as Prometheus gauges: every office for a monitor token, its own office for a
