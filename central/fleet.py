@@ -151,7 +151,7 @@ def _problems(
         out.append(SCANNER_MISSING)
     if report.get("storage") in STORAGE_PROBLEMS:
         out.append(STORAGE_PROBLEMS[report["storage"]])
-    out += _outbox_problems(report["outbox"], stored.observed_at, rules)
+    out += _outbox_problems(stored, rules)
     offset = report.get("clock_offset_seconds")
     if offset is not None and abs(offset) > rules.clock_off_seconds:
         minutes = max(1, round(abs(offset) / 60))
@@ -178,22 +178,19 @@ def _problems(
     return tuple(out)
 
 
-def _outbox_problems(
-    outbox: dict[str, Any], observed_at: datetime, rules: FleetRules
-) -> list[Problem]:
+def _outbox_problems(stored: StoredReport, rules: FleetRules) -> list[Problem]:
     out = []
-    oldest = outbox.get("oldest_at")
-    if outbox["pending"] and oldest is not None:
-        age = observed_at - datetime.fromisoformat(oldest)
-        if age > rules.backlog_after:
-            count, minutes = outbox["pending"], _minutes(age)
-            out.append(
-                Problem(
-                    "outbox_backlog",
-                    f"{count} bản ghi chưa gửi được, cũ nhất {minutes} phút",
-                    f"{count} records not sent, the oldest {minutes} min old",
-                )
+    outbox = stored.report["outbox"]
+    age = stored.outbox_oldest_age()
+    if outbox["pending"] and age is not None and age > rules.backlog_after:
+        count, minutes = outbox["pending"], _minutes(age)
+        out.append(
+            Problem(
+                "outbox_backlog",
+                f"{count} bản ghi chưa gửi được, cũ nhất {minutes} phút",
+                f"{count} records not sent, the oldest {minutes} min old",
             )
+        )
     if outbox["quarantined"]:
         count = outbox["quarantined"]
         out.append(

@@ -2,13 +2,15 @@
 
 Reports may arrive out of order (a retry of an old one after a newer one got through): the one
 observed last on the device wins, while `last_seen_at` always moves to the server's time of the
-latest arrival, since any report shows the device is alive.
+latest arrival, since any report shows the device is alive. A report observed after its arrival
+(a device clock ahead of the server's) counts as observed on arrival: a clock that was wrong
+once never keeps the device's later reports out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -28,12 +30,22 @@ class StoredReport:
     last_seen_at: datetime
     report: dict[str, Any]
 
+    def outbox_oldest_age(self) -> timedelta | None:
+        """How old the oldest unsent event was when the device reported (both times of the
+        device's clock); None when none waited."""
+        oldest = self.report["outbox"].get("oldest_at")
+        if oldest is None:
+            return None
+        observed = datetime.fromisoformat(self.report["observed_at"])
+        return max(timedelta(0), observed - datetime.fromisoformat(oldest))
+
 
 def store_report(
     db: Database, holder: Principal, report: dict[str, Any], observed_at: datetime, now: datetime
 ) -> bool:
     """Keep `report` (validated, of `holder`'s device) unless a newer one is kept; True when it
     is now the one kept. `last_seen_at` becomes `now` either way."""
+    observed_at = min(observed_at, now)
     values = {
         "role": holder.role,
         "version": report["version"],

@@ -51,14 +51,10 @@ def _last_seen_age(device: FleetDevice, now: datetime) -> float | None:
 
 
 def _outbox_oldest_age(device: FleetDevice, _now: datetime) -> float | None:
-    report = _report(device)
-    if report is None:
+    if device.report is None:
         return None
-    oldest = report["outbox"].get("oldest_at")
-    if oldest is None:
-        return 0.0
-    observed = device.report.observed_at
-    return max(0.0, (observed - datetime.fromisoformat(oldest)).total_seconds())
+    age = device.report.outbox_oldest_age()
+    return 0.0 if age is None else age.total_seconds()
 
 
 def _field(*path: str) -> Callable[[FleetDevice, datetime], float | None]:

@@ -116,6 +116,16 @@ def test_the_newest_observed_report_is_kept_and_an_older_one_only_says_it_is_ali
     assert device["silent"] is False
 
 
+def test_a_device_clock_ahead_does_not_keep_its_later_reports_out(lobby, viewer, office, clock):
+    ahead = report(office, "lobby-01", clock() + timedelta(days=365), printer="paper_out")
+    assert lobby.post("/api/v1/devices/health", json=ahead).json()["stored"] is True
+    # The clock is put right: the next report is kept (the one ahead counts as of its arrival).
+    clock.set(clock() + timedelta(seconds=1))
+    right = report(office, "lobby-01", clock(), printer="ready")
+    assert lobby.post("/api/v1/devices/health", json=right).json()["stored"] is True
+    assert fleet_device(viewer, office, "lobby-01")["health"]["printer"] == "ready"
+
+
 def test_a_device_reports_only_for_itself_and_only_a_small_valid_report(
     lobby, viewer, office, clock
 ):
