@@ -341,13 +341,18 @@ class HealthMonitor:
             self._link.close()
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.is_set():
             self._wake.clear()
+            wait = self._sample
             try:
                 wait = self.check()
+                failing = False
             except Exception:  # the thread must survive whatever a part does
-                log.exception("the health monitor failed; trying again")
-                wait = self._sample
+                if not failing:  # once: the log line would itself wake the next look
+                    log.exception("the health monitor failed; trying again every %.0f s", wait)
+                failing = True
+                self._wake.clear()
             self._wake.wait(wait)
 
     def check(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -152,6 +153,32 @@ def test_recent_errors_are_our_warnings_and_a_new_one_is_looked_at_at_once(devic
     ]
     assert len(health.last_error.message) == 300
     assert health.last_error == health.recent_errors[-1]
+
+
+def test_a_part_that_fails_is_logged_once_and_does_not_spin_the_monitor(device):
+    _config, _data, parts, _printer = device
+    calls = []
+
+    def broken_printer() -> str:
+        calls.append(1)
+        raise RuntimeError("a bug in a driver")
+
+    parts = dataclasses.replace(parts, printer_state=broken_printer)
+    monitor = HealthMonitor(
+        parts, None, report_interval=3600, change_gap=1, clock=Clock(START), sample_seconds=3600
+    )
+    with caplog_of("kiosk.device_health") as records:
+        monitor.start()
+        try:
+            assert eventually(lambda: records)
+            # Its own error line would wake it at once, and again, for ever: it must not.
+            time.sleep(0.3)  # nothing to wait for: the proof is that nothing more happens
+        finally:
+            monitor.stop(timeout=5)
+    assert len(calls) == 1
+    assert [record.getMessage() for record in records] == [
+        "the health monitor failed; trying again every 3600 s"
+    ]
 
 
 def test_a_server_out_of_reach_is_tried_again_later_without_a_warning(device):
