@@ -47,6 +47,7 @@ OUR_LOGGERS = frozenset({"apps", "kiosk", "devices", "screens"})
 RECENT_ERRORS = 10
 MESSAGE_CHARS = 300
 SAMPLE_SECONDS = 15.0  # between two looks, when nothing asks for one sooner (`poke`)
+LOOK_GAP_SECONDS = 0.2  # between two looks at the least: a burst of log lines is one look
 # Below this much free space the data folder counts as full: SQLite cannot be sure to commit.
 FULL_BYTES = 16 * 1024 * 1024
 
@@ -353,7 +354,9 @@ class HealthMonitor:
                     log.exception("the health monitor failed; trying again every %.0f s", wait)
                 failing = True
                 self._wake.clear()
-            self._wake.wait(wait)
+            if self._stop.wait(min(wait, LOOK_GAP_SECONDS)):
+                return
+            self._wake.wait(wait - min(wait, LOOK_GAP_SECONDS))
 
     def check(self) -> float:
         """One look: gather, keep, and report when due. Returns the seconds until the next look
