@@ -32,6 +32,10 @@ ALL_GOOD = ("Bình thường", "all good")
 NEVER = ("Chưa bao giờ", "never")
 NONE_ENROLLED = ("Chưa có thiết bị nào được đăng ký.", "no device enrolled")
 JUST_NOW = ("vừa xong", "just now")
+SILENT_RULE = (
+    "Mất liên lạc: không báo cáo quá {minutes} phút",
+    "silent: no report for more than {minutes} min",
+)
 
 STYLE = """
 body { font-family: system-ui, "Segoe UI", Roboto, Arial, sans-serif; margin: 1.5rem;
@@ -61,20 +65,17 @@ def fleet_page(fleet: Fleet, zone_of: Callable[[str], tzinfo]) -> str:
     silent = sum(device.silent for device in fleet.devices)
     troubled = sum(bool(device.problems) and not device.silent for device in fleet.devices)
     minutes = int(fleet.rules.silent_after.total_seconds() // 60)
+    count = len(fleet.devices)
     parts = [
         *page_start(f"{TITLE[0]} – {scope[0]}", STYLE),
         f"<h1>{_both(TITLE)}</h1>",
-        f'<p class="meta">{_both(scope)} · {len(fleet.devices)} thiết bị'
-        f' <span class="en">devices</span> · {troubled} có vấn đề'
-        f' <span class="en">with a problem</span> · {silent} mất liên lạc'
-        f' <span class="en">silent</span></p>',
-        f'<p class="meta">Mất liên lạc: không báo cáo quá {minutes} phút'
-        f' <span class="en">silent: no report for more than {minutes} min</span></p>',
+        f'<p class="meta">{_both(scope)} · {_both((f"{count} thiết bị", f"{count} devices"))}'
+        f" · {_both((f'{troubled} có vấn đề', f'{troubled} with a problem'))}"
+        f" · {_both((f'{silent} mất liên lạc', f'{silent} silent'))}</p>",
+        f'<p class="meta">{_both(_formatted(SILENT_RULE, minutes=minutes))}</p>',
     ]
     if not fleet.devices:
-        parts.append(
-            f"<p>{_both(('Chưa có thiết bị nào được đăng ký.', 'no device enrolled'))}</p>"
-        )
+        parts.append(f"<p>{_both(NONE_ENROLLED)}</p>")
     for office, group in groupby(fleet.devices, key=lambda device: device.office):
         parts.append(_office_table(office, list(group), zone_of(office), fleet.generated_at))
     parts += ["</body>", "</html>"]
@@ -136,6 +137,10 @@ def _last_error(device: FleetDevice, zone: tzinfo) -> str:
 
 def _time(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+def _formatted(texts: tuple[str, str], **values: object) -> tuple[str, str]:
+    return texts[0].format(**values), texts[1].format(**values)
 
 
 def _both(texts: tuple[str, str]) -> str:
