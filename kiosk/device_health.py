@@ -210,7 +210,8 @@ def gather(
     errors: tuple[ErrorNote, ...],
     clock: Callable[[], datetime],
 ) -> DeviceHealth:
-    """The snapshot now. Never raises: what cannot be read is reported as such."""
+    """The snapshot now. A store or a disk that cannot be read is a storage fault in it, not an
+    exception (the monitor's thread survives a part that raises all the same)."""
     storage = STORAGE_OK
     try:
         summary = parts.store.outbox.summary()
