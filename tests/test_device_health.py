@@ -6,6 +6,8 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,6 +218,42 @@ def test_a_server_out_of_reach_is_tried_again_later_without_a_warning(device):
     assert again == pytest.approx(20)
     assert [record for record in records if record.levelno >= logging.WARNING] == []
     monitor.stop()
+
+
+def mount(*args: str) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0
+
+
+def test_a_nearly_full_disk_and_a_read_only_mount_are_storage_faults(tmp_path):
+    """Real faults: the data folder on an 8 MiB file system, then seen through a read-only
+    mount of it (what an SD card that fails turns into; the store keeps its open file)."""
+    folder, read_only = tmp_path / "data", tmp_path / "data-ro"
+    folder.mkdir()
+    read_only.mkdir()
+    small = ("-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(folder))
+    if os.geteuid() != 0 or not mount(*small):
+        pytest.skip("mounting a small file system needs root")
+    try:
+        config = device_config(tmp_path)
+        data = open_device_data(config)
+        try:
+            sync = SyncWorker.from_config(config, data.store, data.personal)
+            parts = DeviceParts.of(config, data, sync)
+            monitor = monitor_of(parts, Clock(START), Ticks())
+            monitor.check()
+            assert monitor.latest().storage == "full"  # less than 16 MiB free
+            assert mount("--bind", str(folder), str(read_only))
+            assert mount("-o", "remount,bind,ro", str(read_only))
+            monitor = monitor_of(
+                dataclasses.replace(parts, data_dir=read_only), Clock(START), Ticks()
+            )
+            monitor.check()
+            assert monitor.latest().storage == "read_only"
+        finally:
+            data.close()
+    finally:
+        for point in (read_only, folder):
+            subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)
 
 
 def test_the_health_settings_are_checked(tmp_path):
