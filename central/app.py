@@ -18,7 +18,7 @@ from central.context import Central
 from central.day_keys import DayKeys, default_key_dir
 from central.db import POOL_SIZE, Database
 from central.errors import install_error_handlers
-from central.fleet import FleetRules
+from central.fleet import SILENT_AFTER, FleetRules
 from central.fleet_routes import metrics_router
 from central.fleet_routes import router as fleet_router
 from central.housekeeping import sweep_forever
@@ -47,7 +47,7 @@ def create_app(
     pool_size: int = POOL_SIZE,
     max_batches: int | None = None,
     key_dir: Path | None = None,
-    silent_after: timedelta = FleetRules.silent_after,
+    silent_after: timedelta = SILENT_AFTER,
 ) -> FastAPI:
     """The API on a database URL (`sqlite:///central.db` or `postgresql+psycopg://…`).
 

@@ -29,7 +29,7 @@ from central.enrolment import (
     create_viewer_token,
     revoke,
 )
-from central.fleet import FleetRules
+from central.fleet import SILENT_AFTER
 from central.migrations import BASELINE, SchemaError
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--silent-after",
         type=minutes,
-        default=FleetRules.silent_after.total_seconds() / 60,
+        default=SILENT_AFTER.total_seconds() / 60,
         help="minutes without a health report after which a device is silent on the fleet page"
         " and in /metrics (default %(default)g)",
     )

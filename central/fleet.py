@@ -21,13 +21,14 @@ from central.health_reports import StoredReport, latest_reports
 from central.schema import devices
 
 MIB = 1024 * 1024
+SILENT_AFTER = timedelta(minutes=10)  # the default of `kiosk-central serve --silent-after`
 
 
 @dataclass(frozen=True)
 class FleetRules:
     """When a device counts as silent, and the limits of what its report says."""
 
-    silent_after: timedelta = timedelta(minutes=10)
+    silent_after: timedelta = SILENT_AFTER
     backlog_after: timedelta = timedelta(minutes=10)  # an unsent event older than this
     clock_off_seconds: float = 120.0  # the devices' [central] clock_margin
     disk_low_bytes: int = 200 * MIB
