@@ -47,6 +47,7 @@ OUR_LOGGERS = frozenset({"apps", "kiosk", "devices", "screens"})
 RECENT_ERRORS = 10
 MESSAGE_CHARS = 300
 SAMPLE_SECONDS = 15.0  # between two looks, when nothing asks for one sooner (`poke`)
+LOOK_GAP_SECONDS = 0.2  # between two looks at the least: a burst of log lines is one look
 # Below this much free space the data folder counts as full: SQLite cannot be sure to commit.
 FULL_BYTES = 16 * 1024 * 1024
 
@@ -209,7 +210,8 @@ def gather(
     errors: tuple[ErrorNote, ...],
     clock: Callable[[], datetime],
 ) -> DeviceHealth:
-    """The snapshot now. Never raises: what cannot be read is reported as such."""
+    """The snapshot now. A store or a disk that cannot be read is a storage fault in it, not an
+    exception (the monitor's thread survives a part that raises all the same)."""
     storage = STORAGE_OK
     try:
         summary = parts.store.outbox.summary()
@@ -341,14 +343,21 @@ class HealthMonitor:
             self._link.close()
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.is_set():
             self._wake.clear()
+            wait = self._sample
             try:
                 wait = self.check()
+                failing = False
             except Exception:  # the thread must survive whatever a part does
-                log.exception("the health monitor failed; trying again")
-                wait = self._sample
-            self._wake.wait(wait)
+                if not failing:  # once: the log line would itself wake the next look
+                    log.exception("the health monitor failed; trying again every %.0f s", wait)
+                failing = True
+                self._wake.clear()
+            if self._stop.wait(min(wait, LOOK_GAP_SECONDS)):
+                return
+            self._wake.wait(wait - min(wait, LOOK_GAP_SECONDS))
 
     def check(self) -> float:
         """One look: gather, keep, and report when due. Returns the seconds until the next look
