@@ -17,7 +17,7 @@ from kivy.tests import UnitTestTouch
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id_samples import load_samples
 from kiosk.logging_setup import configure_logging
-from tests.support.counter import office_device_config
+from tests.support.counter import PINS, office_device_config
 from tests.support.processes import REPO_ROOT
 from tests.support.ui import frames, pump, running_counter, running_lobby, tap
 from tests.test_lobby_citizen_id import to_scan
@@ -61,6 +61,16 @@ def scanner_config(scanner: VirtualScanner) -> str:
     return f'[scanner]\nmode = "serial"\nurl = "{scanner.device_path}"\ndebounce_seconds = 0.2\n'
 
 
+def hold(widget, until) -> bool:
+    """A finger held on `widget` until `until()` (or 5 s), then lifted; whether it came."""
+    frames(2)
+    touch = UnitTestTouch(*widget.to_window(*widget.center))
+    touch.touch_down()
+    came = pump(until, timeout=5)
+    touch.touch_up()
+    return came
+
+
 def type_pin(app, pin: str = PIN) -> None:
     login = app.root.get_screen("technician_login")
     keys = {b.key: b for b in login.ids.keypad.children}
@@ -83,10 +93,7 @@ def test_holding_the_counters_status_line_opens_the_pin_and_a_card_shows_masked(
         tap(status)
         frames(3)
         assert app.root.current == "counter_signin"  # a tap is not the long press
-        touch = UnitTestTouch(*status.to_window(*status.center))
-        touch.touch_down()
-        assert pump(lambda: app.root.current == "technician_login")
-        touch.touch_up()
+        assert hold(status, lambda: app.root.current == "technician_login")
         type_pin(app)
         technician = app.root.get_screen("technician")
         # The doctor's findings come from their own thread, in the device's language.
@@ -110,6 +117,17 @@ def test_holding_the_counters_status_line_opens_the_pin_and_a_card_shows_masked(
         assert app.store.outbox.summary() == before  # nothing of the card is kept
         tap(technician.ids.close)
         assert pump(lambda: app.root.current == "counter_signin")
+
+        # Signed in, the desk's status line is the way in while no citizen is served; the
+        # officer is named by id only.
+        app.sign_in("officer-an", PINS["officer-an"])
+        assert pump(lambda: app.root.current == "counter_desk")
+        line = app.root.get_screen("counter_desk").ids.status_line
+        line.hold_seconds = 0.3
+        assert hold(line, lambda: app.root.current == "technician_login")
+        type_pin(app)
+        assert pump(lambda: dict(technician.facts).get("Công chức đăng nhập") == "officer-an")
+        assert app.officer_name not in technician.ids.facts.text
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert id_number not in logged and name not in logged
 
@@ -118,7 +136,7 @@ def test_the_logs_exported_after_a_card_at_the_lobby_hold_nothing_personal(
     tmp_path, scanner, card, kiosk_logging
 ):
     payload, id_number, name = card
-    with running_lobby(tmp_path, extra_config=scanner_config(scanner)) as (app, _printer):
+    with running_lobby(tmp_path, extra_config=scanner_config(scanner)) as (app, printer):
         assert pump(lambda: app.scanner is not None and app.scanner.state == "connected")
         to_scan(app)
         scanner.scan(payload)
@@ -133,6 +151,9 @@ def test_the_logs_exported_after_a_card_at_the_lobby_hold_nothing_personal(
         scanner.scan(payload)  # the technician tries the reader with the same card
         assert pump(lambda: technician.scan == "Thẻ căn cước ••••••••2345 (đọc được)")
 
+        printer.paper_out = True  # the facts follow the device while the screen is shown
+        assert pump(lambda: "hết giấy" in dict(technician.facts)["Máy in"])
+        printer.paper_out = False
         app.stick_roots = (tmp_path / "media",)
         tap(technician.ids.export_logs)
         assert pump(lambda: "USB" in technician.message and "Đang" not in technician.message)
