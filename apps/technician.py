@@ -44,6 +44,7 @@ RECENT_ERRORS_SHOWN = 5
 # ports the running app holds (it shows their state from its own drivers).
 SCREEN_CHECKS = tuple(name for name in CHECKS if name not in ("printer", "scanner"))
 FINDING_MARKS = {"ok": N_("OK"), "warning": N_("Warning"), "fault": N_("Fault")}
+EXPORTED = N_("{files} files copied to {folder}")
 TECHNICIAN_LIVE_SECONDS = 1.0  # the technician screen follows the health snapshot
 # kiosk.device_health's storage states, for the technician.
 STORAGE_WORDS = {
@@ -267,25 +268,25 @@ class TechnicianMenu:
         }
         device_id, now, roots = self.settings.device.id, self._office_clock(), self.stick_roots
 
-        def said(text: str) -> None:
+        def said(msgid: str, values: dict[str, object]) -> None:
             self._exporting = False
-            screen.show_message(text)
+            screen.show_message(self.t(msgid).format(**values))
 
         def export() -> None:
+            values: dict[str, object] = {}
             try:
                 sticks = find_sticks(roots)
                 if not sticks:
                     raise ExportFailed(NO_STICK)
                 result = export_logs_to(sticks[0], logs, summary, device_id, now)
             except ExportFailed as error:
-                text = self.t(error.reason)
+                msgid = error.reason
             except Exception as error:  # whatever a stick does, the screen says it failed
                 log.error("log export failed: %s", error)
-                text = self.t(FAILED)
+                msgid = FAILED
             else:
-                text = self.t("{files} files copied to {folder}").format(
-                    files=result.files, folder=result.folder
-                )
-            Clock.schedule_once(lambda _dt: said(text))
+                msgid = EXPORTED
+                values = {"files": result.files, "folder": result.folder}
+            Clock.schedule_once(lambda _dt: said(msgid, values))
 
         threading.Thread(target=export, name="kiosk-log-export", daemon=True).start()
