@@ -87,10 +87,13 @@ def export_logs(
     stick: Path, log_dir: Path, summary: Mapping[str, object], device_id: str, now: datetime
 ) -> Exported:
     """Copies the logs of `log_dir` and `summary` into a new folder on `stick`, synced."""
-    folder = stick / f"{device_id}-{now:%Y%m%d-%H%M%S}"
     sources = sorted(log_dir.glob(LOG_GLOB)) if log_dir.is_dir() else []
     try:
-        folder.mkdir(parents=False, exist_ok=False)
+        folder = _new_folder(stick, f"{device_id}-{now:%Y%m%d-%H%M%S}")
+    except OSError as error:
+        log.warning("log export to %s failed: %s", stick, error)
+        raise ExportFailed(_reason(error)) from None
+    try:
         for source in sources:
             _copy_synced(source, folder / source.name)
         body = json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n"
@@ -103,6 +106,19 @@ def export_logs(
         raise ExportFailed(_reason(error)) from None
     log.info("logs exported to %s (%d files)", folder, len(sources) + 1)
     return Exported(folder, len(sources) + 1)
+
+
+def _new_folder(stick: Path, name: str) -> Path:
+    """A folder of its own on the stick: `name`, or `name-2`… when an export of the same second
+    is there already (never written into, never removed)."""
+    for attempt in range(1, 100):
+        folder = stick / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(errno.EEXIST, "too many exports in one second", str(stick / name))
 
 
 def _reason(error: OSError) -> str:

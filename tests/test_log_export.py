@@ -55,6 +55,9 @@ def test_the_logs_and_the_summary_go_to_a_folder_named_by_device_and_time(tmp_pa
     for name, body in logs.items():
         assert (exported.folder / name).read_bytes() == body
     assert json.loads((exported.folder / "summary.json").read_text("utf-8")) == {"pending": 3}
+    again = export_logs(stick, tmp_path / "logs", {"pending": 0}, "lobby-01", MOMENT)
+    assert again.folder == stick / "lobby-01-20261202-071500-2"  # the first one is kept
+    assert json.loads((exported.folder / "summary.json").read_text("utf-8")) == {"pending": 3}
 
 
 def test_the_stick_is_found_among_the_mounts_and_not_once_it_is_gone(tmp_path):
