@@ -1,7 +1,7 @@
-"""What every role's technician screen shares: the header with the last action's message, the
-device's facts (scrolled, whole lines only, never shrunk), the live view of the scanner and the
-row of actions. Each role's screen (screens/technician.py, counter_technician.py,
-display_technician.py) lays these out with its own actions."""
+"""What every role's technician screen shares: the header, the device's facts (scrolled, whole
+lines only, never shrunk), the live view of the scanner, the last action's message and the row
+of actions. Each role's screen (screens/technician.py, counter_technician.py,
+display_technician.py) lays these out with its own actions (apps/technician.py fills them)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from screens.base import BaseScreen
 
 
 class TechnicianBase(BaseScreen):
-    """A technician screen: `facts` are (name, value) pairs, the app fills them off the UI thread
-    when the screen opens and on "Check again"; `message` says what the last action did; `scan`
+    """A technician screen: `facts` are (name, value) pairs the app gathers off the UI thread
+    when the screen opens and on "Check again", and keeps up to date while it is shown; `message` says what the last action did; `scan`
     what the scanner read last (kiosk.scan_reading: masked), when the device has a scanner
     (`scanner_used`)."""
 
