@@ -19,9 +19,9 @@ from screens.base import BaseScreen
 
 class TechnicianBase(BaseScreen):
     """A technician screen: `facts` are (name, value) pairs the app gathers off the UI thread
-    when the screen opens and on "Check again", and keeps up to date while it is shown; `message` says what the last action did; `scan`
-    what the scanner read last (kiosk.scan_reading: masked), when the device has a scanner
-    (`scanner_used`)."""
+    when the screen opens and on "Check again", and keeps up to date while it is shown;
+    `message` says what the last action did; `scan` what the scanner read last
+    (kiosk.scan_reading: masked), when the device has a scanner (`scanner_used`)."""
 
     facts = ListProperty([])
     message = StringProperty("")
