@@ -12,7 +12,7 @@ from screens.technician_parts import TechnicianBase
 
 
 class CounterTechnicianScreen(TechnicianBase):
-    pass
+    """The facts, the scanner's live view and the counter's actions (counter_technician.kv)."""
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

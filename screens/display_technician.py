@@ -12,7 +12,7 @@ from screens.technician_parts import TechnicianBase
 
 
 class DisplayTechnicianScreen(TechnicianBase):
-    pass
+    """The facts and the display's actions (display_technician.kv): no scanner here."""
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
