@@ -52,6 +52,7 @@ THANKS_SECONDS = 5
 SIGN_OUT_CHECK_SECONDS = 30
 RATING_SCREENS = ("counter_rating", "counter_reasons", "counter_thanks")
 TECHNICIAN_IDLE_SECONDS = 60
+TECHNICIAN_SCREENS = ("technician_login", "technician")
 
 
 class CounterApp(DeviceApp):
@@ -210,11 +211,12 @@ class CounterApp(DeviceApp):
         self.root.current = "counter_signin"
 
     def _check_sign_out(self) -> None:
-        if self.root.current in RATING_SCREENS:
+        # Not under the citizen's rating, nor under a technician at work.
+        if self.root.current in (*RATING_SCREENS, *TECHNICIAN_SCREENS):
             return
 
         def decided(sign_out: bool) -> None:
-            if sign_out and self.root.current not in RATING_SCREENS:
+            if sign_out and self.root.current not in (*RATING_SCREENS, *TECHNICIAN_SCREENS):
                 log.info("officer signed out: idle, or the office day is over")
                 self.sign_out()
 
