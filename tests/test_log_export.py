@@ -2,7 +2,8 @@
 the stick is found among the real mounts; a stick that is read-only or full is said so.
 
 The mounts are real: a tmpfs mounted under a folder standing in for /media (root only: without
-the right to mount, those tests are skipped and say why)."""
+the right to mount, those tests are skipped and say why). A FAT stick image on a loop device would
+be closer to a real stick, but the kernel the tests were written on has no vfat module."""
 
 from __future__ import annotations
 
