@@ -61,12 +61,12 @@ def scanner_config(scanner: VirtualScanner) -> str:
     return f'[scanner]\nmode = "serial"\nurl = "{scanner.device_path}"\ndebounce_seconds = 0.2\n'
 
 
-def hold(widget, until) -> bool:
-    """A finger held on `widget` until `until()` (or 5 s), then lifted; whether it came."""
+def hold(widget, until, timeout: float = 5.0) -> bool:
+    """A finger held on `widget` until `until()` (or `timeout` s), then lifted; whether it came."""
     frames(2)
     touch = UnitTestTouch(*widget.to_window(*widget.center))
     touch.touch_down()
-    came = pump(until, timeout=5)
+    came = pump(until, timeout=timeout)
     touch.touch_up()
     return came
 
@@ -128,6 +128,13 @@ def test_holding_the_counters_status_line_opens_the_pin_and_a_card_shows_masked(
         type_pin(app)
         assert pump(lambda: dict(technician.facts).get("Công chức đăng nhập") == "officer-an")
         assert app.officer_name not in technician.ids.facts.text
+        tap(technician.ids.close)
+        assert pump(lambda: app.root.current == "counter_desk")
+
+        app.take_typed_ticket("1001")  # a citizen at the counter: the way in is closed
+        assert pump(lambda: app.session is not None)
+        # Held three times as long as the gesture takes: nothing opens.
+        assert not hold(line, lambda: app.root.current != "counter_desk", timeout=0.9)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert id_number not in logged and name not in logged
 
