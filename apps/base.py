@@ -35,6 +35,7 @@ from kiosk.paths import LOCALE_DIR
 from kiosk.roles import window_title
 from kiosk.services import DeviceData
 from kiosk.storage_faults import FAULT_NAMES, StorageHealth
+from kiosk.store import Pruned
 from kiosk.store.signin import Attempt
 from kiosk.sync import SyncStatus, SyncWorker
 from screens.technician_login import TechnicianLoginScreen
@@ -45,6 +46,7 @@ ENTER_KEYS = (13, 271)
 PIN_TRIES = 5
 PIN_LOCK_SECONDS = 300
 TECHNICIAN_SCOPE = "technician"  # the technician menu's sign-in guard in the store
+PRUNE_EVERY_SECONDS = 24 * 3600  # old records are pruned at start, then daily
 
 
 class DeviceApp(TechnicianMenu, App):
@@ -133,6 +135,8 @@ class DeviceApp(TechnicianMenu, App):
         self._start_scanner()
         self.every(TECHNICIAN_LIVE_SECONDS, self.show_technician_facts)
         self.health.start()
+        self.prune_old_records()
+        self.every(PRUNE_EVERY_SECONDS, self.prune_old_records)
 
     def on_stop(self) -> None:
         self.shutdown()
@@ -260,6 +264,30 @@ class DeviceApp(TechnicianMenu, App):
             lambda: guard.attempt(lambda: verify_pin(pin, pin_hash), self._office_clock),
             checked,
             failed,
+        )
+
+    def prune_old_records(self) -> None:
+        """Delete, on the I/O worker, the delivered records of office days older than
+        [store] keep_days (kiosk.store.pruning), and give their space back."""
+        today = self.settings.office.day_rule.day_of(self._office_clock())
+        keep_from = today - timedelta(days=self.settings.store.keep_days)
+
+        def pruned(result: Pruned) -> None:
+            if result.tickets or result.sessions:
+                log.info(
+                    "pruned %d tickets and %d counter sessions of office days before %s: "
+                    "the store went from %d to %d kB",
+                    result.tickets,
+                    result.sessions,
+                    keep_from,
+                    result.size_before // 1024,
+                    result.size_after // 1024,
+                )
+
+        self.in_background(
+            lambda: self.store.prune(keep_from),
+            pruned,
+            lambda error: log.error("old records could not be pruned: %s", error),
         )
 
     # ----------------------------------------------------------------- helpers

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kivy.clock import Clock
@@ -127,6 +127,7 @@ class LobbyApp(DeviceApp):
         )
         self.printer: EscPosPrinter | None = None
         self.print_service: PrintService | None = None
+        self._stopped = False
 
     # ----------------------------------------------------------------- wiring
 
@@ -145,6 +146,7 @@ class LobbyApp(DeviceApp):
             self.printer,
             self._ticket_job,
             lambda outcome: Clock.schedule_once(lambda _dt: self._print_finished(outcome)),
+            resume_within=timedelta(seconds=cfg.printer.print_at_start_within),
         )
         self.update_status()
         lobby = cfg.lobby
@@ -197,6 +199,7 @@ class LobbyApp(DeviceApp):
             self.print_service.stop()
         if self.printer:
             self.printer.stop()
+        self._stopped = True
         super().shutdown()
 
     # ------------------------------------------------------------ helpers
@@ -473,6 +476,11 @@ class LobbyApp(DeviceApp):
         else:
             if outcome.state == PrinterState.PAPER_OUT:
                 cause = self.t("The printer is out of paper, please contact the staff.")
+            elif outcome.sent:
+                cause = self.t(
+                    "The printer stopped while printing your ticket. If it did not come out,"
+                    " please contact the staff."
+                )
             else:
                 cause = self.t(
                     "The printer is not working, your ticket could not be printed. Please"
@@ -486,6 +494,8 @@ class LobbyApp(DeviceApp):
     # ------------------------------------------------------------ status line
 
     def _printer_changed(self, state: PrinterState) -> None:
+        if self._stopped:
+            return  # learnt while stopping (the port opens slowly): no screen to show it on
         if state != self.printer_state:
             self.printer_state = state
             self.health.poke()
@@ -518,22 +528,31 @@ class LobbyApp(DeviceApp):
 
     # ------------------------------------------------------------ technician
 
-    def technician_records(self) -> tuple[dict[str, int], list[tuple[str, str]]]:
-        """On the I/O worker: today's counts, and (ticket id, text) of today's failed prints."""
+    def technician_records(
+        self,
+    ) -> tuple[dict[str, int], list[tuple[str, str]], list[tuple[str, str]]]:
+        """On the I/O worker: today's counts, and (ticket id, text) of today's failed prints and
+        of those whose outcome is unknown (they may have printed)."""
         day = self.tickets.office_day_now()
         counts = self.store.tickets.counts(self.settings.office.code, day)
         zone = self.settings.office.timezone
-        failed = [
-            (
-                t.id,
-                f"{t.label} · {self.field_name(t.field_id)} · {t.issued_at.astimezone(zone):%H:%M}",
-            )
-            for t in self.tickets.tickets_to_retry(day)
-        ]
-        return counts, failed
+
+        def rows(tickets: list[Ticket]) -> list[tuple[str, str]]:
+            return [
+                (
+                    t.id,
+                    f"{t.label} · {self.field_name(t.field_id)} · "
+                    f"{t.issued_at.astimezone(zone):%H:%M}",
+                )
+                for t in tickets
+            ]
+
+        failed = rows(self.tickets.tickets_to_retry(day))
+        return counts, failed, rows(self.tickets.tickets_of_unknown_outcome(day))
 
     def technician_records_shown(self, records: Any) -> None:
-        self.root.get_screen("technician").show_failed(records[1])
+        _counts, failed, unknown = records
+        self.root.get_screen("technician").show_failed(failed, unknown)
 
     def role_fact_rows(self) -> list[tuple[str, str]]:
         cfg = self.settings
@@ -547,7 +566,8 @@ class LobbyApp(DeviceApp):
                 (
                     self.t("Today"),
                     f"{self.t('issued')} {counts['issued']}, {self.t('printed')} "
-                    f"{counts['printed']}, {self.t('print failed')} {counts['failed']}",
+                    f"{counts['printed']}, {self.t('print failed')} {counts['failed']}, "
+                    f"{self.t('outcome unknown')} {counts['unknown']}",
                 )
             )
         rows.append((self.t("ID card scanner"), self.scanner_words()))
@@ -566,6 +586,7 @@ class LobbyApp(DeviceApp):
             self.tickets.now().astimezone(self.settings.office.timezone),
             self.translator,
             self.language,
+            printer_state=self.printer_state,
         )
 
         def run() -> None:

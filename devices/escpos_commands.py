@@ -27,6 +27,20 @@ def initialize() -> bytes:
     return ESC + b"@"
 
 
+def resynchronise(padding: int) -> bytes:
+    """`padding` NULs, then ESC @: whatever command a printer was cut off in is completed or
+    flushed, then its modes and print buffer are reset.
+
+    A printer in the middle of a command's data (a GS v 0 image expects its full size in bytes)
+    takes the NULs as the rest of it (white dots, or an empty payload); a printer that is not
+    ignores them (NUL is no command). The length must be at least the longest command the sender
+    ever sends (devices.escpos_encoder.longest_command). Brother's raster command reference
+    describes the same recovery: "invalidate" (NUL) for the appropriate number of bytes, then
+    "initialize".
+    """
+    return bytes(padding) + initialize()
+
+
 def align(where: Literal["left", "center", "right"]) -> bytes:
     """ESC a n: justify the following lines, text and raster images alike (0 left, 1 center,
     2 right). Effective at the start of a line."""

@@ -20,16 +20,23 @@ from PIL import Image
 
 from devices import escpos_commands as cmd
 from devices import raster
-from devices.printjob import Align, Cut, Feed, PrintJob, QRCode, Rule, Text
+from devices.printjob import Align, Cut, Feed, HeadPattern, PrintJob, QRCode, Rule, Text
 from devices.profiles import PrinterProfile
 
 FONT_A_WIDTH = 12
 """Width in dots of one native character cell (Font A, 12x24) at size 1."""
 
-BAND_ROWS = 256
-"""Full raster images are sent in GS v 0 bands of at most this many rows (printer buffers)."""
+BAND_ROWS = 64
+"""Raster images are sent in GS v 0 bands of at most this many rows: small commands suit the
+printers' buffers, and bound the padding that resynchronises a printer cut off in one
+(longest_command: 4.6 kB on 80 mm paper, 0.4 s at 115200 baud)."""
+
+QR_PAYLOAD_LIMIT = 1024
+"""Longest QR payload sent natively, in bytes (a ticket's is about 60); longer is refused, so
+that it too bounds the resynchronisation's padding."""
 
 RULE_ROWS = 2
+HEAD_PATTERN_MAX_ROWS = 64
 
 # Vietnamese tone marks; Python's cp1258 codec encodes them as 0xCC, 0xEC, 0xDE, 0xD2, 0xF2.
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
@@ -40,6 +47,27 @@ def encode(job: PrintJob, profile: PrinterProfile, *, full_raster: bool = False)
     if full_raster:
         return _FullRasterEncoder(profile).encode(job)
     return _HybridEncoder(profile).encode(job)
+
+
+def longest_command(profile: PrinterProfile) -> int:
+    """No command `encode` emits for `profile` is longer than this many bytes.
+
+    A printer whose sender died mid-command (a raster band, a QR payload) still waits for the rest
+    of it; this many padding bytes are sure to complete whatever it waits for (see
+    devices.printer). The largest raster is a full-width band of BAND_ROWS rows; the largest QR
+    payload is QR_PAYLOAD_LIMIT bytes.
+    """
+    band = len(cmd.raster_image(1, 1, b"\0")) - 1 + profile.width_dots // 8 * BAND_ROWS
+    return max(band, len(cmd.qr_store(b"0")) - 1 + QR_PAYLOAD_LIMIT)
+
+
+def _raster_bands(image: Image.Image) -> bytes:
+    """An ink mask as GS v 0 commands of at most BAND_ROWS rows each, top to bottom."""
+    out = bytearray()
+    for top in range(0, image.height, BAND_ROWS):
+        band = image.crop((0, top, image.width, min(image.height, top + BAND_ROWS)))
+        out += cmd.raster_image(*raster.pack(band))
+    return bytes(out)
 
 
 def to_cp1258(text: str) -> bytes:
@@ -65,6 +93,17 @@ def rule_image(width_dots: int) -> Image.Image:
     """A dashed horizontal line (8 dots on, 8 off) across the paper, as an ink mask."""
     row = bytes(0xFF if i % 2 == 0 else 0x00 for i in range(width_dots // 8))
     return Image.frombytes("1", (width_dots, RULE_ROWS), row * RULE_ROWS)
+
+
+def head_pattern_image(width_dots: int, pattern: HeadPattern) -> Image.Image:
+    """A HeadPattern across the paper, as an ink mask: solid, then a one-dot checkerboard."""
+    if not 1 <= pattern.rows <= HEAD_PATTERN_MAX_ROWS:
+        limit = HEAD_PATTERN_MAX_ROWS
+        raise ValueError(f"head pattern rows must be 1..{limit}, got {pattern.rows}")
+    width = width_dots // 8
+    checker = (b"\xaa" * width + b"\x55" * width) * ((pattern.rows + 1) // 2)
+    data = b"\xff" * width * pattern.rows + checker[: width * pattern.rows]
+    return Image.frombytes("1", (width_dots, 2 * pattern.rows), data)
 
 
 def _fits_cp1258(text: str) -> bool:
@@ -119,6 +158,8 @@ class _HybridEncoder:
                     self._out += _feed(element.lines)
                 case Cut():
                     self._out += _cut(self._profile)
+                case HeadPattern():
+                    self._image(head_pattern_image(self._profile.width_dots, element), "left")
         return bytes(self._out)
 
     def _text(self, element: Text) -> None:
@@ -152,16 +193,21 @@ class _HybridEncoder:
             self._out += to_bytes(line) + cmd.line_feed()
 
     def _qr(self, element: QRCode) -> None:
+        payload = element.payload.encode("utf-8")
+        if len(payload) > QR_PAYLOAD_LIMIT:
+            raise ValueError(
+                f"QR payload must be at most {QR_PAYLOAD_LIMIT} bytes, got {len(payload)}"
+            )
         self._set_align(element.align)
         self._out += cmd.qr_model_2()
         self._out += cmd.qr_module_size(element.module or self._profile.qr_module)
         self._out += cmd.qr_error_correction_m()
-        self._out += cmd.qr_store(element.payload.encode("utf-8"))
+        self._out += cmd.qr_store(payload)
         self._out += cmd.qr_print()
 
     def _image(self, image: Image.Image, align: Align) -> None:
         self._set_align(align)
-        self._out += cmd.raster_image(*raster.pack(image))
+        self._out += _raster_bands(image)
 
     def _set_align(self, align: Align) -> None:
         if align != self._align:
@@ -198,6 +244,9 @@ class _FullRasterEncoder:
                     blocks.append((image, element.align))
                 case Rule():
                     blocks.append((rule_image(self._profile.width_dots), "left"))
+                case HeadPattern():
+                    pattern = head_pattern_image(self._profile.width_dots, element)
+                    blocks.append((pattern, "left"))
                 case Feed():
                     blank = Image.new("1", (1, cmd.LINE_DOTS * element.lines), 0)
                     blocks.append((blank, "left"))
@@ -217,11 +266,7 @@ class _FullRasterEncoder:
         for image, align in blocks:
             page.paste(image, (_x(align, image.width, width), y))
             y += image.height
-        out = bytearray()
-        for top in range(0, height, BAND_ROWS):
-            band = page.crop((0, top, width, min(height, top + BAND_ROWS)))
-            out += cmd.raster_image(*raster.pack(band))
-        return bytes(out)
+        return _raster_bands(page)
 
 
 def _x(align: Align, item_width: int, paper_width: int) -> int:

@@ -4,18 +4,29 @@ The port is opened when first needed, by a job, a status query or the poller, an
 under one lock. The poller is a devices.serial_worker session: while the port is open it asks
 for the status every `status_interval`; once the port has failed it hands it back, and the
 worker reopens it with its backoff.
+
+Every open resynchronises the printer before anything else is sent: its last sender may have
+died mid-job (a kill, a power cut on our side) and left it inside a command, e.g. a raster image
+still waiting for thousands of bytes, where status requests and the next job's ESC @ would be
+swallowed as image data and the printer would look dead for ever. So the driver sends NUL
+padding as long as the longest command it ever sends, then ESC @ (escpos_commands.resynchronise),
+lets whatever the printer still sends arrive and discards it, and only then asks for the status.
+A printer that was in no command ignores the NULs, so nothing is printed. Some printers answer
+DLE EOT even inside image data, so an answer would not prove they are in step: the padding is
+sent on every open.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from enum import Enum
 
 from devices import escpos_commands as cmd
-from devices.escpos_encoder import encode
+from devices.escpos_encoder import encode, longest_command
 from devices.printjob import PrintJob
 from devices.profiles import PrinterProfile
 from devices.serial_worker import Backoff, SerialWorker
@@ -27,6 +38,13 @@ log = logging.getLogger("devices.printer")
 # not a status answer (line noise, a wrong baud rate, another device).
 _FIXED_MASK = 0x93
 _FIXED_BITS = 0x12
+
+RESYNC_PIECE = 256
+"""Bytes of padding per write: at 9600 baud they cross in 0.27 s, within the shortest write
+timeout allowed (0.5 s), even when the port's buffer is already full."""
+
+DRAIN_QUIET = 0.02
+"""Seconds without a byte from the printer after which its stale output is taken as drained."""
 
 
 class PrinterState(Enum):
@@ -42,11 +60,16 @@ PRINTABLE = frozenset({PrinterState.READY, PrinterState.PAPER_NEAR_END})
 
 
 class PrintError(Exception):
-    """A job was not printed, or may not have been. str() is a plain English reason."""
+    """A job was not printed, or may not have been. str() is a plain English reason.
 
-    def __init__(self, state: PrinterState, reason: str) -> None:
+    `sent`: some or all of the job went to the printer before the failure, so the paper may
+    hold the ticket, part of it or nothing: the outcome is unknown. Not sent: nothing printed.
+    """
+
+    def __init__(self, state: PrinterState, reason: str, *, sent: bool = False) -> None:
         super().__init__(reason)
         self.state = state
+        self.sent = sent
 
 
 def decode_status(printer: int, offline_cause: int, paper: int) -> PrinterState:
@@ -103,6 +126,10 @@ class EscPosPrinter:
         self._status_interval = status_interval
         self._on_state = on_state
         self._full_raster = full_raster
+        self._resync = cmd.resynchronise(longest_command(profile))
+        # Seconds of bytes sent but maybe not yet across the line, ahead of the next status
+        # request: the resynchronisation's, after an open.
+        self._backlog = 0.0
         self._lock = threading.Lock()
         self._transport: Transport | None = None
         self._state = PrinterState.DISCONNECTED
@@ -168,15 +195,19 @@ class EscPosPrinter:
             self._transport.write(data)
         except TransportTimeout as exc:
             self._fail_locked(PrinterState.OFFLINE, str(exc))
-            raise PrintError(PrinterState.OFFLINE, f"print job interrupted: {exc}") from exc
+            raise PrintError(
+                PrinterState.OFFLINE, f"print job interrupted: {exc}", sent=True
+            ) from exc
         except TransportError as exc:
             self._fail_locked(PrinterState.DISCONNECTED, str(exc))
-            raise PrintError(PrinterState.DISCONNECTED, f"print job interrupted: {exc}") from exc
+            raise PrintError(
+                PrinterState.DISCONNECTED, f"print job interrupted: {exc}", sent=True
+            ) from exc
         log.debug("sent a print job of %d bytes to %s", len(data), self._url)
         # The answer to the next status request queues behind the job: allow for sending it.
         state = self._refresh_locked(self._status_timeout + len(data) * 10 / self._baudrate)
         if state not in PRINTABLE:
-            raise PrintError(state, f"print job sent, then: {self._reason}")
+            raise PrintError(state, f"print job sent, then: {self._reason}", sent=True)
 
     def _connect(self) -> Transport:
         """The poller's port: the one already open (a job's), or a new one."""
@@ -206,13 +237,36 @@ class EscPosPrinter:
     def _open_locked(self) -> Transport:
         if self._transport is None:
             try:
-                self._transport = open_transport(
+                transport = open_transport(
                     self._url, baudrate=self._baudrate, write_timeout=self._write_timeout
                 )
             except TransportError as exc:
                 self._set_state_locked(PrinterState.DISCONNECTED, str(exc))
                 raise
+            try:
+                self._resynchronise(transport)
+            except TransportError as exc:
+                transport.close()
+                stuck = isinstance(exc, TransportTimeout)
+                self._set_state_locked(
+                    PrinterState.OFFLINE if stuck else PrinterState.DISCONNECTED,
+                    f"printer on {self._url} could not be reset: {exc}",
+                )
+                raise
+            self._transport = transport
+            self._backlog = len(self._resync) * 10 / self._baudrate
         return self._transport
+
+    def _resynchronise(self, transport: Transport) -> None:
+        """Complete or flush whatever command the printer was left in, reset it, and discard
+        what it still sends (late status answers of a half-finished exchange); see the module
+        docstring. The padding goes in small pieces: the write timeout is for each of them."""
+        transport.reset_input()
+        for start in range(0, len(self._resync), RESYNC_PIECE):
+            transport.write(self._resync[start : start + RESYNC_PIECE])
+        deadline = time.monotonic() + self._status_timeout
+        while transport.read(4096, DRAIN_QUIET) and time.monotonic() < deadline:
+            pass
 
     def _refresh_locked(self, first_timeout: float) -> PrinterState:
         try:
@@ -228,6 +282,8 @@ class EscPosPrinter:
         return self._set_state_locked(state, reason)
 
     def _query_locked(self, transport: Transport, first_timeout: float) -> tuple[PrinterState, str]:
+        first_timeout += self._backlog
+        self._backlog = 0.0
         transport.reset_input()
         answers: list[int] = []
         for n, timeout in (

@@ -53,7 +53,16 @@ class Cut:
     """Feed past the cutter and cut (partial cut)."""
 
 
-Element = Text | QRCode | Rule | Feed | Cut
+@dataclass(frozen=True)
+class HeadPattern:
+    """A full-width raster block that shows the print head's health (the self-test page):
+    `rows` of solid black, where a dead heating element leaves a white streak, then `rows` of a
+    one-dot checkerboard, which blurs when the head or the paper is worn. 1..64 rows."""
+
+    rows: int = 24
+
+
+Element = Text | QRCode | Rule | Feed | Cut | HeadPattern
 
 
 @dataclass(frozen=True)

@@ -406,6 +406,9 @@ class VirtualPrinter:
     - `stalled`: the pty is not read at all, so the writer's buffer fills and its writes time out.
     Clearing `offline` or `stalled` acts like a power cycle: the partly received command and the
     bytes waiting in the port are dropped, so the next job starts clean.
+    `cut_host_power()` is the other side losing power mid-job: the bytes still on their way are
+    lost, and the printer, which kept its power, stays in the command it was receiving (a raster
+    image goes on taking whatever comes next as its data, as a real printer does).
 
     `received` logs every byte read from the port (including discarded ones); `last_byte_at` is
     the time.monotonic() at which the last byte was consumed (after pacing).
@@ -476,6 +479,11 @@ class VirtualPrinter:
                 self._power_cycle()
             self._stalled = value
 
+    def cut_host_power(self) -> None:
+        """The bytes written to the port but not yet received never arrive (see the class)."""
+        with self._io_lock:
+            self._drop_waiting()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="virtual-printer", daemon=True)
         self._thread.start()
@@ -545,11 +553,18 @@ class VirtualPrinter:
         """Back from stalled or offline, like a printer switched off and on again: drop the
         command it was in the middle of and the bytes waiting in the port."""
         self._interpreter.power_cycle()
-        while True:
+        self._drop_waiting()
+
+    def _drop_waiting(self) -> None:
+        """Read and discard what waits in the port (logged in `received`, never interpreted),
+        until it has been quiet for LINE_IDLE_GAP: the kernel hands a pty's bytes over a few
+        kilobytes at a time, so an empty read alone does not mean nothing more is waiting."""
+        fd = self._pty.master_fd
+        while select.select([fd], [], [], LINE_IDLE_GAP)[0]:
             try:
-                data = os.read(self._pty.master_fd, 4096)
+                data = os.read(fd, 4096)
             except BlockingIOError:
-                return
+                continue
             if not data:
                 return
             with self._changed:

@@ -11,10 +11,11 @@ import unicodedata
 import uuid
 from datetime import datetime
 
-from devices.printjob import Cut, Element, PrintJob, QRCode, Rule, Text
+from devices.printer import PrinterState
+from devices.printjob import Cut, Element, HeadPattern, PrintJob, QRCode, Rule, Text
 from devices.profiles import PrinterProfile
 from kiosk.config import Config, FieldConfig, OfficeConfig
-from kiosk.i18n import Translator
+from kiosk.i18n import N_, Translator
 from kiosk.store.tickets import WAITING_SERVER
 from kiosk.ticket_signing import sign_ticket
 from kiosk.tickets import WAITING_AHEAD, Ticket
@@ -31,6 +32,15 @@ RASTER_SAMPLE = "Đất đai – Xây dựng"
 """Stacked marks (ấ) and a dot below (ự): the raster line box must hold both."""
 TEST_QR_PAYLOAD = "TEST"
 """What the test page's QR code holds: plain text no counter takes for a ticket."""
+# The printer's state as the test page names it.
+PRINTER_STATE_WORDS = {
+    PrinterState.READY: N_("ready"),
+    PrinterState.PAPER_NEAR_END: N_("paper near its end"),
+    PrinterState.PAPER_OUT: N_("out of paper"),
+    PrinterState.COVER_OPEN: N_("cover open"),
+    PrinterState.OFFLINE: N_("not responding"),
+    PrinterState.DISCONNECTED: N_("not connected"),
+}
 
 
 def build_ticket_job(
@@ -147,12 +157,15 @@ def build_test_page_job(
     now: datetime,
     translator: Translator,
     lang: str,
+    *,
+    printer_state: PrinterState | None = None,
 ) -> PrintJob:
-    """The technician's test page (`kiosk print-test`, the technician menu): the profile and its
-    width, the printer's own character set, every Vietnamese letter as the profile prints text, a
-    raster sample and a QR code holding the plain text "TEST", so one glance shows whether this
-    model prints correctly. It says at both ends that it is not a queue ticket, and it has no
-    number that could pass for one.
+    """The technician's self-test page (`kiosk print-test`, the technician menu): the profile and
+    its width, the printer's state before the page (`printer_state`, when known), a raster block
+    for the print head (HeadPattern), the printer's own character set, every Vietnamese letter as
+    the profile prints text, a raster text sample and a QR code holding the plain text "TEST",
+    then a cut, so one glance shows whether this model prints correctly. It says at both ends
+    that it is not a queue ticket, and it has no number that could pass for one.
     """
 
     def tr(msgid: str) -> str:
@@ -166,6 +179,10 @@ def build_test_page_job(
     else:
         text_mode = tr("raster (bundled font)")
     heading = tr("TEST PAGE – NOT A QUEUE TICKET")
+    status = []
+    if printer_state is not None:
+        words = tr(PRINTER_STATE_WORDS[printer_state])
+        status.append(Text(tr("Printer status: {state}").format(state=words), align="left"))
     elements: list[Element] = [
         Text(heading, size=2, bold=True),
         Text(f"{office.name} ({office.code})"),
@@ -174,7 +191,10 @@ def build_test_page_job(
         Text(tr("Printer profile: {name}").format(name=profile.name), align="left"),
         Text(tr("Paper width: {dots} dots").format(dots=profile.width_dots), align="left"),
         Text(tr("Vietnamese text: {mode}").format(mode=text_mode), align="left"),
+        *status,
         Rule(),
+        Text(tr("Print head (solid, then every other dot):"), align="left", bold=True),
+        HeadPattern(),
         Text(tr("Printer font:"), align="left", bold=True),
         *(Text(line, align="left", render="native") for line in printer_font_lines()),
         Text(tr("Vietnamese letters:"), align="left", bold=True),

@@ -19,6 +19,9 @@ from kiosk.i18n import N_
 from kiosk.server_clock import ServerClock
 from kiosk.store import Store
 from kiosk.store.tickets import (
+    PRINT_FAILED,
+    PRINT_PENDING,
+    PRINT_UNKNOWN,
     WAITING_LOCAL,
     WAITING_SERVER,
     NewTicket,
@@ -240,7 +243,27 @@ class TicketService:
 
     def tickets_to_retry(self, day: date) -> list[Ticket]:
         """Tickets of an office day not printed yet: failed, or never tried (a crash)."""
-        return self._store.tickets.of_day(day, unprinted=True)
+        return self._store.tickets.of_day(day, statuses=(PRINT_PENDING, PRINT_FAILED))
+
+    def tickets_of_unknown_outcome(self, day: date) -> list[Ticket]:
+        """Tickets of an office day that went to the printer with no word of the paper coming
+        out: they may have printed, so only a technician reprints them (ask the citizen)."""
+        return self._store.tickets.of_day(day, statuses=(PRINT_UNKNOWN,))
+
+    def mark_printing(self, ticket_id: str, *, unknown_too: bool = False) -> Ticket | None:
+        """Claim a ticket for printing now; None: it must not be printed (see the store)."""
+        return self._store.tickets.mark_printing(ticket_id, unknown_too=unknown_too)
+
+    def mark_print_unknown(self, ticket_id: str, reason: str) -> Ticket:
+        """Record an attempt after which nobody knows whether the ticket came out."""
+        ticket = self._store.tickets.mark_print_unknown(ticket_id, error=reason)
+        if ticket is None:
+            raise UnknownTicket(ticket_id)
+        return ticket
+
+    def mark_interrupted_prints(self) -> list[Ticket]:
+        """Tickets left "printing" by a process that died: now of unknown outcome."""
+        return self._store.tickets.mark_interrupted("the kiosk stopped while it was printing")
 
     def issued_today_here(self, field_id: str) -> int:
         """Tickets of a field issued today on this device: the lobby's only local knowledge of

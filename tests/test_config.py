@@ -148,6 +148,11 @@ KIOSK_ERRORS = [
         ' "generic-80", "generic-58", "epson-80-cp1258"',
     ),
     ("[lobby]\nidle_timeout = 2", "[lobby] idle_timeout = 2 — must be a whole number of seconds"),
+    (
+        "[printer]\nprint_at_start_within = 7200",
+        "[printer] print_at_start_within = 7200 — must be a whole number of seconds from 0 to 3600",
+    ),
+    ("[store]\nkeep_days = 0", "[store] keep_days = 0 — must be a whole number of office days"),
     ('[technician]\npin_hash = "246810"', '[technician] pin_hash — must be "scrypt$N$r$p$'),
     (
         "[printer]\nwrite_timout = 3",

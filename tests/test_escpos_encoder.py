@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from devices import escpos_commands as cmd
 from devices import raster
-from devices.escpos_encoder import encode, to_cp1258
+from devices.escpos_encoder import QR_PAYLOAD_LIMIT, encode, longest_command, to_cp1258
 from devices.printjob import Cut, Feed, PrintJob, QRCode, Rule, Text
 from devices.profiles import PrinterProfile
+from tests.support.paper import read_jobs
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 FONT_REGULAR = CONFIG / "fonts" / "Roboto-Regular.ttf"
@@ -255,3 +256,26 @@ def test_profile_missing_key_and_missing_font_are_reported() -> None:
     del mapping["qr_module"]
     with pytest.raises(ValueError, match="missing key 'qr_module'"):
         PrinterProfile.from_mapping("x", mapping, FONT_REGULAR, FONT_BOLD)
+
+
+@pytest.mark.parametrize("full_raster", [False, True])
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_no_command_is_longer_than_the_resynchronisation_padding(
+    name: str, full_raster: bool
+) -> None:
+    profile = PROFILES[name]
+    tall = PrintJob((Text("Đất đai – Xây dựng " * 20, size=8, render="raster"), Cut()))
+    longest = longest_command(profile)
+    for job in (sample_ticket(), tall, PrintJob((QRCode("x" * QR_PAYLOAD_LIMIT), Cut()))):
+        (stream,) = read_jobs(encode(job, profile, full_raster=full_raster))
+        images = [c for c in stream.commands if c[:3] == b"\x1dv0"]
+        assert images or stream.qr  # something to measure
+        for header in images:
+            width, rows = (
+                int.from_bytes(header[4:6], "little"),
+                int.from_bytes(header[6:8], "little"),
+            )
+            assert 8 + width * rows <= longest
+        assert all(8 + len(payload) <= longest for payload in stream.qr)
+    with pytest.raises(ValueError, match="QR payload"):
+        encode(PrintJob((QRCode("x" * (QR_PAYLOAD_LIMIT + 1)),)), profile)

@@ -31,60 +31,18 @@ import pytest
 
 from common.office_clock import aware_now
 from devices.speaker import read_journal
-from kiosk.config import Config
 from kiosk.hall_calls import call_key
 from kiosk.paths import REPO_ROOT
 from tests.support.central import CentralProcess
 from tests.support.counter import PINS, office_device_config
 from tests.support.device import enrol
+from tests.support.device_client import DeviceProcess
 from tests.support.ui import display_config
 
 # Generous: the display process starts Kivy; the issue's figures are measured in bench/.
 SHOWN_WITHIN_S = 10.0
 # The journal has a line once an announcement has been played (about 6 s each, one at a time).
 PLAYED_WITHIN_S = 30.0
-
-
-class DeviceProcess:
-    """A lobby or counter driven through tests/support/device_process.py."""
-
-    def __init__(self, config: Config, log: Path) -> None:
-        self.config = config
-        etc = config.sources[1].parent  # the override folder of the device
-        self._log = log.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.device_process", str(etc)],
-            cwd=REPO_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        assert self._answer().get("ready") == config.device.id
-
-    def do(self, action: str, **arguments: Any) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"do": action, **arguments}) + "\n")
-        self.process.stdin.flush()
-        answer = self._answer()
-        assert "error" not in answer, answer["error"]
-        return answer
-
-    def _answer(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line, f"{self.config.device.id} stopped"
-        return json.loads(line)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(AssertionError, BrokenPipeError):
-                self.do("quit")
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self._log.close()
 
 
 class Hall:

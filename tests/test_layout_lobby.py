@@ -233,6 +233,16 @@ def lobby_walk(app, printer, scanner: VirtualScanner, clock, auditor: Auditor) -
         tap(ticket.ids.done)
     printer.paper_out = False
     reach(lambda: not app.printer_notice)
+    # The printer stops answering as a ticket is cut: it went to the printer, whether it came out
+    # is unknown.
+    printer.on_page = lambda _page: setattr(printer, "offline", True)
+    take_ticket_without_card(app, "tu-van", reach)
+    assert "Nếu phiếu chưa ra" in ticket.failure_reason
+    check("print outcome unknown")
+    tap(ticket.ids.done)
+    printer.on_page = None
+    printer.offline = False
+    reach(lambda: not app.printer_notice)
 
     app.open_technician_login()  # the long press on the status line (tests/test_lobby_flow.py)
     login = app.root.get_screen("technician_login")
@@ -249,8 +259,9 @@ def lobby_walk(app, printer, scanner: VirtualScanner, clock, auditor: Auditor) -
     tap(keys["ok"])
     reach(lambda: app.root.current == "technician")
     technician = app.root.get_screen("technician")
-    reach(lambda: len(technician.ids.failed.children) == 6)
-    check("six failed tickets")
+    reach(lambda: len(technician.ids.failed.children) == 7)
+    assert "có thể đã in" in technician.ids.failed_title.text
+    check("six failed tickets, one that may have printed")
     tap(technician.ids.test_page)
     reach(lambda: technician.message == "Đã in.")
     check("test page printed")

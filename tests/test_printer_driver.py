@@ -14,6 +14,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 
 from devices import escpos_commands as cmd
+from devices.escpos_encoder import encode, longest_command
 from devices.printer import EscPosPrinter, PrintError, PrinterState, decode_status
 from devices.printjob import Cut, PrintJob, QRCode, Text
 from devices.pty_pair import open_pty_pair
@@ -23,6 +24,8 @@ from tests.test_escpos_encoder import PROFILES, sample_ticket
 
 MakeDriver = Callable[..., EscPosPrinter]
 ONE_QUERY = cmd.status_request(1) + cmd.status_request(2) + cmd.status_request(4)
+# What the driver sends first on every open of the port.
+RESYNC = cmd.resynchronise(longest_command(PROFILES["generic-80"]))
 # Wider than the paper at size 4, so it wraps into many raster lines: about 250 KB in all,
 # far more than a pty buffers.
 BIG_JOB = PrintJob((Text("Đất đai – Xây dựng " * 60, size=4), Cut()))
@@ -85,7 +88,7 @@ def test_ready_printer_reports_ready(twin: VirtualPrinter, make_driver: MakeDriv
     assert driver.state is PrinterState.DISCONNECTED  # nothing known before the first query
     assert driver.query_status() is PrinterState.READY
     assert driver.state is PrinterState.READY
-    assert bytes(twin.received) == ONE_QUERY
+    assert bytes(twin.received) == RESYNC + ONE_QUERY
 
 
 @pytest.mark.parametrize(
@@ -101,7 +104,7 @@ def test_job_is_refused_without_sending_when_the_printer_cannot_print(
         driver.print_job(sample_ticket())
     assert error.value.state is state
     assert "not printed" in str(error.value)
-    assert bytes(twin.received) == ONE_QUERY  # status requests only: no job bytes
+    assert bytes(twin.received) == RESYNC + ONE_QUERY  # no job bytes
     assert not twin.wait_for_pages(1, timeout=0.3)
     assert driver.state is state
 
@@ -136,6 +139,45 @@ def test_offline_printer_is_offline_and_refuses_jobs(
         driver.print_job(sample_ticket())
     assert error.value.state is PrinterState.OFFLINE
     assert "does not answer" in str(error.value)
+
+
+@pytest.mark.parametrize("full_raster", [False, True])
+def test_a_job_cut_off_mid_raster_is_flushed_when_the_port_is_opened_again(
+    twin: VirtualPrinter, make_driver: MakeDriver, full_raster: bool
+) -> None:
+    """The field bug: the lobby was killed while sending an image; the printer still waits for
+    the rest of it, so without a resynchronisation the next process's status requests and job
+    are swallowed as image data and the printer "does not answer" restart after restart."""
+    job = encode(sample_ticket(), PROFILES["generic-80"], full_raster=full_raster)
+    raster = job.index(b"\x1dv0")  # the first image of the ticket
+    cut_off = job[: raster + 8 + 100]  # its header and 100 of its bytes
+    last_owner = open_transport(twin.device_path, baudrate=115200, write_timeout=1)
+    last_owner.write(cut_off)
+    assert wait_until(lambda: len(twin.received) == len(cut_off))
+    last_owner.close()  # killed: the rest of the image never comes
+
+    driver = make_driver(twin.device_path, status_timeout=0.3)
+    assert driver.query_status() is PrinterState.READY
+    driver.print_job(PrintJob((QRCode("after the kill"), Cut())))
+    assert twin.wait_for_pages(1, timeout=10)
+    assert decoded(twin.pages[-1]) == ["after the kill"]
+
+
+def test_resynchronising_a_printer_in_step_prints_nothing(
+    twin: VirtualPrinter, make_driver: MakeDriver
+) -> None:
+    job = PrintJob((Text("in step"), Cut()))
+    plain = open_transport(twin.device_path, baudrate=115200, write_timeout=1)
+    plain.write(encode(job, PROFILES["generic-80"]))  # the job alone, as a reference
+    assert twin.wait_for_pages(1, timeout=10)
+    plain.close()
+    driver = make_driver(twin.device_path)
+    for _ in range(2):
+        driver.print_job(job)
+        driver.stop()  # the next job opens the port again, and resynchronises
+    assert twin.wait_for_pages(3, timeout=10)
+    reference, *after = (Image.open(page).tobytes() for page in twin.pages)
+    assert after == [reference, reference]
 
 
 @pytest.mark.parametrize("answer", [b"\xff", b"\x7f", b"\x00", b"\x92"])
@@ -183,7 +225,7 @@ def test_stalled_printer_makes_the_write_time_out_and_the_next_job_reopens(
 
         printing = threading.Thread(target=print_big_job)
         printing.start()
-        assert wait_until(lambda: len(twin.received) > len(ONE_QUERY) + 64)
+        assert wait_until(lambda: len(twin.received) > len(RESYNC + ONE_QUERY) + 64)
         twin.stalled = True  # ...when the printer stops taking data
         printing.join(timeout=20)
         assert not printing.is_alive()

@@ -80,6 +80,41 @@ def test_a_new_store_has_the_schema_wal_and_its_version(tmp_path: Path) -> None:
         )
 
 
+def test_a_store_of_the_previous_release_keeps_its_tickets_and_takes_the_new_print_states(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "kiosk.db"
+    db = sqlite3.connect(path)
+    for statements in MIGRATIONS[:4]:  # the schema before "printing" and "unknown"
+        for statement in statements:
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 4")
+    db.execute(
+        "INSERT INTO tickets (id, request_id, office, day, field_id, number, label, priority,"
+        " issued_at, waiting_ahead, qr_payload, print_status, print_error, waiting_source)"
+        " VALUES ('t', 'r', '00637', '2026-06-03', 'beta', 500, '500', 0,"
+        " '2026-06-03T09:00:00+07:00', 2, 'q', 'failed', 'out of paper', 'server')"
+    )
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        ticket = store.tickets.get("t")
+        assert (ticket.label, ticket.print_status, ticket.print_error) == (
+            "500",
+            "failed",
+            "out of paper",
+        )
+        assert (ticket.waiting_ahead, ticket.waiting_source) == (2, "server")
+        assert store.tickets.mark_printing("t", unknown_too=False) is not None
+        assert store.tickets.mark_print_unknown("t", error="cut off").print_status == "unknown"
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    index = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'tickets_by_day_status'"
+    assert db.execute(index).fetchone() == (1,)
+    db.close()
+
+
 def test_reopening_a_current_store_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.db"
     Store(path).close()

@@ -12,6 +12,7 @@ import pytest
 
 from devices import escpos_commands as cmd
 from devices.escpos_encoder import encode, to_cp1258
+from devices.printer import PrinterState
 from devices.printjob import Cut, QRCode, Rule, Text
 from devices.profiles import PrinterProfile
 from kiosk import paths
@@ -242,3 +243,27 @@ def test_the_test_page_cannot_be_taken_for_a_ticket(tmp_path: Path, config: Conf
     assert shows_line(page, "Đất đai – Xây dựng", profile, size=2, bold=True)
     with pytest.raises(InvalidTicket):
         verify_ticket(qr.payload, lambda _device: bytes(32))
+
+
+def test_the_self_test_page_shows_the_head_pattern_and_the_printer_state(
+    tmp_path: Path, config: Config
+) -> None:
+    profile = config.printer_profile
+    job = build_test_page_job(
+        profile,
+        config.office,
+        NOW,
+        Translator(paths.LOCALE_DIR),
+        "vi",
+        printer_state=PrinterState.PAPER_NEAR_END,
+    )
+    _, (page,) = print_on_twin(tmp_path / "printed", profile, job)  # one page: it was cut
+    assert shows_line(page, "Trạng thái máy in: sắp hết giấy", profile, align="left")
+    assert shows_line(page, "Đầu in (tô kín, rồi cách một điểm):", profile, bold=True, align="left")
+    rows = [page.crop((0, y, page.width, y + 1)).tobytes() for y in range(page.height)]
+    solid = bytes(page.width)  # every dot of the row black
+    checker = [bytes(255 if (x + odd) % 2 else 0 for x in range(page.width)) for odd in (0, 1)]
+    start = rows.index(solid)
+    assert rows[start : start + 24] == [solid] * 24
+    assert rows[start + 24 : start + 48] == [checker[0], checker[1]] * 12
+    assert qr_texts(page) == ["TEST"]

@@ -197,6 +197,7 @@ def test_a_failed_print_keeps_the_number_and_can_be_printed_again(
         "pending": 0,
         "printed": 1,
         "failed": 0,
+        "unknown": 0,
     }
 
 

@@ -21,6 +21,7 @@ from devices.transport import open_transport
 from devices.virtual_printer import VirtualPrinter
 from tests.support.processes import REPO_ROOT, ctrl_c_delivered
 from tests.test_escpos_encoder import PROFILES, sample_ticket
+from tests.test_printer_driver import wait_until
 
 PAYLOAD = "https://kiosk.daimo.gov.vn/t/00637-20261126-1023-a1b2"
 
@@ -150,6 +151,26 @@ def test_offline_twin_discards_data_and_resumes_clean(twin: VirtualPrinter) -> N
     page = print_through_driver(twin, PrintJob((QRCode(PAYLOAD), Cut())), "generic-80")
     assert [symbol.data.decode() for symbol in decode(page)] == [PAYLOAD]
     assert len(twin.pages) == 1
+
+
+def test_a_host_power_cut_mid_image_leaves_the_twin_inside_the_image(tmp_path: Path) -> None:
+    """The field bug's cause, modelled: the bytes on their way are lost, the printer keeps
+    waiting for the rest of the image and takes status requests as image data."""
+    twin = VirtualPrinter(tmp_path, baud=9600)  # slow, so most of the image is still waiting
+    twin.start()
+    image = cmd.raster_image(72, 40, bytes(72 * 40))
+    port = open_transport(twin.device_path, baudrate=9600, write_timeout=5)
+    try:
+        port.write(image)
+        assert wait_until(lambda: len(twin.received) > 100)  # the image has begun
+        twin.cut_host_power()
+        port.write(cmd.status_request(1))
+        # Without the cut the request would wait behind 3 s of image, then be answered.
+        assert wait_until(lambda: twin.received.endswith(cmd.status_request(1)), timeout=2)
+        assert port.read(1, timeout=0.2) == b""  # swallowed as image data
+    finally:
+        port.close()
+        twin.stop()
 
 
 def test_on_page_is_called_with_each_new_page(twin: VirtualPrinter) -> None:

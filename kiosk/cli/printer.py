@@ -35,15 +35,23 @@ def cmd_print_test(args: argparse.Namespace, config: Config) -> int:
     from kiosk.ticket_layout import build_sample_ticket_job, build_test_page_job
 
     now = aware_now().astimezone(config.office.timezone)
-    if args.ticket:
-        job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"), now)
-    else:
-        language = config.device.language
-        translator = Translator(LOCALE_DIR, language)
-        job = build_test_page_job(config.printer_profile, config.office, now, translator, language)
     url = args.printer or config.printer.url
     printer = _printer(config, url)
     try:
+        if args.ticket:
+            job = build_sample_ticket_job(config, Translator(LOCALE_DIR, "vi"), now)
+        else:
+            language = config.device.language
+            translator = Translator(LOCALE_DIR, language)
+            state = printer.query_status()  # the page says how the printer was before it
+            job = build_test_page_job(
+                config.printer_profile,
+                config.office,
+                now,
+                translator,
+                language,
+                printer_state=state,
+            )
         printer.print_job(job)
     except PrintError as error:
         raise CommandError(f"Printing on {url} failed: {error}{_busy_hint(error)}") from error
@@ -100,7 +108,10 @@ def cmd_reprint(args: argparse.Namespace, config: Config) -> int:
                 try:
                     printer.print_job(job)
                 except PrintError as error:
-                    service.mark_print_failed(ticket.id, str(error))
+                    if error.sent:  # it may be on paper: not offered again by --failed
+                        service.mark_print_unknown(ticket.id, str(error))
+                    else:
+                        service.mark_print_failed(ticket.id, str(error))
                     print(f"{ticket.label}: {error}{_busy_hint(error)}", file=sys.stderr)
                     problems += 1
                 else:
@@ -149,7 +160,7 @@ def cmd_tickets(args: argparse.Namespace, config: Config) -> int:
     print(f"{len(rows)} tickets on {day}")
     for t in rows:
         local = t.issued_at.astimezone(config.office.timezone)
-        error = f"  ({t.print_error})" if t.print_error and t.print_status == "failed" else ""
+        error = f"  ({t.print_error})" if t.print_error else ""  # cleared once printed
         print(
             f"{t.label:>8}  {t.field_id:<20} {local:%H:%M:%S}  "
             f"{'priority ' if t.priority else ''}{t.print_status}{error}"

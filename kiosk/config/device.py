@@ -90,6 +90,17 @@ class PrinterConfig:
     baudrate: int
     write_timeout: float
     status_interval: float
+    # Seconds: a ticket issued at most this long before the lobby starts and never sent to the
+    # printer is printed at start (kiosk.printing, the start-up rule); 0: none is.
+    print_at_start_within: int = 60
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """[store]: delivered records of the last `keep_days` office days stay on the device
+    (kiosk.store.pruning); older ones are deleted, the central server being the archive."""
+
+    keep_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -223,8 +234,15 @@ def parse_printer(t: Table) -> PrinterConfig:
     baudrate = t.choice("baudrate", BAUDRATES)
     write_timeout = t.seconds("write_timeout", 0.5, 120)
     status_interval = t.seconds("status_interval", 0.5, 60)
+    at_start = t.integer("print_at_start_within", 0, 3600, "seconds", note=" (0: none)")
     t.finish()
-    return PrinterConfig(url, profile, baudrate, write_timeout, status_interval)
+    return PrinterConfig(url, profile, baudrate, write_timeout, status_interval, at_start)
+
+
+def parse_store(t: Table) -> StoreConfig:
+    keep_days = t.integer("keep_days", 1, 3650, "office days")
+    t.finish()
+    return StoreConfig(keep_days)
 
 
 def parse_scanner(t: Table) -> ScannerConfig:

@@ -18,6 +18,7 @@ from kiosk.config.device import (
     PanelConfig,
     PrinterConfig,
     ScannerConfig,
+    StoreConfig,
     TechnicianConfig,
     parse_device,
     parse_lobby,
@@ -25,6 +26,7 @@ from kiosk.config.device import (
     parse_panel,
     parse_printer,
     parse_scanner,
+    parse_store,
     parse_technician,
     read_printer_profile,
 )
@@ -64,6 +66,7 @@ class Config:
     office_network: OfficeNetworkConfig
     speech: SpeechConfig
     health: HealthConfig
+    store: StoreConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
     sources: tuple[Path, ...]
@@ -112,6 +115,7 @@ def load_config(override: Path | None = None) -> Config:
     office_network = parse_office_network(root.table("office_network"))
     speech = parse_speech(root.table("speech"), device.data_dir)
     health = parse_health(root.table("health"))
+    store = parse_store(root.table("store"))
     root.finish()
 
     printer_profile = read_printer_profile(printers, printer, printer_table)
@@ -135,6 +139,7 @@ def load_config(override: Path | None = None) -> Config:
         office_network=office_network,
         speech=speech,
         health=health,
+        store=store,
         sources=kiosk.sources
         + catalogue.sources
         + printers.sources

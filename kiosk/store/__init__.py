@@ -6,7 +6,8 @@
 - kiosk.store.tickets: issued tickets and their print state (Ticket);
 - kiosk.store.outbox: events waiting for the central server, personal ones, the quarantine;
 - kiosk.store.sessions: counter sessions, their ratings and extra presses (SessionRow);
-- kiosk.store.signin: the wrong-PIN count and lock of a PIN entry (SigninGuard).
+- kiosk.store.signin: the wrong-PIN count and lock of a PIN entry (SigninGuard);
+- kiosk.store.pruning: deleting delivered records of old office days, reclaiming the space.
 - kiosk.store.integrity: `PRAGMA quick_check` on a read-only connection of its own.
 
 A Store holds one connection and a table object over it for each group:
@@ -17,7 +18,7 @@ committed in one transaction. Thread-safe; never to be used from the Kivy main t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from kiosk.store.connection import (
@@ -32,6 +33,7 @@ from kiosk.store.connection import (
     WriteObserver,
 )
 from kiosk.store.outbox import Outbox
+from kiosk.store.pruning import Pruned, prune
 from kiosk.store.schema import MIGRATIONS
 from kiosk.store.sessions import Sessions
 from kiosk.store.signin import SigninGuard
@@ -39,6 +41,7 @@ from kiosk.store.tickets import Tickets
 
 __all__ = [
     "MIGRATIONS",
+    "Pruned",
     "SchemaTooNew",
     "StorageBusy",
     "StorageCorrupt",
@@ -71,6 +74,10 @@ class Store:
         """`observer(None)` after each committed write, `observer(error)` after a refused one
         (kiosk.store.connection); the app's storage health listens."""
         self._db.observe_writes(observer)
+
+    def prune(self, keep_from: date) -> Pruned:
+        """Delete delivered records of office days before `keep_from` (kiosk.store.pruning)."""
+        return prune(self._db, keep_from=keep_from)
 
     def close(self) -> None:
         self._db.close()

@@ -247,6 +247,28 @@ class Database:
         """Copy the WAL into the database and truncate it; False when a reader kept it busy."""
         return not self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
 
+    def size(self) -> int:
+        """Bytes on disk of the database file and its WAL."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
+
+    def free_pages(self) -> int:
+        """Pages of the file that hold no data (secure_delete has zeroed them)."""
+        with self.read() as conn:
+            return conn.execute("PRAGMA freelist_count").fetchone()[0]
+
+    def reclaim(self) -> None:
+        """Give the free pages back to the file system: VACUUM rewrites the file without them,
+        then the WAL (which holds the rewrite) is copied in and truncated. Takes the write lock
+        for as long as the file takes to copy: at a quiet moment, off the UI thread."""
+        with self._lock:
+            try:
+                self._conn.execute("VACUUM")
+                done = self._checkpoint()
+            except sqlite3.Error as e:
+                raise storage_error(e, self.path) from None
+        self._scrub_pending = not done
+
     def scrub_wal(self) -> None:
         """Copy the WAL into the database and truncate it to nothing, so that deleted personal
         data (overwritten in the database by secure_delete) has no copy left in `kiosk.db-wal`.

@@ -125,6 +125,39 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE tickets ADD COLUMN waiting_source TEXT NOT NULL DEFAULT 'local'"
         " CHECK (waiting_source IN ('local', 'server'))",
     ),
+    (
+        # Two print states (kiosk.printing): "printing", the job is being handed to the printer;
+        # "unknown", it was and nobody knows whether the paper came out (the kiosk died during
+        # it, or the printer failed after taking it). SQLite cannot change a CHECK: the table is
+        # rebuilt with the same columns in the same order.
+        """
+        CREATE TABLE tickets_v5 (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL UNIQUE,
+            office TEXT NOT NULL,
+            day TEXT NOT NULL,
+            field_id TEXT NOT NULL,
+            number INTEGER NOT NULL CHECK (number >= 0),
+            label TEXT NOT NULL,
+            priority INTEGER NOT NULL CHECK (priority IN (0, 1)),
+            issued_at TEXT NOT NULL,
+            waiting_ahead INTEGER NOT NULL CHECK (waiting_ahead >= 0),
+            qr_payload TEXT NOT NULL,
+            print_status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (print_status IN ('pending', 'printing', 'printed', 'failed', 'unknown')),
+            print_error TEXT,
+            print_attempts INTEGER NOT NULL DEFAULT 0,
+            printed_at TEXT,
+            waiting_source TEXT NOT NULL DEFAULT 'local'
+                CHECK (waiting_source IN ('local', 'server')),
+            UNIQUE (office, day, field_id, number)
+        ) STRICT
+        """,
+        "INSERT INTO tickets_v5 SELECT * FROM tickets",
+        "DROP TABLE tickets",
+        "ALTER TABLE tickets_v5 RENAME TO tickets",
+        "CREATE INDEX tickets_by_day_status ON tickets (day, print_status)",
+    ),
 )
 
 

@@ -19,9 +19,11 @@ from kiosk.events import TICKET_ISSUED, Event, rfc3339
 from kiosk.store.connection import Database, insert_row
 from kiosk.store.outbox import add_event
 
-PRINT_PENDING = "pending"
+PRINT_PENDING = "pending"  # issued, never handed to the printer
+PRINT_PRINTING = "printing"  # being handed to the printer now
 PRINT_PRINTED = "printed"
-PRINT_FAILED = "failed"
+PRINT_FAILED = "failed"  # the printer refused it: nothing was printed
+PRINT_UNKNOWN = "unknown"  # handed to the printer, and whether the paper came out is not known
 
 # Where a ticket's waiting_ahead came from: this store's own count, or the server's queue.
 WAITING_LOCAL = "local"
@@ -41,6 +43,7 @@ class TicketCounts(TypedDict):
     pending: int
     printed: int
     failed: int
+    unknown: int  # includes those being printed now
 
 
 @dataclass(frozen=True)
@@ -230,14 +233,13 @@ class Tickets:
         with self._db.read() as conn:
             return _find(conn, "id", ticket_id)
 
-    def of_day(self, day: date, *, unprinted: bool = False) -> list[Ticket]:
-        """Tickets of an office day in issue order; `unprinted`: only those not printed yet
-        (failed, or never tried)."""
+    def of_day(self, day: date, *, statuses: tuple[str, ...] = ()) -> list[Ticket]:
+        """Tickets of an office day in issue order; only those in `statuses` if any are given."""
         sql = "SELECT * FROM tickets WHERE day = ?"
         params: tuple[str, ...] = (day.isoformat(),)
-        if unprinted:
-            sql += " AND print_status IN (?, ?)"
-            params += (PRINT_PENDING, PRINT_FAILED)
+        if statuses:
+            sql += f" AND print_status IN ({', '.join('?' * len(statuses))})"
+            params += statuses
         with self._db.read() as conn:
             rows = conn.execute(f"{sql} ORDER BY issued_at, field_id, number", params)
             return [_ticket(row) for row in rows]
@@ -261,7 +263,41 @@ class Tickets:
             pending=by_status.get(PRINT_PENDING, 0),
             printed=by_status.get(PRINT_PRINTED, 0),
             failed=by_status.get(PRINT_FAILED, 0),
+            unknown=by_status.get(PRINT_UNKNOWN, 0) + by_status.get(PRINT_PRINTING, 0),
         )
+
+    def mark_printing(self, ticket_id: str, *, unknown_too: bool) -> Ticket | None:
+        """Record that the ticket's job is about to go to the printer, before it does: if the
+        process dies during the print, the ticket is found "printing" (see mark_interrupted).
+
+        Only a ticket never printed or failed is claimed, and one of unknown outcome with
+        `unknown_too` (a technician's explicit reprint); otherwise None is returned and the
+        ticket must not be printed.
+        """
+        allowed = (PRINT_PENDING, PRINT_FAILED) + ((PRINT_UNKNOWN,) if unknown_too else ())
+        with self._db.write() as conn:
+            row = conn.execute(
+                "UPDATE tickets SET print_status = ? WHERE id = ?"
+                f" AND print_status IN ({', '.join('?' * len(allowed))}) RETURNING *",
+                (PRINT_PRINTING, ticket_id, *allowed),
+            ).fetchone()
+            return None if row is None else _ticket(row)
+
+    def mark_print_unknown(self, ticket_id: str, *, error: str) -> Ticket | None:
+        """Record an attempt whose job went (wholly or partly) to the printer, after which the
+        printer failed: the paper may hold the ticket or not. A printed ticket stays so."""
+        return self._record_attempt(ticket_id, PRINT_UNKNOWN, error)
+
+    def mark_interrupted(self, error: str) -> list[Ticket]:
+        """Tickets still "printing" become "unknown": the process that printed them is gone.
+        Only the process that prints may call this, before it prints anything."""
+        with self._db.write() as conn:
+            rows = conn.execute(
+                "UPDATE tickets SET print_status = ?, print_error = ?,"
+                " print_attempts = print_attempts + 1 WHERE print_status = ? RETURNING *",
+                (PRINT_UNKNOWN, error, PRINT_PRINTING),
+            )
+            return [_ticket(row) for row in rows]
 
     def mark_printed(
         self, ticket_id: str, *, printed_at: datetime, compose: Callable[[Ticket], Event]
@@ -288,10 +324,13 @@ class Tickets:
 
     def mark_print_failed(self, ticket_id: str, *, error: str) -> Ticket | None:
         """Record a failed print attempt; the ticket keeps its number. A printed ticket stays so."""
+        return self._record_attempt(ticket_id, PRINT_FAILED, error)
+
+    def _record_attempt(self, ticket_id: str, status: str, error: str) -> Ticket | None:
         with self._db.write() as conn:
             conn.execute(
                 "UPDATE tickets SET print_status = ?, print_error = ?,"
                 " print_attempts = print_attempts + 1 WHERE id = ? AND print_status != ?",
-                (PRINT_FAILED, error, ticket_id, PRINT_PRINTED),
+                (status, error, ticket_id, PRINT_PRINTED),
             )
             return _find(conn, "id", ticket_id)

@@ -2,7 +2,12 @@
 services, store, sync worker and (counter) office-network sender the apps wire, without the
 screens. One JSON command per line in, one JSON answer per line out.
 
-    python -m tests.support.device_process ETC_DIR
+    python -m tests.support.device_process ETC_DIR [--print]
+
+With --print the lobby also prints as the app does: the printer driver on [printer] url and the
+print worker, which settles what the last run left by the start-up rule (kiosk.printing) before
+anything else; {"do": "printer_state"} answers the printer's state and {"do": "settle"} waits until
+the print worker has finished (then stops it).
 
 Commands: {"do": "issue", "field": "ho-tich"} (lobby); {"do": "sign_in", "officer": ID,
 "pin": PIN}, {"do": "call_next"}, {"do": "take", "label": "1023"}, {"do": "recall"},
@@ -17,29 +22,75 @@ import json
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from devices.printer import EscPosPrinter
+from devices.printjob import PrintJob
 from kiosk.config import Config, load_config
 from kiosk.counter import CounterService
 from kiosk.enrolment import CentralLink
 from kiosk.hall_key import HallKeyStore
 from kiosk.hall_network import HallSender
+from kiosk.i18n import Translator
 from kiosk.officers import Officers
+from kiosk.paths import LOCALE_DIR
+from kiosk.printing import PrintService
 from kiosk.services import DeviceData, open_device_data
 from kiosk.sync import SyncWorker
+from kiosk.ticket_layout import build_ticket_job
+from kiosk.tickets import Ticket
 
 
 class Lobby:
-    def __init__(self, config: Config, data: DeviceData) -> None:
+    def __init__(self, config: Config, data: DeviceData, *, printing: bool = False) -> None:
         self.tickets = data.tickets
+        self.printer: EscPosPrinter | None = None
+        self.printing: PrintService | None = None
+        if printing:
+            self._start_printing(config)
+
+    def _start_printing(self, config: Config) -> None:
+        """The printer and print worker as apps/lobby.py wires them."""
+        cfg = config.printer
+        self.printer = EscPosPrinter(
+            cfg.url, config.printer_profile, baudrate=cfg.baudrate, write_timeout=cfg.write_timeout
+        )
+        translator = Translator(LOCALE_DIR, config.device.language)
+
+        def job(ticket: Ticket, reprinted_at: datetime | None) -> PrintJob:
+            field = config.catalogue.get(ticket.field_id)
+            language = config.device.language
+            return build_ticket_job(
+                ticket, field, config.office, translator, language, reprinted_at=reprinted_at
+            )
+
+        self.printing = PrintService(
+            self.tickets,
+            self.printer,
+            job,
+            lambda _outcome: None,
+            resume_within=timedelta(seconds=cfg.print_at_start_within),
+        )
 
     def issue(self, field: str = "ho-tich") -> dict[str, Any]:
         ticket = self.tickets.issue(field, priority=False, request_id=str(uuid.uuid4()))
-        return {"label": ticket.label, "day": ticket.day.isoformat()}
+        if self.printing is not None:
+            self.printing.submit(ticket.id)
+        return {"label": ticket.label, "day": ticket.day.isoformat(), "id": ticket.id}
+
+    def printer_state(self) -> dict[str, Any]:
+        return {"state": self.printer.query_status().value}
+
+    def settle(self) -> dict[str, Any]:
+        self.printing.stop(timeout=60)
+        return {}
 
     def close(self) -> None:
-        pass
+        if self.printing is not None:
+            self.printing.stop(timeout=10)
+            self.printer.stop()
 
 
 class Counter:
@@ -98,12 +149,14 @@ def drain(sync: SyncWorker, data: DeviceData, within: float = 10.0) -> int:
     return pending
 
 
-def main(etc: Path) -> None:
+def main(etc: Path, *, printing: bool) -> None:
     config = load_config(etc)
     data = open_device_data(config)
     sync = SyncWorker.from_config(config, data.store, data.personal)
     device = (
-        Counter(config, data, sync.wake) if config.device.role == "counter" else Lobby(config, data)
+        Counter(config, data, sync.wake)
+        if config.device.role == "counter"
+        else Lobby(config, data, printing=printing)
     )
     sync.start()
     print(json.dumps({"ok": True, "ready": config.device.id}), flush=True)
@@ -126,4 +179,4 @@ def main(etc: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), printing="--print" in sys.argv[2:])

@@ -49,7 +49,7 @@ class Stream:
 
 def read_jobs(data: bytes) -> list[Stream]:
     """The jobs in an ESC/POS stream (each begins with ESC @), taken apart; status requests
-    between them are skipped."""
+    and the driver's resynchronisations (NUL padding, then ESC @) between them are skipped."""
     jobs: list[Stream] = []
     out = Stream()
     line = bytearray()
@@ -63,6 +63,11 @@ def read_jobs(data: bytes) -> list[Stream]:
         elif byte >= 0x20:
             line.append(byte)
             pos += 1
+        elif byte == 0x00:  # a resynchronisation: its padding and its ESC @ start no job
+            while pos < len(data) and data[pos] == 0x00:
+                pos += 1
+            if data[pos : pos + 2] == b"\x1b@":
+                pos += 2
         elif data[pos : pos + 2] == b"\x1b@":
             out = Stream()
             jobs.append(out)
