@@ -21,8 +21,15 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
 
+from apps.technician import TECHNICIAN_LIVE_SECONDS, TechnicianMenu
 from kiosk import watchdog
 from kiosk.config import Config, verify_pin
+from kiosk.device_health import (
+    SCANNER_KEYBOARD,
+    DeviceParts,
+    HealthMonitor,
+)
+from kiosk.enrolment import CentralLink
 from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
 from kiosk.roles import window_title
@@ -61,7 +68,7 @@ def in_background(
     worker.submit(work).add_done_callback(finished)
 
 
-class DeviceApp(App):
+class DeviceApp(TechnicianMenu, App):
     """The base of the lobby and counter apps. Subclasses build their screens, name their
     first one (`home_screen`) and add their own part of the status line (`device_status`)."""
 
@@ -118,6 +125,21 @@ class DeviceApp(App):
             server_clock=data.server_clock,
         )
         self.sync_status: SyncStatus = self.sync.status
+        # How this device is, for the technician screen, `kiosk doctor` and the fleet page.
+        parts = DeviceParts.of(
+            config,
+            data,
+            self.sync,
+            printer_state=self.printer_health,
+            scanner_state=self._scanner_health,
+        )
+        self.health = HealthMonitor(
+            parts,
+            CentralLink(config),  # its own: a client is used by one thread
+            report_interval=config.health.report_interval,
+            change_gap=config.health.change_gap,
+            clock=self._office_clock,
+        )
 
     # ----------------------------------------------------------------- life cycle
 
@@ -130,6 +152,8 @@ class DeviceApp(App):
             self.every(interval, lambda: watchdog.notify("WATCHDOG=1"))
         Window.bind(on_key_down=self._on_key)
         self._start_scanner()
+        self.every(TECHNICIAN_LIVE_SECONDS, self.show_technician_facts)
+        self.health.start()
         self.prune_old_records()
         self.every(PRUNE_EVERY_SECONDS, self.prune_old_records)
 
@@ -151,6 +175,7 @@ class DeviceApp(App):
         if self._keep_running in ExceptionManager.handlers:
             ExceptionManager.remove_handler(self._keep_running)
         self.sync.stop(timeout=2)
+        self.health.stop(timeout=2)
         self._io.shutdown(wait=True)
         self.store.close()
 
@@ -169,6 +194,16 @@ class DeviceApp(App):
     def scanner_changed(self, state: str) -> None:
         """The serial scanner is "connected" or "disconnected" now, on the main thread."""
 
+    def printer_health(self) -> str | None:
+        """The printer's state for the health report (a PrinterState value), None for a role
+        without a printer. Called from the health monitor's thread: it only reads."""
+        return None
+
+    def _scanner_health(self) -> str | None:
+        if self.scanner is not None:
+            return self.scanner.state
+        return SCANNER_KEYBOARD if self._wedge is not None else None
+
     def _start_scanner(self) -> None:
         scanner = self.settings.scanner
         if scanner.mode == "serial":
@@ -180,7 +215,10 @@ class DeviceApp(App):
                 suffix=scanner.suffix,
                 debounce_s=scanner.debounce_seconds,
                 on_line=lambda line: Clock.schedule_once(lambda _dt: self.on_scan(line)),
-                on_state=lambda state: Clock.schedule_once(lambda _dt: self.scanner_changed(state)),
+                on_state=lambda state: (
+                    self.health.poke(),
+                    Clock.schedule_once(lambda _dt: self.scanner_changed(state)),
+                ),
             )
             self.scanner.start()
         elif scanner.mode == "keyboard":
@@ -298,6 +336,7 @@ class DeviceApp(App):
 
     def _sync_changed(self, status: SyncStatus) -> None:
         self.sync_status = status
+        self.health.poke()
         self.update_status()
 
     def _network_words(self) -> str:

@@ -41,6 +41,8 @@ from screens.counter_rating import (
     CounterThanksScreen,
 )
 from screens.counter_signin import CounterSignInScreen
+from screens.counter_technician import CounterTechnicianScreen
+from screens.technician_login import TechnicianLoginScreen
 from screens.widgets import CheckToggle
 
 log = logging.getLogger("apps.counter")
@@ -49,6 +51,8 @@ OFFLINE_WORDS = N_("The central server cannot be reached: enter the ticket numbe
 THANKS_SECONDS = 5
 SIGN_OUT_CHECK_SECONDS = 30
 RATING_SCREENS = ("counter_rating", "counter_reasons", "counter_thanks")
+TECHNICIAN_IDLE_SECONDS = 60
+TECHNICIAN_SCREENS = ("technician_login", "technician")
 
 
 class CounterApp(DeviceApp):
@@ -104,6 +108,16 @@ class CounterApp(DeviceApp):
         manager.add_widget(CounterRatingScreen(name="counter_rating"))
         manager.add_widget(CounterReasonsScreen(name="counter_reasons"))
         manager.add_widget(CounterThanksScreen(name="counter_thanks", timeout=THANKS_SECONDS))
+        manager.add_widget(
+            TechnicianLoginScreen(name="technician_login", timeout=TECHNICIAN_IDLE_SECONDS)
+        )
+        manager.add_widget(
+            CounterTechnicianScreen(
+                name="technician",
+                timeout=TECHNICIAN_IDLE_SECONDS * 4,
+                scanner_used=self.settings.scanner.mode != "none",
+            )
+        )
         manager.current = "counter_signin"
         self.update_status()
         return manager
@@ -152,6 +166,13 @@ class CounterApp(DeviceApp):
         self.language = self.settings.device.language
         self.root.current = "counter_desk" if self.officers.current else "counter_signin"
 
+    def open_technician_login(self) -> None:
+        """The hidden way in (holding the status line, at the bottom of the sign-in screen and
+        of the desk): only while no citizen is being served."""
+        current = self.root.current
+        if current == "counter_signin" or (current == "counter_desk" and self.session is None):
+            self.root.current = "technician_login"
+
     @property
     def desk(self) -> CounterDeskScreen:
         return self.root.get_screen("counter_desk")
@@ -190,11 +211,12 @@ class CounterApp(DeviceApp):
         self.root.current = "counter_signin"
 
     def _check_sign_out(self) -> None:
-        if self.root.current in RATING_SCREENS:
+        # Not under the citizen's rating, nor under a technician at work.
+        if self.root.current in (*RATING_SCREENS, *TECHNICIAN_SCREENS):
             return
 
         def decided(sign_out: bool) -> None:
-            if sign_out and self.root.current not in RATING_SCREENS:
+            if sign_out and self.root.current not in (*RATING_SCREENS, *TECHNICIAN_SCREENS):
                 log.info("officer signed out: idle, or the office day is over")
                 self.sign_out()
 
@@ -204,6 +226,8 @@ class CounterApp(DeviceApp):
 
     def on_scan(self, payload: bytes) -> None:
         """An officer's badge on the sign-in screen; a ticket's QR when the counter is free."""
+        if self.technician_scan(payload):
+            return
         text = payload.decode("utf-8", errors="replace").strip()
         current = self.root.current
         if current == "counter_signin":
@@ -248,6 +272,29 @@ class CounterApp(DeviceApp):
 
         self.desk.say("")
         self.in_background(lambda: self.counter.take_ticket(qr_payload=payload), taken, refused)
+
+    # ----------------------------------------------------------------- technician
+
+    def role_fact_rows(self) -> list[tuple[str, str]]:
+        """The counter's own facts; the officer by their id only."""
+        officer = self.officers.current
+        network = self.settings.office_network
+        rows = [
+            (self.t("Counter"), str(self.counter_number)),
+            (self.t("Officer signed in"), officer.id if officer else self.t("none")),
+            (self.t("Scanner"), self.scanner_words()),
+            (
+                self.t("Office network"),
+                self.t("calls sent to {count} hall displays").format(count=len(network.send_to))
+                if self.hall_sender is not None
+                else self.t("off"),
+            ),
+        ]
+        if self.keypad is not None:
+            connected = self.keypad.state.value == "connected"
+            words = N_("connected") if connected else N_("not connected")
+            rows.append((self.t("Rating keypad"), self.t(words)))
+        return rows
 
     # ----------------------------------------------------------------- the officer's side
 

@@ -268,26 +268,24 @@ class DisplayApp(DeviceApp):
 
     # ----------------------------------------------------------------- technician
 
-    def refresh_technician_view(self) -> None:
-        screen: DisplayTechnicianScreen = self.root.get_screen("technician")
+    def role_fact_rows(self) -> list[tuple[str, str]]:
         feed = self.feed_status
-        lines = [
-            f"{self.t('Version')}: {__version__}",
-            f"{self.t('Device')}: {self.settings.device.id}  ·  {self.settings.office.code}",
-            f"{self.t('Central server')}: {self._network_words()}",
-        ]
+        rows = []
         if feed.problem:
-            lines.append(f"    {feed.problem}")
-        lines.append(f"{self.t('Office network')}: {self.listener.describe(self.t)}")
-        lines.append(f"{self.t('Speech')}: {self._speech_words()}")
+            rows.append((self.t("Central server"), feed.problem))
+        rows.append((self.t("Office network"), self.listener.describe(self.t)))
+        rows.append((self.t("Speech"), self._speech_words()))
         hero = self.board.hero
         if hero is not None:
             moment = hero.occurred_at.astimezone(self.settings.office.timezone)
-            lines.append(
-                f"{self.t('Last call')}: {hero.label}, "
-                f"{self.t('Counter {number}').format(number=hero.counter)}  ({moment:%H:%M:%S})"
+            rows.append(
+                (
+                    self.t("Last call"),
+                    f"{hero.label}, {self.t('Counter {number}').format(number=hero.counter)}"
+                    f"  ({moment:%H:%M:%S})",
+                )
             )
-        screen.show_state("\n".join(lines))
+        return rows
 
     def _speech_event(self, kind: str, key: str, when: Any) -> None:
         """From the announcer's player thread: only logged (the journal of the virtual speaker

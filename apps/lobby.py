@@ -31,6 +31,7 @@ from kiosk.citizen_id import (
     parse,
 )
 from kiosk.config import Config, FieldConfig
+from kiosk.device_health import PRINTER_UNKNOWN
 from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_
 from kiosk.opening_hours import BEFORE_OPENING, Closed, closed_now
@@ -168,7 +169,14 @@ class LobbyApp(DeviceApp):
         manager.add_widget(
             TechnicianLoginScreen(name="technician_login", timeout=idle, warning=warning)
         )
-        manager.add_widget(TechnicianScreen(name="technician", timeout=idle * 4, warning=warning))
+        manager.add_widget(
+            TechnicianScreen(
+                name="technician",
+                timeout=idle * 4,
+                warning=warning,
+                scanner_used=cfg.scanner.mode != "none",
+            )
+        )
         return manager
 
     def on_start(self) -> None:
@@ -368,8 +376,9 @@ class LobbyApp(DeviceApp):
 
     def on_scan(self, payload: bytes) -> None:
         """A line from the scanner, on the main thread. Read only on the scan step: a card
-        shown at any other moment is not looked at, let alone kept."""
-        if self.root.current != "id_scan":
+        shown at any other moment is not looked at, let alone kept (the technician's live view
+        only describes it)."""
+        if self.technician_scan(payload) or self.root.current != "id_scan":
             return
         screen: IdScanScreen = self.root.get_screen("id_scan")
         screen.restart_idle_timer()
@@ -489,7 +498,12 @@ class LobbyApp(DeviceApp):
             return  # learnt while stopping (the port opens slowly): no screen to show it on
         if state != self.printer_state:
             self.printer_state = state
+            self.health.poke()
             self.update_status()
+
+    def printer_health(self) -> str | None:
+        state = self.printer_state
+        return PRINTER_UNKNOWN if state is None else state.value
 
     def _printer_words(self, state: PrinterState | None) -> str:
         if state is None:
@@ -514,65 +528,50 @@ class LobbyApp(DeviceApp):
 
     # ------------------------------------------------------------ technician
 
-    def refresh_technician_view(self) -> None:
+    def technician_records(
+        self,
+    ) -> tuple[dict[str, int], list[tuple[str, str]], list[tuple[str, str]]]:
+        """On the I/O worker: today's counts, and (ticket id, text) of today's failed prints and
+        of those whose outcome is unknown (they may have printed)."""
         day = self.tickets.office_day_now()
+        counts = self.store.tickets.counts(self.settings.office.code, day)
+        zone = self.settings.office.timezone
 
-        def gather() -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
-            counts = self.store.tickets.counts(self.settings.office.code, day)
-            failed = self.tickets.tickets_to_retry(day)
-            unknown = self.tickets.tickets_of_unknown_outcome(day)
-            outbox = self.store.outbox.counts()
-            cfg = self.settings
-            info = "\n".join(
-                [
-                    f"{self.t('Office')}: {cfg.office.name} ({cfg.office.code})",
-                    f"{self.t('Device')}: {cfg.device.id} · {self.t('Version')}: {__version__}",
-                    f"{self.t('Printer')}: {self._printer_words(self.printer_state)}",
-                    f"{self._printer_url} ({cfg.printer_profile.name})",
-                    f"{self.t('Today')}: {self.t('issued')} {counts['issued']}, "
-                    f"{self.t('printed')} {counts['printed']}, {self.t('print failed')} "
-                    f"{counts['failed']}, {self.t('outcome unknown')} {counts['unknown']}",
-                    self._network_words(),
-                    f"{self.t('Events waiting to be sent')}: {outbox['pending']}",
-                    self._scanner_words(),
-                ]
+        def rows(tickets: list[Ticket]) -> list[tuple[str, str]]:
+            return [
+                (
+                    t.id,
+                    f"{t.label} · {self.field_name(t.field_id)} · "
+                    f"{t.issued_at.astimezone(zone):%H:%M}",
+                )
+                for t in tickets
+            ]
+
+        failed = rows(self.tickets.tickets_to_retry(day))
+        return counts, failed, rows(self.tickets.tickets_of_unknown_outcome(day))
+
+    def technician_records_shown(self, records: Any) -> None:
+        _counts, failed, unknown = records
+        self.root.get_screen("technician").show_failed(failed, unknown)
+
+    def role_fact_rows(self) -> list[tuple[str, str]]:
+        cfg = self.settings
+        rows = [
+            (self.t("Printer"), self._printer_words(self.printer_state)),
+            (self.t("Printer port"), f"{self._printer_url} ({cfg.printer_profile.name})"),
+        ]
+        if self._technician_records is not None:
+            counts = self._technician_records[0]
+            rows.append(
+                (
+                    self.t("Today"),
+                    f"{self.t('issued')} {counts['issued']}, {self.t('printed')} "
+                    f"{counts['printed']}, {self.t('print failed')} {counts['failed']}, "
+                    f"{self.t('outcome unknown')} {counts['unknown']}",
+                )
             )
-
-            def rows(tickets: list[Ticket]) -> list[tuple[str, str]]:
-                return [
-                    (
-                        t.id,
-                        f"{t.label} · {self.field_name(t.field_id)} · "
-                        f"{t.issued_at.astimezone(cfg.office.timezone):%H:%M}",
-                    )
-                    for t in tickets
-                ]
-
-            return info, rows(failed), rows(unknown)
-
-        screen: TechnicianScreen = self.root.get_screen("technician")
-        self.in_background(
-            gather,
-            lambda result: screen.show_state(*result),
-            lambda error: screen.show_message(self._records_unreadable(error)),
-        )
-
-    def _records_unreadable(self, error: BaseException) -> str:
-        log.error("the technician menu cannot read the records: %s", error)
-        return self.t("The records of this device cannot be read. Please restart it.")
-
-    def _scanner_words(self) -> str:
-        scanner = self.settings.scanner
-        if scanner.mode == "none":
-            return self.t("ID card scanner: not used")
-        if scanner.mode == "keyboard":
-            return self.t(
-                "ID card scanner in keyboard mode: it cannot type Vietnamese reliably; "
-                "set the scanner to USB serial (CDC) mode."
-            )
-        state = self.scanner.state if self.scanner is not None else "disconnected"
-        words = N_("connected") if state == "connected" else N_("not connected")
-        return f"{self.t('ID card scanner')}: {self.t(words)} — {scanner.url}"
+        rows.append((self.t("ID card scanner"), self.scanner_words()))
+        return rows
 
     def reprint_ticket(self, ticket_id: str) -> None:
         self.print_service.retry(ticket_id)

@@ -5,18 +5,30 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from central.envelope import DATA_MODELS, SCHEMA
 from central.values import (
     DEVICE_ID_PATTERN,
     OFFICE_PATTERN,
+    STORABLE,
+    Count,
     Day,
     DeviceId,
     EnrolmentCode,
     FieldId,
     Label,
     OfficerId,
+    Timestamp,
     Version,
 )
 
@@ -195,3 +207,98 @@ class HealthBody(BaseModel):
     version: str
     time: datetime
     database: Literal["sqlite", "postgresql"]
+
+
+# ----------------------------------------------------------------- device health and the fleet
+
+PrinterStateText = Literal[
+    "ready", "paper_near_end", "paper_out", "cover_open", "offline", "disconnected", "unknown"
+]
+ScannerStateText = Literal["connected", "disconnected", "keyboard"]
+StorageText = Literal["ok", "read_only", "full", "database_error"]
+SyncStateText = Literal["not_configured", "online", "offline", "unauthorized"]
+Bytes = Annotated[StrictInt, Field(ge=0, le=2**62)]
+TEN_YEARS_SECONDS = 10 * 366 * 24 * 3600.0
+ErrorMessage = Annotated[StrictStr, StringConstraints(min_length=1, max_length=300), STORABLE]
+
+
+class _Report(BaseModel):
+    # Keys a newer device sends that this server does not know are left out (not stored), so a
+    # fleet of mixed versions keeps reporting.
+    model_config = ConfigDict(extra="ignore")
+
+
+class OutboxHealthBody(_Report):
+    pending: Count
+    quarantined: Count
+    oldest_at: Timestamp | None
+
+
+class SyncHealthBody(_Report):
+    state: SyncStateText
+    last_success_at: Timestamp | None
+
+
+class DiskHealthBody(_Report):
+    free_bytes: Bytes
+    total_bytes: Bytes
+
+
+class ErrorNoteBody(_Report):
+    message: ErrorMessage
+    at: Timestamp
+
+
+class HealthReport(_Report):
+    """A device's health (kiosk.device_health.DeviceHealth.as_json): the device, office and role
+    must be the token's."""
+
+    device_id: DeviceId
+    role: Literal["lobby", "counter", "display"]
+    office: Annotated[StrictStr, StringConstraints(pattern=OFFICE_PATTERN)]
+    version: Version
+    observed_at: Timestamp
+    started_at: Timestamp
+    uptime_seconds: Annotated[StrictFloat | StrictInt, Field(ge=0, le=TEN_YEARS_SECONDS)]
+    printer: PrinterStateText | None
+    scanner: ScannerStateText | None
+    outbox: OutboxHealthBody
+    sync: SyncHealthBody
+    clock_offset_seconds: (
+        Annotated[StrictFloat | StrictInt, Field(ge=-TEN_YEARS_SECONDS, le=TEN_YEARS_SECONDS)]
+        | None
+    )
+    disk: DiskHealthBody | None
+    storage: StorageText
+    last_error: ErrorNoteBody | None
+    recent_errors: Annotated[list[ErrorNoteBody], Field(max_length=10)]
+
+
+class HealthStoredBody(BaseModel):
+    stored: bool = Field(description="false: a newer report of this device is already kept")
+    last_seen_at: datetime
+
+
+class ProblemBody(BaseModel):
+    code: str
+    vi: str
+    en: str
+
+
+class FleetDeviceBody(BaseModel):
+    office: str
+    device_id: str
+    role: str
+    counter: int | None
+    version: str | None
+    last_seen_at: datetime | None
+    silent: bool
+    problems: list[ProblemBody]
+    health: dict[str, Any] | None = Field(description="the device's last report, as it sent it")
+
+
+class FleetBody(BaseModel):
+    generated_at: datetime
+    office: str | None = Field(description="null: every office")
+    silent_after_seconds: float
+    devices: list[FleetDeviceBody]

@@ -1,4 +1,5 @@
-"""The `kiosk-central` command line: serve the API, and the administrator's token tools.
+"""The `kiosk-central` command line: serve the API, upgrade its database, and the administrator's
+token tools.
 
 Every failure ends in one sentence on stderr and exit code 1 (or 2 for a wrong command line),
 never a traceback.
@@ -15,7 +16,7 @@ import ssl
 import sys
 import unicodedata
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -23,7 +24,16 @@ import qrcode
 from sqlalchemy.engine import make_url
 
 from central.db import POOL_SIZE, Database, DatabaseBusy, DatabaseUrlError
-from central.enrolment import DEVICE_ROLES, create_code, create_viewer_token, revoke
+from central.enrolment import (
+    ALL_OFFICES,
+    DEVICE_ROLES,
+    create_code,
+    create_monitor_token,
+    create_viewer_token,
+    revoke,
+)
+from central.fleet import SILENT_AFTER
+from central.migrations import BASELINE, SchemaError
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
 from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
@@ -53,6 +63,21 @@ def office_code(text: str) -> str:
     if not _OFFICE.fullmatch(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a 5-digit office code")
     return text
+
+
+def token_office(text: str) -> str:
+    """An office code, or `*` for a monitor token (every office)."""
+    return text if text == ALL_OFFICES else office_code(text)
+
+
+def minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value <= 10_080:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes from 1 to 10080")
+    return value
 
 
 def device_id(text: str) -> str:
@@ -115,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
         " (default: DB.keys beside an SQLite file, else ./central-keys)",
     )
 
+    serve.add_argument(
+        "--silent-after",
+        type=minutes,
+        default=SILENT_AFTER.total_seconds() / 60,
+        help="minutes without a health report after which a device is silent on the fleet page"
+        " and in /metrics (default %(default)g)",
+    )
+
+    commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="upgrade the database to this version's schema (back it up first)",
+    )
+
     office = commands.add_parser(
         "office",
         parents=[common],
@@ -148,10 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     viewer.add_argument("--office", required=True, type=office_code, help="office code")
 
-    cancel = commands.add_parser(
-        "revoke", parents=[common], help="revoke a device's (or viewer's) token"
+    commands.add_parser(
+        "monitor-token",
+        parents=[common],
+        help="make a read-only token for the fleet of every office (fleet page, /metrics)",
     )
-    cancel.add_argument("--office", required=True, type=office_code, help="office code")
+
+    cancel = commands.add_parser(
+        "revoke", parents=[common], help="revoke a device's (or viewer's, or monitor's) token"
+    )
+    cancel.add_argument(
+        "--office", required=True, type=token_office, help="office code ('*' for a monitor)"
+    )
     cancel.add_argument("--device-id", required=True, help="device or viewer id")
     return parser
 
@@ -163,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.command == "serve" else logging.CRITICAL,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines name its internals
     try:
         return COMMANDS[args.command](args)
     except UsageError as error:
@@ -176,18 +224,58 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_database(url: str) -> Database:
-    try:
-        db = Database(url)
-    except DatabaseUrlError as error:
-        raise UsageError(f"--db: {error}") from None
+    """The database, with the schema of this version (created in a new database)."""
+    db = connect(url)
     try:
         db.create_schema()
+    except SchemaError as error:
+        db.dispose()
+        raise CommandError(str(error)) from None
     except DatabaseBusy:
-        shown = make_url(url).render_as_string(hide_password=True)
-        raise CommandError(
-            f"Cannot open the database {shown}: it is unreachable, busy or not writable"
-        ) from None
+        db.dispose()
+        raise CommandError(_unreachable(url)) from None
     return db
+
+
+def connect(url: str) -> Database:
+    try:
+        return Database(url)
+    except DatabaseUrlError as error:
+        raise UsageError(f"--db: {error}") from None
+
+
+def _unreachable(url: str) -> str:
+    shown = make_url(url).render_as_string(hide_password=True)
+    return f"Cannot open the database {shown}: it is unreachable, busy or not writable"
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    db = connect(args.db)
+    try:
+        done = db.migrate()
+    except SchemaError as error:
+        raise CommandError(str(error)) from None
+    except DatabaseBusy:
+        raise CommandError(_unreachable(args.db)) from None
+    finally:
+        db.dispose()
+    if done.before_migrations and done.lacked:
+        print(
+            "The database was made by a release before migrations were recorded, without the"
+            f" tables {', '.join(done.lacked)}; revision {BASELINE} adds them."
+        )
+    elif done.before_migrations:
+        print(
+            "The database was made before migrations were recorded; its tables are those of"
+            f" revision {BASELINE}, now recorded as such."
+        )
+    for step in done.steps:
+        print(f"Applied revision {step.revision}: {step.title}")
+    if done.start == done.end and not done.before_migrations:
+        print(f"The database is already at the newest revision, {done.end}.")
+    else:
+        print(f"The database is now at revision {done.end}, the newest.")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -227,6 +315,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         pool_size=args.pool_size,
         max_batches=args.max_batches,
         key_dir=args.key_dir,
+        silent_after=timedelta(minutes=args.silent_after),
     )
     # Uvicorn logs one line per request (method, path, status): paths carry no personal data,
     # and the one token a path may carry (the report page's ?token=) is masked by a log filter.
@@ -338,6 +427,21 @@ def cmd_viewer_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monitor_token(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        credentials = create_monitor_token(db, now=datetime.now(UTC))
+    finally:
+        db.dispose()
+    print(credentials.token)
+    print(
+        f"Monitor {credentials.device_id}: reads the fleet of every office; revoke with"
+        f" kiosk-central revoke --office '{ALL_OFFICES}' --device-id {credentials.device_id}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_revoke(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
@@ -382,9 +486,11 @@ def _rule_text(rule: OfficeDayRule) -> str:
 
 
 COMMANDS = {
+    "migrate": cmd_migrate,
     "office": cmd_office,
     "serve": cmd_serve,
     "enroll-code": cmd_enroll_code,
     "viewer-token": cmd_viewer_token,
+    "monitor-token": cmd_monitor_token,
     "revoke": cmd_revoke,
 }

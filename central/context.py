@@ -1,4 +1,4 @@
-"""What every request handler needs: the database and the office clock.
+"""What every request handler needs: the database, the office clock and the fleet's rules.
 
 Each office's day follows the shared definition (common.office_clock): the office's time zone and
 `day_starts_at`, from the `offices` table (`kiosk-central office`), else the server's defaults
@@ -18,6 +18,7 @@ from fastapi import Request
 from central.call_wakeups import CallWakeups
 from central.day_keys import DayKeys
 from central.db import Database
+from central.fleet import FleetRules
 from central.offices import office_rule
 from common.office_clock import OfficeDayRule, aware_now, default_rule
 
@@ -31,8 +32,10 @@ class Central:
         keys: DayKeys,
         default: OfficeDayRule | None = None,
         clock: Callable[[], datetime] = aware_now,
+        fleet_rules: FleetRules | None = None,
     ) -> None:
         self.db = db
+        self.fleet_rules = fleet_rules or FleetRules()
         self.keys = keys
         self.default_rule = default or default_rule()
         self.clock = clock

@@ -21,11 +21,11 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, exc, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
-from central.schema import metadata
+from central import migrations
 from common.private_files import private_database_file
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ ATTEMPTS = 4
 POOL_SIZE = 8
 POOL_OVERFLOW = 4
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-SCHEMA_LOCK = 7_212_026  # the advisory lock key of schema creation (any constant of ours)
 
 
 class DatabaseUrlError(ValueError):
@@ -104,20 +103,14 @@ class Database:
             threading.Lock() if self.kind == "sqlite" else nullcontext()
         )
 
-    def create_schema(self, when_created: Callable[[Connection, str], None] | None = None) -> None:
-        """Create missing tables; several processes starting at once take turns (PostgreSQL).
-        `when_created(conn, name)` runs, in the same transaction, for each table just created
-        (a new table's first content, e.g. what an older database already knew)."""
+    def create_schema(self) -> None:
+        """Give a brand-new database the schema; refuse one not at the newest revision
+        (central.migrations.SchemaError: run kiosk-central migrate)."""
+        self.run(migrations.check)
 
-        def create(conn: Connection) -> None:
-            if self.kind == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            missing = [name for name in metadata.tables if not inspect(conn).has_table(name)]
-            metadata.create_all(conn)
-            for name in missing if when_created else ():
-                when_created(conn, name)
-
-        self.run(create)
+    def migrate(self) -> migrations.Upgrade:
+        """Upgrade the database to the newest revision (central.migrations.migrate)."""
+        return self.run(migrations.migrate)
 
     def dispose(self) -> None:
         self.engine.dispose()

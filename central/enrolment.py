@@ -15,6 +15,10 @@ from central.tokens import digest, new_code, new_token, normalise_code
 CODE_VALIDITY = timedelta(days=7)
 DEVICE_ROLES = ("lobby", "counter", "display")
 VIEWER = "viewer"
+# A read-only token for the fleet of every office (the fleet page and /metrics), for a city's
+# operations team: it reads no office's tickets, reports or queue.
+MONITOR = "monitor"
+ALL_OFFICES = "*"  # the office of a monitor token
 
 
 class EnrolmentRefused(Exception):
@@ -129,6 +133,12 @@ def create_viewer_token(db: Database, *, office: str, now: datetime) -> Credenti
     """A read-only token for reports and the queue, under a new `viewer-…` id."""
     name = f"{VIEWER}-{secrets.token_hex(4)}"
     return db.run(lambda conn: _issue_token(conn, office, name, VIEWER, None, None, now))
+
+
+def create_monitor_token(db: Database, *, now: datetime) -> Credentials:
+    """A read-only token for the health of every office's devices, under a new `monitor-…` id."""
+    name = f"{MONITOR}-{secrets.token_hex(4)}"
+    return db.run(lambda conn: _issue_token(conn, ALL_OFFICES, name, MONITOR, None, None, now))
 
 
 def revoke(db: Database, *, office: str, device_id: str, now: datetime) -> int:

@@ -15,6 +15,7 @@ import urllib.parse
 from datetime import date
 from html import escape
 
+from central.html_page import page_start
 from central.reports import Report, Tally
 
 TITLE = "Báo cáo mức độ hài lòng"
@@ -92,15 +93,7 @@ def report_page(by_day: Report, by_officer: Report) -> str:
     period = f"{_day(first)} – {_day(last)}"
     total = by_day.total
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="vi">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(f'{TITLE} – đơn vị {office} – {period}')}</title>",
-        f"<style>{STYLE}</style>",
-        "</head>",
-        "<body>",
+        *page_start(f"{TITLE} – đơn vị {office} – {period}", STYLE),
         f"<h1>{escape(TITLE)}</h1>",
         f'<p class="period">Đơn vị: <b>{escape(office)}</b> · Kỳ báo cáo: '
         f"<b>{escape(period)}</b></p>",

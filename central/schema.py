@@ -250,3 +250,19 @@ hall_keys = Table(
     Column("secret", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# The latest health report of each device (central.health_reports): `report` as the device sent
+# it (validated), `observed_at` its time on the device's clock (an older report never replaces
+# a newer one), `last_seen_at` when the server last heard from it (its own clock).
+device_health = Table(
+    "device_health",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("device_id", String(DEVICE_ID), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("report", JSON, nullable=False),
+    PrimaryKeyConstraint("office", "device_id"),
+)

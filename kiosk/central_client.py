@@ -37,6 +37,7 @@ CALLS_PATH = "/api/v1/offices/{office}/calls"
 HALL_KEY_PATH = "/api/v1/offices/{office}/hall-key"
 HALL_KEY_BYTES = 32
 QUEUE_PATH = "/api/v1/offices/{office}/queue"
+DEVICE_HEALTH_PATH = "/api/v1/devices/health"
 
 # The keys of a call-next answer and their JSON types.
 _CALLED_TICKET = {
@@ -339,6 +340,11 @@ class CentralClient:
         ):
             raise self._garbage()
         return body
+
+    def report_health(self, body: dict[str, Any]) -> None:
+        """Tell the server how this device is (kiosk.device_health); raises CentralError when
+        the report was not stored."""
+        self._check(self._post(DEVICE_HEALTH_PATH, body))
 
     def health(self) -> Health:
         """Check that the server answers, and read its clock; raises CentralUnavailable when

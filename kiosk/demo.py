@@ -51,6 +51,7 @@ class DemoCentral:
 
     def __init__(self, data_dir: Path, office_timezone: str, day_starts_at: str) -> None:
         self._db_url = f"sqlite:///{data_dir / 'central.db'}"
+        self._upgrade_kept_database = (data_dir / "central.db").exists()
         self._timezone = office_timezone
         self._day_starts_at = day_starts_at
         self.log = data_dir / "logs" / "central.log"
@@ -69,6 +70,15 @@ class DemoCentral:
                 return
             self.log.parent.mkdir(parents=True, exist_ok=True)
             with self.log.open("ab") as log_file:
+                if self._upgrade_kept_database:
+                    # A demo folder kept from an earlier version has its database upgraded.
+                    self._upgrade_kept_database = False
+                    subprocess.run(
+                        [sys.executable, "-m", "central", "migrate", "--db", self._db_url],
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                        check=False,
+                    )
                 self._process = subprocess.Popen(
                     [
                         sys.executable,

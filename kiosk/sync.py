@@ -211,6 +211,7 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
         self._failures = 0
         self._last_contact = -IDLE_POLL  # monotonic seconds
+        self._last_success_at: datetime | None = None
         self._refused: CentralClient | None = None
         self._refused_until = 0.0
 
@@ -238,6 +239,12 @@ class SyncWorker:
         """The latest status; before the first attempt: "offline", offline_since None."""
         with self._lock:
             return self._status
+
+    @property
+    def last_success_at(self) -> datetime | None:
+        """When the server last answered a step (events delivered, or nothing to send and the
+        server in reach); None since start until it does."""
+        return self._last_success_at
 
     def start(self) -> None:
         if self._thread is not None:
@@ -374,6 +381,7 @@ class SyncWorker:
         self._no_answer = False
         self._refused = None
         self._last_contact = time.monotonic()
+        self._last_success_at = aware_now()
         self._publish(ONLINE)
         return None if report is not None else (IDLE_POLL, True)
 

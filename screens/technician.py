@@ -1,5 +1,6 @@
-"""Technician menu: printer and device state, reprint of failed tickets and of those that may
-have printed, test page."""
+"""The lobby's technician menu: the device's facts and the printer, the live scanner view,
+reprint of failed tickets and of those that may have printed, the printer's test page and the
+export of the logs."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kivy.app import App
-from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
 from kivy.metrics import mm
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import NumericProperty
 
-from screens.base import BaseScreen
+from screens.technician_parts import TechnicianBase
 from screens.widgets import BigButton, whole_rows
 
 ROW_MM = 16  # a failed ticket's row in the list
@@ -21,30 +21,20 @@ FAILED_FILL = "#8E2424"
 UNKNOWN_FILL = "#7A4A00"  # may have printed: amber, white text at 7:1
 
 
-class TechnicianScreen(BaseScreen):
+class TechnicianScreen(TechnicianBase):
     """Everything here is asked of the app, which does the work off the UI thread."""
 
-    info = StringProperty("")
-    message = StringProperty("")
     row_gap = NumericProperty(0)
 
     def __init__(self, **kwargs) -> None:
         self.row_gap = mm(ROW_GAP_MM)
         super().__init__(**kwargs)
 
-    def on_pre_enter(self, *args) -> None:
-        self.message = ""
-        App.get_running_app().refresh_technician_view()
-
-    def show_state(
-        self,
-        info: str,
-        failed: Sequence[tuple[str, str]],
-        unknown: Sequence[tuple[str, str]] = (),
+    def show_failed(
+        self, failed: Sequence[tuple[str, str]], unknown: Sequence[tuple[str, str]] = ()
     ) -> None:
         """`failed` and `unknown` hold (ticket id, text) of today's tickets whose print failed,
         and of those that may have printed (kiosk.printing): tapping either reprints it."""
-        self.info = info
         box = self.ids.failed
         box.clear_widgets()
         app = App.get_running_app()
@@ -71,18 +61,6 @@ class TechnicianScreen(BaseScreen):
         )
         button.bind(on_release=lambda _b: app.reprint_ticket(ticket_id))
         return button
-
-    def show_message(self, text: str) -> None:
-        self.message = text
-
-    @staticmethod
-    def whole_lines(available: float, font_size: float) -> float:
-        """The height of whole lines of text at `font_size` in `available` (at least one): the
-        device's state is scrolled to, never shown with a line cut in half."""
-        probe = CoreLabel(text="Ág", font_size=font_size)
-        probe.refresh()
-        line = probe.texture.height
-        return max(1, int(available // line)) * line
 
     @staticmethod
     def whole_rows(available: float) -> float:

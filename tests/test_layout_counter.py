@@ -14,6 +14,11 @@ from tests.support.counter import PINS, CounterOffice, counter_office
 from tests.support.layout_walk import SIZES, Auditor, WalkStopped, panel, report
 from tests.support.ui import running_counter, tap
 
+CARD = (
+    "001099012345|013456789|Nguyễn Văn Mẫu|15031999|Nam|Số 12 ngõ 34 phố Thử Nghiệm, Phường"
+    " Trung Văn, Hà Nội|20042021"
+)
+
 
 def type_on(screen, keys: str | list[str]) -> None:
     """Taps the keys of the screen's keypad, one after the other."""
@@ -26,6 +31,7 @@ def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
     check, reach = auditor.check, auditor.reach
     signin = app.root.get_screen("counter_signin")
     check("choose your name")
+    technician_walk(app, auditor)
     tap(next(b for b in signin.ids.officers.children if b.officer_id == "officer-an"))
     reach(lambda: signin.officer_id == "officer-an")
     check("enter your PIN")
@@ -114,6 +120,22 @@ def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
     type_on(entry, ["ok"])
     reach(lambda: app.root.current == "counter_desk" and desk.state == "called")
     check("typed number called, server down")
+
+
+def technician_walk(app, auditor: Auditor) -> None:
+    """The technician's PIN and menu, with an ID card held to the scanner (shown masked)."""
+    app.open_technician_login()  # holding the status line (tests/test_counter_technician.py)
+    login = app.root.get_screen("technician_login")
+    auditor.check("technician PIN")
+    type_on(login, [*"246810", "ok"])
+    auditor.reach(lambda: app.root.current == "technician")
+    technician = app.root.get_screen("technician")
+    auditor.reach(lambda: bool(technician.facts))
+    app.technician_scan(CARD.encode())
+    auditor.reach(lambda: "2345" in technician.scan)
+    auditor.check("technician menu, a card read")
+    tap(technician.ids.close)
+    auditor.reach(lambda: app.root.current == "counter_signin")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

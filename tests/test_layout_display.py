@@ -87,7 +87,7 @@ def display_walk(app, auditor: Auditor) -> None:
     reach(lambda: app.root.current == "technician_login")
     check("technician PIN")
     app.root.current = "technician"
-    reach(lambda: bool(app.root.get_screen("technician").info))
+    reach(lambda: bool(app.root.get_screen("technician").facts))
     check("technician menu")
 
 

@@ -406,7 +406,7 @@ def test_the_shipped_pin_is_typed_by_touch_on_a_7_inch_panel_and_the_failed_list
         for button in (technician.ids.test_page, technician.ids.refresh, technician.ids.close):
             assert button.to_window(button.x, button.y)[1] >= 0, "in the window"
             assert button.to_window(button.x, button.top)[1] <= scroll.to_window(0, scroll.y)[1]
-        assert "Dữ liệu chờ gửi" in technician.ids.info.text  # moved off the status line
+        assert "Dữ liệu chờ gửi" in technician.ids.facts.text  # moved off the status line
         # A finger drags the list up (twice: it is longer than the window) to its last row,
         # which prints again on a tap.
         for _ in range(2):

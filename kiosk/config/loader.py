@@ -31,6 +31,7 @@ from kiosk.config.device import (
     read_printer_profile,
 )
 from kiosk.config.hall import HallConfig, parse_hall
+from kiosk.config.health import HealthConfig, parse_health
 from kiosk.config.office_network import OfficeNetworkConfig, parse_office_network
 from kiosk.config.officers import OfficerConfig, parse_officers
 from kiosk.config.reader import ConfigError, Document
@@ -64,6 +65,7 @@ class Config:
     hall: HallConfig
     office_network: OfficeNetworkConfig
     speech: SpeechConfig
+    health: HealthConfig
     store: StoreConfig
     # Every file read, each shipped file followed by its override: kiosk.toml,
     # catalogue.toml, printers.toml, rating.toml, officers.toml.
@@ -112,6 +114,7 @@ def load_config(override: Path | None = None) -> Config:
     hall_table = root.table("hall")
     office_network = parse_office_network(root.table("office_network"))
     speech = parse_speech(root.table("speech"), device.data_dir)
+    health = parse_health(root.table("health"))
     store = parse_store(root.table("store"))
     root.finish()
 
@@ -135,6 +138,7 @@ def load_config(override: Path | None = None) -> Config:
         hall=parse_hall(hall_table, parsed_catalogue),
         office_network=office_network,
         speech=speech,
+        health=health,
         store=store,
         sources=kiosk.sources
         + catalogue.sources

@@ -266,7 +266,7 @@ class Database:
                 self._conn.execute("VACUUM")
                 done = self._checkpoint()
             except sqlite3.Error as e:
-                raise _storage_error(e, self.path) from None
+                raise storage_error(e, self.path) from None
         self._scrub_pending = not done
 
     def scrub_wal(self) -> None:

@@ -113,6 +113,8 @@ def test_viewer_token_and_revoke(base_url: str, database_url: str, office: str) 
         (["viewer-token", "--office", "00637", "--db", "sqlite://"], "needs a file path"),
         (["serve", "--tls-cert", "cert.pem"], "go together"),
         (["serve", "--timezone", "Mars/Olympus"], "not a known time zone"),
+        (["serve", "--silent-after", "0"], "is not a number of minutes from 1 to 10080"),
+        (["revoke", "--office", "**", "--device-id", "monitor-1"], "is not a 5-digit office"),
         ([], "required: COMMAND"),
     ],
 )

@@ -338,44 +338,6 @@ def test_outboxes_in_any_order_give_the_same_final_state(
             assert state == reference, f"trial {trial}"
 
 
-def test_tickets_called_before_the_upgrade_keep_their_state(tmp_path) -> None:
-    """A database of the version before ticket_changes: its called tickets get the change
-    their state stands for at start-up, so the next fold does not forget the call."""
-    from datetime import UTC, date, datetime
-
-    from central.app import create_app
-    from central.db import Database
-    from central.schema import ticket_changes
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    db = Database(url)
-    db.create_schema()
-    called_at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-    row = {
-        "office": "00637",
-        "ticket_id": str(uuid.uuid4()),
-        "day": date(2026, 12, 1),
-        "label": "1001",
-        "number": 1001,
-        "field_id": "ho-tich",
-        "priority": False,
-        "issued_at": called_at,
-        "state": "called",
-        "state_at": called_at,
-        "called_at": called_at,
-        "counter": 2,
-        "officer_id": "cb-01",
-        "session_id": str(uuid.uuid4()),
-    }
-    db.run(lambda conn: conn.execute(tickets.insert().values(**row)))
-    db.run(lambda conn: ticket_changes.drop(conn))  # the table an older version did not have
-    db.dispose()
-    create_app(url, key_dir=tmp_path / "keys")
-    create_app(url, key_dir=tmp_path / "keys")  # a second start adds nothing
-    changes = query(url, select(ticket_changes.c.state, ticket_changes.c.counter))
-    assert [tuple(change) for change in changes] == [("called", 2)]
-
-
 def take(api: Api, counter: int, ticket: dict[str, Any]) -> Any:
     return api.http.post(
         f"/api/v1/offices/{api.office}/counters/{counter}/take",

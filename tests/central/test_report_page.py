@@ -12,12 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from central.db import Database
-from central.enrolment import create_viewer_token
 from central.report_page import HideQueryToken
 from tests.central.test_report import PERIOD, post_june
-from tests.support.api import CLOCK, Api, Events, now
-from tests.support.central import enroll_device, running_central, running_central_process
+from tests.support.api import CLOCK, Api, Events
+from tests.support.central import (
+    enroll_device,
+    running_central,
+    running_central_process,
+    viewer_token,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +37,6 @@ def base_url(database_url: str) -> Iterator[str]:
 
 def page_path(office: str) -> str:
     return f"/api/v1/offices/{office}/reports/satisfaction/page"
-
-
-def viewer_token(database_url: str, office: str) -> str:
-    db = Database(database_url)
-    try:
-        return create_viewer_token(db, office=office, now=now()).token
-    finally:
-        db.dispose()
 
 
 def row_of(page: str, first_cell: str) -> list[str]:

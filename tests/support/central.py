@@ -30,7 +30,7 @@ import uvicorn
 
 from central.app import create_app
 from central.db import Database
-from central.enrolment import create_code, enroll
+from central.enrolment import create_code, create_viewer_token, enroll
 from central.serving import CentralUvicorn
 from common.office_clock import aware_now
 from tests.support.ports import free_port
@@ -239,6 +239,15 @@ def enroll_device(
     finally:
         db.dispose()
     return credentials.token
+
+
+def viewer_token(database_url: str, office: str) -> str:
+    """A read-only token of `office`, as `kiosk-central viewer-token` makes it."""
+    db = Database(database_url)
+    try:
+        return create_viewer_token(db, office=office, now=_now()).token
+    finally:
+        db.dispose()
 
 
 def _now() -> datetime:

@@ -1,0 +1,61 @@
+"""What the scanner read, as the technician's live view shows it, with nothing personal in clear.
+
+The technician holds a card, a ticket or a badge to the scanner to see that it reads; the view
+says what kind of code came and enough to tell the scanner works: an ID card by its masked number,
+a ticket by its number, a badge as a badge, anything else by its text with long numbers masked,
+or by its length when it has fields (it may be a card the parser did not take) or is not text.
+Nothing described here is stored or logged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kiosk import badges, ticket_signing
+from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
+from kiosk.i18n import N_
+
+CARD = N_("ID card {id} (read)")
+CARD_REFUSED = N_("ID card QR not accepted ({code}): {count} characters")
+TICKET = N_("ticket code {label}")
+BADGE = N_("an officer badge")
+FIELDS = N_("a code with {fields} fields: {count} characters")
+OTHER = N_("other code: {text}")
+UNREADABLE = N_("not readable: {count} characters")
+
+SHOWN_CHARS = 60  # of another code's text
+_LONG_NUMBER = re.compile(r"[0-9]{5,}")
+_TICKET_LABEL = re.compile(r"[A-Z]{0,3}[0-9]{1,6}")
+
+
+@dataclass(frozen=True)
+class ScanReading:
+    """`msgid` (translated where shown) formatted with `values`."""
+
+    msgid: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+def describe_scan(payload: bytes) -> ScanReading:
+    """What `payload` (one line from the scanner) is, for the technician's screen."""
+    try:
+        text = payload.decode("utf-8").strip("\r\n")
+    except UnicodeDecodeError:
+        return ScanReading(UNREADABLE, {"count": len(payload)})
+    try:
+        return ScanReading(CARD, {"id": parse(text).masked_id})
+    except InvalidCitizenQR as refused:
+        if refused.code != "not-id-card":
+            return ScanReading(CARD_REFUSED, {"code": refused.code, "count": len(text)})
+    parts = text.split("|")
+    if parts[0] == ticket_signing.MAGIC and len(parts) == 6 and _TICKET_LABEL.fullmatch(parts[3]):
+        return ScanReading(TICKET, {"label": parts[3]})
+    if parts[0] == badges.MAGIC:
+        return ScanReading(BADGE)
+    if len(parts) > 1:
+        return ScanReading(FIELDS, {"fields": len(parts), "count": len(text)})
+    if not text.isprintable():
+        return ScanReading(UNREADABLE, {"count": len(text)})
+    shown = _LONG_NUMBER.sub(lambda number: mask_id(number.group()), text[:SHOWN_CHARS])
+    return ScanReading(OTHER, {"text": shown + ("…" if len(text) > SHOWN_CHARS else "")})

@@ -1,0 +1,255 @@
+# The schema of the release before migrations, central/schema.py at 051533c, copied unchanged: the
+# database that tests/central/test_migrations.py upgrades is made with it, whatever schema.py
+# becomes.
+"""The server's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Timestamps are stored in UTC. The projections (tickets, sessions, ratings, identities) are
+derived from the events table in the same transaction as the event insert.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+    true,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; SQLite keeps no zone, so it is stored naive in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a stored timestamp must carry its time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+OFFICE = 5
+DEVICE_ID = 64  # device ids are at most 32 characters; viewer ids and foreign ids fit too
+UUID_TEXT = 36
+TEXT_ID = 64
+
+metadata = MetaData()
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("office", String(OFFICE), primary_key=True),
+    Column("timezone", String(64), nullable=False),
+    Column("day_starts_at", String(5), nullable=False),
+)
+
+enroll_codes = Table(
+    "enroll_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("office", String(OFFICE), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("counter", Integer),
+    Column("device_id", String(DEVICE_ID)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office", String(OFFICE), nullable=False),
+    Column("device_id", String(DEVICE_ID), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("counter", Integer),
+    Column("version", String(32)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("enrolled_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index("devices_by_office", "office", "device_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(UUID_TEXT), primary_key=True),
+    Column("office", String(OFFICE), nullable=False),
+    Column("device_id", String(DEVICE_ID), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("flags", JSON, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("ticket_id", String(UUID_TEXT), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("number", Integer),
+    Column("field_id", String(TEXT_ID)),
+    Column("priority", Boolean, nullable=False),
+    # Null while only a call or skip of the ticket has arrived (its issue event is late).
+    Column("issued_at", UTCDateTime),
+    Column("state", String(8), nullable=False),
+    # When the state last changed by a call or skip: an older event never undoes a newer one.
+    Column("state_at", UTCDateTime),
+    Column("called_at", UTCDateTime),
+    Column("counter", Integer),
+    Column("officer_id", String(TEXT_ID)),
+    Column("session_id", String(UUID_TEXT)),
+    PrimaryKeyConstraint("office", "ticket_id"),
+    Index("tickets_waiting", "office", "day", "state", "field_id"),
+)
+
+# Every call, recall and skip as it arrived (and every call-next), kept so that a ticket's state
+# is computed from all of them in occurred_at order, whatever order they reached the server in;
+# one whose ticket has not arrived yet waits here (ticket_id null: a number typed at a counter).
+ticket_changes = Table(
+    "ticket_changes",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("change_id", String(TEXT_ID), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("field_id", String(TEXT_ID)),
+    Column("ticket_id", String(UUID_TEXT)),
+    Column("state", String(8), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("officer_id", String(TEXT_ID), nullable=False),
+    Column("session_id", String(UUID_TEXT), nullable=False),
+    PrimaryKeyConstraint("office", "change_id"),
+    Index("ticket_changes_by_label", "office", "day", "label"),
+    Index("ticket_changes_by_ticket", "office", "ticket_id"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("session_id", String(UUID_TEXT), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("field_id", String(TEXT_ID), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("officer_id", String(TEXT_ID), nullable=False),
+    Column("called_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=False),
+    Column("outcome", String(200), nullable=False),
+    Column("same_day_result", Boolean, nullable=False),
+    Column("officer_rating_scale", Integer),
+    Column("officer_rating_level", Integer),
+    Column("flags", JSON, nullable=False),
+    PrimaryKeyConstraint("office", "session_id"),
+    Index("sessions_by_field", "office", "field_id", "day", "closed_at"),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("event_id", String(UUID_TEXT), primary_key=True),
+    Column("office", String(OFFICE), nullable=False),
+    Column("session_id", String(UUID_TEXT), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("officer_id", String(TEXT_ID), nullable=False),
+    Column("field_id", String(TEXT_ID), nullable=False),
+    Column("rated", Boolean, nullable=False),
+    Column("scale", Integer, nullable=False),
+    Column("level", Integer),
+    Column("rated_at", UTCDateTime),
+    # False for a second rating of a session: kept and flagged, never counted.
+    Column("counted", Boolean, nullable=False),
+    Column("flags", JSON, nullable=False),
+    Index("ratings_by_day", "office", "day"),
+)
+Index(
+    "ratings_one_counted_per_session",
+    ratings.c.office,
+    ratings.c.session_id,
+    unique=True,
+    sqlite_where=ratings.c.counted == true(),
+    postgresql_where=ratings.c.counted == true(),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("event_id", String(UUID_TEXT), primary_key=True),
+    Column("office", String(OFFICE), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("ticket_id", String(UUID_TEXT)),
+    Column("identity", JSON, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("identities_by_ticket", "office", "day", "label"),
+)
+
+# The calls feed of the hall displays (central.call_feed): every call and recall once, numbered
+# per office in commit order by the office's row in call_sequences (its `seq` is the last number
+# given), so a reader that asks for "after N" never misses a row committed later with a lower
+# number.
+call_sequences = Table(
+    "call_sequences",
+    metadata,
+    Column("office", String(OFFICE), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    # call:<session id> or recall:<event id>: the same call by every path (kiosk.hall_calls).
+    Column("key", String(TEXT_ID), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("label", String(12), nullable=False),
+    Column("field_id", String(TEXT_ID)),
+    Column("counter", Integer, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("office", "seq"),
+    UniqueConstraint("office", "key", name="calls_one_per_key"),
+)
+
+# The key each office's counters sign the calls they send the hall display with (central.hall_keys).
+hall_keys = Table(
+    "hall_keys",
+    metadata,
+    Column("office", String(OFFICE), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

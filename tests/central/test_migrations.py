@@ -1,0 +1,487 @@
+"""The central server's schema migrations (central/migrations), on SQLite and PostgreSQL.
+
+A database made by the release before migrations (tests/central/release_051533c_schema.py, its
+schema.py copied) and filled with a day of an office is upgraded by the real `kiosk-central
+migrate`: no row is lost and the server serves them. The chain of revisions from an empty
+database and the create_all + stamp the server does on a brand-new one both give exactly the
+tables of central/schema.py (Alembic's compare_metadata and the DDL the database keeps), so an
+edit of schema.py without its revision fails here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, MetaData, create_engine, insert, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from central import migrations
+from central.app import create_app
+from central.cli import main
+from central.day_keys import DayKeys, seal
+from central.db import Database
+from central.migrations import SchemaError
+from central.schema import metadata
+from central.tokens import digest
+from tests.central import release_051533c_schema as release
+from tests.support.api import CLOCK, Api, Events, now, today
+from tests.support.central import running_central
+from tests.support.ports import free_port
+from tests.support.processes import REPO_ROOT
+
+OFFICE = "10900"
+NEWEST = f"The database is now at revision {migrations.head()}, the newest."
+
+
+@pytest.fixture(scope="module")
+def new_database(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], str]]:
+    """Makes empty databases of the module's backend (PostgreSQL: beside the module's own,
+    dropped after the module)."""
+    made: list[str] = []
+    admin = make_url(database_url)
+
+    def libpq() -> str:
+        return admin.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def make() -> str:
+        if admin.get_backend_name() == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('migrations') / 'central.db'}"
+        name = f"{admin.database}_{len(made)}"
+        with psycopg.connect(libpq(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return admin.set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if made:
+        with psycopg.connect(libpq(), autocommit=True) as conn:
+            for name in made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate(url: str) -> subprocess.CompletedProcess[str]:
+    """The real `kiosk-central migrate`, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "central", "migrate", "--db", url],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def on(url: str, work: Callable[[Connection], Any]) -> Any:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            return work(conn)
+    finally:
+        engine.dispose()
+
+
+def schema_differences(conn: Connection) -> list[Any]:
+    return compare_metadata(MigrationContext.configure(conn), metadata)
+
+
+def ddl(conn: Connection) -> list[tuple[str, ...]]:
+    """The database's own text of its tables and indexes (partial indexes included)."""
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'alembic%'"
+    else:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+    return sorted(tuple(row) for row in conn.execute(text(query)))
+
+
+def every_row(conn: Connection, tables: MetaData) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table.name: [
+            tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+        ]
+        for table in tables.sorted_tables
+    }
+
+
+def test_the_chain_and_a_new_database_both_give_the_schema_of_schema_py(
+    new_database: Callable[[], str],
+) -> None:
+    chained, created = new_database(), new_database()
+    assert main(["migrate", "--db", chained]) == 0
+    db = Database(created)
+    try:
+        db.create_schema()  # what serve does on a brand-new database: create_all + stamp head
+    finally:
+        db.dispose()
+
+    for url in (chained, created):
+        assert on(url, migrations.current) == migrations.head()
+        assert on(url, schema_differences) == []
+    assert on(chained, ddl) == on(created, ddl)
+
+
+def test_migrate_says_what_it_did_and_a_second_run_changes_nothing(
+    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = new_database()
+    assert main(["migrate", "--db", url]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Applied revision 0001: Baseline: the schema of the release before migrations"
+        " (central/schema.py at 051533c).",
+        "Applied revision 0002: Device health: the latest health report of each device"
+        " (central.health_reports).",
+        NEWEST,
+    ]
+    assert main(["migrate", "--db", url]) == 0
+    assert capsys.readouterr().out == (
+        f"The database is already at the newest revision, {migrations.head()}.\n"
+    )
+
+
+def test_the_revisions_form_one_chain() -> None:
+    """Two branches that each add the next revision give two heads: renumber one of them."""
+    scripts = ScriptDirectory.from_config(migrations.alembic_config())
+    assert len(scripts.get_heads()) == 1
+
+
+class Tokens:
+    """The bearer tokens of the day's devices (the database keeps their hashes)."""
+
+    lobby = "lobby-token-" + "x" * 32
+    counter = "counter-token-" + "x" * 32
+    display = "display-token-" + "x" * 32
+
+
+def fill_like_a_day(conn: Connection, key_dir: Path) -> dict[str, Any]:
+    """What a day of an office leaves in the previous release's tables: three devices, three
+    tickets (1001 waiting, 1002 called at counter 2 with its citizen's identity, 1003 served
+    and rated), their events, changes, calls and the hall key. Returns what the server must
+    serve back."""
+    day, moment = today(), now() - timedelta(minutes=30)
+    make = Events(OFFICE)
+    conn.execute(
+        insert(release.offices),
+        [{"office": OFFICE, "timezone": "Asia/Ho_Chi_Minh", "day_starts_at": "04:00"}],
+    )
+    conn.execute(
+        insert(release.enroll_codes),
+        [
+            {
+                "code_hash": digest("USED-CODE-0001"),
+                "office": OFFICE,
+                "role": "lobby",
+                "counter": None,
+                "device_id": "lobby-01",
+                "created_at": moment,
+                "expires_at": moment + timedelta(days=7),
+                "used_at": moment,
+            }
+        ],
+    )
+    conn.execute(
+        insert(release.devices),
+        [
+            {
+                "office": OFFICE,
+                "device_id": device_id,
+                "role": role,
+                "counter": counter,
+                "version": "0.9.0",
+                "token_hash": digest(token),
+                "enrolled_at": moment,
+                "revoked_at": None,
+            }
+            for device_id, role, counter, token in (
+                ("lobby-01", "lobby", None, Tokens.lobby),
+                ("counter-02", "counter", 2, Tokens.counter),
+                ("display-01", "display", None, Tokens.display),
+            )
+        ],
+    )
+    issued = [
+        make.issued(label, issued_at=moment + timedelta(minutes=n))
+        for n, label in enumerate(("1001", "1002", "1003"))
+    ]
+    sessions = {"1002": str(uuid.uuid4()), "1003": str(uuid.uuid4())}
+    called = [
+        make.called(issued[n], session_id=sessions[label], at=moment + timedelta(minutes=5 + n))
+        for n, label in ((1, "1002"), (2, "1003"))
+    ]
+    conn.execute(
+        insert(release.events),
+        [
+            {
+                "id": event["id"],
+                "office": OFFICE,
+                "device_id": event["device_id"],
+                "type": event["type"],
+                "occurred_at": moment,
+                "received_at": moment,
+                "data": event["data"],
+                "flags": [],
+            }
+            for event in issued + called
+        ],
+    )
+    conn.execute(
+        insert(release.tickets),
+        [
+            {
+                "office": OFFICE,
+                "ticket_id": event["data"]["ticket_id"],
+                "day": day,
+                "label": event["data"]["label"],
+                "number": event["data"]["number"],
+                "field_id": "ho-tich",
+                "priority": False,
+                "issued_at": moment + timedelta(minutes=n),
+                "state": "waiting" if n == 0 else "called",
+                "state_at": None if n == 0 else moment + timedelta(minutes=5 + n),
+                "called_at": None if n == 0 else moment + timedelta(minutes=5 + n),
+                "counter": None if n == 0 else 2,
+                "officer_id": None if n == 0 else "cb-01",
+                "session_id": sessions.get(event["data"]["label"]),
+            }
+            for n, event in enumerate(issued)
+        ],
+    )
+    conn.execute(
+        insert(release.ticket_changes),
+        [
+            {
+                "office": OFFICE,
+                "change_id": event["id"],
+                "day": day,
+                "label": event["data"]["label"],
+                "field_id": "ho-tich",
+                "ticket_id": event["data"]["ticket_id"],
+                "state": "called",
+                "occurred_at": moment + timedelta(minutes=5 + n),
+                "counter": 2,
+                "officer_id": "cb-01",
+                "session_id": event["data"]["session_id"],
+            }
+            for n, event in enumerate(called, 1)
+        ],
+    )
+    conn.execute(
+        insert(release.sessions),
+        [
+            {
+                "office": OFFICE,
+                "session_id": sessions["1003"],
+                "day": day,
+                "label": "1003",
+                "field_id": "ho-tich",
+                "counter": 2,
+                "officer_id": "cb-01",
+                "called_at": moment + timedelta(minutes=7),
+                "closed_at": moment + timedelta(minutes=20),
+                "outcome": "Hồ sơ đầy đủ – đã tiếp nhận",
+                "same_day_result": True,
+                "officer_rating_scale": 3,
+                "officer_rating_level": 1,
+                "flags": [],
+            }
+        ],
+    )
+    conn.execute(
+        insert(release.ratings),
+        [
+            {
+                "event_id": str(uuid.uuid4()),
+                "office": OFFICE,
+                "session_id": sessions["1003"],
+                "day": day,
+                "counter": 2,
+                "officer_id": "cb-01",
+                "field_id": "ho-tich",
+                "rated": True,
+                "scale": 3,
+                "level": 3,
+                "rated_at": moment + timedelta(minutes=21),
+                "counted": True,
+                "flags": [],
+            }
+        ],
+    )
+    identity = {"id_number": "001099012345", "name": "Nguyễn Văn An"}  # a test sample
+    identity_event = str(uuid.uuid4())
+    key = DayKeys(key_dir).key(OFFICE, day, create=True)
+    assert key is not None
+    conn.execute(
+        insert(release.identities),
+        [
+            {
+                "event_id": identity_event,
+                "office": OFFICE,
+                "day": day,
+                "label": "1002",
+                "ticket_id": issued[1]["data"]["ticket_id"],
+                "identity": seal(identity, key, identity_event),
+                "received_at": moment,
+            }
+        ],
+    )
+    conn.execute(insert(release.call_sequences), [{"office": OFFICE, "seq": 2}])
+    conn.execute(
+        insert(release.calls),
+        [
+            {
+                "office": OFFICE,
+                "seq": n,
+                "key": f"call:{event['data']['session_id']}",
+                "kind": "call",
+                "day": day,
+                "label": event["data"]["label"],
+                "field_id": "ho-tich",
+                "counter": 2,
+                "occurred_at": moment + timedelta(minutes=5 + n),
+                "recorded_at": moment + timedelta(minutes=5 + n),
+            }
+            for n, event in enumerate(called, 1)
+        ],
+    )
+    conn.execute(
+        insert(release.hall_keys),
+        [{"office": OFFICE, "key_id": "0a1b2c3d4e5f", "secret": "k" * 43, "created_at": moment}],
+    )
+    return {"day": day, "identity": identity}
+
+
+def test_a_database_of_the_previous_release_is_upgraded_without_losing_a_row(
+    new_database: Callable[[], str], tmp_path: Path
+) -> None:
+    url = new_database()
+    on(url, release.metadata.create_all)
+    day = on(url, lambda conn: fill_like_a_day(conn, tmp_path))
+    before = on(url, lambda conn: every_row(conn, release.metadata))
+    assert all(before.values()), "every table of the release has rows"
+
+    done = migrate(url)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "The database was made before migrations were recorded; its tables are those of"
+        " revision 0001, now recorded as such."
+    )
+    assert done.stdout.splitlines()[-1] == NEWEST
+    assert on(url, lambda conn: every_row(conn, release.metadata)) == before
+    assert on(url, schema_differences) == []
+    with running_central(url, clock=CLOCK, key_dir=tmp_path) as base:
+        served_back(base, day["day"].isoformat(), day["identity"])
+
+
+def served_back(base: str, day: str, identity: dict[str, str]) -> None:
+    """The upgraded database's day, as its devices see it; and it takes new work."""
+    with (
+        Api(base, Tokens.lobby, office=OFFICE) as lobby,
+        Api(base, Tokens.counter, office=OFFICE) as counter,
+        Api(base, Tokens.display, office=OFFICE) as display,
+    ):
+        queue = lobby.queue().json()
+        assert [(f["field_id"], f["waiting"], f["next_label"]) for f in queue["fields"]] == [
+            ("ho-tich", 1, "1001")
+        ]
+        assert {call["label"] for call in queue["recently_called"]} == {"1002", "1003"}
+        calls = display.http.get(f"/api/v1/offices/{OFFICE}/calls", params={"wait": 0}).json()
+        assert [(c["seq"], c["label"]) for c in calls["calls"]] == [(1, "1002"), (2, "1003")]
+        report = lobby.report(**{"from": day, "to": day, "by": "officer"}).json()
+        assert (report["rows"][0]["key"], report["total"]["ballots"]) == ("cb-01", 1)
+        assert display.http.get(f"/api/v1/offices/{OFFICE}/hall-key").json()["key_id"] == (
+            "0a1b2c3d4e5f"
+        )
+        held = counter.http.get(
+            f"/api/v1/offices/{OFFICE}/counters/2/identity", params={"day": day, "label": "1002"}
+        )
+        assert held.json() == {"identity": identity}
+
+        taken = counter.call_next(2, ["ho-tich"])
+        assert taken.status_code == 200, taken.text
+        assert taken.json()["label"] == "1001"
+        after = display.http.get(
+            f"/api/v1/offices/{OFFICE}/calls", params={"after": 2, "wait": 0}
+        ).json()
+        assert [(c["seq"], c["label"]) for c in after["calls"]] == [(3, "1001")]
+        new = lobby.results([Events(OFFICE).issued("1004")])
+        assert [result["status"] for result in new] == ["accepted"]
+
+
+def test_a_database_of_an_earlier_release_gets_the_tables_it_lacked(
+    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before ticket_changes (and the hall's tables), a called ticket's state was all there
+    was: the change it stands for is added, so the next fold of its changes keeps the call."""
+    url = new_database()
+    earlier = [table for table in release.metadata.sorted_tables if table.name not in
+               ("ticket_changes", "call_sequences", "calls", "hall_keys")]  # fmt: skip
+    on(url, lambda conn: release.metadata.create_all(conn, tables=earlier))
+    called_at = now() - timedelta(minutes=5)
+    ticket = {
+        "office": OFFICE, "ticket_id": str(uuid.uuid4()), "day": today(), "label": "1001",
+        "number": 1001, "field_id": "ho-tich", "priority": False, "issued_at": called_at,
+        "state": "called", "state_at": called_at, "called_at": called_at, "counter": 2,
+        "officer_id": "cb-01", "session_id": str(uuid.uuid4()),
+    }  # fmt: skip
+    on(url, lambda conn: conn.execute(insert(release.tickets), [ticket]))
+
+    assert main(["migrate", "--db", url]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "The database was made by a release before migrations were recorded, without the tables"
+        " call_sequences, calls, hall_keys, ticket_changes; revision 0001 adds them."
+    )
+    assert main(["migrate", "--db", url]) == 0  # a second run adds nothing
+    changes = on(url, lambda conn: conn.execute(select(release.ticket_changes)).all())
+    assert [(c.change_id, c.state, c.counter, c.officer_id) for c in changes] == [
+        (f"before-upgrade:{ticket['ticket_id']}", "called", 2, "cb-01")
+    ]
+    assert on(url, schema_differences) == []
+
+
+def test_the_server_refuses_a_database_that_is_behind(
+    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = new_database()
+    on(url, release.metadata.create_all)
+
+    assert main(["serve", "--db", url, "--port", str(free_port())]) == 1
+    assert capsys.readouterr().err == (
+        "The database was made by an earlier version of kiosk-central: back it up, then run"
+        " kiosk-central migrate.\n"
+    )
+    with pytest.raises(SchemaError, match="run kiosk-central migrate"):
+        create_app(url)
+    assert on(url, migrations.current) is None  # nothing was changed
+
+
+def test_migrate_refuses_an_unknown_revision_or_part_of_the_tables(
+    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    newer, partial = new_database(), new_database()
+    assert main(["migrate", "--db", newer]) == 0
+    on(newer, lambda conn: conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'")))
+    on(partial, lambda conn: release.offices.create(conn))
+    capsys.readouterr()
+
+    assert main(["migrate", "--db", newer]) == 1
+    assert capsys.readouterr().err == (
+        "The database is at revision ffff, which this version of kiosk-central does not know:"
+        " it was upgraded by a newer version; install that version again.\n"
+    )
+    assert main(["migrate", "--db", partial]) == 1
+    assert capsys.readouterr().err.startswith(
+        "The database has some of the server's tables but not devices, enroll_codes, events,"
+    )
+    assert on(partial, lambda conn: inspect(conn).get_table_names()) == ["offices"]
