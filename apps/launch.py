@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
+from kiosk.config.device import TouchConfig
 from kiosk.roles import app_class
 from kiosk.services import DeviceData
 
@@ -26,6 +27,22 @@ KIVY_ENV = {
 }
 
 
+def configure_input(kivy_config: Any, touch: TouchConfig) -> None:
+    """The touch panel through SDL (as a mouse, turned with the window), or read from its event
+    device with its own axes; never both, or every touch would count twice."""
+    if not touch.device:
+        kivy_config.set("input", "mouse", "mouse,disable_multitouch")
+        return
+    if kivy_config.has_option("input", "mouse"):
+        kivy_config.remove_option("input", "mouse")
+    kivy_config.set(
+        "input",
+        "touch",
+        f"hidinput,{touch.device},rotation={touch.rotation},"
+        f"invert_x={int(touch.invert_x)},invert_y={int(touch.invert_y)}",
+    )
+
+
 def run_app(
     config: Config, data: DeviceData, *, verbose: bool, demo: DemoTwins | None = None
 ) -> int:
@@ -37,10 +54,12 @@ def run_app(
     from kivy.config import Config as KivyConfig
 
     KivyConfig.set("kivy", "exit_on_escape", "0")
-    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "width", str(config.panel.width))
-    KivyConfig.set("graphics", "height", str(config.panel.height))
     panel = config.panel
+    configure_input(KivyConfig, panel.touch)
+    width, height = panel.window_size
+    KivyConfig.set("graphics", "width", str(width))
+    KivyConfig.set("graphics", "height", str(height))
+    KivyConfig.set("graphics", "rotation", str(panel.rotation))
     if not panel.fullscreen and (panel.left is not None or panel.top is not None):
         # Read when the window is created (importing apps.base creates it): only from here.
         KivyConfig.set("graphics", "position", "custom")
