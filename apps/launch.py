@@ -1,5 +1,6 @@
 """Start a role's app in a window: Kivy's settings, the window, the app the role names, and
-SIGTERM handled like a closed window. The command line reaches this module by name only
+SIGTERM handled like a closed window; or, when the configuration cannot be read, the error
+screen (apps.config_error). The command line reaches this module by name only
 (kiosk.roles.LAUNCHER), so that none of its commands imports Kivy."""
 
 from __future__ import annotations
@@ -7,10 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
-from kiosk.config.device import TouchConfig
+from kiosk.config.device import TouchConfig, parse_panel
+from kiosk.config.reader import Document
+from kiosk.paths import SHIPPED_CONFIG_DIR
 from kiosk.roles import app_class
 from kiosk.services import DeviceData
 
@@ -90,3 +94,35 @@ def run_app(
         if keys is not None:
             keys.unbind()
     return 0
+
+
+def show_config_error(message: str, reload: Callable[[], object], check_every: float) -> bool:
+    """Shows a configuration error on the screen until `reload()` stops raising ConfigError
+    (True), SIGTERM (False), or returns False at once when no window can be opened. The panel is
+    the shipped one (the site's is in the configuration that failed), fullscreen under KMS/DRM
+    as the service runs."""
+    panel = parse_panel(
+        Document.load(SHIPPED_CONFIG_DIR / "kiosk.toml", None).root().table("panel")
+    )
+    for key, value in KIVY_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("KIVY_DPI", str(panel.dpi))
+    from kivy.config import Config as KivyConfig
+
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    KivyConfig.set("graphics", "width", str(panel.width))
+    KivyConfig.set("graphics", "height", str(panel.height))
+    if os.environ.get("SDL_VIDEODRIVER") == "kmsdrm":
+        KivyConfig.set("graphics", "fullscreen", "auto")
+    logging.getLogger("kivy").setLevel(logging.WARNING)
+    from kivy.core.window import Window
+
+    if Window is None:  # no display: Kivy has logged why
+        return False
+    from apps.config_error import ConfigErrorApp
+
+    app = ConfigErrorApp(message, reload, check_every=check_every)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
+    app.run()
+    return app.fixed

@@ -48,6 +48,10 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 [[ -f /etc/pip.conf ]] && cp /etc/pip.conf "$root/etc/pip.conf"
 [[ -d /etc/xdg/pip ]] && mkdir -p "$root/etc/xdg" && cp -r /etc/xdg/pip "$root/etc/xdg/"
 for dir in /opt/wheels /opt/pypi /opt/pypi-more; do [[ -d $dir ]] && bind "$dir" ro; done
+# and this machine's certificate authorities (an index behind a proxy may need its own).
+mkdir -p "$root/usr/local/share/kiosk-test"
+cp /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/kiosk-test/host-ca.crt"
+export PIP_CERT=/usr/local/share/kiosk-test/host-ca.crt
 
 step "what Raspberry Pi OS has and minbase lacks: systemd, udev; a Pi's cmdline.txt; a desktop"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -85,8 +89,8 @@ TOML
 site_sum=$(sha256sum <"$root/etc/kiosk/kiosk.toml")
 echo '{}' >"$root/var/lib/kiosk/written-by-root.json"
 mkdir -p "$root/root/kiosk-src"
-rsync -a --exclude .git --exclude .venv --exclude __pycache__ --exclude .pytest_cache \
-  --exclude .ruff_cache --exclude '*.egg-info' "$src/" "$root/root/kiosk-src/"
+tar -C "$src" --exclude .git --exclude .venv --exclude __pycache__ --exclude .pytest_cache \
+  --exclude .ruff_cache --exclude '*.egg-info' -cf - . | tar -C "$root/root/kiosk-src" -xf -
 
 # Every file the installer writes, with its checksum, mode, owner (and a link's target).
 WRITTEN=(/opt/kiosk /etc/kiosk /var/lib/kiosk /etc/systemd/system /etc/udev/rules.d

@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return command.handler(args, config)
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
-        return 2
+        if command.on_config_error is None:
+            return 2
+        return command.on_config_error(args, str(error))
     except CommandError as error:
         print(str(error), file=sys.stderr)
         return 1

@@ -9,23 +9,45 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.cli.registry import CommandError, command
+from kiosk.config import load_config
 from kiosk.roles import LAUNCHER, ROLES
 
 if TYPE_CHECKING:
     from kiosk.config import Config
     from kiosk.demo import DemoTwins
 
+CONFIG_CHECK_SECONDS = 2.0  # how often the error screen reads the configuration again
+
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", choices=ROLES, help="override the device role")
 
 
-@command("run", "run the kiosk app on this device's hardware", _run_arguments, starts_app=True)
+def _show_config_error(args: argparse.Namespace, message: str) -> int:
+    """`kiosk run` with a configuration it cannot read: the error on the device's screen until
+    the files are fixed, then exit 0 (systemd starts the kiosk again); exit 2 (no restart,
+    RestartPreventExitStatus=2) when stopped first or when no screen can show it."""
+    launcher = importlib.import_module(LAUNCHER)
+    reload = lambda: load_config(args.config)  # noqa: E731
+    if launcher.show_config_error(message, reload, CONFIG_CHECK_SECONDS):
+        print("The configuration can be read now; the kiosk starts again.", file=sys.stderr)
+        return 0
+    return 2
+
+
+@command(
+    "run",
+    "run the kiosk app on this device's hardware",
+    _run_arguments,
+    starts_app=True,
+    on_config_error=_show_config_error,
+)
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if args.role:
         config = dataclasses.replace(
