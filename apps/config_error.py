@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 
@@ -29,6 +30,17 @@ from screens.config_error import ConfigErrorScreen
 log = logging.getLogger("apps.config_error")
 
 STATUS_PREFIX = "Configuration error"  # what install/release.sh's readiness check looks for
+
+
+class _KeepShowing(ExceptionHandler):
+    """An error in the UI loop is logged and the screen stays: it is the technician's only
+    message."""
+
+    def handle_exception(self, exception: BaseException) -> int:
+        if isinstance(exception, KeyboardInterrupt | SystemExit):
+            return ExceptionManager.RAISE
+        log.exception("unexpected error on the configuration error screen")
+        return ExceptionManager.PASS
 
 
 class ConfigErrorApp(App):
@@ -55,6 +67,7 @@ class ConfigErrorApp(App):
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="config-check")
         self._pending: Future | None = None
         self._timers: list = []
+        self._keep_showing = _KeepShowing()
 
     def t(self, msgid: str, language: str) -> str:
         return self._translator.gettext(msgid, language)
@@ -66,6 +79,7 @@ class ConfigErrorApp(App):
         return screen
 
     def on_start(self) -> None:
+        ExceptionManager.add_handler(self._keep_showing)
         Clock.schedule_once(lambda _dt: self._report_status())
         interval = watchdog.watchdog_interval()
         if interval:
@@ -75,6 +89,8 @@ class ConfigErrorApp(App):
         self._timers.append(Clock.schedule_interval(self._check, self._check_every))
 
     def on_stop(self) -> None:
+        if self._keep_showing in ExceptionManager.handlers:
+            ExceptionManager.remove_handler(self._keep_showing)
         for timer in self._timers:
             timer.cancel()
         self._reader.shutdown(wait=True)

@@ -77,13 +77,14 @@ fi
 # ---------------------------------------------------------------- small idempotent steps
 
 # Copies $1 to $2 with mode $3 unless $2 already holds the same bytes; returns 1 if unchanged.
+# (Called in conditions, where set -e does not apply: a failure to write stops the script here.)
 put_file() {
   if [[ -f $2 ]] && cmp -s "$1" "$2"; then
     [[ $(stat -c %a "$2") == "${3#0}" ]] && return 1
-    chmod "$3" "$2"
+    chmod "$3" "$2" || exit 1
     return 0
   fi
-  install -D -m "$3" "$1" "$2"
+  install -D -m "$3" "$1" "$2" || { echo "Cannot write $2." >&2; exit 1; }
 }
 
 # put_file for text given on stdin.
@@ -140,9 +141,12 @@ release_id() {
   echo "$version-$hash"
 }
 
+release_built() {
+  [[ -f $KIOSK_HOME/releases/$1/.complete ]]
+}
+
 build_release() {
   local id=$1 dir=$KIOSK_HOME/releases/$1
-  [[ -f $dir/.complete ]] && return 1
   rm -rf "$dir" # a build cut short (no .complete)
   echo "Building release $id in $dir."
   mkdir -p "$dir"
@@ -329,7 +333,11 @@ install_kiosk() {
   own_data
   local id units_changed=0
   id=$(release_id)
-  build_release "$id" || echo "Release $id is already built."
+  if release_built "$id"; then
+    echo "Release $id is already built."
+  else
+    build_release "$id"
+  fi
 
   put_file "$src/systemd/kiosk.service" "$ETC_SYSTEMD/kiosk.service" 0644 && units_changed=1
   network_dropin | put_text "$ETC_SYSTEMD/kiosk.service.d/network.conf" 0644 && units_changed=1

@@ -44,6 +44,7 @@ debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.debootstrap.log
 rm -f "$root.debootstrap.log"
 for fs in proc sys dev dev/pts; do bind "/$fs"; done
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 # pip inside the root uses this machine's package index settings.
 [[ -f /etc/pip.conf ]] && cp /etc/pip.conf "$root/etc/pip.conf"
 [[ -d /etc/xdg/pip ]] && mkdir -p "$root/etc/xdg" && cp -r /etc/xdg/pip "$root/etc/xdg/"
@@ -51,7 +52,10 @@ for dir in /opt/wheels /opt/pypi /opt/pypi-more; do [[ -d $dir ]] && bind "$dir"
 # and this machine's certificate authorities (an index behind a proxy may need its own).
 mkdir -p "$root/usr/local/share/kiosk-test"
 cp /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/kiosk-test/host-ca.crt"
-export PIP_CERT=/usr/local/share/kiosk-test/host-ca.crt
+# (every variable that names a CA bundle: pip's requests also reads REQUESTS_CA_BUNDLE)
+for var in PIP_CERT REQUESTS_CA_BUNDLE SSL_CERT_FILE CURL_CA_BUNDLE; do
+  export "$var=/usr/local/share/kiosk-test/host-ca.crt"
+done
 
 step "what Raspberry Pi OS has and minbase lacks: systemd, udev; a Pi's cmdline.txt; a desktop"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
