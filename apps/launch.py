@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
-from kiosk.config.device import TouchConfig, parse_panel
+from kiosk.config.device import PanelConfig, TouchConfig, parse_panel
 from kiosk.config.reader import Document
 from kiosk.paths import SHIPPED_CONFIG_DIR
 from kiosk.roles import app_class
@@ -47,28 +47,35 @@ def configure_input(kivy_config: Any, touch: TouchConfig) -> None:
     )
 
 
-def run_app(
-    config: Config, data: DeviceData, *, verbose: bool, demo: DemoTwins | None = None
-) -> int:
-    """Runs the app of `config.device.role` until its window closes or SIGTERM; `demo` binds
-    the demo's keys beside it."""
+def kivy_settings(panel: PanelConfig) -> Any:
+    """Kivy's environment and settings for `panel`, before Kivy is imported; returns Kivy's
+    Config (the window is made from it when first imported)."""
     for key, value in KIVY_ENV.items():
         os.environ.setdefault(key, value)
-    os.environ.setdefault("KIVY_DPI", str(config.panel.dpi))
+    os.environ.setdefault("KIVY_DPI", str(panel.dpi))
     from kivy.config import Config as KivyConfig
 
     KivyConfig.set("kivy", "exit_on_escape", "0")
-    panel = config.panel
     configure_input(KivyConfig, panel.touch)
     width, height = panel.window_size
     KivyConfig.set("graphics", "width", str(width))
     KivyConfig.set("graphics", "height", str(height))
     KivyConfig.set("graphics", "rotation", str(panel.rotation))
+    return KivyConfig
+
+
+def run_app(
+    config: Config, data: DeviceData, *, verbose: bool, demo: DemoTwins | None = None
+) -> int:
+    """Runs the app of `config.device.role` until its window closes or SIGTERM; `demo` binds
+    the demo's keys beside it."""
+    panel = config.panel
+    kivy_config = kivy_settings(panel)
     if not panel.fullscreen and (panel.left is not None or panel.top is not None):
         # Read when the window is created (importing apps.base creates it): only from here.
-        KivyConfig.set("graphics", "position", "custom")
-        KivyConfig.set("graphics", "left", str(panel.left or 0))
-        KivyConfig.set("graphics", "top", str(panel.top or 0))
+        kivy_config.set("graphics", "position", "custom")
+        kivy_config.set("graphics", "left", str(panel.left or 0))
+        kivy_config.set("graphics", "top", str(panel.top or 0))
     from apps.base import configure_window
 
     logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -104,17 +111,9 @@ def show_config_error(message: str, reload: Callable[[], object], check_every: f
     panel = parse_panel(
         Document.load(SHIPPED_CONFIG_DIR / "kiosk.toml", None).root().table("panel")
     )
-    for key, value in KIVY_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ.setdefault("KIVY_DPI", str(panel.dpi))
-    from kivy.config import Config as KivyConfig
-
-    KivyConfig.set("kivy", "exit_on_escape", "0")
-    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "width", str(panel.width))
-    KivyConfig.set("graphics", "height", str(panel.height))
+    kivy_config = kivy_settings(panel)
     if os.environ.get("SDL_VIDEODRIVER") == "kmsdrm":
-        KivyConfig.set("graphics", "fullscreen", "auto")
+        kivy_config.set("graphics", "fullscreen", "auto")
     logging.getLogger("kivy").setLevel(logging.WARNING)
     from kivy.core.window import Window
 

@@ -23,9 +23,7 @@ KIOSK_EXPOSURE_LIMIT = 2.0
 
 
 def _analyze(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ANALYZE, *args], capture_output=True, text=True, timeout=60, check=False
-    )
+    return subprocess.run([ANALYZE, *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 @needs_analyze
