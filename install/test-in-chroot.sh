@@ -102,7 +102,7 @@ WRITTEN=(/opt/kiosk /etc/kiosk /var/lib/kiosk /etc/systemd/system /etc/udev/rule
 manifest() {
   (cd "$root" && for path in "${WRITTEN[@]}"; do
     [[ -e .$path ]] || continue
-    find ".$path" \( -type f -o -type l \) -printf '%p %m %u:%g %l\n' | LC_ALL=C sort
+    find ".$path" \( -type f -o -type l \) -printf '%p %m %U:%G %l\n' | LC_ALL=C sort
     find ".$path" -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
   done)
 }
@@ -121,7 +121,7 @@ check "the installed app reads the site config" \
   in_root runuser -u kiosk -- /opt/kiosk/current/.venv/bin/kiosk check-config
 check "the site config is unchanged" test "$(sha256sum <"$root/etc/kiosk/kiosk.toml")" == "$site_sum"
 check "/var/lib/kiosk and what root left there belong to kiosk" \
-  test "$(stat -c %U:%G "$root/var/lib/kiosk/written-by-root.json" "$root/var/lib/kiosk" | sort -u)" == kiosk:kiosk
+  test "$(in_root stat -c %U:%G /var/lib/kiosk/written-by-root.json /var/lib/kiosk | sort -u)" == kiosk:kiosk
 check "console blanking and cursor off on the kernel command line" \
   grep -qx "$cmdline consoleblank=0 vt.global_cursor_default=0" "$root/boot/firmware/cmdline.txt"
 check "no desktop: default target multi-user.target" \
