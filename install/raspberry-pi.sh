@@ -70,6 +70,7 @@ done
 # Booted with systemd (not a chroot, not a container build): units can be reloaded, started
 # and waited for. Otherwise they are only enabled, which systemctl does offline.
 booted=0
+desktop_running=0 # a desktop session on the display now (turned off from the next boot)
 if [[ -d /run/systemd/system ]] && ! systemd-detect-virt --chroot --quiet 2>/dev/null; then
   booted=1
 fi
@@ -304,7 +305,10 @@ desktop_off() {
     dm=$(basename "$(readlink -f "$ETC_SYSTEMD/display-manager.service")")
     remember display_manager "$dm"
     systemctl disable "$dm"
-    ((booted)) && systemctl stop "$dm"
+    # Not stopped from here: this may be running in a terminal on that desktop.
+    if ((booted)) && systemctl is-active --quiet "$dm"; then
+      desktop_running=1
+    fi
   fi
   return 0
 }
@@ -358,12 +362,20 @@ install_kiosk() {
   desktop_off
   kernel_args_on
   enable_unit kiosk.service
+  # The technician's commands: sudo -u kiosk kiosk check-config, ...
+  [[ $(readlink /usr/local/bin/kiosk) == "$KIOSK_HOME/current/.venv/bin/kiosk" ]] ||
+    ln -sfn "$KIOSK_HOME/current/.venv/bin/kiosk" /usr/local/bin/kiosk
 
-  if ((!booted)); then
+  if ((!booted || desktop_running)); then
     point_current_at "$id"
     prune_releases
-    echo "Installed release $id without starting it (not booted with systemd, e.g. a chroot):" \
-      "kiosk.service starts at the next boot."
+    if ((desktop_running)); then
+      echo "Installed release $id. The desktop still holds the display: reboot, and the kiosk" \
+        "starts without it."
+    else
+      echo "Installed release $id without starting it (not booted with systemd, e.g. a" \
+        "chroot): kiosk.service starts at the next boot."
+    fi
     return 0
   fi
   ((units_changed)) && systemctl daemon-reload
@@ -390,6 +402,8 @@ uninstall_kiosk() {
     systemctl unmask getty@tty1.service
   desktop_back
   kernel_args_off
+  [[ $(readlink /usr/local/bin/kiosk) == "$KIOSK_HOME/current/.venv/bin/kiosk" ]] &&
+    rm -f /usr/local/bin/kiosk
   rm -rf "${KIOSK_HOME:?}"
   if ((purge)); then
     rm -rf /etc/kiosk /var/lib/kiosk

@@ -97,7 +97,7 @@ tar -C "$src" --exclude .git --exclude .venv --exclude __pycache__ --exclude .py
   --exclude .ruff_cache --exclude '*.egg-info' -cf - . | tar -C "$root/root/kiosk-src" -xf -
 
 # Every file the installer writes, with its checksum, mode, owner (and a link's target).
-WRITTEN=(/opt/kiosk /etc/kiosk /var/lib/kiosk /etc/systemd/system /etc/udev/rules.d
+WRITTEN=(/opt/kiosk /usr/local/bin/kiosk /etc/kiosk /var/lib/kiosk /etc/systemd/system /etc/udev/rules.d
   /boot/firmware/cmdline.txt /etc/passwd /etc/group)
 manifest() {
   (cd "$root" && for path in "${WRITTEN[@]}"; do
@@ -117,8 +117,8 @@ check "systemd-time-wait-sync enabled" \
   test -L "$root/etc/systemd/system/sysinit.target.wants/systemd-time-wait-sync.service"
 check "the unit verifies clean as installed" in_root systemd-analyze verify kiosk.service
 check "/opt/kiosk/current is a release with its venv" test -x "$root/opt/kiosk/current/.venv/bin/kiosk"
-check "the installed app reads the site config" \
-  in_root runuser -u kiosk -- /opt/kiosk/current/.venv/bin/kiosk check-config
+check "the installed app reads the site config (the technician's command on the PATH)" \
+  in_root runuser -u kiosk -- kiosk check-config
 check "the site config is unchanged" test "$(sha256sum <"$root/etc/kiosk/kiosk.toml")" == "$site_sum"
 check "/var/lib/kiosk and what root left there belong to kiosk" \
   test "$(in_root stat -c %U:%G /var/lib/kiosk/written-by-root.json /var/lib/kiosk | sort -u)" == kiosk:kiosk
@@ -156,7 +156,7 @@ check "the data is kept" grep -qx kept "$root/var/lib/kiosk/data-kept.txt"
 
 step "--uninstall"
 in_root /root/kiosk-src/install/raspberry-pi.sh --uninstall
-check "/opt/kiosk removed" test ! -e "$root/opt/kiosk"
+check "/opt/kiosk and the kiosk command removed" test ! -e "$root/opt/kiosk" -a ! -L "$root/usr/local/bin/kiosk"
 check "the units and rules removed" test ! -e "$root/etc/systemd/system/kiosk.service" -a \
   ! -e "$root/etc/systemd/system/kiosk.service.d" -a ! -e "$root/etc/udev/rules.d/99-kiosk-devices.rules" -a \
   ! -e "$root/etc/systemd/system/multi-user.target.wants/kiosk.service"
