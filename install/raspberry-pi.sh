@@ -104,7 +104,8 @@ remember() { # key=value in the state file, the first time only
 }
 
 recalled() {
-  sed -n "s/^$1=//p" "$STATE_FILE" 2>/dev/null | head -n1
+  [[ -f $STATE_FILE ]] || return 0
+  sed -n "s/^$1=//p" "$STATE_FILE" | head -n1
 }
 
 need_apt() {

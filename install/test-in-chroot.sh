@@ -16,6 +16,7 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 started=$SECONDS
 step() { echo; echo "== $* ($((SECONDS - started)) s)"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
+trap 'echo "FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 check() { # check DESCRIPTION COMMAND...: runs the command, stops at the first failure
   local what=$1
   shift
