@@ -323,6 +323,10 @@ desktop_back() {
   return 0
 }
 
+udev_running() { # (not in a chroot or a container)
+  ((booted)) && udevadm control --ping 2>/dev/null
+}
+
 enable_unit() { # $1 unit
   systemctl is-enabled --quiet "$1" 2>/dev/null || systemctl enable "$1"
 }
@@ -347,7 +351,7 @@ install_kiosk() {
   put_file "$src/systemd/kiosk.service" "$ETC_SYSTEMD/kiosk.service" 0644 && units_changed=1
   network_dropin | put_text "$ETC_SYSTEMD/kiosk.service.d/network.conf" 0644 && units_changed=1
   if put_file "$src/systemd/99-kiosk-devices.rules" /etc/udev/rules.d/99-kiosk-devices.rules 0644 &&
-    ((booted)); then
+    udev_running; then
     udevadm control --reload-rules && udevadm trigger
   fi
   # Wait (at most 60 s) for the clock to be synchronised before the kiosk starts: no RTC.
@@ -415,10 +419,8 @@ uninstall_kiosk() {
     echo "Removed the kiosk; kept /etc/kiosk, /var/lib/kiosk and the kiosk user" \
       "(--uninstall --purge removes them)."
   fi
-  if ((booted)); then
-    systemctl daemon-reload
-    udevadm control --reload-rules
-  fi
+  ((booted)) && systemctl daemon-reload
+  udev_running && udevadm control --reload-rules
   return 0
 }
 
