@@ -27,6 +27,7 @@ from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
 from kiosk.roles import window_title
 from kiosk.services import DeviceData
+from kiosk.storage_faults import FAULT_NAMES, StorageHealth
 from kiosk.store.signin import Attempt
 from kiosk.sync import SyncStatus, SyncWorker
 from screens.technician_login import TechnicianLoginScreen
@@ -70,6 +71,13 @@ class DeviceApp(App):
         self.office_name = config.office.name
         self.office_centre = config.office.centre
         self.store = data.store
+        # The storage fault the store's writes last met (full, read-only, damaged), named on
+        # the status line and the technician screen until a write succeeds again.
+        self.storage = StorageHealth(
+            config.device.data_dir,
+            on_change=lambda: Clock.schedule_once(lambda _dt: self.update_status()),
+        )
+        data.store.observe_writes(self.storage.observe)
         self._technician_guard = data.store.signin_guard(
             TECHNICIAN_SCOPE, limit=PIN_TRIES, lock_for=timedelta(seconds=PIN_LOCK_SECONDS)
         )
@@ -286,7 +294,15 @@ class DeviceApp(App):
             minutes=-off
         )
 
+    def _storage_words(self) -> str:
+        """The storage fault by name: no ticket or session can be recorded while it lasts."""
+        fault = self.storage.fault
+        if fault is None:
+            return ""
+        return self.t("{fault}: nothing can be recorded").format(fault=self.t(FAULT_NAMES[fault]))
+
     def update_status(self) -> None:
+        storage = self._storage_words()
         device, alert = self.device_status()
         clock = self._clock_words()
         status = self.sync_status
@@ -294,9 +310,9 @@ class DeviceApp(App):
         # enough for a 7-inch panel.
         connected = status.state == "online" and not (status.pending and self.status_counts_pending)
         network = "" if clock and connected else self._network_words()
-        parts = [part for part in (device, clock, network) if part]
+        parts = [part for part in (storage, device, clock, network) if part]
         self.status_text = "  ·  ".join(parts)
-        self.status_alert = alert or self.sync_status.clock_off_minutes is not None
+        self.status_alert = bool(storage) or alert or self.sync_status.clock_off_minutes is not None
         offline = self.sync_status.state == "offline" and self.sync_status.offline_since
         self.offline_notice = (
             self.t(

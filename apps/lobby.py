@@ -300,6 +300,10 @@ class LobbyApp(DeviceApp):
                 text = self.t(
                     "No more numbers can be issued today for this field. Please contact the staff."
                 )
+            elif self.storage.fault is not None:  # named on the status line for the staff
+                text = self.t(
+                    "This kiosk cannot issue numbers at the moment. Please ask the staff for help."
+                )
             else:
                 log.error("ticket not issued: %s", error)
                 text = self.t(
@@ -483,8 +487,11 @@ class LobbyApp(DeviceApp):
         return self.t(PRINTER_STATUS[state])
 
     def device_status(self) -> tuple[str, bool]:
-        """The printer on the status line while it prints; when it cannot, the banner says it."""
+        """The printer on the status line while it prints; when it cannot, the banner says it.
+        While the storage fails, "Printer ready" would mislead: the storage fault stands alone."""
         state = self.printer_state
+        if self.storage.fault is not None:
+            return "", False
         if state is None:
             return self.t("Checking the printer…"), False
         words = PRINTER_STATUS_LINE.get(state)

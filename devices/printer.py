@@ -122,6 +122,11 @@ class EscPosPrinter:
     def state(self) -> PrinterState:
         return self._state
 
+    @property
+    def reason(self) -> str:
+        """Why the printer is in its state, in plain English (e.g. "... is busy: ...")."""
+        return self._reason
+
     def start(self) -> None:
         """Start the status poller (a daemon thread). It never gives up reconnecting."""
         self._poller.start()

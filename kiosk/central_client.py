@@ -76,6 +76,11 @@ class CentralNoAnswer(CentralUnavailable):
     out of reach, rather than answering but failing."""
 
 
+class CentralNotVerified(CentralNoAnswer):
+    """The server's TLS certificate could not be verified (wrong CA bundle, expired, another
+    name): no request was sent."""
+
+
 class CentralUnauthorized(CentralError):
     """The server does not accept this device's token (unknown or revoked): 401."""
 
@@ -274,7 +279,7 @@ class CentralClient:
                 timeout=self.timeout,
             )
         except requests.RequestException as error:
-            raise CentralNoAnswer(self._transport_problem(error)) from None
+            raise self._no_answer(error) from None
         if response.status_code == 404:
             return None
         body = self._json(self._check(response))
@@ -342,7 +347,7 @@ class CentralClient:
         try:
             response = self._session.get(self.base_url + HEALTH_PATH, timeout=self.timeout)
         except requests.RequestException as error:
-            raise CentralNoAnswer(self._transport_problem(error)) from None
+            raise self._no_answer(error) from None
         round_trip = time.monotonic() - started
         body = self._json(self._check(response))
         if not isinstance(body, dict) or body.get("status") != "ok":
@@ -363,13 +368,13 @@ class CentralClient:
                 self.base_url + path, json=body, timeout=timeout or self.timeout
             )
         except requests.RequestException as error:
-            raise CentralNoAnswer(self._transport_problem(error)) from None
+            raise self._no_answer(error) from None
 
     def _get(self, path: str, params: dict[str, str], timeout: float) -> requests.Response:
         try:
             return self._session.get(self.base_url + path, params=params, timeout=timeout)
         except requests.RequestException as error:
-            raise CentralNoAnswer(self._transport_problem(error)) from None
+            raise self._no_answer(error) from None
 
     def _check(self, response: requests.Response) -> requests.Response:
         status = response.status_code
@@ -411,6 +416,14 @@ class CentralClient:
         return CentralUnavailable(
             f"The central server at {self._host} sent an answer that could not be understood."
         )
+
+    def _no_answer(self, error: requests.RequestException) -> CentralNoAnswer:
+        kind = (
+            CentralNotVerified
+            if isinstance(error, requests.exceptions.SSLError)
+            else CentralNoAnswer
+        )
+        return kind(self._transport_problem(error))
 
     def _transport_problem(self, error: requests.RequestException) -> str:
         where = f"the central server at {self._host}"

@@ -15,13 +15,20 @@ from common.office_clock import aware_now
 from kiosk.config import Config
 from kiosk.personal_data import PersonalData, PersonalKeyError, open_personal_data
 from kiosk.server_clock import ServerClock
+from kiosk.storage_faults import StorageFault, classify, for_the_technician
 from kiosk.store import Store, StoreError
+from kiosk.store.integrity import quick_check
 from kiosk.ticket_signing import DeviceKeyError, load_or_create_device_key
 from kiosk.tickets import TicketService
 
 
 class DataUnavailable(Exception):
-    """The device's data folder, database or key cannot be used; the message says why."""
+    """The device's data folder, database or key cannot be used; the message says why, and
+    `fault` which storage fault it is, if one (kiosk.storage_faults)."""
+
+    def __init__(self, message: str, fault: StorageFault | None = None) -> None:
+        super().__init__(message)
+        self.fault = fault
 
 
 @dataclass
@@ -43,22 +50,34 @@ def open_device_data(config: Config, clock: Callable[[], datetime] = aware_now) 
         if not os.access(data_dir, os.W_OK | os.X_OK):
             raise PermissionError(f"{data_dir} is not writable by this user")
     except OSError as error:
+        fault = classify(error, data_dir)
+        if fault is not None:
+            said = for_the_technician(error, data_dir)
+            raise DataUnavailable(
+                f"Cannot use the data folder {data_dir}: {said}", fault
+            ) from error
         raise DataUnavailable(
             f"Cannot use the data folder {data_dir}: {error.strerror or error}. Set [device] "
             "data_dir in /etc/kiosk/kiosk.toml, or run as the kiosk user."
         ) from error
+    path = data_dir / "kiosk.db"
     try:
-        store = Store(data_dir / "kiosk.db")
+        if path.exists():  # a damaged database is said now, not at the first ticket
+            quick_check(path)
+        store = Store(path)
     except StoreError as error:
         raise DataUnavailable(
-            f"Cannot open the database {data_dir / 'kiosk.db'}: {error}"
+            f"Cannot open the database: {for_the_technician(error, path)}", classify(error, path)
         ) from error
     try:
         key = load_or_create_device_key(data_dir / "device.key")
         personal = open_personal_data(store, data_dir, config.office)
     except (DeviceKeyError, PersonalKeyError, OSError) as error:
         store.close()
-        raise DataUnavailable(f"Cannot use the device keys: {error}") from error
+        raise DataUnavailable(
+            f"Cannot use the device keys: {for_the_technician(error, data_dir)}",
+            classify(error, data_dir),
+        ) from error
     server_clock = ServerClock(config.central.clock_margin, clock)
     tickets = TicketService(store, config, key, server_clock=server_clock)
     return DeviceData(store, tickets, personal, server_clock)

@@ -3,7 +3,8 @@
 Each technician task has its module here, which registers its commands (kiosk.cli.registry);
 this one builds the parser from the registry and runs the command. Every failure a technician
 can meet (bad config, busy printer, unknown ticket) ends in one plain sentence on stderr and a
-non-zero exit code, never a traceback. Only `run` and `demo` import Kivy.
+non-zero exit code, never a traceback (a storage fault is named: kiosk.storage_faults). Only
+`run` and `demo` import Kivy.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pathlib import Path
 from common.version import __version__
 from kiosk.cli.registry import COMMANDS, CommandError
 from kiosk.config import ConfigError, load_config
+from kiosk.storage_faults import for_the_technician
+from kiosk.store import StoreError
 
 # The modules of kiosk.cli that register commands, in the order `kiosk --help` lists them.
-TASKS = ("run", "printer", "central", "checks", "keys", "speech")
+TASKS = ("run", "printer", "central", "checks", "doctor", "keys", "speech")
 
 
 def add_common_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -70,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         if command.on_config_error is None:
             return 2
         return command.on_config_error(args, str(error))
+    except StoreError as error:  # the database failed under a command: the fault, by name
+        print(for_the_technician(error, config.device.data_dir), file=sys.stderr)
+        return 1
     except CommandError as error:
         print(str(error), file=sys.stderr)
         return 1

@@ -63,7 +63,6 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
     from kiosk.central_client import CentralError
     from kiosk.enrolment import CentralLink
     from kiosk.events import CITIZEN_IDENTIFIED
-    from kiosk.store import StoreError
     from kiosk.sync import OutboxSender
 
     store, personal = _outbox(config)
@@ -90,9 +89,7 @@ def cmd_sync(args: argparse.Namespace, config: Config) -> int:
             quarantined += report.quarantined
         pending = store.outbox.summary()["pending"]
         server = client.base_url
-    except StoreError as error:
-        raise CommandError(f"The local database failed: {error}") from error
-    finally:
+    finally:  # a StoreError goes up to kiosk.cli, which names the storage fault
         link.close()
         store.close()
     print(f"Sent to {server}: {accepted} accepted, {duplicates} already there.")
@@ -117,16 +114,12 @@ def _outbox_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("outbox", "events waiting to be sent, and quarantined ones", _outbox_arguments)
 def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
-    from kiosk.store import StoreError
-
     store, personal = _outbox(config)
     try:
         personal.purge_expired()
         summary = store.outbox.summary()
         quarantined = store.outbox.quarantined()
-    except StoreError as error:
-        raise CommandError(f"The local database failed: {error}") from error
-    finally:
+    finally:  # a StoreError goes up to kiosk.cli, which names the storage fault
         store.close()
     if args.json:
         print(

@@ -4,6 +4,7 @@ the configuration."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from kiosk.cli.registry import command
@@ -38,6 +39,9 @@ def cmd_scan_test(args: argparse.Namespace, config: Config) -> int:
 
 @command("check-config", "validate the configuration and summarise it")
 def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.config.shipped_defaults import shipped_secrets_in_use
+
+    shipped = shipped_secrets_in_use(config)
     print("Configuration OK, read from:")
     for source in config.sources:
         print(f"  {source}")
@@ -59,6 +63,9 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
             f"  field {field.id}: {field.name_vi} — {field.prefix}{field.first}"
             f"..{field.prefix}{field.last}"
         )
+    # Last, so that it is what stays on the terminal; on stderr too, for a script's log.
+    for warning in shipped:
+        print(f"WARNING: {warning}", file=sys.stderr)
     return 0
 
 

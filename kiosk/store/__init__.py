@@ -7,6 +7,7 @@
 - kiosk.store.outbox: events waiting for the central server, personal ones, the quarantine;
 - kiosk.store.sessions: counter sessions, their ratings and extra presses (SessionRow);
 - kiosk.store.signin: the wrong-PIN count and lock of a PIN entry (SigninGuard).
+- kiosk.store.integrity: `PRAGMA quick_check` on a read-only connection of its own.
 
 A Store holds one connection and a table object over it for each group:
 `store.tickets.issue(...)`, `store.outbox.batch(...)`, `store.sessions.latest(...)`,
@@ -28,6 +29,7 @@ from kiosk.store.connection import (
     StorageReadOnly,
     StorageUnavailable,
     StoreError,
+    WriteObserver,
 )
 from kiosk.store.outbox import Outbox
 from kiosk.store.schema import MIGRATIONS
@@ -64,6 +66,11 @@ class Store:
         """The guard of one PIN entry: the `limit`-th wrong PIN in a row locks it for
         `lock_for`."""
         return SigninGuard(self._db, scope, limit=limit, lock_for=lock_for)
+
+    def observe_writes(self, observer: WriteObserver) -> None:
+        """`observer(None)` after each committed write, `observer(error)` after a refused one
+        (kiosk.store.connection); the app's storage health listens."""
+        self._db.observe_writes(observer)
 
     def close(self) -> None:
         self._db.close()

@@ -1,7 +1,7 @@
 """The connection to the device database: opening it (private file mode, pragmas, schema
 migrations), its read and write transactions (and insert_row, the tables' INSERT ... RETURNING),
-the sqlite3 errors told as StoreErrors, and the WAL scrub that leaves no copy of deleted
-personal data.
+the sqlite3 errors told as StoreErrors (and each write's outcome to its observers), and the WAL
+scrub that leaves no copy of deleted personal data.
 
 Durability first: WAL, synchronous=FULL, secure_delete. Writes start with BEGIN IMMEDIATE, so
 what a write reads (the next ticket number) is read under the database write lock: correct with
@@ -18,7 +18,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,9 @@ class SchemaTooNew(StoreError):
     """The database was written by a newer version of this software."""
 
 
-def _storage_error(error: sqlite3.Error, path: Path) -> StoreError:
+def storage_error(error: sqlite3.Error, path: Path) -> StoreError:
+    """The StoreError that `error`, met on the database at `path`, is (kiosk.storage_faults
+    names the full, read-only and damaged ones for the technician)."""
     code = getattr(error, "sqlite_errorcode", None)
     primary = None if code is None else code & 0xFF
     name = getattr(error, "sqlite_errorname", type(error).__name__)
@@ -90,6 +92,10 @@ def _storage_error(error: sqlite3.Error, path: Path) -> StoreError:
     if primary in (_SQLITE_CANTOPEN, _SQLITE_PERM):
         return StorageUnavailable(f"{path}: the database cannot be opened ({name})")
     return StoreError(f"{path}: database error ({name}: {error})")
+
+
+# Told of each write transaction's outcome (Database.observe_writes).
+WriteObserver = Callable[[StoreError | None], None]
 
 
 def insert_row(conn: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> sqlite3.Row:
@@ -124,9 +130,10 @@ class Database:
                 check_same_thread=False,
             )
         except sqlite3.Error as e:
-            raise _storage_error(e, path) from None
+            raise storage_error(e, path) from None
         self._conn.row_factory = sqlite3.Row
         self._scrub_pending = False
+        self._write_observers: list[WriteObserver] = []
         try:
             self._configure(durable)
             self._migrate()
@@ -134,7 +141,7 @@ class Database:
             self._checkpoint()
         except sqlite3.Error as e:
             self._conn.close()
-            raise _storage_error(e, path) from None
+            raise storage_error(e, path) from None
         except StoreError:
             self._conn.close()
             raise
@@ -188,6 +195,16 @@ class Database:
             self._rollback_quietly()
             raise
 
+    def observe_writes(self, observer: WriteObserver) -> None:
+        """Call `observer` after each write transaction: with None when it was committed, with
+        its StoreError when the database refused it (full, read-only, damaged...). It runs on
+        the writing thread, under the database lock: keep it short, and no SQL."""
+        self._write_observers.append(observer)
+
+    def _written(self, error: StoreError | None) -> None:
+        for observer in self._write_observers:
+            observer(error)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -208,10 +225,13 @@ class Database:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as e:
                 self._rollback_quietly()
-                raise _storage_error(e, self.path) from None
+                error = storage_error(e, self.path)
+                self._written(error)
+                raise error from None
             except BaseException:
                 self._rollback_quietly()
                 raise
+            self._written(None)
         if self._scrub_pending:
             self.scrub_wal()
 
@@ -221,7 +241,7 @@ class Database:
             try:
                 yield self._conn
             except sqlite3.Error as e:
-                raise _storage_error(e, self.path) from None
+                raise storage_error(e, self.path) from None
 
     def _checkpoint(self) -> bool:
         """Copy the WAL into the database and truncate it; False when a reader kept it busy."""
@@ -235,7 +255,7 @@ class Database:
             try:
                 done = self._checkpoint()
             except sqlite3.Error as e:
-                raise _storage_error(e, self.path) from None
+                raise storage_error(e, self.path) from None
         self._scrub_pending = not done
         if not done:
             log.warning("the WAL could not be emptied now: another process reads the database")

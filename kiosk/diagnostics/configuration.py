@@ -1,0 +1,47 @@
+"""The configuration: it was read and validated before any check runs (a bad value stops
+`kiosk doctor` with the file, key and what is allowed, as every command); here, what is valid
+but should not stay: the shipped technician PIN or demo officers (kiosk.config.shipped_defaults,
+the one test of it), settings under an old name."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk import paths
+from kiosk.config.shipped_defaults import shipped_secrets_in_use
+from kiosk.diagnostics.context import CheckContext
+from kiosk.diagnostics.finding import Finding, Text, ok, warning
+from kiosk.i18n import N_
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+
+CHECK = "configuration"
+
+
+def check(config: Config, context: CheckContext) -> list[Finding]:
+    site = [s for s in config.sources if not s.is_relative_to(paths.SHIPPED_CONFIG_DIR)]
+    sources = ", ".join(str(source) for source in site)
+    findings = [
+        ok(
+            CHECK,
+            N_("Valid; the site's settings are in {sources}."),
+            {"sources": sources},
+            sources=sources,
+        )
+        if site
+        else ok(CHECK, N_("Valid; only the shipped settings, no site configuration."))
+    ]
+    findings += [
+        warning(CHECK, Text(N_("A shipped secret is still in place: {secret}"), {"secret": said}))
+        for said in shipped_secrets_in_use(config)
+    ]
+    findings += [
+        warning(
+            CHECK,
+            Text(N_("A setting is read under its old name: {notice}."), {"notice": notice}),
+            Text(N_("Rename it in the site configuration.")),
+        )
+        for notice in config.notices
+    ]
+    return findings
