@@ -171,23 +171,23 @@ remove_flat_layout() {
     -exec rm -rf {} +
 }
 
+# /etc/kiosk: root's, and writable by the kiosk group, for the setup screen to save the site's
+# settings (a device never provisioned starts it: the file sets no [device] role yet).
 write_site_config() {
+  install -d -o root -g kiosk -m 2775 /etc/kiosk
   [[ -f /etc/kiosk/kiosk.toml ]] && return 0
-  install -d -m 0755 /etc/kiosk
   (umask 022 && cat >/etc/kiosk/kiosk.toml) <<'TOML'
 # Site settings: only the keys that differ from /opt/kiosk/current/config/kiosk.toml.
-[device]
-id = "lobby-01"
-role = "lobby"
-
+# Until [device] names a role, the kiosk starts on its setup screen (or: kiosk provision).
 [printer]
-url = "/dev/kiosk-printer"
+url = "/dev/kiosk-printer"     # the udev rules' name (systemd/99-kiosk-devices.rules)
 
 [panel]
 fullscreen = true
 # rotation = 0                 # 0 | 90 | 180 | 270: the panel mounted turned (docs/install.md)
 TOML
-  echo "Wrote /etc/kiosk/kiosk.toml: put this site's settings there."
+  echo "Wrote /etc/kiosk/kiosk.toml: the device is provisioned on its setup screen or with" \
+    "kiosk provision."
 }
 
 # The device's data belongs to the service user, also what a technician's command run as root

@@ -121,6 +121,8 @@ check "/opt/kiosk/current is a release with its venv" test -x "$root/opt/kiosk/c
 check "the installed app reads the site config (the technician's command on the PATH)" \
   in_root runuser -u kiosk -- kiosk check-config
 check "the site config is unchanged" test "$(sha256sum <"$root/etc/kiosk/kiosk.toml")" == "$site_sum"
+check "/etc/kiosk writable by the kiosk group (the setup screen saves there)" \
+  test "$(in_root stat -c %U:%G:%a /etc/kiosk)" == root:kiosk:2775
 check "/var/lib/kiosk and what root left there belong to kiosk" \
   test "$(in_root stat -c %U:%G /var/lib/kiosk/written-by-root.json /var/lib/kiosk | sort -u)" == kiosk:kiosk
 check "console blanking and cursor off on the kernel command line" \
