@@ -8,10 +8,10 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.anchorlayout import AnchorLayout
 
 
-class ConfigErrorScreen(BoxLayout):
+class ConfigErrorScreen(AnchorLayout):
     message = StringProperty("")  # the ConfigError's text (English: file, key, what is allowed)
 
 
