@@ -114,10 +114,14 @@ def show_config_error(message: str, reload: Callable[[], object], check_every: f
     kivy_config = kivy_settings(panel)
     if os.environ.get("SDL_VIDEODRIVER") == "kmsdrm":
         kivy_config.set("graphics", "fullscreen", "auto")
-    logging.getLogger("kivy").setLevel(logging.WARNING)
+    kivy_log = logging.getLogger("kivy")
+    kivy_log.setLevel(logging.CRITICAL + 1)  # a missing display is a traceback in Kivy's log
     from kivy.core.window import Window
 
-    if Window is None:  # no display: Kivy has logged why
+    kivy_log.setLevel(logging.WARNING)
+    if Window is None:
+        driver = os.environ.get("SDL_VIDEODRIVER", "SDL's default")
+        log.error("No screen to show the configuration error on (video driver %s).", driver)
         return False
     from apps.config_error import ConfigErrorApp
 

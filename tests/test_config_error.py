@@ -71,6 +71,8 @@ def test_kiosk_run_exits_2_when_no_screen_can_show_the_error(tmp_path: Path) -> 
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == 2
     assert "Configuration error: " in stderr and "rotation = 45" in stderr
+    assert "No screen to show the configuration error on (video driver kmsdrm)." in stderr
+    assert "Traceback" not in stderr and 'File "' not in stderr
 
 
 def test_the_error_screen_follows_the_file_and_ends_once_it_loads() -> None:
