@@ -7,8 +7,11 @@ takes minutes)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from kiosk.paths import REPO_ROOT
 
@@ -100,3 +103,16 @@ def test_the_installer_explains_itself_and_refuses_bad_options() -> None:
     )
     assert wrong.returncode == 2
     assert wrong.stderr.strip() == "--purge goes with --uninstall."
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+def test_the_install_scripts_pass_shellcheck() -> None:
+    scripts = sorted((REPO_ROOT / "install").glob("*.sh"))
+    result = subprocess.run(
+        ["shellcheck", "-x", *map(str, scripts)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
