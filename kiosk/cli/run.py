@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import importlib
 import sys
 import tempfile
@@ -34,7 +35,7 @@ def _show_config_error(args: argparse.Namespace, message: str) -> int:
     the files are fixed, then exit 0 (systemd starts the kiosk again); exit 2 (no restart,
     RestartPreventExitStatus=2) when stopped first or when no screen can show it."""
     launcher = importlib.import_module(LAUNCHER)
-    reload = lambda: load_config(args.config)  # noqa: E731
+    reload = functools.partial(load_config, args.config)
     if launcher.show_config_error(message, reload, CONFIG_CHECK_SECONDS):
         print("The configuration can be read now; the kiosk starts again.", file=sys.stderr)
         return 0

@@ -93,7 +93,7 @@ class PanelConfig:
     # Degrees the picture is turned clockwise (a panel mounted upside down or in portrait);
     # width and height are the picture as seen. Touches turn with it.
     rotation: int = 0
-    touch: TouchConfig = field(default_factory=lambda: TouchConfig())
+    touch: TouchConfig = field(default_factory=TouchConfig)
 
     @property
     def window_size(self) -> tuple[int, int]:
