@@ -64,6 +64,22 @@ def kivy_settings(panel: PanelConfig) -> Any:
     return KivyConfig
 
 
+def window_opened(purpose: str) -> bool:
+    """Opens Kivy's window (its settings made); False, said in one sentence, when there is no
+    screen (Kivy's own report of that is a traceback, kept out of the log)."""
+    kivy_log = logging.getLogger("kivy")
+    level = kivy_log.level
+    kivy_log.setLevel(logging.CRITICAL + 1)
+    from kivy.core.window import Window
+
+    kivy_log.setLevel(level)
+    if Window is None:
+        driver = os.environ.get("SDL_VIDEODRIVER", "SDL's default")
+        log.error("No screen %s (video driver %s): is the panel connected?", purpose, driver)
+        return False
+    return True
+
+
 def run_app(
     config: Config, data: DeviceData, *, verbose: bool, demo: DemoTwins | None = None
 ) -> int:
@@ -76,9 +92,11 @@ def run_app(
         kivy_config.set("graphics", "position", "custom")
         kivy_config.set("graphics", "left", str(panel.left or 0))
         kivy_config.set("graphics", "top", str(panel.top or 0))
+    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if not window_opened("to draw the kiosk on"):
+        return 1  # restarted by systemd: a panel connected later is found
     from apps.base import configure_window
 
-    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
     app = app_class(config.device.role)(config, data)
     from kivy.core.window import Window
@@ -114,14 +132,8 @@ def show_config_error(message: str, reload: Callable[[], object], check_every: f
     kivy_config = kivy_settings(panel)
     if os.environ.get("SDL_VIDEODRIVER") == "kmsdrm":
         kivy_config.set("graphics", "fullscreen", "auto")
-    kivy_log = logging.getLogger("kivy")
-    kivy_log.setLevel(logging.CRITICAL + 1)  # a missing display is a traceback in Kivy's log
-    from kivy.core.window import Window
-
-    kivy_log.setLevel(logging.WARNING)
-    if Window is None:
-        driver = os.environ.get("SDL_VIDEODRIVER", "SDL's default")
-        log.error("No screen to show the configuration error on (video driver %s).", driver)
+    logging.getLogger("kivy").setLevel(logging.WARNING)
+    if not window_opened("to show the configuration error on"):
         return False
     from apps.config_error import ConfigErrorApp
 

@@ -1,7 +1,8 @@
 """A configuration error on the device's screen, not a restart every 2 s: `kiosk run` (a real
 process, a real offscreen window, a real sd_notify socket) shows it, reports ready with the
-error in its STATUS=, and exits 0 once the file is fixed; 2 when no screen can show it. The
-screen itself, audited at every panel size (tests/support/layout_audit.py)."""
+error in its STATUS=, and exits 0 once the file is fixed; 2 when no screen can show it (and
+without a screen a valid configuration is one sentence too). The screen itself, audited at every
+panel size (tests/support/layout_audit.py)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,22 @@ def test_kiosk_run_exits_2_when_no_screen_can_show_the_error(tmp_path: Path) -> 
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == 2
     assert "Configuration error: " in stderr and "rotation = 45" in stderr
-    assert "No screen to show the configuration error on (video driver kmsdrm)." in stderr
+    assert "No screen to show the configuration error on (video driver kmsdrm)" in stderr
+    assert "Traceback" not in stderr and 'File "' not in stderr
+
+
+@pytest.mark.skipif(Path("/dev/dri").exists(), reason="this machine has a display to draw on")
+def test_kiosk_run_without_a_screen_says_so_in_one_sentence(tmp_path: Path) -> None:
+    """A valid configuration and no display (a panel not connected): exit 1, which systemd
+    restarts, so that the panel is found once connected."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(GOOD.format(data=tmp_path / "data"), encoding="utf-8")
+    run = start_kiosk_run(config, {"SDL_VIDEODRIVER": "kmsdrm", "KIVY_WINDOW": "sdl2"})
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 1
+    assert "No screen to draw the kiosk on (video driver kmsdrm): is the panel connected?" in (
+        stderr
+    )
     assert "Traceback" not in stderr and 'File "' not in stderr
 
 
