@@ -272,10 +272,21 @@ check "current points at the good release again" test "$(readlink "$root/opt/kio
 check "and the good release runs" test "$(show ActiveState)" == active
 check "the site config is unchanged" test "$(sha256sum <"$root/etc/kiosk/kiosk.toml")" == "$site_sum"
 
+step "booted: a PC with Debian 12 (GRUB, no cmdline.txt): the kernel arguments in a GRUB drop-in"
+mv "$root/boot/firmware/cmdline.txt" "$root/root/cmdline.txt"
+mkdir -p "$root/etc/default/grub.d"
+echo 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"' >"$root/etc/default/grub"
+booted /root/kiosk-src/install/raspberry-pi.sh
+# shellcheck disable=SC2016 # the drop-in's own text, expanded by GRUB's scripts
+check "/etc/default/grub.d/kiosk.cfg adds them" grep -qx \
+  'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT consoleblank=0 vt.global_cursor_default=0"' \
+  "$root/etc/default/grub.d/kiosk.cfg"
+
 step "booted: --uninstall --purge on a running system"
 booted /root/kiosk-src/install/raspberry-pi.sh --uninstall --purge
 check "the service is gone" bash -c "! nsenter -t $leader -a -- systemctl cat kiosk.service >/dev/null 2>&1"
 check "nothing left" test ! -e "$root/opt/kiosk" -a ! -e "$root/etc/kiosk" -a ! -e "$root/var/lib/kiosk"
+check "the GRUB drop-in removed" test ! -e "$root/etc/default/grub.d/kiosk.cfg"
 
 echo
 echo "PASSED in $((SECONDS - started)) s. Not checked here: udev reloading its rules (no udevd in"
