@@ -213,7 +213,13 @@ stop_container() { # SIGTERM: systemd-nspawn asks the container's systemd to hal
   rm -f "$root.nspawn.log"
 }
 trap 'stop_container; cleanup' EXIT
-booted systemctl is-system-running --wait >/dev/null || true
+state=
+for _ in $(seq 120); do # until its systemd has started the system (or has given up on a unit)
+  state=$(booted systemctl is-system-running 2>/dev/null) || true
+  [[ $state == running || $state == degraded ]] && break
+  sleep 0.5
+done
+[[ $state == running || $state == degraded ]] || fail "the container's systemd did not start ($state)"
 show() { booted systemctl show -P "$1" kiosk.service; }
 
 t=$SECONDS
