@@ -12,8 +12,9 @@ Installs the kiosk from this checkout, or upgrades it: each release goes to
 /opt/kiosk/releases/<version>-<hash>/ with its own venv, /opt/kiosk/current points at the one
 in use. On a running system the service is restarted on the new release and, if it does not
 report ready within the timeout (default 120 s), the previous release is put back and
-restarted. The last two releases are kept. /etc/kiosk (site settings) and /var/lib/kiosk (the
-device's data) are never changed. Running it again with the same checkout changes nothing.
+restarted. The last two releases are kept. The site settings (/etc/kiosk/kiosk.toml, written
+only when missing) and the device's data (/var/lib/kiosk) are kept as they are. Running it
+again with the same checkout changes nothing.
 
 The kiosk boots straight into the app, without a desktop session: it draws through KMS/DRM.
 On Raspberry Pi OS Desktop the desktop is turned off (default target multi-user.target,
@@ -88,7 +89,7 @@ put_file() {
   install -D -m "$3" "$1" "$2" || { echo "Cannot write $2." >&2; exit 1; }
 }
 
-# put_file for text given on stdin.
+# put_file for text given on stdin (not from a pipe: put_file must be able to stop the script).
 put_text() {
   local tmp
   tmp=$(mktemp)
@@ -198,7 +199,7 @@ own_data() {
 }
 
 # IPAddressAllow= needs addresses: those of the central server (site config, else the
-# enrolment) and of the DNS servers outside the LAN ranges the unit already allows.
+# enrolment) and of the DNS servers (/etc/resolv.conf), to find it again at run time.
 network_dropin() {
   local url host addresses
   url=$(python3 - <<'PY'
@@ -251,6 +252,11 @@ cmdline_file() {
   return 1
 }
 
+replace_line() { # $1 file of one line (cmdline.txt), $2 its new line: written, then renamed
+  printf '%s\n' "$2" >"$1.kiosk-new" || exit 1
+  mv "$1.kiosk-new" "$1" || exit 1
+}
+
 kernel_args_on() {
   local file line arg
   if file=$(cmdline_file); then
@@ -259,7 +265,7 @@ kernel_args_on() {
       [[ " $line " == *" $arg "* ]] || line="$line $arg"
     done
     if [[ $line != "$(head -n1 "$file")" ]]; then
-      printf '%s\n' "$line" >"$file.kiosk-new" && mv "$file.kiosk-new" "$file"
+      replace_line "$file" "$line"
       echo "Kernel command line ($file): ${CMDLINE_ARGS[*]} (from the next boot)."
     fi
   elif [[ -d /etc/default/grub.d || -f /etc/default/grub ]]; then
@@ -283,8 +289,7 @@ kernel_args_off() {
     done
     line=${line# }
     line=${line% }
-    [[ $line == "$(head -n1 "$file")" ]] ||
-      { printf '%s\n' "$line" >"$file.kiosk-new" && mv "$file.kiosk-new" "$file"; }
+    [[ $line == "$(head -n1 "$file")" ]] || replace_line "$file" "$line"
   fi
   if [[ -f $GRUB_DROPIN ]]; then
     rm -f "$GRUB_DROPIN"
@@ -349,7 +354,7 @@ install_kiosk() {
   fi
 
   put_file "$src/systemd/kiosk.service" "$ETC_SYSTEMD/kiosk.service" 0644 && units_changed=1
-  network_dropin | put_text "$ETC_SYSTEMD/kiosk.service.d/network.conf" 0644 && units_changed=1
+  put_text "$ETC_SYSTEMD/kiosk.service.d/network.conf" 0644 < <(network_dropin) && units_changed=1
   if put_file "$src/systemd/99-kiosk-devices.rules" /etc/udev/rules.d/99-kiosk-devices.rules 0644 &&
     udev_running; then
     udevadm control --reload-rules && udevadm trigger
