@@ -201,8 +201,8 @@ site_sum=$(sha256sum <"$root/etc/kiosk/kiosk.toml")
 systemd-nspawn -D "$root" --register=no --keep-unit --boot "${binds[@]}" >"$root.nspawn.log" 2>&1 &
 nspawn=$!
 leader=
-for _ in $(seq 100); do
-  leader=$(pgrep -P "$nspawn" | head -n1) && [[ -n $leader ]] && break
+for _ in $(seq 100); do # the container's PID 1 (systemd-nspawn has other children first)
+  leader=$(pgrep -P "$nspawn" -x systemd | head -n1) && [[ -n $leader ]] && break
   sleep 0.2
 done
 [[ -n $leader ]] || fail "systemd-nspawn did not start (see $root.nspawn.log)"
@@ -210,7 +210,6 @@ booted() { nsenter -t "$leader" -a -- "$@"; }
 stop_container() { # SIGTERM: systemd-nspawn asks the container's systemd to halt
   kill "$nspawn" 2>/dev/null || true
   wait "$nspawn" 2>/dev/null || true
-  rm -f "$root.nspawn.log"
 }
 trap 'stop_container; cleanup' EXIT
 state=
@@ -294,6 +293,7 @@ check "the service is gone" bash -c "! nsenter -t $leader -a -- systemctl cat ki
 check "nothing left" test ! -e "$root/opt/kiosk" -a ! -e "$root/etc/kiosk" -a ! -e "$root/var/lib/kiosk"
 check "the GRUB drop-in removed" test ! -e "$root/etc/default/grub.d/kiosk.cfg"
 
+rm -f "$root.nspawn.log" # kept when something failed
 echo
 echo "PASSED in $((SECONDS - started)) s. Not checked here: udev reloading its rules (no udevd in"
 echo "a container), the display through KMS/DRM, touch, sound and serial devices, the device"
