@@ -1,5 +1,6 @@
 """Start a role's app in a window: Kivy's settings, the window, the app the role names, and
-SIGTERM handled like a closed window. The command line reaches this module by name only
+SIGTERM handled like a closed window; or, when the configuration cannot be read, the error
+screen (apps.config_error). The command line reaches this module by name only
 (kiosk.roles.LAUNCHER), so that none of its commands imports Kivy."""
 
 from __future__ import annotations
@@ -7,10 +8,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
+from kiosk.config.device import PanelConfig, TouchConfig, parse_panel
+from kiosk.config.reader import Document
+from kiosk.paths import SHIPPED_CONFIG_DIR
 from kiosk.roles import app_class
 from kiosk.services import DeviceData
 
@@ -42,12 +47,62 @@ def stop_on_sigterm(app: App) -> None:
     )
 
 
+def configure_input(kivy_config: Any, touch: TouchConfig) -> None:
+    """The touch panel through SDL (as a mouse, turned with the window), or read from its event
+    device with its own axes; never both, or every touch would count twice."""
+    if not touch.device:
+        kivy_config.set("input", "mouse", "mouse,disable_multitouch")
+        return
+    if kivy_config.has_option("input", "mouse"):
+        kivy_config.remove_option("input", "mouse")
+    kivy_config.set(
+        "input",
+        "touch",
+        f"hidinput,{touch.device},rotation={touch.rotation},"
+        f"invert_x={int(touch.invert_x)},invert_y={int(touch.invert_y)}",
+    )
+
+
+def kivy_settings(panel: PanelConfig) -> Any:
+    """Kivy's environment and settings for `panel`, before Kivy is imported; returns Kivy's
+    Config (the window is made from it when first imported)."""
+    for key, value in KIVY_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("KIVY_DPI", str(panel.dpi))
+    from kivy.config import Config as KivyConfig
+
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+    configure_input(KivyConfig, panel.touch)
+    width, height = panel.window_size
+    KivyConfig.set("graphics", "width", str(width))
+    KivyConfig.set("graphics", "height", str(height))
+    KivyConfig.set("graphics", "rotation", str(panel.rotation))
+    return KivyConfig
+
+
+def window_opened(purpose: str) -> bool:
+    """Opens Kivy's window (its settings made); False, said in one sentence, when there is no
+    screen (Kivy's own report of that is a traceback, kept out of the log)."""
+    kivy_log = logging.getLogger("kivy")
+    level = kivy_log.level
+    kivy_log.setLevel(logging.CRITICAL + 1)
+    from kivy.core.window import Window
+
+    kivy_log.setLevel(level)
+    if Window is None:
+        driver = os.environ.get("SDL_VIDEODRIVER", "SDL's default")
+        log.error("No screen %s (video driver %s): is the panel connected?", purpose, driver)
+        return False
+    return True
+
+
 def run_app(
     config: Config, data: DeviceData, *, verbose: bool, demo: DemoTwins | None = None
 ) -> int:
     """Runs the app of `config.device.role` until its window closes or SIGTERM; `demo` binds
     the demo's keys beside it."""
-    _prepare_window(config, verbose=verbose)
+    if not _prepare_window(config, verbose=verbose):
+        return 1  # restarted by systemd: a panel connected later is found
     app = app_class(config.device.role)(config, data)
     from kivy.core.window import Window
 
@@ -70,10 +125,11 @@ def run_app(
     return 0
 
 
-def run_setup(config: Config, override: Path | None, *, verbose: bool) -> bool:
+def run_setup(config: Config, override: Path | None, *, verbose: bool) -> bool | None:
     """Runs the setup app (apps.setup) until the device is provisioned (True) or its window
-    closes or SIGTERM (False)."""
-    _prepare_window(config, verbose=verbose)
+    closes or SIGTERM (False); None when there is no screen."""
+    if not _prepare_window(config, verbose=verbose):
+        return None
     from apps.setup import SetupApp
 
     app = SetupApp(config, override)
@@ -82,24 +138,41 @@ def run_setup(config: Config, override: Path | None, *, verbose: bool) -> bool:
     return app.provisioned is not None
 
 
-def _prepare_window(config: Config, *, verbose: bool) -> None:
-    """Kivy's settings and the window, before an app is made."""
-    for key, value in KIVY_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ.setdefault("KIVY_DPI", str(config.panel.dpi))
-    from kivy.config import Config as KivyConfig
-
-    KivyConfig.set("kivy", "exit_on_escape", "0")
-    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
-    KivyConfig.set("graphics", "width", str(config.panel.width))
-    KivyConfig.set("graphics", "height", str(config.panel.height))
+def _prepare_window(config: Config, *, verbose: bool) -> bool:
+    """Kivy's settings and the window, before an app is made; False when there is no screen."""
     panel = config.panel
+    kivy_config = kivy_settings(panel)
     if not panel.fullscreen and (panel.left is not None or panel.top is not None):
         # Read when the window is created (importing apps.base creates it): only from here.
-        KivyConfig.set("graphics", "position", "custom")
-        KivyConfig.set("graphics", "left", str(panel.left or 0))
-        KivyConfig.set("graphics", "top", str(panel.top or 0))
+        kivy_config.set("graphics", "position", "custom")
+        kivy_config.set("graphics", "left", str(panel.left or 0))
+        kivy_config.set("graphics", "top", str(panel.top or 0))
+    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if not window_opened("to draw the kiosk on"):
+        return False
     from apps.base import configure_window
 
-    logging.getLogger("kivy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     configure_window(config)
+    return True
+
+
+def show_config_error(message: str, reload: Callable[[], object], check_every: float) -> bool:
+    """Shows a configuration error on the screen until `reload()` stops raising ConfigError
+    (True), SIGTERM (False), or returns False at once when no window can be opened. The panel is
+    the shipped one (the site's is in the configuration that failed), fullscreen under KMS/DRM
+    as the service runs."""
+    panel = parse_panel(
+        Document.load(SHIPPED_CONFIG_DIR / "kiosk.toml", None).root().table("panel")
+    )
+    kivy_config = kivy_settings(panel)
+    if os.environ.get("SDL_VIDEODRIVER") == "kmsdrm":
+        kivy_config.set("graphics", "fullscreen", "auto")
+    logging.getLogger("kivy").setLevel(logging.WARNING)
+    if not window_opened("to show the configuration error on"):
+        return False
+    from apps.config_error import ConfigErrorApp
+
+    app = ConfigErrorApp(message, reload, check_every=check_every)
+    stop_on_sigterm(app)
+    app.run()
+    return app.fixed

@@ -19,7 +19,7 @@ def notify(message: str) -> bool:
         address = "\0" + address[1:]
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
         sock.connect(address)
-        sock.sendall(message.encode("ascii"))
+        sock.sendall(message.encode("utf-8"))  # STATUS= may name a file in Vietnamese
     return True
 
 

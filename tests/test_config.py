@@ -135,6 +135,9 @@ KIOSK_ERRORS = [
     ("[panel]\nfullscreen = 1", "[panel] fullscreen = 1 — must be true or false"),
     ("[panel]\nleft = -5", "[panel] left = -5 — must be a whole number of pixels from 0 to"),
     ("[display]\ndpi = 1000", "[panel] dpi = 1000 — must be a whole number"),  # the old name
+    ("[panel]\nrotation = 45", "[panel] rotation = 45 — must be one of 0, 90, 180, 270"),
+    ('[panel]\ntouch_device = "event0"', '[panel] touch_device = "event0" — must be "" (the'),
+    ("[panel]\ntouch_invert_x = 1", "[panel] touch_invert_x = 1 — must be true or false"),
     (
         "[display]\ndpi = 133\n\n[panel]\ndpi = 133",
         "[display] and [panel] — [display] is now called [panel]; keep only [panel]",
@@ -282,3 +285,33 @@ def test_the_panel_density_defaults_to_the_usual_panel_of_its_size(
     assert load_config(folder).panel.dpi == dpi
     folder = write_override(tmp_path / "etc2", kiosk=f"[panel]\nwidth = {width}\ndpi = 96\n")
     assert load_config(folder).panel.dpi == 96
+
+
+def test_a_panel_mounted_turned_keeps_its_picture_size_and_swaps_the_window(
+    tmp_path: Path,
+) -> None:
+    folder = write_override(
+        tmp_path / "etc", kiosk="[panel]\nwidth = 480\nheight = 800\nrotation = 90\n"
+    )
+    panel = load_config(folder).panel
+    assert (panel.width, panel.height, panel.rotation) == (480, 800, 90)
+    assert panel.window_size == (800, 480)  # the panel's own pixels, before rotation
+    assert panel.touch.device == ""  # touches through SDL, turned with the picture
+    assert load_config(tmp_path).panel.window_size == (1280, 800)
+
+
+def test_a_touch_controller_with_its_own_axes_is_read_from_its_event_device(
+    tmp_path: Path,
+) -> None:
+    folder = write_override(
+        tmp_path / "etc",
+        kiosk='[panel]\ntouch_device = "/dev/input/by-path/platform-ft5x06-event"\n'
+        "touch_rotation = 270\ntouch_invert_y = true\n",
+    )
+    touch = load_config(folder).panel.touch
+    assert (touch.device, touch.rotation, touch.invert_x, touch.invert_y) == (
+        "/dev/input/by-path/platform-ft5x06-event",
+        270,
+        False,
+        True,
+    )

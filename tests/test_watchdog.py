@@ -79,7 +79,8 @@ def test_a_frozen_main_loop_stops_the_watchdog_pings_while_the_workers_run(tmp_p
     printer.start()
     device_config(
         tmp_path,
-        kiosk=f'[printer]\nurl = "{printer.device_path}"\nstatus_interval = 0.5\n'
+        kiosk='[device]\nrole = "lobby"\n'  # provisioned: `kiosk run` starts the lobby
+        f'[printer]\nurl = "{printer.device_path}"\nstatus_interval = 0.5\n'
         "[office]\nclosed_outside_hours = false\n",
     )
     env = {

@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             return command.handler(args, config)
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
-        return 2
+        if command.on_config_error is None:
+            return 2
+        return command.on_config_error(args, str(error))
     except StoreError as error:  # the database failed under a command: the fault, by name
         print(for_the_technician(error, config.device.data_dir), file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import importlib
 import os
 import sys
@@ -16,18 +17,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.cli.registry import CommandError, command
+from kiosk.config import load_config
 from kiosk.roles import LAUNCHER, ROLES
 
 if TYPE_CHECKING:
     from kiosk.config import Config
     from kiosk.demo import DemoTwins
 
+CONFIG_CHECK_SECONDS = 2.0  # how often the error screen reads the configuration again
+
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", choices=ROLES, help="override the device role")
 
 
-@command("run", "run the kiosk app on this device's hardware", _run_arguments, starts_app=True)
+def _show_config_error(args: argparse.Namespace, message: str) -> int:
+    """`kiosk run` with a configuration it cannot read: the error on the device's screen until
+    the files are fixed, then exit 0 (systemd starts the kiosk again); exit 2 (no restart,
+    RestartPreventExitStatus=2) when stopped first or when no screen can show it."""
+    launcher = importlib.import_module(LAUNCHER)
+    reload = functools.partial(load_config, args.config)
+    if launcher.show_config_error(message, reload, CONFIG_CHECK_SECONDS):
+        print("The configuration can be read now; the kiosk starts again.", file=sys.stderr)
+        return 0
+    return 2
+
+
+@command(
+    "run",
+    "run the kiosk app on this device's hardware",
+    _run_arguments,
+    starts_app=True,
+    on_config_error=_show_config_error,
+)
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """The app of the device's role; the setup app on a device never provisioned, and once
     it is, `kiosk run` again in this process (exec), which finds the role now set."""
@@ -38,14 +60,18 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
             config, device=dataclasses.replace(config.device, role=args.role)
         )
     elif not is_provisioned(args.config):
-        if _run_setup(config, args):
+        provisioned = _run_setup(config, args)
+        if provisioned is None:
+            return 1  # no screen: systemd restarts it, and a panel connected later is found
+        if provisioned:
             os.execv(sys.executable, [sys.executable, "-m", "kiosk", *sys.argv[1:]])
         return 0
     return _run_app(config, verbose=args.verbose)
 
 
-def _run_setup(config: Config, args: argparse.Namespace) -> bool:
-    """The setup app (apps.launch.run_setup); whether the device is now provisioned."""
+def _run_setup(config: Config, args: argparse.Namespace) -> bool | None:
+    """The setup app (apps.launch.run_setup); whether the device is now provisioned, None
+    when there is no screen to show it on."""
     from kiosk.logging_setup import configure_logging
     from kiosk.services import DataUnavailable, prepare_data_folder
 

@@ -27,6 +27,8 @@ from kiosk.roles import ROLES
 LANGUAGES = ("vi", "en")
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 RENAMED_TABLES = {"display": "panel"}  # old name in a site's kiosk.toml: new name
+ROTATIONS = (0, 90, 180, 270)
+TOUCH_DEVICE = re.compile(r"|/dev/input/\S+")
 
 # Device ids, and officer ids (kiosk.config.officers), are written the same way.
 ID_PATTERN = re.compile(r"[a-z0-9-]{1,32}")
@@ -65,6 +67,18 @@ class DeviceConfig:
 
 
 @dataclass(frozen=True)
+class TouchConfig:
+    """A touch controller read straight from its event device (Kivy's hidinput provider), for
+    one whose axes do not match the panel's; `device` "" means the touches SDL reports, which
+    follow the panel's rotation."""
+
+    device: str = ""
+    rotation: int = 0  # degrees the touch axes are turned from the picture's
+    invert_x: bool = False
+    invert_y: bool = False
+
+
+@dataclass(frozen=True)
 class PanelConfig:
     """The touch panel the screens are drawn on. `left`, `top`: where a window (not
     fullscreen) opens on the desktop, in pixels from its top-left corner; None: where the window
@@ -76,6 +90,17 @@ class PanelConfig:
     configured_dpi: int  # 0: the usual panel of this size (panel_dpi)
     left: int | None = None
     top: int | None = None
+    # Degrees the picture is turned clockwise (a panel mounted upside down or in portrait);
+    # width and height are the picture as seen. Touches turn with it.
+    rotation: int = 0
+    touch: TouchConfig = field(default_factory=TouchConfig)
+
+    @property
+    def window_size(self) -> tuple[int, int]:
+        """The window's size before rotation: the panel's own pixels."""
+        if self.rotation in (90, 270):
+            return self.height, self.width
+        return self.width, self.height
 
     @property
     def dpi(self) -> int:
@@ -221,8 +246,20 @@ def parse_panel(t: Table) -> PanelConfig:
         t.fail("dpi", allowed)
     left = t.optional_integer("left", 0, 16000, "pixels")
     top = t.optional_integer("top", 0, 16000, "pixels")
+    rotation = t.choice("rotation", ROTATIONS)
+    touch = TouchConfig(
+        device=t.text(
+            "touch_device",
+            'must be "" (the touches SDL reports) or the path of the touch panel\'s event'
+            ' device, e.g. "/dev/input/by-path/platform-...-event"',
+            TOUCH_DEVICE,
+        ),
+        rotation=t.choice("touch_rotation", ROTATIONS),
+        invert_x=t.boolean("touch_invert_x"),
+        invert_y=t.boolean("touch_invert_y"),
+    )
     t.finish()
-    return PanelConfig(width, height, fullscreen, dpi, left, top)
+    return PanelConfig(width, height, fullscreen, dpi, left, top, rotation, touch)
 
 
 def parse_printer(t: Table) -> PrinterConfig:
