@@ -10,6 +10,7 @@ edit of schema.py without its revision fails here.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
@@ -28,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from central import migrations
 from central.app import create_app
-from central.cli import main
+from central.cli import DB_VARIABLE, main
 from central.day_keys import DayKeys, seal
 from central.db import Database
 from central.migrations import SchemaError
@@ -73,12 +74,14 @@ def new_database(
 
 
 def migrate(url: str) -> subprocess.CompletedProcess[str]:
-    """The real `kiosk-central migrate`, in its own process."""
+    """The real `kiosk-central migrate`, in its own process, given the database as the systemd
+    unit gives it (KIOSK_CENTRAL_DB from its EnvironmentFile)."""
     return subprocess.run(
-        [sys.executable, "-m", "central", "migrate", "--db", url],
+        [sys.executable, "-m", "central", "migrate"],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
+        env={**os.environ, DB_VARIABLE: url},
         timeout=60,
         check=False,
     )
