@@ -11,6 +11,7 @@ edit of schema.py without its revision fails here.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -42,6 +43,7 @@ from tests.support.ports import free_port
 from tests.support.processes import REPO_ROOT
 
 OFFICE = "10900"
+BACKUP_SCRIPT = str(REPO_ROOT / "install/central/kiosk-central-backup.sh")
 NEWEST = f"The database is now at revision {migrations.head()}, the newest."
 
 
@@ -418,6 +420,42 @@ def served_back(base: str, day: str, identity: dict[str, str]) -> None:
         assert [(c["seq"], c["label"]) for c in after["calls"]] == [(3, "1001")]
         new = lobby.results([Events(OFFICE).issued("1004")])
         assert [result["status"] for result in new] == ["accepted"]
+
+
+def test_a_nightly_dump_restores_into_a_database_the_server_serves(
+    new_database: Callable[[], str], tmp_path: Path
+) -> None:
+    """install/central/kiosk-central-backup.sh, and the restore of docs/central-deploy.md."""
+    original = new_database()
+    url = make_url(original)
+    if url.get_backend_name() != "postgresql" or not shutil.which("pg_restore"):
+        pytest.skip("the nightly dump is of a PostgreSQL database (pg_dump, pg_restore)")
+    on(original, release.metadata.create_all)
+    day = on(original, lambda conn: fill_like_a_day(conn, tmp_path))
+    assert migrate(original).returncode == 0
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    expired = backups / f"{url.database}-20200101T023000Z.dump"
+    expired.touch()
+    os.utime(expired, (0, 0))
+    libpq = {"PGHOST": url.host or "", "PGPORT": str(url.port or 5432),
+             "PGUSER": url.username or "", "PGPASSWORD": url.password or ""}  # fmt: skip
+
+    dumped = subprocess.run(
+        [BACKUP_SCRIPT, url.database or "", str(backups), "14"],
+        capture_output=True, text=True, env={**os.environ, **libpq}, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert dumped.returncode == 0, dumped.stderr
+    [dump] = backups.iterdir()  # the expired one is gone, no .partial is left
+    assert dumped.stdout == f"Backed up the database {url.database} to {dump}.\n"
+    restored = new_database()
+    subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={make_url(restored).database}", str(dump)],
+        env={**os.environ, **libpq}, timeout=60, check=True,
+    )  # fmt: skip
+    with running_central(restored, clock=CLOCK, key_dir=tmp_path) as base:
+        served_back(base, day["day"].isoformat(), day["identity"])
 
 
 def test_a_database_of_an_earlier_release_gets_the_tables_it_lacked(
