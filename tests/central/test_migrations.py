@@ -505,8 +505,8 @@ def test_the_server_refuses_a_database_that_is_behind(
     assert on(url, migrations.current) is None  # nothing was changed
 
 
-def test_migrate_refuses_an_unknown_revision_or_part_of_the_tables(
-    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
+def test_migrate_refuses_an_unknown_revision_part_of_the_tables_or_no_database(
+    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     newer, partial = new_database(), new_database()
     assert main(["migrate", "--db", newer]) == 0
@@ -524,3 +524,8 @@ def test_migrate_refuses_an_unknown_revision_or_part_of_the_tables(
         "The database has some of the server's tables but not devices, enroll_codes, events,"
     )
     assert on(partial, lambda conn: inspect(conn).get_table_names()) == ["offices"]
+    nowhere = f"sqlite:///{tmp_path / 'no-such-folder' / 'central.db'}"
+    assert main(["migrate", "--db", nowhere]) == 1
+    assert capsys.readouterr().err == (
+        f"Cannot open the database {nowhere}: it is unreachable, busy or not writable.\n"
+    )
