@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -153,6 +154,39 @@ def test_migrate_says_what_it_did_and_a_second_run_changes_nothing(
     assert capsys.readouterr().out == (
         f"The database is already at the newest revision, {migrations.head()}.\n"
     )
+
+
+def test_two_migrations_at_once_take_turns(new_database: Callable[[], str]) -> None:
+    """Two servers' units starting together on one PostgreSQL database: both wait for the
+    schema lock (held here until both do), then one upgrades and the other finds it done."""
+    url = new_database()
+    if make_url(url).get_backend_name() != "postgresql":
+        pytest.skip("on SQLite, BEGIN IMMEDIATE makes writers take turns by itself")
+    engine = create_engine(url)
+    lock = {"key": migrations.SCHEMA_LOCK}
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :key"
+    )
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+            command = [sys.executable, "-m", "central", "migrate", "--db", url]
+            runs = [
+                subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+                for _ in range(2)
+            ]
+            deadline = time.monotonic() + 30
+            while holder.execute(waiting, lock).scalar_one() < 2:
+                assert time.monotonic() < deadline and all(run.poll() is None for run in runs)
+                time.sleep(0.05)
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+    finally:
+        engine.dispose()
+    outputs = sorted(run.communicate(timeout=60)[0].splitlines()[-1] for run in runs)
+    assert [run.returncode for run in runs] == [0, 0]
+    already = f"The database is already at the newest revision, {migrations.head()}."
+    assert outputs == [already, NEWEST]
+    assert on(url, schema_differences) == []
 
 
 def test_the_revisions_form_one_chain() -> None:
