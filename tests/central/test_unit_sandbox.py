@@ -68,7 +68,11 @@ def server(postgresql_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield url
     finally:
         process.terminate()
-        process.wait(30)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def answers(url: str) -> bool:
