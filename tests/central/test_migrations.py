@@ -5,7 +5,8 @@ schema.py copied) and filled with a day of an office is upgraded by the real `ki
 migrate`: no row is lost and the server serves them. The chain of revisions from an empty
 database and the create_all + stamp the server does on a brand-new one both give exactly the
 tables of central/schema.py (Alembic's compare_metadata and the DDL the database keeps), so an
-edit of schema.py without its revision fails here.
+edit of schema.py without its revision fails here; the baseline alone gives exactly the
+release's tables, so an edit of the baseline fails too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -104,11 +106,15 @@ def schema_differences(conn: Connection) -> list[Any]:
 
 
 def ddl(conn: Connection) -> list[tuple[str, ...]]:
-    """The database's own text of its tables and indexes (partial indexes included)."""
+    """The database's own text of its tables and indexes (partial indexes included), but
+    Alembic's version table."""
     if conn.dialect.name == "sqlite":
-        query = "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'alembic%'"
+        query = "SELECT name, sql FROM sqlite_master WHERE tbl_name <> 'alembic_version'"
     else:
-        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        query = (
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
     return sorted(tuple(row) for row in conn.execute(text(query)))
 
 
@@ -136,6 +142,21 @@ def test_the_chain_and_a_new_database_both_give_the_schema_of_schema_py(
         assert on(url, migrations.current) == migrations.head()
         assert on(url, schema_differences) == []
     assert on(chained, ddl) == on(created, ddl)
+
+
+def test_the_baseline_is_the_schema_of_the_previous_release(
+    new_database: Callable[[], str],
+) -> None:
+    """Revision 0001 alone, whatever revisions come after it, against the release's schema.py."""
+    baseline, released = new_database(), new_database()
+    on(baseline, lambda conn: command.upgrade(migrations.alembic_config(conn), migrations.BASELINE))
+    on(released, release.metadata.create_all)
+
+    def differences(conn: Connection) -> list[Any]:
+        return compare_metadata(MigrationContext.configure(conn), release.metadata)
+
+    assert on(baseline, differences) == []
+    assert on(baseline, ddl) == on(released, ddl)
 
 
 def test_migrate_says_what_it_did_and_a_second_run_changes_nothing(
