@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import os
 import re
 import socket
 import ssl
@@ -41,6 +42,7 @@ from common.provisioning_code import ProvisioningCode
 from common.version import __version__
 
 DEFAULT_DB = "sqlite:///central.db"
+DB_VARIABLE = "KIOSK_CENTRAL_DB"
 STARTUP_FAILURE = 3  # uvicorn's exit code when the server did not start
 _OFFICE = re.compile(OFFICE_PATTERN)
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
@@ -99,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     common.add_argument(
         "--db",
-        default=DEFAULT_DB,
-        help=f"database URL: sqlite:///FILE or postgresql+psycopg://… (default {DEFAULT_DB})",
+        default=os.environ.get(DB_VARIABLE, DEFAULT_DB),
+        help=f"database URL: sqlite:///FILE or postgresql+psycopg://… (default ${DB_VARIABLE},"
+        f" else {DEFAULT_DB}; the variable keeps a password out of the process list)",
     )
 
     serve = commands.add_parser("serve", parents=[common], help="serve the API")

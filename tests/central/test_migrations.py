@@ -5,13 +5,17 @@ schema.py copied) and filled with a day of an office is upgraded by the real `ki
 migrate`: no row is lost and the server serves them. The chain of revisions from an empty
 database and the create_all + stamp the server does on a brand-new one both give exactly the
 tables of central/schema.py (Alembic's compare_metadata and the DDL the database keeps), so an
-edit of schema.py without its revision fails here.
+edit of schema.py without its revision fails here; the baseline alone gives exactly the
+release's tables, so an edit of the baseline fails too.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -20,6 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -28,7 +33,7 @@ from sqlalchemy.engine import make_url
 
 from central import migrations
 from central.app import create_app
-from central.cli import main
+from central.cli import DB_VARIABLE, main
 from central.day_keys import DayKeys, seal
 from central.db import Database
 from central.migrations import SchemaError
@@ -41,6 +46,7 @@ from tests.support.ports import free_port
 from tests.support.processes import REPO_ROOT
 
 OFFICE = "10900"
+BACKUP_SCRIPT = str(REPO_ROOT / "install/central/kiosk-central-backup.sh")
 NEWEST = f"The database is now at revision {migrations.head()}, the newest."
 
 
@@ -73,12 +79,14 @@ def new_database(
 
 
 def migrate(url: str) -> subprocess.CompletedProcess[str]:
-    """The real `kiosk-central migrate`, in its own process."""
+    """The real `kiosk-central migrate`, in its own process, given the database as the systemd
+    unit gives it (KIOSK_CENTRAL_DB from its EnvironmentFile)."""
     return subprocess.run(
-        [sys.executable, "-m", "central", "migrate", "--db", url],
+        [sys.executable, "-m", "central", "migrate"],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
+        env={**os.environ, DB_VARIABLE: url},
         timeout=60,
         check=False,
     )
@@ -98,11 +106,15 @@ def schema_differences(conn: Connection) -> list[Any]:
 
 
 def ddl(conn: Connection) -> list[tuple[str, ...]]:
-    """The database's own text of its tables and indexes (partial indexes included)."""
+    """The database's own text of its tables and indexes (partial indexes included), but
+    Alembic's version table."""
     if conn.dialect.name == "sqlite":
-        query = "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'alembic%'"
+        query = "SELECT name, sql FROM sqlite_master WHERE tbl_name <> 'alembic_version'"
     else:
-        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        query = (
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
     return sorted(tuple(row) for row in conn.execute(text(query)))
 
 
@@ -132,22 +144,70 @@ def test_the_chain_and_a_new_database_both_give_the_schema_of_schema_py(
     assert on(chained, ddl) == on(created, ddl)
 
 
+def test_the_baseline_is_the_schema_of_the_previous_release(
+    new_database: Callable[[], str],
+) -> None:
+    """Revision 0001 alone, whatever revisions come after it, against the release's schema.py."""
+    baseline, released = new_database(), new_database()
+    on(baseline, lambda conn: command.upgrade(migrations.alembic_config(conn), migrations.BASELINE))
+    on(released, release.metadata.create_all)
+
+    def differences(conn: Connection) -> list[Any]:
+        return compare_metadata(MigrationContext.configure(conn), release.metadata)
+
+    assert on(baseline, differences) == []
+    assert on(baseline, ddl) == on(released, ddl)
+
+
 def test_migrate_says_what_it_did_and_a_second_run_changes_nothing(
     new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = new_database()
     assert main(["migrate", "--db", url]) == 0
-    assert capsys.readouterr().out.splitlines() == [
+    first, *later, last = capsys.readouterr().out.splitlines()
+    assert first == (
         "Applied revision 0001: Baseline: the schema of the release before migrations"
-        " (central/schema.py at 051533c).",
-        "Applied revision 0002: Device health: the latest health report of each device"
-        " (central.health_reports).",
-        NEWEST,
-    ]
+        " (central/schema.py at 051533c)."
+    )
+    assert all(line.startswith("Applied revision ") for line in later)
+    assert last == NEWEST
     assert main(["migrate", "--db", url]) == 0
     assert capsys.readouterr().out == (
         f"The database is already at the newest revision, {migrations.head()}.\n"
     )
+
+
+def test_two_migrations_at_once_take_turns(new_database: Callable[[], str]) -> None:
+    """Two servers' units starting together on one PostgreSQL database: both wait for the
+    schema lock (held here until both do), then one upgrades and the other finds it done."""
+    url = new_database()
+    if make_url(url).get_backend_name() != "postgresql":
+        pytest.skip("on SQLite, BEGIN IMMEDIATE makes writers take turns by itself")
+    engine = create_engine(url)
+    lock = {"key": migrations.SCHEMA_LOCK}
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :key"
+    )
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+            command = [sys.executable, "-m", "central", "migrate", "--db", url]
+            runs = [
+                subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+                for _ in range(2)
+            ]
+            deadline = time.monotonic() + 30
+            while holder.execute(waiting, lock).scalar_one() < 2:
+                assert time.monotonic() < deadline and all(run.poll() is None for run in runs)
+                time.sleep(0.05)
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+    finally:
+        engine.dispose()
+    outputs = sorted(run.communicate(timeout=60)[0].splitlines()[-1] for run in runs)
+    assert [run.returncode for run in runs] == [0, 0]
+    already = f"The database is already at the newest revision, {migrations.head()}."
+    assert outputs == [already, NEWEST]
+    assert on(url, schema_differences) == []
 
 
 def test_the_revisions_form_one_chain() -> None:
@@ -419,6 +479,42 @@ def served_back(base: str, day: str, identity: dict[str, str]) -> None:
         assert [result["status"] for result in new] == ["accepted"]
 
 
+def test_a_nightly_dump_restores_into_a_database_the_server_serves(
+    new_database: Callable[[], str], tmp_path: Path
+) -> None:
+    """install/central/kiosk-central-backup.sh, and the restore of docs/central-deploy.md."""
+    original = new_database()
+    url = make_url(original)
+    if url.get_backend_name() != "postgresql" or not shutil.which("pg_restore"):
+        pytest.skip("the nightly dump is of a PostgreSQL database (pg_dump, pg_restore)")
+    on(original, release.metadata.create_all)
+    day = on(original, lambda conn: fill_like_a_day(conn, tmp_path))
+    assert migrate(original).returncode == 0
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    expired = backups / f"{url.database}-20200101T023000Z.dump"
+    expired.touch()
+    os.utime(expired, (0, 0))
+    libpq = {"PGHOST": url.host or "", "PGPORT": str(url.port or 5432),
+             "PGUSER": url.username or "", "PGPASSWORD": url.password or ""}  # fmt: skip
+
+    dumped = subprocess.run(
+        [BACKUP_SCRIPT, url.database or "", str(backups), "14"],
+        capture_output=True, text=True, env={**os.environ, **libpq}, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert dumped.returncode == 0, dumped.stderr
+    [dump] = backups.iterdir()  # the expired one is gone, no .partial is left
+    assert dumped.stdout == f"Backed up the database {url.database} to {dump}.\n"
+    restored = new_database()
+    subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={make_url(restored).database}", str(dump)],
+        env={**os.environ, **libpq}, timeout=60, check=True,
+    )  # fmt: skip
+    with running_central(restored, clock=CLOCK, key_dir=tmp_path) as base:
+        served_back(base, day["day"].isoformat(), day["identity"])
+
+
 def test_a_database_of_an_earlier_release_gets_the_tables_it_lacked(
     new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -466,8 +562,8 @@ def test_the_server_refuses_a_database_that_is_behind(
     assert on(url, migrations.current) is None  # nothing was changed
 
 
-def test_migrate_refuses_an_unknown_revision_or_part_of_the_tables(
-    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str]
+def test_migrate_refuses_an_unknown_revision_part_of_the_tables_or_no_database(
+    new_database: Callable[[], str], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     newer, partial = new_database(), new_database()
     assert main(["migrate", "--db", newer]) == 0
@@ -485,3 +581,8 @@ def test_migrate_refuses_an_unknown_revision_or_part_of_the_tables(
         "The database has some of the server's tables but not devices, enroll_codes, events,"
     )
     assert on(partial, lambda conn: inspect(conn).get_table_names()) == ["offices"]
+    nowhere = f"sqlite:///{tmp_path / 'no-such-folder' / 'central.db'}"
+    assert main(["migrate", "--db", nowhere]) == 1
+    assert capsys.readouterr().err == (
+        f"Cannot open the database {nowhere}: it is unreachable, busy or not writable.\n"
+    )
