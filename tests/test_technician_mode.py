@@ -100,7 +100,7 @@ def test_holding_the_counters_status_line_opens_the_pin_and_a_card_shows_masked(
         assert pump(lambda: "Cấu hình" in dict(technician.facts))
         names = [name for name, _value in technician.facts]
         warnings = [v for n, v in technician.facts if n == "Cấu hình" and v.startswith("Cảnh báo")]
-        assert "246810" in warnings[0]  # the shipped PIN is still in place
+        assert "Mã PIN kỹ thuật vẫn là mã mặc định (246810)" in warnings[0]  # whole, translated
         assert names.index("Cấu hình") < names.index("Phiên bản")  # problems come first
         facts = dict(technician.facts)
         assert facts["Quầy"] == "1" and facts["Công chức đăng nhập"] == "không có"
