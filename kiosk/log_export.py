@@ -1,10 +1,10 @@
 """Export the device's logs to a USB stick the technician plugged in.
 
 The stick: a mounted removable drive (the kiosk user cannot mount one; the desktop's automounter
-or usbmount does): a mount point under /media or /run/media (/media/<label>,
-/media/<user>/<label>), or a mount of a /dev/sd* disk the kernel calls removable. Under systemd's
-ProtectSystem=strict those folders must be writable by the service (ReadWritePaths=-/media
--/run/media).
+does, or on a Lite image systemd/99-kiosk-devices.rules): a mount point under /media or
+/run/media (/media/<label>, /media/<user>/<label>), or a mount of a /dev/sd* disk the kernel
+calls removable. Under systemd's ProtectSystem=strict the unit makes those folders writable
+(ReadWritePaths=-/media -/run/media).
 
 The export is a folder named by the device id and the time, holding the log files (rotated ones
 too) and a summary (JSON) of the device's health and the doctor's findings, every file synced to
