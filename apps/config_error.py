@@ -1,13 +1,15 @@
-"""The app `kiosk run` starts instead of the role's when the configuration cannot be read: the
-error on the device's own screen until the files are fixed.
+"""The app `kiosk run` starts instead of the role's when the configuration cannot be read, or
+the device's data cannot be used (a damaged database, a card gone read-only, a full disk): the
+error on the device's own screen until it is fixed (`StartProblem` says which of the two).
 
 It needs nothing from the configuration: the shipped panel size (fullscreen under KMS/DRM, as
 the service runs), Kivy's bundled fonts, both languages. Under systemd it reports ready with a
-STATUS= that says "Configuration error" (the installer's readiness check reads it) and pings the
-watchdog, so that the unit neither times out nor restarts it. Every `check_every` seconds a
-worker reads the configuration again; once it loads, the app ends and `kiosk run` exits 0 for
-systemd to start the kiosk again (Restart=always), now on the fixed files. Started by
-apps.launch.show_config_error, with the reader from the command line (kiosk.cli.run).
+STATUS= that says "Configuration error" or "Storage fault" (the installer's readiness check
+reads it) and pings the watchdog, so that the unit neither times out nor restarts it. Every
+`check_every` seconds a worker tries again (reads the configuration, or opens the data); once
+that works, the app ends and `kiosk run` exits 0 for systemd to start the kiosk again
+(Restart=always). Started by apps.launch.show_config_error or show_storage_fault, with the
+retry from the command line (kiosk.cli.run).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from kivy.app import App
@@ -24,12 +27,46 @@ from kivy.properties import StringProperty
 
 from kiosk import paths, watchdog
 from kiosk.config import ConfigError
-from kiosk.i18n import Translator
+from kiosk.i18n import N_, Translator
+from kiosk.services import DataUnavailable
 from screens.config_error import ConfigErrorScreen
 
 log = logging.getLogger("apps.config_error")
 
-STATUS_PREFIX = "Configuration error"  # what install/release.sh's readiness check looks for
+
+@dataclass(frozen=True)
+class StartProblem:
+    """What kept the kiosk from starting: the screen's heading and advice (msgids), the command
+    that tells more, the error that says it is not fixed yet, and the first words of the STATUS=
+    it reports to systemd (install/release.sh's readiness check looks for them)."""
+
+    title: str
+    advice: str
+    command: str
+    persists: type[Exception]
+    status: str
+
+
+CONFIGURATION = StartProblem(
+    N_("The kiosk cannot start: its settings have an error"),
+    N_(
+        "Technician: correct this setting in the file named above. The kiosk starts again by"
+        " itself once the file is correct."
+    ),
+    "sudo -u kiosk kiosk check-config",
+    ConfigError,
+    "Configuration error",
+)
+STORAGE = StartProblem(
+    N_("The kiosk cannot start: its data cannot be used"),
+    N_(
+        "Technician: the message above names the fault and its fix; nothing has been deleted."
+        " The kiosk starts again by itself once it is fixed."
+    ),
+    "sudo -u kiosk kiosk doctor",
+    DataUnavailable,
+    "Storage fault",
+)
 
 
 class _KeepShowing(ExceptionHandler):
@@ -44,8 +81,8 @@ class _KeepShowing(ExceptionHandler):
 
 
 class ConfigErrorApp(App):
-    """The error, and the configuration read again every `check_every` seconds off the main
-    thread; `fixed` once it loads."""
+    """The error, and `reload` tried again every `check_every` seconds off the main thread;
+    `fixed` once it no longer raises `problem.persists`."""
 
     message = StringProperty("")
 
@@ -55,10 +92,12 @@ class ConfigErrorApp(App):
         reload: Callable[[], object],
         *,
         check_every: float,
+        problem: StartProblem = CONFIGURATION,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.title = "Kiosk: configuration error"
+        self.problem = problem
+        self.title = "Kiosk: configuration error" if problem is CONFIGURATION else "Kiosk: data"
         self.message = message
         self.fixed = False
         self._reload = reload
@@ -97,7 +136,7 @@ class ConfigErrorApp(App):
 
     def _report_status(self) -> None:
         first_line = self.message.splitlines()[0] if self.message else ""
-        watchdog.notify(f"READY=1\nSTATUS={STATUS_PREFIX}: {first_line}")
+        watchdog.notify(f"READY=1\nSTATUS={self.problem.status}: {first_line}")
 
     def _check(self, _dt: float) -> None:
         if self._pending is not None and not self._pending.done():
@@ -107,7 +146,7 @@ class ConfigErrorApp(App):
     def _read(self) -> None:
         try:
             self._reload()
-        except ConfigError as error:
+        except self.problem.persists as error:
             message = str(error)
             Clock.schedule_once(lambda _dt: self._still_wrong(message))
         else:
@@ -115,7 +154,7 @@ class ConfigErrorApp(App):
 
     def _still_wrong(self, message: str) -> None:
         if message != self.message:  # another mistake now: show that one
-            log.error("Configuration error: %s", message)
+            log.error("%s: %s", self.problem.title, message)
             self.message = message
             self._report_status()
 

@@ -22,6 +22,7 @@ from kiosk.services import DeviceData
 if TYPE_CHECKING:
     from kivy.app import App
 
+    from apps.config_error import StartProblem
     from kiosk.demo import DemoTwins
 
 log = logging.getLogger("apps.launch")
@@ -159,20 +160,48 @@ def _prepare_window(config: Config, *, verbose: bool) -> bool:
 def show_config_error(message: str, reload: Callable[[], object], check_every: float) -> bool:
     """Shows a configuration error on the screen until `reload()` stops raising ConfigError
     (True), SIGTERM (False), or returns False at once when no window can be opened. The panel is
-    the shipped one (the site's is in the configuration that failed), fullscreen under KMS/DRM
-    as the service runs."""
+    the shipped one (the site's is in the configuration that failed)."""
+    from apps.config_error import CONFIGURATION
+
     panel = parse_panel(
         Document.load(SHIPPED_CONFIG_DIR / "kiosk.toml", None).root().table("panel")
     )
+    return _show_start_problem(
+        panel, CONFIGURATION, message, reload, check_every, "to show the configuration error on"
+    )
+
+
+def show_storage_fault(
+    config: Config, message: str, reload: Callable[[], object], check_every: float
+) -> bool:
+    """Shows why the device's data cannot be used (a damaged database, a read-only card, a full
+    disk) until `reload()` stops raising DataUnavailable (True), SIGTERM (False), or returns
+    False at once when no window can be opened."""
+    from apps.config_error import STORAGE
+
+    return _show_start_problem(
+        config.panel, STORAGE, message, reload, check_every, "to show the storage fault on"
+    )
+
+
+def _show_start_problem(
+    panel: PanelConfig,
+    problem: StartProblem,
+    message: str,
+    reload: Callable[[], object],
+    check_every: float,
+    purpose: str,
+) -> bool:
+    """The error screen (apps.config_error), fullscreen under KMS/DRM as the service runs."""
     kivy_config = kivy_settings(panel)
     if os.environ.get("SDL_VIDEODRIVER") == "kmsdrm":
         kivy_config.set("graphics", "fullscreen", "auto")
     logging.getLogger("kivy").setLevel(logging.WARNING)
-    if not window_opened("to show the configuration error on"):
+    if not window_opened(purpose):
         return False
     from apps.config_error import ConfigErrorApp
 
-    app = ConfigErrorApp(message, reload, check_every=check_every)
+    app = ConfigErrorApp(message, reload, check_every=check_every, problem=problem)
     stop_on_sigterm(app)
     app.run()
     return app.fixed

@@ -33,13 +33,14 @@ restart_service() {
 }
 
 # Ready: the unit is active (Type=notify: the app sent READY=1 after its first frame) and is not
-# showing a configuration error (kiosk run's error screen says so in its STATUS=).
+# showing a configuration error or a storage fault (kiosk run's error screen says so in its
+# STATUS=).
 service_ready() {
   local deadline=$((SECONDS + READY_TIMEOUT)) state status
   while ((SECONDS < deadline)); do
     state=$(systemctl show -P ActiveState "$KIOSK_UNIT")
     status=$(systemctl show -P StatusText "$KIOSK_UNIT")
-    if [[ $state == active && $status != "Configuration error"* ]]; then
+    if [[ $state == active && $status != "Configuration error"* && $status != "Storage fault"* ]]; then
       return 0
     fi
     [[ $state == failed ]] && return 1

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kivy.core.window import Window
 
-from apps.config_error import ConfigErrorApp
+from apps.config_error import CONFIGURATION, STORAGE, ConfigErrorApp
 from kiosk.config import ConfigError
 from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR, REPO_ROOT
@@ -107,22 +107,34 @@ def test_the_error_screen_follows_the_file_and_ends_once_it_loads() -> None:
         assert pump(lambda: app.fixed)
 
 
+STORAGE_MESSAGE = (
+    "Cannot open the database: Database damaged: /var/lib/kiosk/kiosk.db (database disk image is"
+    " malformed): its outbox may hold events not yet sent; keep the file and see the README"
+    ' ("Storage faults") for the recovery.'
+)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_error_screen_is_readable_on_every_panel(size, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [(CONFIGURATION, MESSAGE), (STORAGE, STORAGE_MESSAGE)],
+    ids=["configuration", "storage"],
+)
+def test_the_error_screen_is_readable_on_every_panel(problem, message, size, tmp_path) -> None:
     def still_wrong() -> None:
-        raise ConfigError(MESSAGE)
+        raise problem.persists(message)
 
     with panel(size) as px_per_mm:
-        app = ConfigErrorApp(MESSAGE, still_wrong, check_every=60)
+        app = ConfigErrorApp(message, still_wrong, check_every=60, problem=problem)
         with shown_app(app, size):
             frames(3)
-            shot = screenshot(tmp_path / f"config-error-{size[0]}x{size[1]}.png")
+            shot = screenshot(tmp_path / f"start-problem-{size[0]}x{size[1]}.png")
             problems = audit(
-                Window, screen="config error", state="shown", px_per_mm=px_per_mm, frame=shot
+                Window, screen="start problem", state="shown", px_per_mm=px_per_mm, frame=shot
             )
             texts = [widget.text for widget in app.root.ids.values()]
     assert problems == []
     vietnamese = Translator(LOCALE_DIR, "vi").gettext
-    title = "The kiosk cannot start: its settings have an error"
-    assert vietnamese(title) in texts and title in texts
-    assert MESSAGE in texts
+    assert vietnamese(problem.title) in texts and problem.title in texts
+    assert vietnamese(problem.advice) != problem.advice and vietnamese(problem.advice) in texts
+    assert message in texts and problem.command in texts

@@ -5,6 +5,8 @@ traceback."""
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -148,3 +150,41 @@ def test_a_page_limit_reached_is_storage_full_and_a_write_clears_it(tmp_path):
     health.observe(None)
     assert changes == [StorageFault.FULL, None]
     assert classify(ValueError("not storage"), tmp_path) is None
+
+
+def test_kiosk_run_shows_a_damaged_database_until_the_technician_moves_it_aside(tmp_path):
+    """Not a restart every 2 s with a black screen: the fault on the device's screen (the same
+    error screen as a configuration error), READY=1 with STATUS=Storage fault for systemd and
+    the installer's readiness check; once the technician has moved the damaged file aside (the
+    README's recovery), the kiosk starts again by itself (exit 0: systemd restarts it)."""
+    config = device_config(tmp_path, kiosk='[device]\nrole = "lobby"\n')
+    data = open_device_data(config)
+    for _ in range(30):
+        issue_one(data)
+    data.close()
+    database = config.device.data_dir / "kiosk.db"
+    damage(database)
+    notify = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(notify))
+        server.settimeout(60)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "--config", str(tmp_path / "etc"), "run"],
+            cwd=REPO,
+            env={**os.environ, "NOTIFY_SOCKET": str(notify)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            ready = server.recv(4096).decode()  # after the error screen's first frame
+            assert ready.startswith("READY=1\nSTATUS=Storage fault: Cannot open the database:")
+            assert "Database damaged" in ready
+            assert run.poll() is None  # showing it, not exiting to be restarted
+            database.rename(tmp_path / "kiosk.db.damaged")  # kept for the recovery
+            assert run.wait(timeout=30) == 0
+        finally:
+            run.kill()
+            _, stderr = run.communicate()
+    assert "the kiosk starts again" in stderr and "Traceback" not in stderr
+    assert (tmp_path / "kiosk.db.damaged").stat().st_size > PAGE  # nothing was deleted

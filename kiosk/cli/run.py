@@ -199,8 +199,29 @@ def _run_app(config: Config, *, verbose: bool, demo: DemoTwins | None = None) ->
     try:
         data = open_device_data(config)
     except DataUnavailable as error:
-        raise CommandError(str(error)) from error
+        if demo is not None or error.fault is None:
+            raise CommandError(str(error)) from error
+        return _show_storage_fault(config, error)
     configure_logging(
         config.device.data_dir / "logs", verbose=verbose, timezone=config.office.timezone
     )
     return importlib.import_module(LAUNCHER).run_app(config, data, verbose=verbose, demo=demo)
+
+
+def _show_storage_fault(config: Config, error: Exception) -> int:
+    """`kiosk run` on a device whose data cannot be used (a damaged database, a card gone
+    read-only, a full disk; kiosk.storage_faults names it): the fault on the device's screen until
+    the data opens, then exit 0 (systemd starts the kiosk again); exit 1 with the sentence when
+    no screen can show it. Nothing is deleted: the outbox may hold undelivered events."""
+    from kiosk.services import open_device_data
+
+    print(str(error), file=sys.stderr)
+
+    def reopen() -> None:
+        open_device_data(config).close()
+
+    launcher = importlib.import_module(LAUNCHER)
+    if launcher.show_storage_fault(config, str(error), reopen, CONFIG_CHECK_SECONDS):
+        print("The device's data can be used now; the kiosk starts again.", file=sys.stderr)
+        return 0
+    return 1
