@@ -49,6 +49,17 @@ def issue_one(data) -> None:
     data.tickets.issue("ho-tich", priority=False, request_id=str(uuid.uuid4()))
 
 
+def damaged_database(config) -> Path:
+    """The device's kiosk.db with 30 tickets, then damaged."""
+    data = open_device_data(config)
+    for _ in range(30):
+        issue_one(data)
+    data.close()
+    database = config.device.data_dir / "kiosk.db"
+    damage(database)
+    return database
+
+
 def damage(database: Path) -> None:
     """Garbage over every page but the first (the header still says SQLite)."""
     size = database.stat().st_size
@@ -97,12 +108,7 @@ def test_a_full_disk_is_named_on_the_counter_status_line(tmp_path):
 
 def test_a_damaged_database_is_found_at_start_and_kiosk_tickets_names_it(tmp_path):
     config = device_config(tmp_path)
-    data = open_device_data(config)
-    for _ in range(30):
-        issue_one(data)
-    data.close()
-    database = config.device.data_dir / "kiosk.db"
-    damage(database)
+    database = damaged_database(config)
 
     with pytest.raises(DataUnavailable) as refused:
         open_device_data(config)
@@ -158,12 +164,7 @@ def test_kiosk_run_shows_a_damaged_database_until_the_technician_moves_it_aside(
     the installer's readiness check; once the technician has moved the damaged file aside (the
     README's recovery), the kiosk starts again by itself (exit 0: systemd restarts it)."""
     config = device_config(tmp_path, kiosk='[device]\nrole = "lobby"\n')
-    data = open_device_data(config)
-    for _ in range(30):
-        issue_one(data)
-    data.close()
-    database = config.device.data_dir / "kiosk.db"
-    damage(database)
+    database = damaged_database(config)
     notify = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
         server.bind(str(notify))
