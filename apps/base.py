@@ -132,6 +132,7 @@ class DeviceApp(TechnicianMenu, App):
             self.sync,
             printer_state=self.printer_health,
             scanner_state=self._scanner_health,
+            storage_fault=lambda: self.storage.fault,
         )
         self.health = HealthMonitor(
             parts,

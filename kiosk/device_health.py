@@ -36,6 +36,7 @@ from kiosk.config import Config
 from kiosk.enrolment import CentralLink
 from kiosk.server_clock import ServerClock
 from kiosk.services import DeviceData
+from kiosk.storage_faults import StorageFault
 from kiosk.store import Store, StoreError
 from kiosk.sync import SyncWorker
 
@@ -55,6 +56,11 @@ STORAGE_OK = "ok"
 STORAGE_READ_ONLY = "read_only"
 STORAGE_FULL = "full"
 STORAGE_DATABASE_ERROR = "database_error"
+_FAULT_STORAGE = {
+    StorageFault.FULL: STORAGE_FULL,
+    StorageFault.READ_ONLY: STORAGE_READ_ONLY,
+    StorageFault.CORRUPT: STORAGE_DATABASE_ERROR,
+}
 SCANNER_KEYBOARD = "keyboard"  # a keyboard-wedge scanner: whether it is plugged in is unknown
 PRINTER_UNKNOWN = "unknown"  # a printer whose first status has not been read yet
 
@@ -177,6 +183,8 @@ class DeviceParts:
     server_clock: ServerClock
     printer_state: Callable[[], str | None] = lambda: None
     scanner_state: Callable[[], str | None] = lambda: None
+    # The fault the app's writes met last (kiosk.storage_faults.StorageHealth), until one succeeds.
+    storage_fault: Callable[[], StorageFault | None] = lambda: None
 
     @classmethod
     def of(
@@ -187,6 +195,7 @@ class DeviceParts:
         *,
         printer_state: Callable[[], str | None] = lambda: None,
         scanner_state: Callable[[], str | None] = lambda: None,
+        storage_fault: Callable[[], StorageFault | None] = lambda: None,
     ) -> DeviceParts:
         """The parts of the device `config` describes, its data opened (`data`)."""
         return cls(
@@ -199,6 +208,7 @@ class DeviceParts:
             server_clock=data.server_clock,
             printer_state=printer_state,
             scanner_state=scanner_state,
+            storage_fault=storage_fault,
         )
 
 
@@ -235,6 +245,9 @@ def gather(
         storage = STORAGE_READ_ONLY
     elif storage == STORAGE_OK and free is not None and free < FULL_BYTES:
         storage = STORAGE_FULL
+    met = parts.storage_fault()
+    if storage == STORAGE_OK and met is not None:  # a write refused, though the disk looks well
+        storage = _FAULT_STORAGE[met]
     return DeviceHealth(
         device_id=parts.device_id,
         role=parts.role,

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,8 @@ from kiosk.config import ConfigError
 from kiosk.device_health import HEALTH_FILE, DeviceParts, HealthMonitor
 from kiosk.enrolment import CentralLink
 from kiosk.services import open_device_data
+from kiosk.storage_faults import StorageHealth
+from kiosk.store import StorageFull
 from kiosk.sync import SyncWorker
 from tests.support.clocks import Clock
 from tests.support.device import device_config
@@ -277,3 +280,26 @@ def caplog_of(name: str):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def test_a_write_the_store_refused_is_a_storage_fault_though_the_disk_looks_well(device):
+    """The app's StorageHealth (what its writes met) goes into the report: a database at its
+    page limit refuses writes with SQLITE_FULL while the disk has room."""
+    config, data, parts, _printer = device
+    storage = StorageHealth(config.device.data_dir)
+    data.store.observe_writes(storage.observe)
+    parts = dataclasses.replace(parts, storage_fault=lambda: storage.fault)
+    ticks = Ticks()
+    monitor = monitor_of(parts, Clock(START), ticks)
+    monitor.check()
+    assert monitor.latest().storage == "ok"
+    with sqlite3.connect(config.device.data_dir / "kiosk.db") as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    # A per-connection limit, so on the store's own connection (a private attribute: a test).
+    data.store._db._conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StorageFull):
+        data.store.outbox.add(ticket_events(200))
+    ticks.now += 6  # past the change gap: the change is reported and written
+    monitor.check()
+    assert monitor.latest().storage == "full"
+    assert written(config)["storage"] == "full"
