@@ -44,8 +44,14 @@ def play(tmp: Path, size: tuple[int, int]) -> None:
         pump(lambda: app.root.get_screen("ticket").print_state == "failed")
         screenshot(OUT / f"ticket-print-failed-{tag}.png")
         app.go_home()
-        app.root.current = "technician"
-        pump(lambda: "1" in app.root.get_screen("technician").info, timeout=3)
+        app.open_technician_login()  # as a technician does: the PIN, then the menu
+        keys = {b.key: b for b in app.root.get_screen("technician_login").ids.keypad.children}
+        for key in (*"246810", "ok"):
+            tap(keys[key])
+        technician = app.root.get_screen("technician")
+        pump(lambda: app.root.current == "technician")
+        # The doctor's findings come from their own thread: shown once they are in.
+        pump(lambda: "đang kiểm tra" not in str(technician.facts), timeout=10)
         frames(3)
         screenshot(OUT / f"technician-{tag}.png")
 
