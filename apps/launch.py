@@ -10,7 +10,7 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from kiosk.config import Config
 from kiosk.config.device import PanelConfig, TouchConfig, parse_panel
@@ -22,7 +22,6 @@ from kiosk.services import DeviceData
 if TYPE_CHECKING:
     from kivy.app import App
 
-    from apps.config_error import StartProblem
     from kiosk.demo import DemoTwins
 
 log = logging.getLogger("apps.launch")
@@ -161,13 +160,11 @@ def show_config_error(message: str, reload: Callable[[], object], check_every: f
     """Shows a configuration error on the screen until `reload()` stops raising ConfigError
     (True), SIGTERM (False), or returns False at once when no window can be opened. The panel is
     the shipped one (the site's is in the configuration that failed)."""
-    from apps.config_error import CONFIGURATION
-
     panel = parse_panel(
         Document.load(SHIPPED_CONFIG_DIR / "kiosk.toml", None).root().table("panel")
     )
     return _show_start_problem(
-        panel, CONFIGURATION, message, reload, check_every, "to show the configuration error on"
+        panel, "CONFIGURATION", message, reload, check_every, "to show the configuration error on"
     )
 
 
@@ -177,31 +174,33 @@ def show_storage_fault(
     """Shows why the device's data cannot be used (a damaged database, a read-only card, a full
     disk) until `reload()` stops raising DataUnavailable (True), SIGTERM (False), or returns
     False at once when no window can be opened."""
-    from apps.config_error import STORAGE
-
     return _show_start_problem(
-        config.panel, STORAGE, message, reload, check_every, "to show the storage fault on"
+        config.panel, "STORAGE", message, reload, check_every, "to show the storage fault on"
     )
 
 
 def _show_start_problem(
     panel: PanelConfig,
-    problem: StartProblem,
+    problem: Literal["CONFIGURATION", "STORAGE"],
     message: str,
     reload: Callable[[], object],
     check_every: float,
     purpose: str,
 ) -> bool:
-    """The error screen (apps.config_error), fullscreen under KMS/DRM as the service runs."""
+    """The error screen (apps.config_error) of `problem` (the name of its StartProblem there),
+    fullscreen under KMS/DRM as the service runs. Nothing of Kivy is imported before
+    kivy_settings(): Kivy would read the command line (`--config DIR`) as its own."""
     kivy_config = kivy_settings(panel)
     if os.environ.get("SDL_VIDEODRIVER") == "kmsdrm":
         kivy_config.set("graphics", "fullscreen", "auto")
     logging.getLogger("kivy").setLevel(logging.WARNING)
     if not window_opened(purpose):
         return False
-    from apps.config_error import ConfigErrorApp
+    from apps import config_error
 
-    app = ConfigErrorApp(message, reload, check_every=check_every, problem=problem)
+    app = config_error.ConfigErrorApp(
+        message, reload, check_every=check_every, problem=getattr(config_error, problem)
+    )
     stop_on_sigterm(app)
     app.run()
     return app.fixed

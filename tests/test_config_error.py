@@ -6,7 +6,6 @@ panel size (tests/support/layout_audit.py)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR, REPO_ROOT
 from tests.support.layout_audit import audit
 from tests.support.layout_walk import SIZES, panel
+from tests.support.processes import folder_outside_pytest, kiosk_run_env
 from tests.support.ui import frames, pump, screenshot, shown_app
 
 BAD = '[device]\ndata_dir = "{data}"\n\n[panel]\nrotation = 45\n'
@@ -33,14 +33,19 @@ def start_kiosk_run(config: Path, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "kiosk", "--config", str(config), "run"],
         cwd=REPO_ROOT,
-        env={**os.environ, **env},
+        env=kiosk_run_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def test_kiosk_run_shows_a_configuration_error_until_the_file_is_fixed(tmp_path: Path) -> None:
+def test_kiosk_run_shows_a_configuration_error_until_the_file_is_fixed() -> None:
+    with folder_outside_pytest() as folder:
+        kiosk_run_shows_a_configuration_error_until_the_file_is_fixed(folder)
+
+
+def kiosk_run_shows_a_configuration_error_until_the_file_is_fixed(tmp_path: Path) -> None:
     config = tmp_path / "kiosk.toml"
     config.write_text(MALFORMED.format(data=tmp_path / "data"), encoding="utf-8")
     notify = tmp_path / "notify.sock"

@@ -5,7 +5,6 @@ traceback."""
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import subprocess
@@ -21,6 +20,7 @@ from kiosk.store import StorageFull
 from tests.support.counter import office_device_config
 from tests.support.device import device_config
 from tests.support.mounts import fill, remount_read_only, small_tmpfs
+from tests.support.processes import folder_outside_pytest, kiosk_run_env
 from tests.support.ui import (
     field_button,
     go_to_fields,
@@ -158,11 +158,16 @@ def test_a_page_limit_reached_is_storage_full_and_a_write_clears_it(tmp_path):
     assert classify(ValueError("not storage"), tmp_path) is None
 
 
-def test_kiosk_run_shows_a_damaged_database_until_the_technician_moves_it_aside(tmp_path):
+def test_kiosk_run_shows_a_damaged_database_until_the_technician_moves_it_aside():
     """Not a restart every 2 s with a black screen: the fault on the device's screen (the same
     error screen as a configuration error), READY=1 with STATUS=Storage fault for systemd and
     the installer's readiness check; once the technician has moved the damaged file aside (the
     README's recovery), the kiosk starts again by itself (exit 0: systemd restarts it)."""
+    with folder_outside_pytest() as folder:  # Kivy reads a command line without "pytest"
+        kiosk_run_shows_a_damaged_database_until_it_is_moved_aside(folder)
+
+
+def kiosk_run_shows_a_damaged_database_until_it_is_moved_aside(tmp_path: Path) -> None:
     config = device_config(tmp_path, kiosk='[device]\nrole = "lobby"\n')
     database = damaged_database(config)
     notify = tmp_path / "notify.sock"
@@ -172,7 +177,7 @@ def test_kiosk_run_shows_a_damaged_database_until_the_technician_moves_it_aside(
         run = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "--config", str(tmp_path / "etc"), "run"],
             cwd=REPO,
-            env={**os.environ, "NOTIFY_SOCKET": str(notify)},
+            env=kiosk_run_env(NOTIFY_SOCKET=str(notify)),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
