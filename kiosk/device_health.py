@@ -320,6 +320,7 @@ class HealthMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reported: tuple[Any, ...] | None = None  # _what_matters of the last report
+        self._filed: tuple[Any, ...] | None = None  # _what_matters of health.json as written
         self._last_report = -float("inf")  # monotonic
         self._next_report = 0.0  # monotonic: the next report due without a change
         self._failures = 0
@@ -386,6 +387,9 @@ class HealthMonitor:
         with self._lock:
             self._latest = health
         matters = _what_matters(health, self._parts.server_clock.margin)
+        if matters != self._filed:  # the file follows at once (doctor reads it), not the gap
+            self._write_file(health.as_json())
+            self._filed = matters
         changed = matters != self._reported
         gap_ends = self._last_report + self._gap
         if now >= self._next_report or (changed and now >= gap_ends):
@@ -398,7 +402,8 @@ class HealthMonitor:
     def _report(self, health: DeviceHealth, matters: tuple[Any, ...], now: float) -> None:
         body = health.as_json()
         self._write_file(body)
-        self._reported, self._last_report = matters, now
+        self._filed = self._reported = matters
+        self._last_report = now
         self._next_report = now + self._interval
         client = None if self._link is None else self._link.current()
         if client is None:

@@ -99,8 +99,8 @@ def test_a_change_is_reported_at_once_but_changes_within_the_gap_go_together(dev
     ticks.now += 1
     printer["state"] = "paper_out"
     wait = monitor.check()
-    assert written(config)["printer"] == "paper_near_end"  # within the gap: not yet
-    assert wait == pytest.approx(4)
+    assert written(config)["printer"] == "paper_out"  # the file at once (kiosk doctor reads it)
+    assert wait == pytest.approx(4)  # the report when the gap ends
     ticks.now += 1
     printer["state"] = "cover_open"
     monitor.check()
