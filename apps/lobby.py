@@ -19,7 +19,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from apps.base import DeviceApp
 from common.version import __version__
-from devices.printer import EscPosPrinter, PrinterState
+from devices.printer import PRINTABLE, EscPosPrinter, PrinterState
 from devices.printjob import PrintJob
 from kiosk import events
 from kiosk.citizen_id import (
@@ -572,6 +572,13 @@ class LobbyApp(DeviceApp):
             )
         rows.append((self.t("ID card scanner"), self.scanner_words()))
         return rows
+
+    def live_problem_rows(self) -> list[tuple[str, str]]:
+        state = self.printer_state
+        if state is None or state is PrinterState.READY:
+            return []
+        mark = self.t("Warning") if state in PRINTABLE else self.t("Fault")
+        return [(self.t("Printer"), f"{mark}: {self._printer_words(state)}")]
 
     def reprint_ticket(self, ticket_id: str) -> None:
         self.print_service.retry(ticket_id)

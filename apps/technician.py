@@ -139,6 +139,7 @@ class TechnicianMenu:
             first = self.finding_rows([f for f in findings if f.status != "ok"])
             last = self.finding_rows([f for f in findings if f.status == "ok"])
         rows = [
+            *self.live_problem_rows(),
             *first,
             *self.device_fact_rows(self.health.latest()),
             *self.role_fact_rows(),
@@ -148,6 +149,12 @@ class TechnicianMenu:
 
     def role_fact_rows(self) -> list[tuple[str, str]]:
         """This role's facts, as (name, value) rows; on the main thread, from memory."""
+        return []
+
+    def live_problem_rows(self) -> list[tuple[str, str]]:
+        """What is wrong now with this role's devices, as the doctor's findings read (the
+        screen's checks leave out the ports the app holds: it knows their state itself); listed
+        first, on the main thread, from memory."""
         return []
 
     def device_fact_rows(self, health: DeviceHealth | None) -> list[tuple[str, str]]:

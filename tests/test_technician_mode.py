@@ -160,7 +160,10 @@ def test_the_logs_exported_after_a_card_at_the_lobby_hold_nothing_personal(
 
         printer.paper_out = True  # the facts follow the device while the screen is shown
         assert pump(lambda: "hết giấy" in dict(technician.facts)["Máy in"])
+        name, value = technician.facts[0]  # a fault, first: what the technician came for
+        assert name == "Máy in" and value.startswith("Lỗi: ") and "hết giấy" in value
         printer.paper_out = False
+        assert pump(lambda: technician.facts[0][0] != "Máy in")  # and gone once fixed
         app.stick_roots = (tmp_path / "media",)
         tap(technician.ids.export_logs)
         assert pump(lambda: "USB" in technician.message and "Đang" not in technician.message)
