@@ -300,3 +300,16 @@ def test_a_check_that_crashes_is_its_own_fault_and_the_others_still_run(tmp_path
     findings = run_checks(config, FAST, only=["disk", "data_folder"])
     assert [(f.check, f.status) for f in findings] == [("disk", "fault"), ("data_folder", "fault")]
     assert findings[0].summary == "The check itself failed: RuntimeError: unexpected state"
+
+
+ROLE = '[device]\nrole = "lobby"\n'
+
+
+def test_a_device_not_provisioned_is_a_warning_until_its_role_is_set(tmp_path):
+    """It would start on its setup screen: `kiosk doctor` says so, not only "valid"."""
+    unprovisioned = run_checks(device_config(tmp_path / "new"), FAST)
+    said = [f.summary for f in unprovisioned if f.check == "configuration"]
+    assert any(s.startswith("Not provisioned:") for s in said), said
+    provisioned = run_checks(device_config(tmp_path / "set", kiosk=ROLE), FAST)
+    said = [f.summary for f in provisioned if f.check == "configuration"]
+    assert not any(s.startswith("Not provisioned:") for s in said), said

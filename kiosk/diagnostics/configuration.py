@@ -1,14 +1,17 @@
 """The configuration: it was read and validated before any check runs (a bad value stops
 `kiosk doctor` with the file, key and what is allowed, as every command); here, what is valid
-but should not stay: the shipped technician PIN or demo officers (kiosk.config.shipped_defaults,
-the one test of it), settings under an old name."""
+but should not stay: a device not provisioned (it starts on the setup screen), the shipped
+technician PIN or demo officers (kiosk.config.shipped_defaults, the one test of it), settings
+under an old name."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from kiosk import paths
+from kiosk.config.loader import KIOSK_FILE
 from kiosk.config.shipped_defaults import shipped_secrets_in_use
+from kiosk.config.site_writer import is_provisioned
 from kiosk.diagnostics.context import CheckContext
 from kiosk.diagnostics.finding import Finding, Text, ok, warning
 from kiosk.i18n import N_
@@ -32,6 +35,19 @@ def check(config: Config, context: CheckContext) -> list[Finding]:
         if site
         else ok(CHECK, N_("Valid; only the shipped settings, no site configuration."))
     ]
+    if not any(is_provisioned(source) for source in site if source.name == KIOSK_FILE):
+        findings.append(
+            warning(
+                CHECK,
+                Text(
+                    N_(
+                        "Not provisioned: the site's kiosk.toml names no [device] role, so the"
+                        " kiosk starts on its setup screen."
+                    )
+                ),
+                Text(N_("Provision it on the setup screen, or with kiosk provision.")),
+            )
+        )
     findings += [
         warning(CHECK, Text(said))  # a msgid of kiosk.config.shipped_defaults: translated
         for said in shipped_secrets_in_use(config)
