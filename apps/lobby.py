@@ -456,7 +456,8 @@ class LobbyApp(DeviceApp):
                 if outcome.ok
                 else self.t("Print failed: {reason}").format(
                     reason=self._printer_words(outcome.state)
-                )
+                ),
+                failed=not outcome.ok,
             )
             self.refresh_technician_view()
         if outcome.ticket_id != self._current_ticket_id or self.root.current != "ticket":
@@ -597,14 +598,16 @@ class LobbyApp(DeviceApp):
         )
 
         def run() -> None:
+            failed = False
             try:
                 self.printer.print_job(job)
                 text = self.t("Printed.")
             except Exception as error:  # the driver's PrintError or any transport fault
                 log.warning("test page failed: %s", error)
+                failed = True
                 text = self.t("Print failed: {reason}").format(
                     reason=self._printer_words(getattr(error, "state", None))
                 )
-            Clock.schedule_once(lambda _dt: screen.show_message(text))
+            Clock.schedule_once(lambda _dt: screen.show_message(text, failed=failed))
 
         threading.Thread(target=run, name="kiosk-test-page", daemon=True).start()

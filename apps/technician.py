@@ -83,7 +83,7 @@ class TechnicianMenu:
         self.in_background(
             self.technician_records,
             read,
-            lambda error: screen.show_message(self._records_unreadable(error)),
+            lambda error: screen.show_message(self._records_unreadable(error), failed=True),
         )
 
     def _run_checks(self) -> None:
@@ -273,11 +273,13 @@ class TechnicianMenu:
             "health": None if health is None else health.as_json(),
             "findings": [finding.as_dict() for finding in self._findings or ()],
         }
-        device_id, now, roots = self.settings.device.id, self._office_clock(), self.stick_roots
+        # The folder is named in office time, as the screens and the logs tell the time.
+        now = self._office_clock().astimezone(self.settings.office.timezone)
+        device_id, roots = self.settings.device.id, self.stick_roots
 
         def said(msgid: str, values: dict[str, object]) -> None:
             self._exporting = False
-            screen.show_message(self.t(msgid).format(**values))
+            screen.show_message(self.t(msgid).format(**values), failed=msgid != EXPORTED)
 
         def export() -> None:
             values: dict[str, object] = {}

@@ -25,6 +25,7 @@ class TechnicianBase(BaseScreen):
 
     facts = ListProperty([])
     message = StringProperty("")
+    message_failed = BooleanProperty(False)  # the last action's message says it failed
     scan = StringProperty("")
     scanner_used = BooleanProperty(True)
 
@@ -36,8 +37,9 @@ class TechnicianBase(BaseScreen):
     def show_facts(self, facts: list[tuple[str, str]]) -> None:
         self.facts = facts
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, text: str, *, failed: bool = False) -> None:
         self.message = text
+        self.message_failed = failed
 
     def show_scan(self, text: str) -> None:
         self.scan = text

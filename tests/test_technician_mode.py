@@ -168,11 +168,13 @@ def test_the_logs_exported_after_a_card_at_the_lobby_hold_nothing_personal(
         tap(technician.ids.export_logs)
         assert pump(lambda: "USB" in technician.message and "Đang" not in technician.message)
         assert technician.message == "Không tìm thấy USB. Hãy cắm USB vào rồi thử lại."
+        assert technician.message_failed  # amber, not the green of an export that went well
         with mounted_stick(tmp_path / "media") as stick:
             tap(technician.ids.export_logs)
             assert pump(lambda: technician.message.startswith("Đã chép"))
             (folder,) = stick.iterdir()
             assert technician.message == f"Đã chép 2 tệp vào {folder}"
+            assert not technician.message_failed
             exported = {path.name: path.read_text("utf-8") for path in folder.iterdir()}
     assert set(exported) == {"kiosk.log", "summary.json"}
     assert "ID card QR read" in exported["kiosk.log"]  # the visit was logged, and how
