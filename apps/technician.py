@@ -192,7 +192,11 @@ class TechnicianMenu:
             (self.t("Events waiting to be sent"), waiting),
             (self.t("Storage"), self._storage_fact(health)),
             (self.t("Running for"), uptime),
-            (self.t("Recent errors"), self._error_lines(health) or self.t("none")),
+            # Lines of our logs: English, as a technician reads them with journalctl.
+            (
+                self.t("Recent errors (log, in English)"),
+                self._error_lines(health) or self.t("none"),
+            ),
         ]
 
     def _offset_words(self, offset: float | None) -> str:
@@ -255,8 +259,7 @@ class TechnicianMenu:
         and goes no further: neither kept nor logged. True when it was taken here."""
         if self.root.current != "technician":
             return False
-        reading = describe_scan(payload)
-        self.root.get_screen("technician").show_scan(self.t(reading.msgid).format(**reading.values))
+        self.root.get_screen("technician").show_scan(describe_scan(payload).render(self.t))
         return True
 
     def export_logs(self) -> None:

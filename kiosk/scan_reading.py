@@ -10,6 +10,7 @@ Nothing described here is stored or logged.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiosk import badges, ticket_signing
@@ -17,7 +18,22 @@ from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.i18n import N_
 
 CARD = N_("ID card {id} (read)")
-CARD_REFUSED = N_("ID card QR not accepted ({code}): {count} characters")
+CARD_REFUSED = N_("ID card QR not accepted ({why}): {count} characters")
+# kiosk.citizen_id's refusal codes, in the technician's words (the citizen's are other ones).
+REFUSED_WHY = {
+    "truncated": N_("cut off"),
+    "garbled-text": N_("garbled text"),
+    "not-utf8": N_("not UTF-8 text"),
+    "empty": N_("empty"),
+    "bad-id": N_("ID number not valid"),
+    "bad-old-id": N_("old ID number not valid"),
+    "bad-name": N_("name not valid"),
+    "bad-sex": N_("sex not valid"),
+    "bad-address": N_("address not valid"),
+    "bad-issued": N_("issue date not valid"),
+    "bad-birth": N_("birth date not valid"),
+}
+SOME_FIELD = N_("a field not valid")
 TICKET = N_("ticket code {label}")
 BADGE = N_("an officer badge")
 FIELDS = N_("a code with {fields} fields: {count} characters")
@@ -31,10 +47,16 @@ _TICKET_LABEL = re.compile(r"[A-Z]{0,3}[0-9]{1,6}")
 
 @dataclass(frozen=True)
 class ScanReading:
-    """`msgid` (translated where shown) formatted with `values`."""
+    """`msgid` (translated where shown) formatted with `values`; a value that is itself a msgid
+    (`why`) is translated too."""
 
     msgid: str
     values: dict[str, object] = field(default_factory=dict)
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        """In the words of `gettext` (a translator's)."""
+        values = {k: gettext(v) if k == "why" else v for k, v in self.values.items()}
+        return gettext(self.msgid).format(**values)
 
 
 def describe_scan(payload: bytes) -> ScanReading:
@@ -47,7 +69,8 @@ def describe_scan(payload: bytes) -> ScanReading:
         return ScanReading(CARD, {"id": parse(text).masked_id})
     except InvalidCitizenQR as refused:
         if refused.code != "not-id-card":
-            return ScanReading(CARD_REFUSED, {"code": refused.code, "count": len(text)})
+            why = REFUSED_WHY.get(refused.code, SOME_FIELD)
+            return ScanReading(CARD_REFUSED, {"why": why, "count": len(text)})
     parts = text.split("|")
     if parts[0] == ticket_signing.MAGIC and len(parts) == 6 and _TICKET_LABEL.fullmatch(parts[3]):
         return ScanReading(TICKET, {"label": parts[3]})

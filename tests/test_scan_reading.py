@@ -20,8 +20,7 @@ KEY = bytes(32)
 
 
 def shown(payload: bytes, language: str = "vi") -> str:
-    reading = describe_scan(payload)
-    return Translator(paths.LOCALE_DIR, language).gettext(reading.msgid).format(**reading.values)
+    return describe_scan(payload).render(Translator(paths.LOCALE_DIR, language).gettext)
 
 
 @pytest.mark.parametrize("sample", load_samples(SAMPLES_FILE), ids=lambda s: s.case)
@@ -43,7 +42,10 @@ def test_a_card_shows_its_masked_number_and_that_it_was_read():
 
 def test_a_card_the_parser_refuses_is_named_by_its_length_only():
     assert shown(b"001099012345|013456789|Nguy") == (
-        "Mã QR thẻ căn cước không hợp lệ (truncated): 27 ký tự"
+        "Mã QR thẻ căn cước không hợp lệ (bị cắt dở): 27 ký tự"
+    )
+    assert shown(b"001099012345|013456789|Nguy", "en") == (
+        "ID card QR not accepted (cut off): 27 characters"
     )
 
 
