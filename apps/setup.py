@@ -36,6 +36,8 @@ from common.provisioning_code import (
 )
 from kiosk import watchdog
 from kiosk.config import Config
+from kiosk.config.central import central_url_problem
+from kiosk.config.device import OFFICE_CODE
 from kiosk.config.shipped_defaults import DEMO_OFFICERS, shipped_secrets_in_use
 from kiosk.device_ports import present_ports
 from kiosk.i18n import N_, Translator
@@ -211,7 +213,10 @@ class SetupApp(App):
             return
         choices = self.choices[key]
         current = choices.index(self.values[key]) if self.values[key] in choices else -1
+        before = self.values[key]
         self.values[key] = choices[(current + 1) % len(choices)]
+        if key == "role" and self.values["device_id"] == f"{before}-01":
+            self.values["device_id"] = f"{self.values[key]}-01"  # the name follows, if untouched
         if key == "language":
             self.language = self.values[key]
         if key == "scanner":
@@ -245,8 +250,19 @@ class SetupApp(App):
             if not v["counter"].isdigit():
                 raise ValueError(self.t("The counter number must be a whole number."))
             counter = int(v["counter"])
+        if not OFFICE_CODE.fullmatch(v["office"]):
+            raise ValueError(self.t("The office code is the ward's 5 digits, e.g. 00637."))
+        if not v["device_id"].strip():
+            raise ValueError(self.t("Give the device a name, e.g. lobby-01."))
         if bool(v["api_url"]) != bool(v["code"]):
             raise ValueError(self.t("Give both the central server and the enrolment code."))
+        if v["api_url"] and central_url_problem(v["api_url"]) is not None:
+            raise ValueError(
+                self.t(
+                    "The central server's address starts with https://, e.g."
+                    " https://kiosk.hanoi.gov.vn."
+                )
+            )
         setup = DeviceSetup(
             role=role,
             device_id=v["device_id"],

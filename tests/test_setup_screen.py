@@ -73,10 +73,12 @@ def test_the_form_filled_in_by_touch_provisions_and_enrols(
     tmp_path: Path, central: CentralServer
 ) -> None:
     etc = write_override(tmp_path / "etc")
-    # A code that names no device: the device's id is the form's (the shipped lobby-01).
+    # A code that names no device: the device's id is the form's (the shipped lobby-01, which
+    # follows the role while untouched: counter-01).
     code = issue_enroll_code(central.database_url, OFFICE, "counter", counter=7)
     with setup_app(etc) as app:
         edit(app, "role")  # lobby -> counter
+        assert app.values["device_id"] == "counter-01"
         edit(app, "counter", "7")
         edit(app, "api_url", central.url)
         edit(app, "code", code.lower().replace("-", ""))  # as the server reads it
@@ -86,7 +88,7 @@ def test_the_form_filled_in_by_touch_provisions_and_enrols(
     config = load_config(etc)
     assert (config.device.role, config.device.id, config.counter.number) == (
         "counter",
-        "lobby-01",
+        "counter-01",
         7,
     )
     assert config.device.language == "en" and is_provisioned(etc)
@@ -100,8 +102,13 @@ def test_a_bad_entry_is_named_and_nothing_is_saved(tmp_path: Path) -> None:
     with setup_app(etc) as app:
         edit(app, "office", "637")
         tap(app.setup_screen.ids.save)
-        assert pump(lambda: "office" in app.setup_screen.message and not app.setup_screen.busy)
-        assert app.setup_screen.message.startswith("Chưa lưu:")  # "Not saved:", in Vietnamese
+        # One Vietnamese sentence naming the field, not the configuration's English.
+        assert pump(lambda: app.setup_screen.message.startswith("Mã đơn vị là 5 chữ số"))
+        edit(app, "office", "00637")
+        edit(app, "api_url", "http:/abc")
+        edit(app, "code", "ABCD-EFGH")
+        tap(app.setup_screen.ids.save)
+        assert pump(lambda: "bắt đầu bằng https://" in app.setup_screen.message)
         assert app.provisioned is None
     assert (etc / "kiosk.toml").read_bytes() == before
 

@@ -34,7 +34,7 @@ TOUCH_DEVICE = re.compile(r"|/dev/input/\S+")
 ID_PATTERN = re.compile(r"[a-z0-9-]{1,32}")
 ID_ALLOWED = "must be 1 to 32 characters: lowercase letters a-z, digits and '-'"
 
-_OFFICE_CODE = re.compile(r"[0-9]{5}")
+OFFICE_CODE = re.compile(r"[0-9]{5}")  # the ward code (the setup screen checks it too)
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class TechnicianConfig:
 
 
 def parse_office(t: Table) -> OfficeConfig:
-    code = t.text("code", 'must be the 5-digit ward code, e.g. "00637"', _OFFICE_CODE)
+    code = t.text("code", 'must be the 5-digit ward code, e.g. "00637"', OFFICE_CODE)
     code_list_date = t.iso_date("code_list_date")
     name = t.text("name")
     centre = t.text("centre")
