@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from central.db import Database  # noqa: E402
 from central.enrolment import create_code, create_monitor_token, enroll  # noqa: E402
+from common.office_clock import aware_now  # noqa: E402
 from tests.support.central import running_central_process  # noqa: E402
 
 ROLES = ("lobby", "counter", "display")
@@ -60,7 +60,7 @@ def enroll_city(database_url: str, offices: int, per_office: int) -> tuple[dict,
     db = Database(database_url)
     db.create_schema()
     tokens = {}
-    now = datetime.now(UTC)
+    now = aware_now()
     try:
         for office_number in range(offices):
             office = f"{637 + office_number:05d}"
@@ -82,7 +82,7 @@ def enroll_city(database_url: str, offices: int, per_office: int) -> tuple[dict,
 
 
 def report(office: str, device_id: str, role: str, number: int) -> dict[str, Any]:
-    now = datetime.now(UTC).isoformat()
+    now = aware_now().isoformat()
     return {
         "device_id": device_id,
         "role": role,

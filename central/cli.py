@@ -17,7 +17,7 @@ import ssl
 import sys
 import unicodedata
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -37,7 +37,7 @@ from central.fleet import SILENT_AFTER
 from central.migrations import BASELINE, SchemaError
 from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
-from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule
+from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule, aware_now
 from common.provisioning_code import ProvisioningCode
 from common.version import __version__
 
@@ -347,7 +347,7 @@ def cmd_enroll_code(args: argparse.Namespace) -> int:
             role=args.role,
             counter=args.counter,
             device_id=args.device_id,
-            now=datetime.now(UTC),
+            now=aware_now(),
         )
     finally:
         db.dispose()
@@ -418,7 +418,7 @@ def _provisioning_facts(args: argparse.Namespace) -> ProvisioningCode | None:
 def cmd_viewer_token(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
-        credentials = create_viewer_token(db, office=args.office, now=datetime.now(UTC))
+        credentials = create_viewer_token(db, office=args.office, now=aware_now())
     finally:
         db.dispose()
     print(credentials.token)
@@ -433,7 +433,7 @@ def cmd_viewer_token(args: argparse.Namespace) -> int:
 def cmd_monitor_token(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
-        credentials = create_monitor_token(db, now=datetime.now(UTC))
+        credentials = create_monitor_token(db, now=aware_now())
     finally:
         db.dispose()
     print(credentials.token)
@@ -448,7 +448,7 @@ def cmd_monitor_token(args: argparse.Namespace) -> int:
 def cmd_revoke(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
-        count = revoke(db, office=args.office, device_id=args.device_id, now=datetime.now(UTC))
+        count = revoke(db, office=args.office, device_id=args.device_id, now=aware_now())
     finally:
         db.dispose()
     if count == 0:

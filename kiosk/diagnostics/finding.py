@@ -22,7 +22,8 @@ def _same(msgid: str) -> str:
 
 @dataclass(frozen=True)
 class Text:
-    """A msgid and the values of its {placeholders} (a Text value is translated too)."""
+    """A msgid and the values of its placeholders (a value that is itself a Text is translated
+    too)."""
 
     msgid: str
     args: Mapping[str, object] = field(default_factory=dict)
