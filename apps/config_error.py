@@ -45,6 +45,7 @@ class StartProblem:
     command: str
     persists: type[Exception]
     status: str
+    window_title: str
 
 
 CONFIGURATION = StartProblem(
@@ -56,6 +57,7 @@ CONFIGURATION = StartProblem(
     "sudo -u kiosk kiosk check-config",
     ConfigError,
     "Configuration error",
+    "Kiosk: configuration error",
 )
 STORAGE = StartProblem(
     N_("The kiosk cannot start: its data cannot be used"),
@@ -66,6 +68,7 @@ STORAGE = StartProblem(
     "sudo -u kiosk kiosk doctor",
     DataUnavailable,
     "Storage fault",
+    "Kiosk: storage fault",
 )
 
 
@@ -97,7 +100,7 @@ class ConfigErrorApp(App):
     ) -> None:
         super().__init__(**kwargs)
         self.problem = problem
-        self.title = "Kiosk: configuration error" if problem is CONFIGURATION else "Kiosk: data"
+        self.title = problem.window_title
         self.message = message
         self.fixed = False
         self._reload = reload

@@ -14,7 +14,7 @@ import stat
 from contextlib import suppress
 from pathlib import Path
 
-from common.atomic_files import fsync_folder
+from common.atomic_files import fsync_folder, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,8 @@ def write_key(path: Path, key: bytes) -> None:
     """Put `key` in `path` (mode 0600), replacing any key there."""
     if len(key) != KEY_BYTES:
         raise ValueError(f"a key is {KEY_BYTES} bytes")
-    tmp = _write_temporary(path, key)
-    try:
-        os.replace(tmp, path)
-        fsync_folder(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomically(path, key, 0o600)
 
 
 def load_or_create_key(path: Path, what: str) -> tuple[bytes, bool]:

@@ -18,17 +18,15 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
-import secrets
 import threading
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from common.atomic_files import write_atomically
 from common.key_files import KeyFileError, read_key, write_key
 from common.office_clock import aware_now
 from kiosk.central_client import CentralClient, CentralError
@@ -237,15 +235,5 @@ def store_hall_key(data_dir: Path, hall_key: HallKey) -> None:
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     id_path = data_dir / KEY_ID_FILE
     text = json.dumps({"key_id": hall_key.key_id, "check": _check(hall_key.key)})
-    tmp = id_path.with_name(f".{id_path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, id_path)
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
+    write_atomically(id_path, text.encode("utf-8"), 0o600)
     write_key(data_dir / KEY_FILE, hall_key.key)
