@@ -25,7 +25,7 @@ from kiosk.device_health import (
     STORAGE_READ_ONLY,
     DeviceHealth,
 )
-from kiosk.diagnostics import CHECK_TITLES, CHECKS, Finding, run_checks
+from kiosk.diagnostics import CHECK_TITLES, CHECKS, CheckContext, Finding, run_checks
 from kiosk.i18n import N_
 from kiosk.log_export import FAILED, NO_STICK, STICK_ROOTS, ExportFailed, find_sticks
 from kiosk.log_export import export_logs as export_logs_to
@@ -100,7 +100,9 @@ class TechnicianMenu:
             self.show_technician_facts()
 
         def run() -> None:
-            findings = run_checks(config, only=SCREEN_CHECKS)  # a failing check is a finding
+            findings = run_checks(  # a failing check is a finding
+                config, CheckContext(in_running_app=True), only=SCREEN_CHECKS
+            )
             Clock.schedule_once(lambda _dt: checked(findings))
 
         threading.Thread(target=run, name="kiosk-doctor", daemon=True).start()

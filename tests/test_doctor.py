@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -312,4 +313,8 @@ def test_a_device_not_provisioned_is_a_warning_until_its_role_is_set(tmp_path):
     assert any(s.startswith("Not provisioned:") for s in said), said
     provisioned = run_checks(device_config(tmp_path / "set", kiosk=ROLE), FAST)
     said = [f.summary for f in provisioned if f.check == "configuration"]
+    assert not any(s.startswith("Not provisioned:") for s in said), said
+    # Inside a running role's app (the demo gives the role on its command line): it runs one.
+    running = run_checks(device_config(tmp_path / "demo"), replace(FAST, in_running_app=True))
+    said = [f.summary for f in running if f.check == "configuration"]
     assert not any(s.startswith("Not provisioned:") for s in said), said

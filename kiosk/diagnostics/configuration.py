@@ -35,7 +35,8 @@ def check(config: Config, context: CheckContext) -> list[Finding]:
         if site
         else ok(CHECK, N_("Valid; only the shipped settings, no site configuration."))
     ]
-    if not any(is_provisioned(source) for source in site if source.name == KIOSK_FILE):
+    provisioned = any(is_provisioned(source) for source in site if source.name == KIOSK_FILE)
+    if not (provisioned or context.in_running_app):
         findings.append(
             warning(
                 CHECK,

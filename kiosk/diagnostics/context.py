@@ -22,3 +22,6 @@ class CheckContext:
     # Free space of the data folder below which it is a warning, and a fault.
     disk_warning_bytes: int = 200 * MB
     disk_fault_bytes: int = 20 * MB
+    # The checks run inside the app of a role (its technician menu): the device runs that role,
+    # whatever its site file says (the demo gives the role on the command line).
+    in_running_app: bool = False
