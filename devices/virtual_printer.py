@@ -438,7 +438,13 @@ class VirtualPrinter:
         self.last_byte_at: float | None = None
         self.on_page: Callable[[Path], None] | None = None
         self._pty = open_pty_pair()
-        self.device_path = self._pty.slave_path
+        # A symlink, removed at stop as udev removes a node: a bare /dev/pts/N is handed to the
+        # next pty opened on the machine, so a driver still retrying it could take another
+        # program's port.
+        link = self.out_dir / f"port-{Path(self._pty.slave_path).name}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(self._pty.slave_path)
+        self.device_path = str(link)
         fonts = (
             _CellFont(font or FONTS_DIR / "Roboto-Regular.ttf"),
             _CellFont(font or FONTS_DIR / "Roboto-Bold.ttf"),
@@ -494,6 +500,7 @@ class VirtualPrinter:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        Path(self.device_path).unlink(missing_ok=True)
         self._pty.close()
 
     def wait_for_pages(self, n: int, timeout: float) -> bool:

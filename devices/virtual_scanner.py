@@ -18,8 +18,10 @@ import argparse
 import fcntl
 import os
 import select
+import shutil
 import struct
 import sys
+import tempfile
 import termios
 import time
 from collections.abc import Sequence
@@ -34,17 +36,23 @@ DRAIN_SETTLE = 0.1  # seconds the input queue must stay empty to count as read
 class VirtualScanner:
     """A scanner twin on a pty. With `link`, `device_path` is that symlink, re-pointed to the new
     pty at each replug like a udev rule's /dev/qr-scanner; without it, a replugged twin has a new
-    tty path, as a real imager may come back as ttyACM1."""
+    path, as a real imager may come back as ttyACM1.
+
+    The path is always a symlink that is removed at unplug, as udev removes a device's node: a
+    bare /dev/pts/N would be handed to the next pty opened on the machine, so a driver still
+    retrying it could open another program's port (another test's printer twin, say)."""
 
     def __init__(self, link: Path | None = None) -> None:
         self._link = link
+        self._own_folder = None if link is not None else Path(tempfile.mkdtemp(prefix="scanner-"))
+        self._plugs = 0
+        self._path = ""
         self._pty: PtyPair | None = None
-        self._tty_path = ""
         self.replug()
 
     @property
     def device_path(self) -> str:
-        return str(self._link) if self._link is not None else self._tty_path
+        return self._path
 
     @property
     def plugged(self) -> bool:
@@ -95,28 +103,34 @@ class VirtualScanner:
         return True
 
     def unplug(self) -> None:
-        """Close the pty: a driver holding the port sees a hang-up, and the tty path vanishes."""
+        """Close the pty: a driver holding the port sees a hang-up, and the path vanishes."""
         if self._pty is not None:
+            Path(self._path).unlink(missing_ok=True)
             self._pty.close()
             self._pty = None
 
     def replug(self) -> None:
-        """Plug in again (a no-op while plugged in): a new pty, and the link points to it."""
+        """Plug in again (a no-op while plugged in): a new pty, and the path points to it."""
         if self._pty is not None:
             return
         self._pty = open_pty_pair()
-        self._tty_path = self._pty.slave_path
-        if self._link is not None:
-            fresh = self._link.with_name(f".{self._link.name}.new")
-            fresh.unlink(missing_ok=True)
-            fresh.symlink_to(self._tty_path)
-            os.replace(fresh, self._link)
+        if self._own_folder is not None:
+            link = self._own_folder / f"ttyACM{self._plugs}"
+        else:
+            assert self._link is not None
+            link = self._link
+        self._plugs += 1
+        fresh = link.with_name(f".{link.name}.new")
+        fresh.unlink(missing_ok=True)
+        fresh.symlink_to(self._pty.slave_path)
+        os.replace(fresh, link)
+        self._path = str(link)
 
     def close(self) -> None:
-        """Unplug for good and remove the link."""
+        """Unplug for good (which removes the path)."""
         self.unplug()
-        if self._link is not None:
-            self._link.unlink(missing_ok=True)
+        if self._own_folder is not None:
+            shutil.rmtree(self._own_folder, ignore_errors=True)
 
 
 def _unread(slave_fd: int) -> int:
