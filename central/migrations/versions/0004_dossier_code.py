@@ -18,4 +18,11 @@ DOSSIER_CODE = 64
 
 
 def upgrade() -> None:
-    op.add_column("sessions", sa.Column("dossier_code", sa.String(DOSSIER_CODE), nullable=True))
+    column = sa.Column("dossier_code", sa.String(DOSSIER_CODE), nullable=True)
+    if op.get_bind().dialect.name != "sqlite":
+        op.add_column("sessions", column)
+        return
+    # SQLite's ALTER TABLE writes the column after the table's constraints in the table's
+    # text: the table is made anew, as create_all makes it, so both paths give one schema.
+    with op.batch_alter_table("sessions", recreate="always") as batch:
+        batch.add_column(column)
