@@ -101,11 +101,12 @@ def test_off_takes_nothing_and_a_site_pattern_is_matched_in_capitals(tmp_path):
 
 
 @pytest.fixture
-def counter_with_scanner(tmp_path):
+def counter_with_scanner(tmp_path, request):
     """A central server, a lobby that issued ticket 1001, and counter 1 with a pseudo-terminal
-    scanner and dossier_code = "required"."""
+    scanner and dossier_code = "required" (or the mode given as the fixture's parameter)."""
     from devices.virtual_scanner import VirtualScanner
 
+    mode = getattr(request, "param", "required")
     scanner = VirtualScanner()
     with central_server(tmp_path) as central:
         clock = Clock(office_morning())
@@ -119,7 +120,7 @@ def counter_with_scanner(tmp_path):
                 tmp_path / "counter",
                 device_id="counter-01",
                 role="counter",
-                kiosk='[counter]\nnumber = 1\ndossier_code = "required"\n\n'
+                kiosk=f'[counter]\nnumber = 1\ndossier_code = "{mode}"\n\n'
                 f'[scanner]\nmode = "serial"\nurl = "{scanner.device_path}"\n',
             )
             enrol(config, central, counter=1)
@@ -129,27 +130,57 @@ def counter_with_scanner(tmp_path):
             scanner.close()
 
 
+def open_close_form_rated(app):
+    """Signs officer An in, calls and serves 1001, opens the close form and chooses the first
+    outcome and the best level; returns the close screen."""
+    signin = app.root.get_screen("counter_signin")
+    tap(next(b for b in signin.ids.officers.children if b.officer_id == "officer-an"))
+    keys = {b.key: b for b in signin.ids.keypad.children}
+    for key in [*PINS["officer-an"], "ok"]:
+        tap(keys[key])
+    assert pump(lambda: app.root.current == "counter_desk")
+    tap(app.desk.button("call_next"))
+    assert pump(lambda: app.desk.state == "called")
+    tap(app.desk.button("start_serving"))
+    assert pump(lambda: app.desk.state == "serving")
+    tap(app.desk.button("finish"))
+    assert pump(lambda: app.root.current == "counter_close")
+    close = app.root.get_screen("counter_close")
+    frames(2)
+    tap(next(reversed(close.ids.outcomes.children)))
+    tap(next(t for t in close.level_toggles() if t.level == 1))
+    return close
+
+
+@pytest.mark.parametrize("counter_with_scanner", ["off"], indirect=True)
+def test_off_shows_no_field_ignores_a_scan_and_sends_no_code(counter_with_scanner):
+    config, central, _scanner, _ticket = counter_with_scanner
+    with running_counter(config, size=(800, 480)) as app:
+        close = open_close_form_rated(app)
+        assert close.ids.dossier_row.height == 0 and close.ids.dossier_row.disabled
+        app.on_scan(RECEIPT.encode())  # what the scanner's reader hands the app, on its thread
+        assert close.dossier_code == "" and close.complete
+        tap(close.ids.confirm)
+        assert pump(lambda: app.root.current == "counter_rating")
+        assert pump(lambda: app.store.outbox.summary()["pending"] == 0, timeout=20)
+    [row] = exported_sessions(central)
+    assert row["label"] == "1001" and row["dossier_code"] is None
+
+
+def exported_sessions(central) -> list[dict]:
+    """The per-session export of the test's office day, read as a viewer."""
+    day = default_rule().day_of(office_morning()).isoformat()
+    query = {"from": day, "to": day, "token": viewer_token(central.database_url, OFFICE)}
+    url = f"{central.url}/api/v1/offices/{OFFICE}/reports/sessions"
+    return httpx.get(url, params=query, timeout=10).json()["sessions"]
+
+
 def test_the_close_screen_takes_a_scanned_receipt_refuses_a_card_and_a_ticket_and_exports_it(
     counter_with_scanner, tmp_path
 ):
     config, central, scanner, ticket = counter_with_scanner
     with running_counter(config, size=(1024, 600)) as app:
-        signin = app.root.get_screen("counter_signin")
-        tap(next(b for b in signin.ids.officers.children if b.officer_id == "officer-an"))
-        keys = {b.key: b for b in signin.ids.keypad.children}
-        for key in [*PINS["officer-an"], "ok"]:
-            tap(keys[key])
-        assert pump(lambda: app.root.current == "counter_desk")
-        tap(app.desk.button("call_next"))
-        assert pump(lambda: app.desk.state == "called")
-        tap(app.desk.button("start_serving"))
-        assert pump(lambda: app.desk.state == "serving")
-        tap(app.desk.button("finish"))
-        assert pump(lambda: app.root.current == "counter_close")
-        close = app.root.get_screen("counter_close")
-        frames(2)
-        tap(next(reversed(close.ids.outcomes.children)))
-        tap(next(t for t in close.level_toggles() if t.level == 1))
+        close = open_close_form_rated(app)
         assert close.ids.missing.text == "Nhập hoặc quét mã hồ sơ"  # required: blocks closing
         assert close.ids.confirm.disabled
 
