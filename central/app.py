@@ -17,6 +17,8 @@ from central.call_watch import watch_calls
 from central.context import Central
 from central.day_keys import DayKeys, default_key_dir
 from central.db import POOL_SIZE, Database
+from central.desk_routes import api as desk_api
+from central.desk_routes import pages as desk_pages
 from central.errors import install_error_handlers
 from central.fleet import SILENT_AFTER, FleetRules
 from central.fleet_routes import metrics_router
@@ -91,6 +93,8 @@ def create_app(
     app.include_router(router)
     app.include_router(fleet_router)
     app.include_router(metrics_router)
+    app.include_router(desk_api)
+    app.include_router(desk_pages)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MIB)
     limit = pool_size if max_batches is None else max_batches

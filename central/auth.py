@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Path
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from central.context import Central, get_central
-from central.enrolment import Principal, authenticate
+from central.enrolment import DESK, Principal, authenticate
 from central.values import OFFICE_PATTERN
 
 MAX_TOKEN_LENGTH = 256
@@ -39,7 +39,10 @@ def principal(
 async def office_member(
     office: OfficePath, holder: Annotated[Principal, Depends(principal)]
 ) -> Principal:
-    """Any token of the office in the path (devices and viewers); another office → 403."""
+    """Any token of the office in the path (devices and viewers); another office → 403. A desk
+    token reads the desk only (central.desk_routes)."""
     if holder.office != office:
         raise HTTPException(403, "this token belongs to another office")
+    if holder.role == DESK:
+        raise HTTPException(403, "a desk token reads the desk only")
     return holder

@@ -29,6 +29,7 @@ from central.enrolment import (
     ALL_OFFICES,
     DEVICE_ROLES,
     create_code,
+    create_desk_token,
     create_monitor_token,
     create_viewer_token,
     revoke,
@@ -189,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
         "viewer-token", parents=[common], help="make a read-only token for reports and the queue"
     )
     viewer.add_argument("--office", required=True, type=office_code, help="office code")
+
+    desk = commands.add_parser(
+        "desk-token",
+        parents=[common],
+        help="make a token for the provincial software to read the desk (called citizens' cards)",
+    )
+    desk.add_argument("--office", required=True, type=office_code, help="office code")
+    desk.add_argument("--counter", type=int, help="only this counter (default: every counter)")
 
     commands.add_parser(
         "monitor-token",
@@ -430,6 +439,27 @@ def cmd_viewer_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_desk_token(args: argparse.Namespace) -> int:
+    if args.counter is not None and not 1 <= args.counter <= 999:
+        raise SystemExit("kiosk-central desk-token: --counter must be 1 to 999")
+    db = open_database(args.db)
+    try:
+        credentials = create_desk_token(
+            db, office=args.office, counter=args.counter, now=aware_now()
+        )
+    finally:
+        db.dispose()
+    print(credentials.token)
+    scope = "every counter" if args.counter is None else f"counter {args.counter}"
+    print(
+        f"Desk reader {credentials.device_id} of office {credentials.office} ({scope}); revoke"
+        f" with kiosk-central revoke --office {credentials.office}"
+        f" --device-id {credentials.device_id}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_monitor_token(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
@@ -494,6 +524,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "enroll-code": cmd_enroll_code,
     "viewer-token": cmd_viewer_token,
+    "desk-token": cmd_desk_token,
     "monitor-token": cmd_monitor_token,
     "revoke": cmd_revoke,
 }

@@ -19,6 +19,9 @@ VIEWER = "viewer"
 # operations team: it reads no office's tickets, reports or queue.
 MONITOR = "monitor"
 ALL_OFFICES = "*"  # the office of a monitor token
+# The provincial one-stop software's token: it reads the desk (the called citizen's card data) of
+# its office's counters, or of one counter, and nothing else (central.desk_routes).
+DESK = "desk"
 
 
 class EnrolmentRefused(Exception):
@@ -133,6 +136,14 @@ def create_viewer_token(db: Database, *, office: str, now: datetime) -> Credenti
     """A read-only token for reports and the queue, under a new `viewer-…` id."""
     name = f"{VIEWER}-{secrets.token_hex(4)}"
     return db.run(lambda conn: _issue_token(conn, office, name, VIEWER, None, None, now))
+
+
+def create_desk_token(
+    db: Database, *, office: str, counter: int | None, now: datetime
+) -> Credentials:
+    """A token for the provincial software to read the desk, under a new `desk-…` id."""
+    name = f"{DESK}-{secrets.token_hex(4)}"
+    return db.run(lambda conn: _issue_token(conn, office, name, DESK, counter, None, now))
 
 
 def create_monitor_token(db: Database, *, now: datetime) -> Credentials:

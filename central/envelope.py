@@ -87,10 +87,22 @@ class TicketCall(EventData):
 
 
 class CitizenIdentified(EventData):
+    """The card read at the lobby, or (with `counter`, `session_id`, source "counter") by the
+    officer at the counter serving the ticket."""
+
     day: Day
     label: Label
     ticket_id: UUID | None
     identity: dict[str, Any]
+    source: Literal["lobby", "counter"] = "lobby"
+    counter: Counter | None = None
+    session_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _counter_reads_name_their_counter(self) -> CitizenIdentified:
+        if (self.source == "counter") != (self.counter is not None):
+            raise ValueError("a card read at a counter (source counter) names its counter")
+        return self
 
 
 class OfficerRating(BaseModel):
@@ -162,6 +174,7 @@ ROLE_EVENT_TYPES: dict[str, frozenset[str]] = {
     "lobby": frozenset({"ticket.issued", "ticket.printed", "citizen.identified"}),
     "counter": frozenset(
         {
+            "citizen.identified",  # the card scanned by the officer, for the desk page
             "ticket.called",
             "ticket.recalled",
             "ticket.skipped",
@@ -230,6 +243,10 @@ def check_event(raw: Any, principal: Principal, now: datetime) -> CheckedEvent |
     except ValidationError as error:
         return Rejection(f"data does not match {envelope.type}: {_problem(error)}")
     counter = getattr(facts, "counter", None)
+    if principal.role == "counter" and isinstance(facts, CitizenIdentified) and counter is None:
+        return Rejection("a counter's citizen.identified must have source counter and its counter")
+    if principal.role != "counter" and counter is not None:
+        return Rejection(f"a {principal.role} device may not send data.counter")
     if counter is not None and counter != principal.counter:
         return Rejection(f"data.counter {counter} is not this device's counter")
     stored = {key: value for key, value in envelope.data.items() if key != "identity"}

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from central.context import Central
 from central.db import DatabaseBusy
+from central.desk_access import forget_old_access
 from central.schema import identities
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ async def sweep_forever(central: Central) -> None:
     while True:
         try:
             await asyncio.to_thread(forget_past_identities, central)
+            await asyncio.to_thread(forget_old_access, central)
             await asyncio.to_thread(central.db.scrub)
         except (DatabaseBusy, OperationalError):
             log.warning("identity sweep postponed: the database is busy")

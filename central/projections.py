@@ -161,6 +161,8 @@ def _citizen_identified(
     ).scalar()
     if closed or facts.day != today.day:
         return []  # its session is over, or not of today (a past day, or a clock ahead)
+    if facts.source == "counter" and not _called_at(conn, event.office, facts, facts.counter):
+        return []  # an officer's scan is about the ticket that counter serves, and no other
     conn.execute(
         identities.insert().values(
             event_id=event.id,
@@ -172,9 +174,28 @@ def _citizen_identified(
                 facts.identity, today.keys.key(event.office, facts.day, create=True), event.id
             ),
             received_at=event.received_at,
+            source=facts.source,
         )
     )
     return []
+
+
+def _called_at(
+    conn: Connection, office: str, facts: CitizenIdentified, counter: int | None
+) -> bool:
+    return bool(
+        conn.execute(
+            select(
+                exists().where(
+                    tickets.c.office == office,
+                    tickets.c.day == facts.day,
+                    tickets.c.label == facts.label,
+                    tickets.c.state == CALLED,
+                    tickets.c.counter == counter,
+                )
+            )
+        ).scalar()
+    )
 
 
 def _session_closed(

@@ -32,7 +32,7 @@ from central.api_models import (
 from central.auth import OfficePath, bearer, office_member, principal
 from central.call_polls import next_calls
 from central.context import Central, get_central
-from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
+from central.enrolment import DESK, DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.hall_keys import hall_key
 from central.identities import identity_for_counter
 from central.ingest import ingest
@@ -104,7 +104,7 @@ def post_events(
 ) -> dict[str, Any]:
     """Store a batch of events; each is accepted, a duplicate, or rejected with a reason."""
     if holder.role not in DEVICE_ROLES:
-        raise HTTPException(403, "a viewer token may only read")
+        raise HTTPException(403, f"a {holder.role} token may only read")
     if holder.role == "display":
         raise HTTPException(403, "a display device may only read")
     now = central.now()
@@ -293,6 +293,8 @@ def page_reader(
     holder = principal(central, credentials)
     if holder.office != office:
         raise HTTPException(403, "this token belongs to another office")
+    if holder.role == DESK:
+        raise HTTPException(403, "a desk token reads the desk only")
     return holder
 
 

@@ -211,6 +211,8 @@ identities = Table(
     Column("ticket_id", String(UUID_TEXT)),
     Column("identity", JSON, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    # Where it was read: "lobby" (the citizen at the kiosk) or "counter" (the officer's scan).
+    Column("source", String(8)),
     Index("identities_by_ticket", "office", "day", "label"),
 )
 
@@ -267,4 +269,51 @@ device_health = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("report", JSON, nullable=False),
     PrimaryKeyConstraint("office", "device_id"),
+)
+
+
+# The officer's desk page (central.desk): one-time pairing codes a counter shows (hashed, 5 min)
+# and the browser sessions they open for that counter (hashed cookie token, until the office day
+# ends); `ended_at` set when signed out or replaced.
+desk_pairings = Table(
+    "desk_pairings",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    PrimaryKeyConstraint("office", "counter"),
+)
+
+desk_sessions = Table(
+    "desk_sessions",
+    metadata,
+    Column("session_id", String(16), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("office", String(OFFICE), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Index("desk_sessions_by_counter", "office", "counter"),
+)
+
+# Who read what on the desk (central.desk_access): never the card data itself. Repeated polls of
+# one reader that see the same ticket and state are one row (`reads`, `last_at`).
+desk_access = Table(
+    "desk_access",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office", String(OFFICE), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("reader", String(DEVICE_ID), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("day", Date),
+    Column("label", String(12)),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("reads", Integer, nullable=False),
+    Index("desk_access_by_office", "office", "first_at"),
 )
