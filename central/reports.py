@@ -126,7 +126,7 @@ def report_csv(report: Report) -> str:
 def _tally(counts: Counter[int | None], scale: int) -> Tally:
     ballots = sum(n for level, n in counts.items() if level is not None)
     levels = [
-        LevelCount(level, label, counts[level], _percent(counts[level], ballots))
+        LevelCount(level, label, counts[level], percent(counts[level], ballots))
         for level, label in enumerate(LEVEL_LABELS[scale], start=1)
     ]
     satisfied = sum(counts[level] for level in SATISFIED)
@@ -134,11 +134,11 @@ def _tally(counts: Counter[int | None], scale: int) -> Tally:
         ballots=ballots,
         not_rated=counts[None],
         levels=levels,
-        satisfaction_rate=_percent(satisfied, ballots) if ballots else None,
+        satisfaction_rate=percent(satisfied, ballots) if ballots else None,
     )
 
 
-def _percent(part: int, whole: int) -> float:
+def percent(part: int, whole: int) -> float:
     """part / whole × 100 with one decimal, halves rounded up (0.0 when there is no whole)."""
     if whole == 0:
         return 0.0
