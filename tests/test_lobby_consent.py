@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 
 from devices.virtual_scanner import VirtualScanner
 from tests.support.ui import pump, tap
+from tests.test_cli import kiosk
 from tests.test_lobby_citizen_id import CARD, ID_NUMBER, NAME, lobby_with_scanner, to_consent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,3 +141,12 @@ def test_a_visit_left_after_answering_records_the_answer_without_a_ticket(tmp_pa
     assert (data["answer"], data["ticket_id"], data["label"]) == ("yes", None, None)
     assert data["language"] == "en"
     assert data["text_version"] == recomputed_version("en")
+
+
+def test_kiosk_consent_text_prints_the_text_and_the_version_an_inspector_recomputes():
+    result = kiosk("consent-text", "--lang", "vi")
+    assert result.returncode == 0, result.stderr
+    _intro, text, version = result.stdout.rstrip("\n").split("\n\n")
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == recomputed_version("vi")
+    assert version == f"text_version: {recomputed_version('vi')}"
+    assert text.splitlines()[2:] == ["Đồng ý, quét thẻ", "Không, tôi tự khai"]
