@@ -15,6 +15,8 @@ import urllib.parse
 from datetime import date
 from html import escape
 
+from central.consent_page import consent_rate_text, consent_section
+from central.consents import ConsentFigures
 from central.html_page import page_start
 from central.reports import Report, Tally
 
@@ -87,8 +89,9 @@ def hide_query_tokens_in_access_log() -> None:
         access.addFilter(HideQueryToken())
 
 
-def report_page(by_day: Report, by_officer: Report) -> str:
-    """The page of two reports of the same office and period, one by day, one by officer."""
+def report_page(by_day: Report, by_officer: Report, consent_by_day: ConsentFigures) -> str:
+    """The page of two reports of the same office and period, one by day, one by officer, and
+    the consent figures of that period by day."""
     office, first, last = by_day.office, by_day.first, by_day.last
     period = f"{_day(first)} – {_day(last)}"
     total = by_day.total
@@ -101,9 +104,11 @@ def report_page(by_day: Report, by_officer: Report) -> str:
         f"<div>Số phiếu<b>{total.ballots}</b></div>",
         f"<div>Tỷ lệ hài lòng<b>{_rate(total)}</b></div>",
         f"<div>Chưa đánh giá<b>{total.not_rated}</b></div>",
+        f"<div>Tỷ lệ đồng ý dùng thẻ<b>{consent_rate_text(consent_by_day.total)}</b></div>",
         "</div>",
         _section("Theo ngày", "Ngày", by_day, day_keys=True),
         _section("Theo cán bộ", "Cán bộ", by_officer, day_keys=False),
+        consent_section(consent_by_day),
         '<p class="period">Số phiếu: lượt đánh giá đã chọn mức; tỷ lệ hài lòng: (Rất hài lòng'
         " + Hài lòng) / số phiếu; chưa đánh giá: lượt công dân không chọn mức.</p>",
         "</body>",

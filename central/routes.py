@@ -318,8 +318,9 @@ def get_satisfaction_page(
     by_officer = satisfaction_report(
         central.db, office=office, first=first, last=last, by="officer"
     )
+    consent = consent_figures(central.db, office=office, first=first, last=last, by="day")
     return HTMLResponse(
-        report_page(by_day, by_officer),
+        report_page(by_day, by_officer, consent),
         media_type="text/html; charset=utf-8",
         headers={
             "Cache-Control": "no-store",

@@ -175,6 +175,15 @@ def test_the_report_shows_the_share_of_visits_that_consented(
     ]
     assert [row[0] for row in table[1:]] == [day, "total"]
     assert table[1][-6:] == ["6", "4", "2", "1", "3", "50.0"]
+    page = viewer.http.get(
+        f"/api/v1/offices/{viewer.office}/reports/satisfaction/page",
+        params={"from": day, "to": day},
+    ).text
+    assert "<div>Tỷ lệ đồng ý dùng thẻ<b>50,0%</b></div>" in page
+    shown = today().strftime("%d/%m/%Y")
+    cells = "".join(f"<td>{value}</td>" for value in (6, 4, 2, 1, 3, "50,0%", 1))
+    assert f"<tr><td>{shown}</td>{cells}</tr>" in page
+    assert f"<tr><td>Tổng cộng</td>{cells}</tr>" in page
 
 
 def test_the_consent_log_as_csv_holds_no_card_data(lobby: Api, viewer: Api, make: Events) -> None:
