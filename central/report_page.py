@@ -108,9 +108,9 @@ def report_page(by_day: Report, by_officer: Report, consent_by_day: ConsentFigur
         "</div>",
         _section("Theo ngày", "Ngày", by_day, day_keys=True),
         _section("Theo cán bộ", "Cán bộ", by_officer, day_keys=False),
-        consent_section(consent_by_day),
         '<p class="period">Số phiếu: lượt đánh giá đã chọn mức; tỷ lệ hài lòng: (Rất hài lòng'
         " + Hài lòng) / số phiếu; chưa đánh giá: lượt công dân không chọn mức.</p>",
+        consent_section(consent_by_day),
         "</body>",
         "</html>",
     ]
