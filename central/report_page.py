@@ -89,9 +89,12 @@ def hide_query_tokens_in_access_log() -> None:
         access.addFilter(HideQueryToken())
 
 
-def report_page(by_day: Report, by_officer: Report, consent_by_day: ConsentFigures) -> str:
-    """The page of two reports of the same office and period, one by day, one by officer, and
-    the consent figures of that period by day."""
+def report_page(
+    by_day: Report, by_officer: Report, consent_by_day: ConsentFigures, *, sessions_csv_link: str
+) -> str:
+    """The page of two reports of the same office and period, one by day, one by officer, the
+    consent figures of that period by day, and a link to the per-session export (with the
+    dossier codes) of the period."""
     office, first, last = by_day.office, by_day.first, by_day.last
     period = f"{_day(first)} – {_day(last)}"
     total = by_day.total
@@ -110,6 +113,7 @@ def report_page(by_day: Report, by_officer: Report, consent_by_day: ConsentFigur
         _section("Theo cán bộ", "Cán bộ", by_officer, day_keys=False),
         '<p class="period">Số phiếu: lượt đánh giá đã chọn mức; tỷ lệ hài lòng: (Rất hài lòng'
         " + Hài lòng) / số phiếu; chưa đánh giá: lượt công dân không chọn mức.</p>",
+        f'<p><a href="{escape(sessions_csv_link)}">Tải danh sách phiên (CSV, kèm mã hồ sơ)</a></p>',
         consent_section(consent_by_day),
         "</body>",
         "</html>",
