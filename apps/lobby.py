@@ -31,6 +31,7 @@ from kiosk.citizen_id import (
     parse,
 )
 from kiosk.config import Config, FieldConfig
+from kiosk.consent import Answer, consent_events, text_versions
 from kiosk.device_health import PRINTER_UNKNOWN
 from kiosk.enrolment import CentralLink
 from kiosk.i18n import N_
@@ -114,6 +115,10 @@ class LobbyApp(DeviceApp):
         self.personal = data.personal
         self._visit: tuple[str, bool, str] | None = None  # field, priority, request id
         self._identity: CitizenID | None = None
+        # The visit's consent answer, until its ticket is issued or the visit ends (kiosk.consent).
+        self._consent: Answer | None = None
+        self._consent_request: str | None = None  # the request id the last answer was for
+        self._consent_versions = text_versions(self.translator)
         self.priority_enabled = config.catalogue.priority_enabled
         self.printer_state: PrinterState | None = None
         self._printer_url = printer_url or config.printer.url
@@ -211,6 +216,7 @@ class LobbyApp(DeviceApp):
 
     def go_home(self) -> None:
         self.update_closed_notice()
+        self._settle_consent()
         self._current_ticket_id = None
         self._visit = None
         self._identity = None
@@ -254,6 +260,7 @@ class LobbyApp(DeviceApp):
         serial scanner that is not connected skips the card step: the ticket is issued without
         identity rather than after a scan that cannot succeed."""
         self._visit = (field_id, priority, request_id)
+        self._settle_consent()
         if self.settings.scanner.mode == "none" or not self._scanner_usable():
             self.request_ticket(field_id, priority, request_id)
         else:
@@ -280,6 +287,7 @@ class LobbyApp(DeviceApp):
         fields: FieldsScreen = self.root.get_screen("fields")
         self._visit = (field_id, priority, request_id)
         language = self.language
+        answer, self._consent = self._consent, None
 
         def issue() -> Ticket:
             if closed_now(self.settings.office, self.tickets.now()) is not None:
@@ -287,6 +295,8 @@ class LobbyApp(DeviceApp):
             ticket = self.tickets.issue(
                 field_id, priority=priority, request_id=request_id, queue=self.queue.fresh()
             )
+            if answer is not None:
+                self.store.outbox.add(self._consent_events(answer, ticket))
             if identity is not None:
                 self.personal.add_event(self._identified_event(ticket, identity))
             self._ticket_languages[ticket.id] = language
@@ -303,6 +313,8 @@ class LobbyApp(DeviceApp):
             self._show_ticket(ticket)
 
         def refused(error: BaseException) -> None:
+            if self._consent is None:  # no ticket yet: the answer waits for the next one
+                self._consent = answer
             if isinstance(error, OfficeClosed):  # the hours ended while the citizen chose
                 self.update_closed_notice()
                 self.go_home()
@@ -329,16 +341,40 @@ class LobbyApp(DeviceApp):
     # ------------------------------------------------------------ citizen ID card
 
     def id_consent(self, agreed: bool) -> None:
+        """A tap of Yes or No on the consent screen: one answer (kiosk.consent)."""
         self._identity = None
         if self._visit is None:
             self.go_home()
-        elif agreed and self._scanner_usable():
+            return
+        if self._consent_request == self._visit[2]:
+            return  # a second tap before the screen changed: the first answer stands
+        self._consent_request = self._visit[2]
+        self._settle_consent()
+        self._consent = Answer.given(
+            agreed,
+            self.tickets.now(),
+            self.language,
+            self._consent_versions[self.language],
+            self._visit[0],
+        )
+        if agreed and self._scanner_usable():
             self.root.current = "id_scan"
         else:  # declined, or the scanner went away meanwhile: the ticket without identity
             self.request_ticket(*self._visit)
 
+    def id_skip_scan(self) -> None:
+        """Skip on the scan screen: the consent is withdrawn, the ticket issued without identity."""
+        self._withdraw_consent()
+        self._identity = None
+        if self._visit is None:
+            self.go_home()
+        else:
+            self.request_ticket(*self._visit)
+
     def id_not_correct(self) -> None:
-        """The card's data is not the citizen's: forgotten, and the ticket issued without it."""
+        """The card's data is not the citizen's: forgotten, the consent withdrawn, and the
+        ticket issued without it."""
+        self._withdraw_consent()
         self._identity = None
         confirm: IdConfirmScreen = self.root.get_screen("id_confirm")
         confirm.forget()
@@ -362,7 +398,39 @@ class LobbyApp(DeviceApp):
 
     def id_back_to_fields(self) -> None:
         self._identity = None
+        self._settle_consent()
         self.root.current = "fields"
+
+    def _withdraw_consent(self) -> None:
+        if self._consent is not None:
+            self._consent = self._consent.withdrawn(self.tickets.now())
+
+    def _settle_consent(self) -> None:
+        """The pending answer's visit ends without a ticket: its events go out unlinked."""
+        answer, self._consent = self._consent, None
+        if answer is None:
+            return
+
+        def write() -> None:
+            self.store.outbox.add(self._consent_events(answer, None))
+            self.sync.wake()
+
+        def failed(error: BaseException) -> None:
+            log.error("a consent answer could not be recorded: %s", error)
+
+        self.in_background(write, lambda _result: None, failed)
+
+    def _consent_events(self, answer: Answer, ticket: Ticket | None) -> list[events.Event]:
+        """On the I/O worker: the answer's events, linked to its visit's ticket when issued."""
+        office = self.settings.office
+        return consent_events(
+            answer,
+            day=office.day_rule.day_of(answer.answered_at) if ticket is None else ticket.day,
+            ticket_id=None if ticket is None else ticket.id,
+            label=None if ticket is None else ticket.label,
+            office=office.code,
+            device_id=self.settings.device.id,
+        )
 
     def id_rescan(self) -> None:
         self._identity = None

@@ -169,6 +169,25 @@ class ReportRowBody(TallyBody):
     key: str
 
 
+class ConsentTallyBody(BaseModel):
+    visits: int = Field(description="tickets issued after a consent answer")
+    yes: int
+    no: int
+    withdrawn: int
+    consented: int = Field(description="answered yes, not withdrawn")
+    consent_rate: float | None = Field(description="consented / visits × 100, one decimal")
+    without_ticket: int = Field(description="answers whose visit ended without a ticket")
+
+
+class ConsentRowBody(ConsentTallyBody):
+    key: str
+
+
+class ConsentFiguresBody(BaseModel):
+    rows: list[ConsentRowBody] = Field(description="by day or field; empty by counter, officer")
+    total: ConsentTallyBody
+
+
 class ReportBody(BaseModel):
     office: str
     from_: date = Field(alias="from")
@@ -176,6 +195,27 @@ class ReportBody(BaseModel):
     by: Literal["officer", "field", "counter", "day"]
     rows: list[ReportRowBody]
     total: TallyBody
+    consent: ConsentFiguresBody
+
+
+class ConsentAnswerBody(BaseModel):
+    consent_id: str
+    answered_at: datetime | None = Field(description="null: only the withdrawal has arrived")
+    device_id: str
+    language: Literal["vi", "en"] | None
+    text_version: str | None = Field(description="SHA-256 of the consent text shown")
+    answer: Literal["yes", "no"] | None
+    withdrawn: bool
+    withdrawn_at: datetime | None
+    ticket_id: str | None
+    label: str | None
+    field_id: str | None
+
+
+class ConsentLogBody(BaseModel):
+    office: str
+    day: date
+    consents: list[ConsentAnswerBody]
 
 
 class SessionRecordBody(BaseModel):

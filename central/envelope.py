@@ -156,6 +156,33 @@ class CitizenRating(EventData):
         return self
 
 
+TextVersion = Annotated[StrictStr, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ConsentLink(EventData):
+    """What both consent events carry; nothing else is accepted (they are kept as proof, and
+    must never hold card data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    consent_id: UUID
+    day: Day
+    ticket_id: UUID | None
+    label: Label | None
+
+
+class ConsentAnswered(ConsentLink):
+    answer: Literal["yes", "no"]
+    answered_at: Timestamp
+    language: Literal["vi", "en"]
+    text_version: TextVersion
+    field_id: FieldId
+
+
+class ConsentWithdrawn(ConsentLink):
+    withdrawn_at: Timestamp
+
+
 DATA_MODELS: dict[str, type[EventData]] = {
     "ticket.issued": TicketIssued,
     "ticket.printed": TicketPrinted,
@@ -165,13 +192,23 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "citizen.identified": CitizenIdentified,
     "session.closed": SessionClosed,
     "rating.citizen": CitizenRating,
+    "consent.answered": ConsentAnswered,
+    "consent.withdrawn": ConsentWithdrawn,
 }
 
 
 # Who may say what: the event types each device role may send (docs/central-api.md). The lobby
 # is a public touch screen: it can never call, skip or rate; a display sends nothing.
 ROLE_EVENT_TYPES: dict[str, frozenset[str]] = {
-    "lobby": frozenset({"ticket.issued", "ticket.printed", "citizen.identified"}),
+    "lobby": frozenset(
+        {
+            "ticket.issued",
+            "ticket.printed",
+            "citizen.identified",
+            "consent.answered",
+            "consent.withdrawn",
+        }
+    ),
     "counter": frozenset(
         {
             "citizen.identified",  # the card scanned by the officer, for the desk page

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, exists, select
 
 from central import ticket_state
+from central.consents import consent_answered, consent_withdrawn
 from central.day_keys import DayKeys, seal
 from central.db import Database, DatabaseKind, dialect_insert
 from central.envelope import (
@@ -270,4 +271,6 @@ PROJECTIONS: dict[str, Projection] = {
     "citizen.identified": _citizen_identified,
     "session.closed": _session_closed,
     "rating.citizen": _citizen_rating,
+    "consent.answered": consent_answered,
+    "consent.withdrawn": consent_withdrawn,
 }

@@ -15,6 +15,8 @@ import urllib.parse
 from datetime import date
 from html import escape
 
+from central.consent_page import consent_rate_text, consent_section
+from central.consents import ConsentFigures
 from central.html_page import page_start
 from central.reports import Report, Tally
 
@@ -87,9 +89,12 @@ def hide_query_tokens_in_access_log() -> None:
         access.addFilter(HideQueryToken())
 
 
-def report_page(by_day: Report, by_officer: Report, *, sessions_csv_link: str) -> str:
-    """The page of two reports of the same office and period, one by day, one by officer,
-    linking to the per-session export (with the dossier codes) of the period."""
+def report_page(
+    by_day: Report, by_officer: Report, consent_by_day: ConsentFigures, *, sessions_csv_link: str
+) -> str:
+    """The page of two reports of the same office and period, one by day, one by officer, the
+    consent figures of that period by day, and a link to the per-session export (with the
+    dossier codes) of the period."""
     office, first, last = by_day.office, by_day.first, by_day.last
     period = f"{_day(first)} – {_day(last)}"
     total = by_day.total
@@ -102,12 +107,14 @@ def report_page(by_day: Report, by_officer: Report, *, sessions_csv_link: str) -
         f"<div>Số phiếu<b>{total.ballots}</b></div>",
         f"<div>Tỷ lệ hài lòng<b>{_rate(total)}</b></div>",
         f"<div>Chưa đánh giá<b>{total.not_rated}</b></div>",
+        f"<div>Tỷ lệ đồng ý dùng thẻ<b>{consent_rate_text(consent_by_day.total)}</b></div>",
         "</div>",
         _section("Theo ngày", "Ngày", by_day, day_keys=True),
         _section("Theo cán bộ", "Cán bộ", by_officer, day_keys=False),
         '<p class="period">Số phiếu: lượt đánh giá đã chọn mức; tỷ lệ hài lòng: (Rất hài lòng'
         " + Hài lòng) / số phiếu; chưa đánh giá: lượt công dân không chọn mức.</p>",
         f'<p><a href="{escape(sessions_csv_link)}">Tải danh sách phiên (CSV, kèm mã hồ sơ)</a></p>',
+        consent_section(consent_by_day),
         "</body>",
         "</html>",
     ]

@@ -14,12 +14,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, func, select
 
 from central.db import Database
 from central.schema import ratings
+
+if TYPE_CHECKING:
+    from central.consents import ConsentFigures, ConsentTally
 
 Grouping = Literal["officer", "field", "counter", "day"]
 
@@ -104,8 +107,13 @@ def satisfaction_report(
     return Report(office, first, last, by, rows, _tally(everything, scale))
 
 
-def report_csv(report: Report) -> str:
-    """`key,ballots,not_rated,level_1,…,satisfaction_rate`, one row per key, then `total`."""
+CONSENT_COLUMNS = ("visits_asked", "consent_yes", "consent_no", "consent_withdrawn", "consented")
+
+
+def report_csv(report: Report, consent: ConsentFigures | None = None) -> str:
+    """`key,ballots,not_rated,level_1,…,satisfaction_rate`, one row per key, then `total`;
+    with `consent`, its columns after those (central.consents: a key with consent answers and
+    no ratings gets a row of its own; by counter or officer only `total` has them)."""
     scale = len(report.total.levels)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -113,20 +121,38 @@ def report_csv(report: Report) -> str:
         ["key", "ballots", "not_rated"]
         + [f"level_{level}" for level in range(1, scale + 1)]
         + ["satisfaction_rate"]
+        + ([] if consent is None else [*CONSENT_COLUMNS, "consent_rate"])
     )
-    keyed: list[tuple[str, Tally]] = [(row.key, row) for row in report.rows]
-    for key, tally in [*keyed, (TOTAL_KEY, report.total)]:
+    keyed: dict[str, Tally] = {row.key: row for row in report.rows}
+    consents: dict[str, ConsentTally] = {}
+    if consent is not None:
+        consents = {row.key: row for row in consent.rows}
+        consents[TOTAL_KEY] = consent.total
+    if consents.keys() - keyed.keys() - {TOTAL_KEY}:
+        no_ballots = _tally(Counter(), scale)
+        keyed = {key: keyed.get(key, no_ballots) for key in sorted(keyed.keys() | consents.keys())}
+        keyed.pop(TOTAL_KEY, None)
+    for key, tally in [*keyed.items(), (TOTAL_KEY, report.total)]:
         rate = "" if tally.satisfaction_rate is None else f"{tally.satisfaction_rate:.1f}"
-        writer.writerow(
-            [key, tally.ballots, tally.not_rated] + [level.count for level in tally.levels] + [rate]
-        )
+        row = [key, tally.ballots, tally.not_rated] + [level.count for level in tally.levels]
+        row.append(rate)
+        if consent is not None:
+            row += _consent_cells(consents.get(key))
+        writer.writerow(row)
     return out.getvalue()
+
+
+def _consent_cells(tally: ConsentTally | None) -> list[str | int]:
+    if tally is None:
+        return [""] * (len(CONSENT_COLUMNS) + 1)
+    rate = "" if tally.consent_rate is None else f"{tally.consent_rate:.1f}"
+    return [tally.visits, tally.yes, tally.no, tally.withdrawn, tally.consented, rate]
 
 
 def _tally(counts: Counter[int | None], scale: int) -> Tally:
     ballots = sum(n for level, n in counts.items() if level is not None)
     levels = [
-        LevelCount(level, label, counts[level], _percent(counts[level], ballots))
+        LevelCount(level, label, counts[level], percent(counts[level], ballots))
         for level, label in enumerate(LEVEL_LABELS[scale], start=1)
     ]
     satisfied = sum(counts[level] for level in SATISFIED)
@@ -134,11 +160,11 @@ def _tally(counts: Counter[int | None], scale: int) -> Tally:
         ballots=ballots,
         not_rated=counts[None],
         levels=levels,
-        satisfaction_rate=_percent(satisfied, ballots) if ballots else None,
+        satisfaction_rate=percent(satisfied, ballots) if ballots else None,
     )
 
 
-def _percent(part: int, whole: int) -> float:
+def percent(part: int, whole: int) -> float:
     """part / whole × 100 with one decimal, halves rounded up (0.0 when there is no whole)."""
     if whole == 0:
         return 0.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -15,6 +17,7 @@ from central.api_models import (
     CalledTicketBody,
     CallNextRequest,
     CallsBody,
+    ConsentLogBody,
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
@@ -31,6 +34,7 @@ from central.api_models import (
 )
 from central.auth import OfficePath, bearer, office_member, principal
 from central.call_polls import next_calls
+from central.consents import LOG_COLUMNS, consent_figures, consent_log, log_csv_value
 from central.context import Central, get_central
 from central.enrolment import DESK, DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.hall_keys import hall_key
@@ -265,16 +269,18 @@ def get_satisfaction(
     if first > last:
         raise HTTPException(422, "from must not be after to")
     report = satisfaction_report(central.db, office=office, first=first, last=last, by=by)
+    consent = consent_figures(central.db, office=office, first=first, last=last, by=by)
     if format == "csv" or (format is None and "text/csv" in (accept or "")):
         name = f"satisfaction-{office}-{first}-{last}-{by}.csv"
         return Response(
-            report_csv(report),
+            report_csv(report, consent),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     body = asdict(report)
     body["from"] = body.pop("first")
     body["to"] = body.pop("last")
+    body["consent"] = asdict(consent)
     return body
 
 
@@ -349,12 +355,15 @@ def get_satisfaction_page(
     by_officer = satisfaction_report(
         central.db, office=office, first=first, last=last, by="officer"
     )
+    consent = consent_figures(central.db, office=office, first=first, last=last, by="day")
     # The per-session export of the same period, for the browser that holds this page's token.
     export = {"from": first.isoformat(), "to": last.isoformat(), "format": "csv"}
     if token is not None:
         export["token"] = token
     return HTMLResponse(
-        report_page(by_day, by_officer, sessions_csv_link=f"../sessions?{urlencode(export)}"),
+        report_page(
+            by_day, by_officer, consent, sessions_csv_link=f"../sessions?{urlencode(export)}"
+        ),
         media_type="text/html; charset=utf-8",
         headers={
             "Cache-Control": "no-store",
@@ -362,6 +371,39 @@ def get_satisfaction_page(
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         },
     )
+
+
+@router.get(
+    "/offices/{office}/consents",
+    response_model=ConsentLogBody,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **_errors(401, 403),
+    },
+)
+def get_consents(
+    office: OfficePath,
+    day: Annotated[Day, Query()],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(office_member)],
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Each consent answer of an office day at the lobbies: when, which device, the language
+    and version of the text shown, the answer, whether it was withdrawn. No card data."""
+    answers = consent_log(central.db, office=office, day=day)
+    if format == "csv" or (format is None and "text/csv" in (accept or "")):
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(LOG_COLUMNS)
+        for answer in answers:
+            writer.writerow([log_csv_value(answer[name]) for name in LOG_COLUMNS])
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="consents-{office}-{day}.csv"'},
+        )
+    return {"office": office, "day": day, "consents": answers}
 
 
 @router.get(

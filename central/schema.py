@@ -216,6 +216,30 @@ identities = Table(
     Index("identities_by_ticket", "office", "day", "label"),
 )
 
+# Each consent answer at a lobby (central.consents): the proof a ward shows an inspector, with no
+# card data. One row per answer, made by its consent.answered or consent.withdrawn event,
+# whichever arrives first; `answer` is null while only the withdrawal has arrived.
+consents = Table(
+    "consents",
+    metadata,
+    Column("office", String(OFFICE), nullable=False),
+    Column("consent_id", String(UUID_TEXT), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("device_id", String(DEVICE_ID), nullable=False),
+    Column("ticket_id", String(UUID_TEXT)),
+    Column("label", String(12)),
+    Column("field_id", String(TEXT_ID)),
+    Column("answer", String(3)),
+    Column("answered_at", UTCDateTime),
+    Column("language", String(2)),
+    Column("text_version", String(64)),
+    Column("answer_event_id", String(UUID_TEXT)),
+    Column("withdrawn_at", UTCDateTime),
+    Column("withdrawal_event_id", String(UUID_TEXT)),
+    PrimaryKeyConstraint("office", "consent_id"),
+    Index("consents_by_day", "office", "day"),
+)
+
 # The calls feed of the hall displays (central.call_feed): every call and recall once, numbered
 # per office in commit order by the office's row in call_sequences (its `seq` is the last number
 # given), so a reader that asks for "after N" never misses a row committed later with a lower

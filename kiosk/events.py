@@ -22,6 +22,8 @@ TICKET_SKIPPED = "ticket.skipped"
 CITIZEN_IDENTIFIED = "citizen.identified"
 SESSION_CLOSED = "session.closed"
 RATING_CITIZEN = "rating.citizen"
+CONSENT_ANSWERED = "consent.answered"
+CONSENT_WITHDRAWN = "consent.withdrawn"
 
 EVENT_TYPES = frozenset(
     {
@@ -33,6 +35,8 @@ EVENT_TYPES = frozenset(
         CITIZEN_IDENTIFIED,
         SESSION_CLOSED,
         RATING_CITIZEN,
+        CONSENT_ANSWERED,
+        CONSENT_WITHDRAWN,
     }
 )
 

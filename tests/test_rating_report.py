@@ -26,6 +26,16 @@ from tests.support.central import central_server
 from tests.support.clocks import Clock, office_morning
 from tests.support.counter import PINS, Counter, Lobby, report
 
+# The consent figures' columns (central.consents), after the rating's.
+CONSENT_CSV_COLUMNS = [
+    "visits_asked",
+    "consent_yes",
+    "consent_no",
+    "consent_withdrawn",
+    "consented",
+    "consent_rate",
+]
+
 VISITS_YESTERDAY = 300
 VISITS_TODAY = 700
 LABELS = ("Rất hài lòng", "Hài lòng", "Không hài lòng")
@@ -247,6 +257,7 @@ def test_a_thousand_visits_and_the_satisfaction_report(tmp_path: Path) -> None:
                 "level_2",
                 "level_3",
                 "satisfaction_rate",
+                *CONSENT_CSV_COLUMNS,
             ]
             assert {
                 row[0]: [int(n) for n in row[1:6]] + [float(row[6]) if row[6] else None]

@@ -23,7 +23,17 @@ from kiosk.storage_faults import for_the_technician
 from kiosk.store import StoreError
 
 # The modules of kiosk.cli that register commands, in the order `kiosk --help` lists them.
-TASKS = ("run", "provision", "printer", "central", "checks", "doctor", "keys", "speech")
+TASKS = (
+    "run",
+    "provision",
+    "printer",
+    "central",
+    "checks",
+    "doctor",
+    "keys",
+    "speech",
+    "consent",
+)
 
 
 def add_common_options(parser: argparse.ArgumentParser, default: object) -> None:

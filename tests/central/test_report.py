@@ -15,6 +15,7 @@ JUNE_2 = date(2025, 6, 2)
 JUNE_3 = date(2025, 6, 3)
 PERIOD = {"from": "2025-06-01", "to": "2025-06-30"}
 SCALE_3 = ["Rất hài lòng", "Hài lòng", "Không hài lòng"]
+CONSENT_HEADER = "visits_asked,consent_yes,consent_no,consent_withdrawn,consented,consent_rate"
 
 
 def ratings_of_june(make: Events) -> list[dict[str, Any]]:
@@ -117,10 +118,11 @@ def test_report_numbers_per_grouping(june: Api, office: str, by: str) -> None:
 
 def test_report_as_csv(june: Api) -> None:
     expected = (
-        "key,ballots,not_rated,level_1,level_2,level_3,satisfaction_rate\r\n"
-        "cb-01,5,1,2,1,2,60.0\r\n"
-        "cb-02,3,2,1,2,0,100.0\r\n"
-        "total,8,3,3,3,2,75.0\r\n"
+        "key,ballots,not_rated,level_1,level_2,level_3,satisfaction_rate"
+        f",{CONSENT_HEADER}\r\n"
+        "cb-01,5,1,2,1,2,60.0,,,,,,\r\n"
+        "cb-02,3,2,1,2,0,100.0,,,,,,\r\n"
+        "total,8,3,3,3,2,75.0,0,0,0,0,0,\r\n"
     )
     by_parameter = june.report(**PERIOD, by="officer", format="csv")
     assert by_parameter.status_code == 200
@@ -141,7 +143,7 @@ def test_one_day_period_and_an_empty_period(june: Api) -> None:
     assert empty["rows"] == []
     assert empty["total"] == tally(0, 0, [0, 0, 0], None)
     csv = june.report(**{"from": "2024-01-01", "to": "2024-01-31"}, by="field", format="csv")
-    assert csv.text.splitlines()[-1] == "total,0,0,0,0,0,"
+    assert csv.text.splitlines()[-1] == "total,0,0,0,0,0,,0,0,0,0,0,"
 
 
 def test_mixed_scales_are_reported_on_scale_5(counter: Api, make: Events) -> None:
@@ -163,7 +165,7 @@ def test_mixed_scales_are_reported_on_scale_5(counter: Api, make: Events) -> Non
     ]
     assert body["total"]["satisfaction_rate"] == 40.0
     csv = counter.report(**PERIOD, by="day", format="csv").text
-    assert csv.splitlines()[0].endswith("level_4,level_5,satisfaction_rate")
+    assert csv.splitlines()[0].endswith(f"level_4,level_5,satisfaction_rate,{CONSENT_HEADER}")
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,8 @@ def test_empty_period(counter: Api, office: str) -> None:
     page = counter.http.get(page_path(office), params=PERIOD).text
     assert "<div>Số phiếu<b>0</b></div>" in page
     assert "<div>Tỷ lệ hài lòng<b>–</b></div>" in page
-    assert page.count("Không có dữ liệu trong kỳ.") == 2
+    assert page.count("Không có dữ liệu trong kỳ.") == 3  # by day, by officer, consent
+    assert "<div>Tỷ lệ đồng ý dùng thẻ<b>–</b></div>" in page
 
 
 def test_token_in_the_query_for_a_browser(
