@@ -189,7 +189,7 @@ def test_virtual_scanner_sends_each_line_of_its_input_before_it_exits(tmp_path: 
     finally:
         twin.kill()
     assert code == 0
-    assert recorder.lines == [CARD.encode(), b"https://dichvucong.gov.vn"]
+    assert recorder.lines == [CARD.encode() + b"\r\n", b"https://dichvucong.gov.vn\r\n"]
     assert not (tmp_path / "qr").exists()
 
 

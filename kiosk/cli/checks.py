@@ -28,13 +28,18 @@ def _scan_test_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "scan-test",
-    "show, masked, what the QR scanner reads and how the citizen ID parser takes it",
+    "show, masked, what the QR scanner reads, its envelope, and how the citizen ID parser takes it",
     _scan_test_arguments,
 )
 def cmd_scan_test(args: argparse.Namespace, config: Config) -> int:
     from kiosk.citizen_id_scan_check import run_scan_test
 
-    return run_scan_test(args.scanner, suffix=args.suffix, count=args.count)
+    return run_scan_test(
+        args.scanner,
+        suffix=args.suffix,
+        envelope=config.scanner.envelope_settings,
+        count=args.count,
+    )
 
 
 @command("check-config", "validate the configuration and summarise it")
