@@ -42,6 +42,7 @@ from screens.counter_rating import (
 )
 from screens.counter_signin import CounterSignInScreen
 from screens.counter_technician import CounterTechnicianScreen
+from screens.onscreen_keyboard import KeyboardScreen
 from screens.technician_login import TechnicianLoginScreen
 from screens.widgets import CheckToggle
 
@@ -105,6 +106,7 @@ class CounterApp(DeviceApp):
         manager.add_widget(CounterDeskScreen(name="counter_desk"))
         manager.add_widget(CounterEntryScreen(name="counter_entry", timeout=60))
         manager.add_widget(CounterCloseScreen(name="counter_close", timeout=180))
+        manager.add_widget(KeyboardScreen(name="keyboard", timeout=180))
         manager.add_widget(CounterRatingScreen(name="counter_rating"))
         manager.add_widget(CounterReasonsScreen(name="counter_reasons"))
         manager.add_widget(CounterThanksScreen(name="counter_thanks", timeout=THANKS_SECONDS))
@@ -225,7 +227,8 @@ class CounterApp(DeviceApp):
     # ----------------------------------------------------------------- the QR scanner
 
     def on_scan(self, payload: bytes) -> None:
-        """An officer's badge on the sign-in screen; a ticket's QR when the counter is free."""
+        """An officer's badge on the sign-in screen; a ticket's QR when the counter is free; a
+        dossier receipt's code on the close screen (which refuses a card or a ticket there)."""
         text = payload.decode("utf-8", errors="replace").strip()
         current = self.root.current
         if current == "counter_signin":
@@ -234,6 +237,8 @@ class CounterApp(DeviceApp):
             self._ticket_scanned(text)
         elif current == "counter_desk" and self.session is not None:
             self._card_scanned(payload)
+        elif current == "counter_close":
+            self.root.get_screen("counter_close").scanned(text)
 
     def _card_scanned(self, payload: bytes) -> None:
         """The citizen's ID card scanned at the counter: shown for the forms, never stored."""
@@ -396,7 +401,9 @@ class CounterApp(DeviceApp):
     def open_close_form(self) -> None:
         self.root.current = "counter_close"
 
-    def close_session(self, outcome_id: str, same_day: bool, ratings: dict[str, int]) -> None:
+    def close_session(
+        self, outcome_id: str, same_day: bool, ratings: dict[str, int], dossier_code: str
+    ) -> None:
         def closed(_session: CounterSession) -> None:
             self._show_session(None)
             self._show_rating()
@@ -406,7 +413,9 @@ class CounterApp(DeviceApp):
             self._desk_error(error)
 
         self.in_background(
-            lambda: self.counter.close_session(outcome_id, same_day, ratings), closed, failed
+            lambda: self.counter.close_session(outcome_id, same_day, ratings, dossier_code),
+            closed,
+            failed,
         )
 
     def _show_session(self, session: CounterSession | None) -> None:

@@ -178,6 +178,33 @@ class ReportBody(BaseModel):
     total: TallyBody
 
 
+class SessionRecordBody(BaseModel):
+    """One closed session of the per-session export (central.session_export)."""
+
+    day: date
+    label: str
+    field_id: str
+    counter: int
+    officer_id: str
+    called_at: datetime
+    closed_at: datetime
+    outcome: str
+    same_day_result: bool
+    officer_rating_scale: int | None
+    officer_rating_level: int | None
+    citizen_rated: bool | None
+    citizen_rating_scale: int | None
+    citizen_rating_level: int | None
+    dossier_code: str | None
+
+
+class SessionsBody(BaseModel):
+    office: str
+    from_: date = Field(alias="from")
+    to: date
+    sessions: list[SessionRecordBody]
+
+
 class CallBody(BaseModel):
     """One call or recall of the hall feed (kiosk.hall_calls.HallCall.from_json reads it)."""
 

@@ -32,6 +32,7 @@ from central.values import (
     Count,
     Counter,
     Day,
+    DossierCode,
     FieldId,
     Flags,
     Label,
@@ -116,6 +117,7 @@ class SessionClosed(EventData):
     same_day_result: StrictBool
     officer_rating: OfficerRating | None
     flags: Flags
+    dossier_code: DossierCode | None = None  # left out by devices before it was carried
 
 
 class CitizenRating(EventData):

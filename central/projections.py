@@ -198,6 +198,7 @@ def _session_closed(
         "officer_rating_scale": None if rating is None else rating.scale,
         "officer_rating_level": None if rating is None else rating.level,
         "flags": facts.flags,
+        "dossier_code": facts.dossier_code,
     }
     conn.execute(_insert_new(db.kind, sessions), row)
     conn.execute(

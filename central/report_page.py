@@ -87,8 +87,9 @@ def hide_query_tokens_in_access_log() -> None:
         access.addFilter(HideQueryToken())
 
 
-def report_page(by_day: Report, by_officer: Report) -> str:
-    """The page of two reports of the same office and period, one by day, one by officer."""
+def report_page(by_day: Report, by_officer: Report, *, sessions_csv_link: str) -> str:
+    """The page of two reports of the same office and period, one by day, one by officer,
+    linking to the per-session export (with the dossier codes) of the period."""
     office, first, last = by_day.office, by_day.first, by_day.last
     period = f"{_day(first)} – {_day(last)}"
     total = by_day.total
@@ -106,6 +107,7 @@ def report_page(by_day: Report, by_officer: Report) -> str:
         _section("Theo cán bộ", "Cán bộ", by_officer, day_keys=False),
         '<p class="period">Số phiếu: lượt đánh giá đã chọn mức; tỷ lệ hài lòng: (Rất hài lòng'
         " + Hài lòng) / số phiếu; chưa đánh giá: lượt công dân không chọn mức.</p>",
+        f'<p><a href="{escape(sessions_csv_link)}">Tải danh sách phiên (CSV, kèm mã hồ sơ)</a></p>',
         "</body>",
         "</html>",
     ]

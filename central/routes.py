@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -25,6 +26,7 @@ from central.api_models import (
     IdentityBody,
     QueueBody,
     ReportBody,
+    SessionsBody,
     TakeRequest,
 )
 from central.auth import OfficePath, bearer, office_member, principal
@@ -38,6 +40,7 @@ from central.projections import IngestDay
 from central.queue import HeldElsewhere, call_next, queue_state, take_ticket
 from central.report_page import hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
+from central.session_export import session_records, sessions_csv
 from central.strict_json import StrictJsonRoute
 from central.values import Day
 from common.version import __version__
@@ -294,6 +297,37 @@ def page_reader(
 
 
 @router.get(
+    "/offices/{office}/reports/sessions",
+    response_model=SessionsBody,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **_errors(401, 403),
+    },
+)
+def get_sessions(
+    office: OfficePath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(page_reader)],
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Every closed session of the period, one row each, with its dossier code."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+    records = session_records(central.db, office=office, first=first, last=last)
+    if format == "csv" or (format is None and "text/csv" in (accept or "")):
+        name = f"sessions-{office}-{first}-{last}.csv"
+        return Response(
+            sessions_csv(records),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return {"office": office, "from": first, "to": last, "sessions": [asdict(r) for r in records]}
+
+
+@router.get(
     "/offices/{office}/reports/satisfaction/page",
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {}}}, **_json_errors(401, 403, 413, 422, 503)},
@@ -304,6 +338,7 @@ def get_satisfaction_page(
     last: Annotated[Day, Query(alias="to")],
     central: CentralDep,
     _holder: Annotated[Principal, Depends(page_reader)],
+    token: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> HTMLResponse:
     """The report as an HTML page by day and by officer, for a browser (Vietnamese)."""
     if first > last:
@@ -312,8 +347,12 @@ def get_satisfaction_page(
     by_officer = satisfaction_report(
         central.db, office=office, first=first, last=last, by="officer"
     )
+    # The per-session export of the same period, for the browser that holds this page's token.
+    export = {"from": first.isoformat(), "to": last.isoformat(), "format": "csv"}
+    if token is not None:
+        export["token"] = token
     return HTMLResponse(
-        report_page(by_day, by_officer),
+        report_page(by_day, by_officer, sessions_csv_link=f"../sessions?{urlencode(export)}"),
         media_type="text/html; charset=utf-8",
         headers={
             "Cache-Control": "no-store",

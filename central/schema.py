@@ -53,6 +53,7 @@ OFFICE = 5
 DEVICE_ID = 64  # device ids are at most 32 characters; viewer ids and foreign ids fit too
 UUID_TEXT = 36
 TEXT_ID = 64
+DOSSIER_CODE = 64
 
 metadata = MetaData()
 
@@ -167,6 +168,7 @@ sessions = Table(
     Column("officer_rating_scale", Integer),
     Column("officer_rating_level", Integer),
     Column("flags", JSON, nullable=False),
+    Column("dossier_code", String(DOSSIER_CODE)),  # mã hồ sơ of the visit, if the officer gave it
     PrimaryKeyConstraint("office", "session_id"),
     Index("sessions_by_field", "office", "field_id", "day", "closed_at"),
 )

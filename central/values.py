@@ -53,6 +53,12 @@ def _storable(text: str) -> str:
     return text
 
 
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("text has a control character or a line break")
+    return text
+
+
 Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]
 Timestamp = Annotated[
     datetime, BeforeValidator(_timestamp_text), AfterValidator(_timestamp_in_range)
@@ -76,6 +82,8 @@ Text = Annotated[StrictStr, _text(0, 200), STORABLE]
 Flag = Annotated[StrictStr, _text(1, 64), STORABLE]
 Version = Annotated[StrictStr, _text(0, 32), STORABLE]
 EnrolmentCode = Annotated[StrictStr, _text(1, 64), STORABLE]
+# The site's pattern of a dossier code is the device's: here only a printable line of text.
+DossierCode = Annotated[StrictStr, _text(1, 64), STORABLE, AfterValidator(_printable)]
 Flags = Annotated[list[Flag], Field(max_length=20)]
 Counter = Annotated[StrictInt, Field(ge=1, le=999)]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]

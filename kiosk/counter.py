@@ -271,17 +271,23 @@ class CounterService:
         """The citizen did not come ("Bỏ qua"): the session closes with the no-show outcome
         (`ticket.skipped`, `session.closed`) and is not rated."""
         with self._lock:
-            return self._close(self._config.rating.no_show.id, False, {})
+            return self._close(self._config.rating.no_show.id, False, {}, None)
 
     def close_session(
-        self, outcome_id: str, same_day_result: bool, officer_rating: dict[str, int]
+        self,
+        outcome_id: str,
+        same_day_result: bool,
+        officer_rating: dict[str, int],
+        dossier_code: str = "",
     ) -> CounterSession:
         """Close with the officer's half: an outcome of rating.toml, "trả kết quả trong ngày",
         and a level (1 = best) of the officer scale for each officer criterion
-        ({criterion id: level}; may be {} for the no-show outcome). The citizen's rating is
-        then due, unless the outcome is the no-show. Raises InvalidOfficerHalf, NoSession."""
+        ({criterion id: level}; may be {} for the no-show outcome), with the dossier code as
+        [counter] dossier_code asks. The citizen's rating is then due, unless the outcome is
+        the no-show. Raises InvalidOfficerHalf, DossierCodeRefused, NoSession."""
+        code = self._config.counter.dossier_code.check(dossier_code)
         with self._lock:
-            return self._close(outcome_id, same_day_result, officer_rating)
+            return self._close(outcome_id, same_day_result, officer_rating, code)
 
     def identity_of(self, session: CounterSession) -> dict[str, Any] | None:
         """The identity the citizen gave at the lobby for this session's ticket (personal
@@ -411,7 +417,11 @@ class CounterService:
     # ------------------------------------------------------------------ internals
 
     def _close(
-        self, outcome_id: str, same_day_result: bool, officer_rating: dict[str, int]
+        self,
+        outcome_id: str,
+        same_day_result: bool,
+        officer_rating: dict[str, int],
+        dossier_code: str | None,
     ) -> CounterSession:
         self._officers.require()
         row = self._open_row(CALLED, SERVING)
@@ -431,7 +441,9 @@ class CounterService:
         new_events = []
         if half.outcome.no_show and row.state == CALLED:
             new_events.append(self._event(events.TICKET_SKIPPED, call_data(row), now))
-        data = closed_data(row, half, closed_at=now, flags=flags, zone=self._zone)
+        data = closed_data(
+            row, half, closed_at=now, flags=flags, zone=self._zone, dossier_code=dossier_code
+        )
         new_events.append(self._event(events.SESSION_CLOSED, data, now))
         return self._change(row, changes, new_events)
 

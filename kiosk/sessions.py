@@ -107,9 +107,16 @@ def call_data(session: NewSession) -> dict[str, Any]:
 
 
 def closed_data(
-    row: SessionRow, half: OfficerHalf, *, closed_at: datetime, flags: list[str], zone: ZoneInfo
+    row: SessionRow,
+    half: OfficerHalf,
+    *,
+    closed_at: datetime,
+    flags: list[str],
+    zone: ZoneInfo,
+    dossier_code: str | None = None,
 ) -> dict[str, Any]:
-    """`session.closed` of a session row being closed with the officer's half."""
+    """`session.closed` of a session row being closed with the officer's half, and the
+    dossier code the officer gave (kiosk.dossier_codes), if any."""
     return {
         "session_id": row.id,
         "day": row.day.isoformat(),
@@ -123,6 +130,7 @@ def closed_data(
         "same_day_result": half.same_day_result,
         "officer_rating": half.event_rating,
         "flags": flags,
+        "dossier_code": dossier_code,
     }
 
 

@@ -1,6 +1,8 @@
 """The officer's half of the dual rating: the outcome of the session, "result the same day",
 and the officer's own rating of each criterion. Required before the next call; until all is
-chosen the screen says what is still missing."""
+chosen the screen says what is still missing. With [counter] dossier_code on, the officer
+also gives the dossier code (mã hồ sơ) of this visit: typed on a keyboard plugged into the
+counter, on the on-screen keyboard, or scanned from the dossier's receipt (`scanned`)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from kivy.properties import BooleanProperty, DictProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
+from kiosk.dossier_codes import OFF, DossierCodeRefused, normalise, refuse_personal_data
 from screens.base import BaseScreen
+from screens.onscreen_keyboard import KeyboardScreen
 from screens.widgets import CheckToggle
 
 
@@ -23,9 +27,21 @@ class CounterCloseScreen(BaseScreen):
     complete = BooleanProperty(False)
     message = StringProperty("")
     missing = StringProperty("")  # what is still to be chosen, for the officer
+    dossier_shown = BooleanProperty(True)  # [counter] dossier_code is not "off"
+    dossier_code = StringProperty("")  # as typed or scanned: checked by _check
+    dossier_refusal = StringProperty("")  # why the last scan was not taken, for the officer
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._typing = False  # back from the on-screen keyboard: the form is kept
 
     def on_pre_enter(self, *args) -> None:
+        if self._typing:
+            self._typing = False
+            return
         app = App.get_running_app()
+        self.dossier_shown = app.settings.counter.dossier_code.mode != OFF
+        self.dossier_code = self.dossier_refusal = ""
         rating = app.settings.rating
         self.outcome_id = ""
         self.ratings = {}
@@ -98,6 +114,52 @@ class CounterCloseScreen(BaseScreen):
         self.ratings = ratings
         self._check()
 
+    def on_dossier_refusal(self, *_args) -> None:
+        self._check()
+
+    def on_dossier_code(self, _screen, text: str) -> None:
+        if self.ids.dossier.text != text:
+            self.ids.dossier.text = text
+        self._check()
+
+    def type_dossier_code(self) -> None:
+        """The on-screen keyboard, for a counter without a physical one."""
+        app = App.get_running_app()
+        keyboard: KeyboardScreen = self.manager.get_screen("keyboard")
+
+        def typed(text: str | None) -> None:
+            if text is not None:
+                self.dossier_refusal = ""
+                self.dossier_code = normalise(text)
+            self._typing = True  # back to the form as it was
+            self.manager.current = self.name
+
+        keyboard.start(app.t("Dossier code"), self.dossier_code, typed)
+        self.manager.current = "keyboard"
+
+    def scanned(self, text: str) -> None:
+        """The dossier receipt's barcode or QR. An ID card or a ticket is refused (and not
+        kept in the field: no personal data stays on the screen)."""
+        if not self.dossier_shown:
+            return
+        try:
+            refuse_personal_data(text)
+        except DossierCodeRefused as refused:
+            self.dossier_code = ""
+            self.dossier_refusal = App.get_running_app().t(refused.message)
+            return
+        self.dossier_refusal = ""
+        self.dossier_code = normalise(text)
+
+    def _dossier_problem(self) -> str:
+        """Why the dossier code cannot be taken yet, for the officer; "" when it can."""
+        app = App.get_running_app()
+        try:
+            app.settings.counter.dossier_code.check(self.dossier_code)
+        except DossierCodeRefused as refused:
+            return app.t(refused.message).format(**refused.values)
+        return ""
+
     def _check(self) -> None:
         app = App.get_running_app()
         criteria = app.settings.rating.officer_criteria
@@ -109,13 +171,19 @@ class CounterCloseScreen(BaseScreen):
             missing.append(
                 app.t("Choose a level for: {criteria}").format(criteria=", ".join(unrated))
             )
+        problem = self.dossier_refusal or self._dossier_problem()
+        if problem:
+            missing.append(problem)
         self.missing = "  ·  ".join(missing)
         self.complete = not missing
 
     def confirm(self) -> None:
         if self.complete:
             App.get_running_app().close_session(
-                self.outcome_id, self.ids.same_day.state == "down", dict(self.ratings)
+                self.outcome_id,
+                self.ids.same_day.state == "down",
+                dict(self.ratings),
+                self.dossier_code,
             )
 
 

@@ -49,6 +49,7 @@ CLOSED_KEYS = {
     "same_day_result",
     "officer_rating",
     "flags",
+    "dossier_code",
 }
 RATING_KEYS = {
     "session_id",
@@ -186,6 +187,7 @@ def test_a_whole_visit_writes_the_contracts_events_and_reaches_the_report(office
     assert session["outcome"] == "can-bo-sung" and session["same_day_result"] is True
     assert session["officer_rating"] == {"scale": 3, "level": 2}
     assert session["flags"] == []
+    assert session["dossier_code"] is None  # optional, and none was given
     assert set(rating) == RATING_KEYS
     assert (rating["rated"], rating["scale"], rating["level"]) == (True, 3, 1)
     assert (rating["reasons"], rating["flags"]) == ([], [])

@@ -28,6 +28,26 @@ def type_on(screen, keys: str | list[str]) -> None:
         tap(buttons[key])
 
 
+def dossier_code_walk(app, close, auditor: Auditor) -> None:
+    """The dossier code typed on the on-screen keyboard: a wrong one refused with the example,
+    then dropped (the field is optional by default)."""
+    check, reach = auditor.check, auditor.reach
+    tap(close.ids.dossier_keyboard)
+    reach(lambda: app.root.current == "keyboard")
+    keyboard = app.root.get_screen("keyboard")
+    keys = {b.key: b for b in keyboard.ids.key_grid.children}
+    for key in "h26-1":
+        tap(keys[key])
+    reach(lambda: keyboard.entry == "h26-1")
+    check("dossier code typed")
+    tap(keys["ok"])
+    reach(lambda: app.root.current == "counter_close" and not close.complete)
+    assert close.ids.missing.text.startswith("Mã hồ sơ không đúng định dạng, ví dụ 000.00.21")
+    check("dossier code refused")
+    close.ids.dossier.text = ""
+    reach(lambda: close.complete)
+
+
 def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
     check, reach = auditor.check, auditor.reach
     signin = app.root.get_screen("counter_signin")
@@ -82,6 +102,7 @@ def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
             tap(toggle)
     reach(lambda: close.complete)
     check("all chosen")
+    dossier_code_walk(app, close, auditor)
     tap(close.ids.confirm)
     reach(lambda: app.root.current == "counter_rating")
     rating = app.root.get_screen("counter_rating")

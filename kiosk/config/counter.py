@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from kiosk.config.catalogue import FIELD_ID, Catalogue
 from kiosk.config.reader import ConfigError, Document, Table, toml_repr
+from kiosk.dossier_codes import MAX_CHARS, MODES, DossierCodePolicy, normalise
 
 KEYPAD_ALLOWED = 'must be "" (no rating keypad) or the port of the keypad, e.g. "/dev/ttyACM1"'
 
@@ -32,6 +33,7 @@ class CounterConfig:
     top_burst_count: int
     top_burst_minutes: int
     keypad_url: str  # "" = no physical rating keypad
+    dossier_code: DossierCodePolicy
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def parse_counter(t: Table, catalogue: Catalogue) -> CounterConfig:
     keypad_url = t.take("keypad_url", KEYPAD_ALLOWED)
     if not isinstance(keypad_url, str):
         t.fail("keypad_url", KEYPAD_ALLOWED)
+    dossier_code = _dossier_code(t)
     t.finish()
     return CounterConfig(
         number,
@@ -120,7 +123,34 @@ def parse_counter(t: Table, catalogue: Catalogue) -> CounterConfig:
         burst_count,
         burst_minutes,
         keypad_url,
+        dossier_code,
     )
+
+
+def _dossier_code(t: Table) -> DossierCodePolicy:
+    """The dossier code asked at closing: its mode, the pattern of a code (a regular
+    expression matched against the whole upper-cased code) and an example of one, which must
+    match it (it is shown to the officer with a code that does not)."""
+    mode = t.choice("dossier_code", MODES)
+    source = t.text("dossier_code_pattern", "must be a regular expression, e.g. [A-Z0-9.-]{6,40}")
+    try:
+        pattern = re.compile(source)
+    except re.error as error:
+        t.fail("dossier_code_pattern", f"is not a valid regular expression: {error}")
+    example = t.text(
+        "dossier_code_example",
+        f"must be a dossier code written as dossier_code_pattern allows, at most {MAX_CHARS}"
+        " characters",
+    )
+    if normalise(example) != example or len(example) > MAX_CHARS:
+        t.fail("dossier_code_example", f"must be in capitals, at most {MAX_CHARS} characters")
+    if pattern.fullmatch(example) is None:
+        t.fail(
+            "dossier_code_example",
+            "must match dossier_code_pattern",
+            related=("dossier_code_pattern",),
+        )
+    return DossierCodePolicy(mode, pattern, example)
 
 
 def parse_rating(doc: Document) -> RatingConfig:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import Api, Events
+from tests.support.api import Api, Events, minutes, now, today
 from tests.support.central import enroll_device
 
 JUNE_2 = date(2025, 6, 2)
@@ -180,3 +180,38 @@ def test_bad_report_parameters_are_422(counter: Api, params: dict[str, str]) -> 
     response = counter.report(**params)
     assert response.status_code == 422
     assert isinstance(response.json()["detail"], str)
+
+
+def test_the_session_export_joins_each_session_with_its_counted_rating_and_dossier_code(
+    counter: Api, make: Events
+) -> None:
+    """One row per session, in closing order: a second rating of a session is not a second
+    row; a session from a device that sends no dossier code has none."""
+    first = make.session_closed(label="1002", called_at=now() - minutes(9), closed_at=now())
+    first["data"]["dossier_code"] = "000.00.21.H26-240101-0001"
+    earlier = make.session_closed(
+        label="1001", called_at=now() - minutes(20), closed_at=now() - minutes(10)
+    )
+    session_id = first["data"]["session_id"]
+    ratings = [make.citizen_rating(level=2, session_id=session_id) for _ in range(2)]
+    results = counter.results([first, earlier, *ratings])
+    assert [r["status"] for r in results] == ["accepted"] * 4
+    path = f"/api/v1/offices/{counter.office}/reports/sessions"
+    day = today().isoformat()
+    body = counter.http.get(path, params={"from": day, "to": day}).json()
+    rows = [
+        (r["label"], r["citizen_rated"], r["citizen_rating_level"], r["dossier_code"])
+        for r in body["sessions"]
+    ]
+    assert rows == [("1001", None, None, None), ("1002", True, 2, "000.00.21.H26-240101-0001")]
+    csv_text = counter.http.get(path, params={"from": day, "to": day, "format": "csv"}).text
+    header, _earlier, later = csv_text.split("\r\n")[:3]
+    assert header == (
+        "day,label,field_id,counter,officer_id,called_at,closed_at,outcome,same_day_result,"
+        "officer_rating_scale,officer_rating_level,citizen_rated,citizen_rating_scale,"
+        "citizen_rating_level,dossier_code"
+    )
+    assert later.startswith(f"{day},1002,ho-tich,2,cb-01,")
+    assert later.endswith(",true,3,1,true,3,2,000.00.21.H26-240101-0001")
+    backwards = counter.http.get(path, params={"from": day, "to": "2020-01-01"})
+    assert backwards.status_code == 422

@@ -108,11 +108,15 @@ class CentralProcess:
         tls: tuple[Path, Path] | None = None,
         ca: Path | None = None,
         options: tuple[str, ...] = (),
+        wrapper: tuple[str, ...] = (),
     ) -> None:
+        """`wrapper` runs before the interpreter, e.g. ("faketime", "-f", "+1d") for a server
+        whose clock is a day ahead; it may be changed between a stop and a start."""
         self.database_url = database_url
         self.port = free_port()
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._keys = tempfile.mkdtemp(prefix="central-keys-")
+        self.wrapper = wrapper
         self._command = [sys.executable, "-m", "central", "serve", "--db", database_url]
         self._command += ["--port", str(self.port), *options, "--key-dir", self._keys]
         if tls is not None:
@@ -127,6 +131,11 @@ class CentralProcess:
     def in_folder(cls, folder: Path, **options: Any) -> CentralProcess:
         """On an SQLite database in `folder`, its log in folder/central.log."""
         return cls(f"sqlite:///{folder / 'central.db'}", log=folder / "central.log", **options)
+
+    @property
+    def key_dir(self) -> Path:
+        """The folder of its day keys."""
+        return Path(self._keys)
 
     @property
     def database(self) -> Path:
@@ -144,7 +153,10 @@ class CentralProcess:
         """Start it, and wait until it answers."""
         with open(self._log or os.devnull, "ab") as output:
             self._process = subprocess.Popen(
-                self._command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT
+                [*self.wrapper, *self._command],
+                cwd=REPO_ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + PROCESS_START_TIMEOUT_S
         while not self._answers():
