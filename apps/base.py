@@ -22,6 +22,7 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
 
 from apps.technician import TECHNICIAN_LIVE_SECONDS, TechnicianMenu
+from devices.scanner_envelope import unwrap
 from kiosk import watchdog
 from kiosk.config import Config, verify_pin
 from kiosk.device_health import (
@@ -189,8 +190,15 @@ class DeviceApp(TechnicianMenu, App):
     # ----------------------------------------------------------------- the QR scanner
 
     def on_scan(self, payload: bytes) -> None:
-        """A line the QR scanner read, on the main thread; each role decides what it means
-        on the screen shown (and ignores it elsewhere)."""
+        """A code the QR scanner read, without its envelope, on the main thread; each role
+        decides what it means on the screen shown (and ignores it elsewhere)."""
+
+    def _scanned(self, line: bytes) -> None:
+        """A line from the scanner, on the main thread: its envelope taken off
+        (devices.scanner_envelope), then shown on the technician screen or given to the role."""
+        read = unwrap(line, self.settings.scanner.envelope_settings)
+        if not self.technician_scan(read):
+            self.on_scan(read.payload)
 
     def scanner_changed(self, state: str) -> None:
         """The serial scanner is "connected" or "disconnected" now, on the main thread."""
@@ -215,7 +223,7 @@ class DeviceApp(TechnicianMenu, App):
                 baudrate=scanner.baudrate,
                 suffix=scanner.suffix,
                 debounce_s=scanner.debounce_seconds,
-                on_line=lambda line: Clock.schedule_once(lambda _dt: self.on_scan(line)),
+                on_line=lambda line: Clock.schedule_once(lambda _dt: self._scanned(line)),
                 on_state=lambda state: (
                     self.health.poke(),
                     Clock.schedule_once(lambda _dt: self.scanner_changed(state)),
@@ -234,7 +242,7 @@ class DeviceApp(TechnicianMenu, App):
     def _wedge_key(self, text: str) -> None:
         line = self._wedge.key(text, time.monotonic())
         if line is not None:
-            self.on_scan(line.encode("utf-8"))
+            self._scanned(line.encode("utf-8"))
 
     def every(self, seconds: float, action: Callable[[], Any]) -> None:
         """Runs `action` on the main thread every `seconds` until the app stops."""

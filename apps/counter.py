@@ -229,8 +229,6 @@ class CounterApp(DeviceApp):
     def on_scan(self, payload: bytes) -> None:
         """An officer's badge on the sign-in screen; a ticket's QR when the counter is free; a
         dossier receipt's code on the close screen (which refuses a card or a ticket there)."""
-        if self.technician_scan(payload):
-            return
         text = payload.decode("utf-8", errors="replace").strip()
         current = self.root.current
         if current == "counter_signin":

@@ -446,7 +446,7 @@ class LobbyApp(DeviceApp):
         """A line from the scanner, on the main thread. Read only on the scan step: a card
         shown at any other moment is not looked at, let alone kept (the technician's live view
         only describes it)."""
-        if self.technician_scan(payload) or self.root.current != "id_scan":
+        if self.root.current != "id_scan":
             return
         screen: IdScanScreen = self.root.get_screen("id_scan")
         screen.restart_idle_timer()

@@ -288,7 +288,7 @@ class SetupApp(App):
     # ----------------------------------------------------------------- the provisioning QR
 
     def on_scan(self, payload: bytes) -> None:
-        """A line the scanner read, on the main thread."""
+        """A code the scanner read (its envelope taken off), on the main thread."""
         if self.setup_screen.busy or self.root.current != "setup":
             return
         text = payload.decode("utf-8", errors="replace")
@@ -327,12 +327,16 @@ class SetupApp(App):
         if not url:
             return
         from devices.scanner import SerialScanner
+        from devices.scanner_envelope import unwrap
 
+        envelope = self.settings.scanner.envelope_settings
         self.scanner = SerialScanner(
             url,
             baudrate=self.settings.scanner.baudrate,
             suffix=self.settings.scanner.suffix,
-            on_line=lambda line: Clock.schedule_once(lambda _dt: self.on_scan(line)),
+            on_line=lambda line: Clock.schedule_once(
+                lambda _dt: self.on_scan(unwrap(line, envelope).payload)
+            ),
         )
         self.scanner.start()
 

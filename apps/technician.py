@@ -18,6 +18,7 @@ from typing import Any
 from kivy.clock import Clock
 
 from common.version import __version__
+from devices.scanner_envelope import Unwrapped
 from kiosk.device_health import (
     STORAGE_DATABASE_ERROR,
     STORAGE_FULL,
@@ -256,12 +257,12 @@ class TechnicianMenu:
         log.error("the technician menu cannot read the records: %s", error)
         return self.t("The records of this device cannot be read. Please restart it.")
 
-    def technician_scan(self, payload: bytes) -> bool:
+    def technician_scan(self, read: Unwrapped) -> bool:
         """On the technician screen, what the scanner read is shown (masked, kiosk.scan_reading)
-        and goes no further: neither kept nor logged. True when it was taken here."""
+        with its envelope, and goes no further: neither kept nor logged. True when taken here."""
         if self.root.current != "technician":
             return False
-        self.root.get_screen("technician").show_scan(describe_scan(payload).render(self.t))
+        self.root.get_screen("technician").show_scan(describe_scan(read).render(self.t))
         return True
 
     def export_logs(self) -> None:

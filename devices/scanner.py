@@ -1,14 +1,16 @@
 """The 2D QR imager in USB-serial (CDC) mode: a reader thread that turns its bytes into lines.
 
-The imager sends each code it reads followed by a suffix (CR, LF or CRLF, set in the imager). The
-driver frames lines, drops a line too long to be a real code (whatever a faulty device spews,
-memory stays bounded), drops the same code read again within the debounce time (a card held
-under the imager is read over and over), and reopens the port after an unplug, so a replugged
-imager behind the same name (a udev symlink such as /dev/qr-scanner) is back within two seconds
-(devices.serial_worker keeps the port open).
+The imager sends each code it reads followed by a line end (CR, LF or CRLF, set in the imager;
+"auto" also takes LFCR, TAB, ETX and EOT, and a run of them as one). The driver frames lines,
+drops a line too long to be a real code (whatever a faulty device spews, memory stays bounded),
+drops the same code read again within the debounce time (a card held under the imager is read
+over and over), and reopens the port after an unplug, so a replugged imager behind the same name
+(a udev symlink such as /dev/qr-scanner) is back within two seconds (devices.serial_worker keeps
+the port open).
 
-Lines are raw bytes: decoding is the parser's job. Scanned content is never logged (it is
-personal data); logs name the port, the state and byte counts only.
+Lines are raw bytes with their line end, as the imager sent them: taking off the envelope
+(devices.scanner_envelope) and decoding are the caller's job. Scanned content is never logged
+(it is personal data); logs name the port, the state and byte counts only.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 
 Suffix = Literal["auto", "CR", "LF", "CRLF"]
 SUFFIXES: dict[str, re.Pattern[bytes]] = {
-    "auto": re.compile(rb"\r\n|\r|\n"),
+    "auto": re.compile(rb"[\r\n\t\x03\x04]+"),
     "CR": re.compile(rb"\r"),
     "LF": re.compile(rb"\n"),
     "CRLF": re.compile(rb"\r\n"),
@@ -50,11 +52,12 @@ READ_CHUNK = 4096
 
 
 class LineFramer:
-    """Cuts a byte stream into lines at the suffix; "auto" takes CR, LF or CRLF.
+    """Cuts a byte stream into lines at the suffix; "auto" takes any run of CR, LF, TAB, ETX, EOT.
 
     A line longer than `max_line` bytes (without its terminator) is dropped, and with it every
     byte up to the next terminator, so at most `max_line` bytes plus the last chunk fed are ever
-    held. `overlong` counts the lines dropped so. Empty lines are skipped (CR then LF in "auto").
+    held. `overlong` counts the lines dropped so. Each line keeps its terminator; lines empty
+    without it are skipped (a CR then, in a later read, its LF in "auto").
     """
 
     def __init__(self, suffix: Suffix = "auto", max_line: int = 4096) -> None:
@@ -72,17 +75,17 @@ class LineFramer:
         self._discarding = False
 
     def feed(self, data: bytes) -> list[bytes]:
-        """The lines that `data` completes, in order."""
+        """The lines that `data` completes, in order, each with its terminator."""
         self._buffer += data
         lines: list[bytes] = []
         while match := self._terminator.search(self._buffer):
-            line = bytes(self._buffer[: match.start()])
+            line, length = bytes(self._buffer[: match.end()]), match.start()
             del self._buffer[: match.end()]
             if self._discarding:
                 self._discarding = False  # the end of a line already counted as too long
-            elif len(line) > self._max_line:
+            elif length > self._max_line:
                 self.overlong += 1
-            elif line:
+            elif length:
                 lines.append(line)
         if len(self._buffer) > self._max_line:
             if not self._discarding:
@@ -117,7 +120,7 @@ class Debounce:
 class SerialScanner:
     """The imager at `url`: a tty path (/dev/ttyACM0, /dev/qr-scanner) or a pyserial URL.
 
-    `on_line(line)` gets each accepted line without its terminator; `on_state(state)` gets
+    `on_line(line)` gets each accepted line with its terminator; `on_state(state)` gets
     "connected" / "disconnected" on each change (and the first state). Both are called on the
     reader thread: keep them short and hand over to the UI thread (Clock.schedule_once).
     A tty is opened exclusively, so a second program gets "busy" rather than half the lines.

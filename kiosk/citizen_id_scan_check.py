@@ -1,7 +1,8 @@
 """`kiosk scan-test`: what the scanner reads and how it parses, shown masked, for technicians.
 
 Each line read is shown as the parser sees it: the ID masked, the name as initials, the birth
-date and the warnings; or the rejection's code and the sentence the citizen would see.
+date and the warnings; or the rejection's code and the sentence the citizen would see; then what
+the scanner wrapped around the code, as [scanner] envelope, prefix and trailer take it off.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import queue
 
 from devices.scanner import SerialScanner, Suffix
+from devices.scanner_envelope import AUTO, EnvelopeSettings, unwrap
 from kiosk.citizen_id import InvalidCitizenQR, parse
+from kiosk.scan_reading import envelope_words
 
 
 def initials(name: str) -> str:
@@ -17,19 +20,24 @@ def initials(name: str) -> str:
     return " ".join(f"{part[0].upper()}." for part in name.split())
 
 
-def describe(line: bytes) -> str:
+def describe(line: bytes, envelope: EnvelopeSettings = AUTO) -> str:
     """One line of output for one scan, with nothing personal in clear."""
+    read = unwrap(line, envelope)
+    around = f"; around it: {envelope_words(read.parts, str)}" if read.parts else ""
     try:
-        card = parse(line)
+        card = parse(read.payload)
     except InvalidCitizenQR as error:
-        return f"rejected ({error.code}): {error.reason}"
+        return f"rejected ({error.code}): {error.reason}{around}"
     warnings = ", ".join(card.warnings) or "none"
     return (
-        f"ID {card.masked_id}, name {initials(card.name)}, birth {card.birth}, warnings: {warnings}"
+        f"ID {card.masked_id}, name {initials(card.name)}, birth {card.birth},"
+        f" warnings: {warnings}{around}"
     )
 
 
-def run_scan_test(url: str, *, suffix: Suffix, count: int | None) -> int:
+def run_scan_test(
+    url: str, *, suffix: Suffix, envelope: EnvelopeSettings, count: int | None
+) -> int:
     """Print each line the scanner at `url` reads until `count` lines (or Ctrl-C)."""
     lines: queue.Queue[bytes] = queue.Queue()
     scanner = SerialScanner(
@@ -49,7 +57,7 @@ def run_scan_test(url: str, *, suffix: Suffix, count: int | None) -> int:
             except queue.Empty:
                 continue
             seen += 1
-            print(f"{seen}: {describe(line)}", flush=True)
+            print(f"{seen}: {describe(line, envelope)}", flush=True)
     finally:
         scanner.stop()
         if scanner.overlong_lines:

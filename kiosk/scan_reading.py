@@ -3,16 +3,21 @@
 The technician holds a card, a ticket or a badge to the scanner to see that it reads; the view
 says what kind of code came and enough to tell the scanner works: an ID card by its masked number,
 a ticket by its number, a badge as a badge, anything else by its text with long numbers masked,
-or by its length when it has fields (it may be a card the parser did not take) or is not text.
+or by its length when it has fields (it may be a card the parser did not take) or is not text;
+then what the scanner wrapped around it (its envelope: "AIM ]Q1, CRLF"), so that a technician
+can set up a new model ([scanner] in kiosk.toml, docs/scanners.md).
 Nothing described here is stored or logged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from devices import scanner_envelope as envelope
+from devices.scanner_envelope import Part, Unwrapped
 from kiosk import badges, ticket_signing
 from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.i18n import N_
@@ -39,6 +44,18 @@ BADGE = N_("an officer badge")
 FIELDS = N_("a code with {fields} fields: {count} characters")
 OTHER = N_("other code: {text}")
 UNREADABLE = N_("not readable: {count} characters")
+WITH_ENVELOPE = N_("{reading}; around it: {envelope}")
+# The parts of an envelope (devices.scanner_envelope), in the technician's words.
+PART_WORDS = {
+    envelope.AIM: N_("AIM {detail}"),
+    envelope.BOM: N_("byte-order mark"),
+    envelope.PADDING: N_("padding"),
+    envelope.FRAMING: N_("{detail} framing"),
+    envelope.PREFIX: N_("the set prefix"),
+    envelope.TRAILER: N_("the set suffix"),
+}
+ECI_DECODED = N_("ECI {detail} ({charset})")
+ECI_NOT_DECODED = N_("ECI {detail} (not decoded)")
 
 SHOWN_CHARS = 60  # of another code's text
 _LONG_NUMBER = re.compile(r"[0-9]{5,}")
@@ -48,21 +65,46 @@ _TICKET_LABEL = re.compile(r"[A-Z]{0,3}[0-9]{1,6}")
 @dataclass(frozen=True)
 class ScanReading:
     """`msgid` (translated where shown) formatted with `values`; a value that is itself a msgid
-    (`why`) is translated too."""
+    (`why`) is translated too. `around`: the envelope's parts, named after the reading."""
 
     msgid: str
     values: dict[str, object] = field(default_factory=dict)
+    around: tuple[Part, ...] = ()
 
     def render(self, gettext: Callable[[str], str]) -> str:
         """In the words of `gettext` (a translator's)."""
         values = {k: gettext(v) if k == "why" else v for k, v in self.values.items()}
-        return gettext(self.msgid).format(**values)
+        reading = gettext(self.msgid).format(**values)
+        if not self.around:
+            return reading
+        words = envelope_words(self.around, gettext)
+        return gettext(WITH_ENVELOPE).format(reading=reading, envelope=words)
 
 
-def describe_scan(payload: bytes) -> ScanReading:
-    """What `payload` (one line from the scanner) is, for the technician's screen."""
+def envelope_words(parts: tuple[Part, ...], gettext: Callable[[str], str]) -> str:
+    """An envelope's parts in the words of `gettext`: "AIM ]Q1, ECI 000026 (utf-8), CRLF"."""
+    return ", ".join(_part_words(part, gettext) for part in parts)
+
+
+def _part_words(part: Part, gettext: Callable[[str], str]) -> str:
+    if part.kind == envelope.LINE_END:
+        return part.detail  # CRLF, TAB, ETX...: the manuals' names
+    if part.kind == envelope.ECI:
+        msgid = ECI_DECODED if part.charset else ECI_NOT_DECODED
+    else:
+        msgid = PART_WORDS[part.kind]
+    return gettext(msgid).format(detail=part.detail, charset=part.charset)
+
+
+def describe_scan(read: Unwrapped) -> ScanReading:
+    """What `read` (one line from the scanner, its envelope taken off) is, for the technician's
+    screen."""
+    return dataclasses.replace(_describe(read.payload), around=read.parts)
+
+
+def _describe(payload: bytes) -> ScanReading:
     try:
-        text = payload.decode("utf-8").strip("\r\n")
+        text = payload.decode("utf-8")
     except UnicodeDecodeError:
         return ScanReading(UNREADABLE, {"count": len(payload)})
     try:

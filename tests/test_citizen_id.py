@@ -93,6 +93,31 @@ def test_new_card_fields_after_the_seventh_are_kept_but_not_checked_for_meaning(
     assert "extra" not in card.as_dict()
 
 
+def test_a_2026_card_with_the_old_cmnd_and_empty_fields_at_the_end_reads_by_its_first_seven() -> (
+    None
+):
+    # Cards from March 2026 carry the old 9-digit CMND in field 1; cards from 2025 have more
+    # than seven fields, often empty at the end: neither moves the first seven.
+    payload = "036099001234|160123456|Lê Thị Hai|01012000|Nữ|Thôn Đông, Xã Hải Hậu, Tỉnh Ninh Bình"
+    card = parse(payload + "|15032026" + "|" * 6, today=date(2026, 4, 1))
+    assert (card.old_id, card.issued, card.extra) == ("160123456", date(2026, 3, 15), ())
+    card = parse(payload + "|15032026||x||", today=date(2026, 4, 1))
+    assert card.extra == ("", "x")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Thôn Đông, Xã Hải Hậu, Tỉnh Ninh Bình",  # two levels since July 2025: no district
+        "Số 5 Ngõ 1, Phường Ba Đình, Hà Nội",
+        "Tổ 3, Phường Sài Gòn, Thành phố Hồ Chí Minh",
+        "Bản Nà Pàn, Xã Mường Lát, Tỉnh Thanh Hóa",
+    ],
+)
+def test_addresses_without_a_district_are_accepted(address: str) -> None:
+    assert parse(with_field(5, address), today=TODAY).address == address
+
+
 def test_decomposed_text_is_returned_composed() -> None:
     card = parse(unicodedata.normalize("NFD", VALID), today=TODAY)
     assert card.name == "Nguyễn Văn Mẫu"

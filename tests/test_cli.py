@@ -75,6 +75,18 @@ def test_a_bad_value_names_file_key_and_what_is_allowed(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_check_config_validates_and_summarises_the_scanner_envelope(tmp_path):
+    folder = override(tmp_path, '[scanner]\nmode = "serial"\nprefix = "s"\n')
+    result = kiosk("check-config", config=folder)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Scanner serial /dev/ttyACM0: line end auto, envelope auto, prefix 's', trailer ''"
+    ) in result.stdout
+    result = kiosk("check-config", config=override(tmp_path, '[scanner]\nenvelope = "aim"\n'))
+    assert result.returncode == 2
+    assert 'envelope = "aim" — must be one of "auto", "none"' in result.stderr
+
+
 def test_check_config_summarises_a_hall_display(tmp_path):
     folder = override(
         tmp_path,

@@ -170,7 +170,7 @@ def test_no_rating_in_time_is_recorded_not_rated_and_the_desk_returns(office, tm
         assert app.store.sessions.latest(1).citizen_level is None
 
 
-def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, tmp_path):
+def test_a_keypad_rates_and_badge_and_ticket_qrs_scanned_with_an_aim_id_work(office, tmp_path):
     from devices.virtual_keypad import VirtualKeypad
     from devices.virtual_scanner import VirtualScanner
     from kiosk.badges import badge_key, export_badge_key, import_badge_key, sign_badge
@@ -193,13 +193,14 @@ def test_a_physical_keypad_rates_and_a_scanned_badge_and_ticket_qr_work(office, 
         lobby_key = tmp_path / "lobby" / "data" / "device.key"
         TicketKeys(data_dir).import_key(lobby_key, "lobby-01")
         with running_counter(config) as app:
-            scanner.scan(badge.encode())
+            # As a Honeywell with its AIM ID on sends them (devices.scanner_envelope).
+            scanner.scan(b"]Q1" + badge.encode(), b"\r")
             assert pump(lambda: app.root.current == "counter_desk")
             assert app.officer_name == "Cán bộ Binh"
             with Store(tmp_path / "lobby" / "data" / "kiosk.db") as lobby_store:
                 day = default_rule().day_of(office_morning())
                 qr = lobby_store.tickets.of_day(day)[0].qr_payload
-            scanner.scan(qr.encode())
+            scanner.scan(b"]Q1" + qr.encode(), b"\r")
             assert pump(lambda: app.desk.state == "called")
             assert app.desk.label == "1001"
             tap(app.desk.button("start_serving"))

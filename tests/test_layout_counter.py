@@ -10,6 +10,7 @@ import contextlib
 
 import pytest
 
+from devices.scanner_envelope import unwrap
 from tests.support.counter import PINS, CounterOffice, counter_office
 from tests.support.layout_walk import SIZES, Auditor, WalkStopped, panel, report
 from tests.support.ui import running_counter, tap
@@ -152,8 +153,8 @@ def technician_walk(app, auditor: Auditor) -> None:
     auditor.reach(lambda: app.root.current == "technician")
     technician = app.root.get_screen("technician")
     auditor.reach(lambda: bool(technician.facts))
-    app.technician_scan(CARD.encode())
-    auditor.reach(lambda: "2345" in technician.scan)
+    app.technician_scan(unwrap(b"]Q1" + CARD.encode() + b"\r\n"))
+    auditor.reach(lambda: "2345" in technician.scan and "]Q1" in technician.scan)
     auditor.check("technician menu, a card read")
     tap(technician.ids.close)
     auditor.reach(lambda: app.root.current == "counter_signin")

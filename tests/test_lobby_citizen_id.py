@@ -100,12 +100,13 @@ def test_declining_issues_the_ticket_without_reading_anything(tmp_path, scanner)
 
 
 def test_a_wrong_qr_says_why_in_plain_words_and_the_citizen_can_scan_again(tmp_path, scanner):
-    with lobby_with_scanner(tmp_path, scanner) as (app, _printer):
+    # A Honeywell sending its Code ID ("s", set as [scanner] prefix) and AIM ID before each code.
+    with lobby_with(tmp_path, scanner, 'prefix = "s"\n') as (app, _printer):
         scan = to_scan(app)
-        scanner.scan(b"https://dichvucong.gov.vn/")
+        scanner.scan(b"s]Q1https://dichvucong.gov.vn/", b"\r")
         assert pump(lambda: scan.problem.startswith("Đây không phải mã QR trên thẻ căn cước"))
         screenshot(tmp_path / "scan-error.png")
-        scanner.scan(CARD)
+        scanner.scan(b"s]Q1" + CARD, b"\r")
         assert pump(lambda: app.root.current == "id_confirm")
         tap(app.root.get_screen("id_confirm").ids.rescan)
         assert pump(lambda: app.root.current == "id_scan")
@@ -129,8 +130,8 @@ def test_a_keyboard_wedge_scanner_types_the_card_into_the_scan_step(tmp_path):
     extra = '\n[scanner]\nmode = "keyboard"\n'
     with running_lobby(tmp_path, extra_config=extra) as (app, _printer):
         to_scan(app)
-        # A wedge types the whole card in one fast burst, then Enter.
-        for character in CARD.decode():
+        # A wedge types the whole card in one fast burst (its AIM ID first), then Enter.
+        for character in "]Q1" + CARD.decode():
             Window.dispatch("on_textinput", character)
         Window.dispatch("on_key_down", 13, 36, "\r", [])
         assert pump(lambda: app.root.current == "id_confirm")

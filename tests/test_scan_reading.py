@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from devices.scanner_envelope import unwrap
 from kiosk import paths
 from kiosk.badges import sign_badge
 from kiosk.citizen_id_samples import load_samples
@@ -20,7 +21,7 @@ KEY = bytes(32)
 
 
 def shown(payload: bytes, language: str = "vi") -> str:
-    return describe_scan(payload).render(Translator(paths.LOCALE_DIR, language).gettext)
+    return describe_scan(unwrap(payload)).render(Translator(paths.LOCALE_DIR, language).gettext)
 
 
 @pytest.mark.parametrize("sample", load_samples(SAMPLES_FILE), ids=lambda s: s.case)
@@ -53,12 +54,30 @@ def test_a_ticket_shows_its_number_and_a_badge_only_that_it_is_one():
     ticket = sign_ticket(
         office="00637", day=date(2026, 12, 2), label="1023", device_id="lobby-01", key=KEY
     )
-    assert shown(ticket.encode() + b"\r\n") == "mã vé 1023"
+    assert shown(ticket.encode() + b"\r\n") == "mã vé 1023; phần bao quanh: CRLF"
     badge = sign_badge(office="00637", officer_id="officer-an", key=KEY)
     assert shown(badge.encode()) == "thẻ công chức"
 
 
 def test_what_is_not_text_is_counted_and_other_codes_shown_with_numbers_masked():
-    assert shown(b"\xff\xfe\x00abc") == "không đọc được: 6 ký tự"
-    assert shown(b"]Q1HELLO-0123456789") == "mã khác: ]Q1HELLO-••••••6789"
-    assert shown(b"]Q1" + load_samples(SAMPLES_FILE)[0].payload) == "mã có 7 trường: 134 ký tự"
+    assert shown(b"\xfe\xfd\x00abc") == "không đọc được: 6 ký tự"
+    assert shown(b"HELLO-0123456789") == "mã khác: HELLO-••••••6789"
+    assert shown(b"a|b|c|d|e|f|g") == "mã có 7 trường: 13 ký tự"
+
+
+def test_the_envelope_the_scanner_wrapped_around_a_code_is_named_after_it():
+    card = load_samples(SAMPLES_FILE)[0].payload
+    assert shown(b"]Q1" + card + b"\r\n", "en") == (
+        "ID card ••••••••2345 (read); around it: AIM ]Q1, CRLF"
+    )
+    assert shown(b"\x02]Q2\\000026\xef\xbb\xbf" + card + b"\x03\n\r") == (
+        "Thẻ căn cước ••••••••2345 (đọc được); phần bao quanh: khung STX, AIM ]Q2,"
+        " ECI 000026 (utf-8), dấu thứ tự byte (BOM), ETX+LFCR"
+    )
+    assert shown(b"]Q2\\000099abc\r", "en") == (
+        "other code: abc; around it: AIM ]Q2, ECI 000099 (not decoded), CR"
+    )
+    assert shown("]Q2\\000027ñ\r".encode(), "en") == (
+        "other code: ñ; around it: AIM ]Q2, ECI 000027 (not decoded), CR"
+    )
+    assert shown(b"  HELLO\x00\x00\t", "en") == "other code: HELLO; around it: padding, TAB"

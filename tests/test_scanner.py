@@ -22,6 +22,7 @@ from devices.virtual_scanner import VirtualScanner
 
 CARD = "001099012345|013456789|Nguyễn Văn Mẫu|15031999|Nam|Phường Đại Mỗ, Hà Nội|20042021".encode()
 OTHER_CARD = "001304000123||Trần Thị Thử|02112004|Nữ|Phường Đại Mỗ, Hà Nội|10082022".encode()
+CRLF = b"\r\n"  # the twin's default line end; a line comes with its own
 
 
 class Recorder:
@@ -98,7 +99,7 @@ def test_a_scan_ending_in_any_suffix_is_one_line_in_auto_mode(
     twin.scan(CARD, suffix)
     twin.scan(OTHER_CARD, suffix)
     assert recorder.wait_lines(2)
-    assert recorder.lines == [CARD, OTHER_CARD]
+    assert recorder.lines == [CARD + suffix, OTHER_CARD + suffix]
     assert recorder.threads == {"qr-scanner"}
 
 
@@ -113,18 +114,18 @@ def test_a_fixed_suffix_keeps_the_other_line_ends_inside_the_code(
     twin.scan(inside, terminator)
     twin.scan(CARD, terminator)
     assert recorder.wait_lines(2)
-    assert recorder.lines == [inside, CARD]
+    assert recorder.lines == [inside + terminator, CARD + terminator]
 
 
 def test_garbage_bytes_come_through_raw_and_the_next_scan_is_fine(
     twin: VirtualScanner, make_scanner: MakeScanner
 ) -> None:
     _, recorder = connected(make_scanner, twin)
-    garbage = bytes(range(256)).replace(b"\r", b"").replace(b"\n", b"")
+    garbage = bytes(byte for byte in range(256) if byte not in b"\r\n\t\x03\x04")  # no line end
     twin.scan(garbage)
     twin.scan(CARD)
     assert recorder.wait_lines(2)
-    assert recorder.lines == [garbage, CARD]
+    assert recorder.lines == [garbage + CRLF, CARD + CRLF]
 
 
 def test_an_over_long_line_is_dropped_with_bounded_memory_and_reading_resyncs(
@@ -141,7 +142,7 @@ def test_an_over_long_line_is_dropped_with_bounded_memory_and_reading_resyncs(
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert recorder.lines == [CARD]
+    assert recorder.lines == [CARD + CRLF]
     assert scanner.overlong_lines == 1
     assert peak < 256 * 1024
 
@@ -153,7 +154,7 @@ def test_the_same_card_read_again_within_the_debounce_time_is_reported_once(
     for payload in (CARD, CARD, CARD, OTHER_CARD, CARD):
         twin.scan(payload)
     assert recorder.wait_lines(3)
-    assert recorder.lines == [CARD, OTHER_CARD, CARD]
+    assert recorder.lines == [CARD + CRLF, OTHER_CARD + CRLF, CARD + CRLF]
 
 
 def test_debounce_window_runs_from_the_last_sighting() -> None:
@@ -176,7 +177,7 @@ def test_an_unplugged_scanner_is_back_within_two_seconds_of_its_replug(
     assert recorder.wait_state(CONNECTED, timeout=2.0)
     twin.scan(OTHER_CARD)
     assert recorder.wait_lines(2)
-    assert recorder.lines == [CARD, OTHER_CARD]
+    assert recorder.lines == [CARD + CRLF, OTHER_CARD + CRLF]
     assert recorder.states == [CONNECTED, DISCONNECTED, CONNECTED]
 
 
@@ -211,7 +212,7 @@ def test_a_second_reader_waits_until_the_first_lets_the_port_go(
 def test_a_failing_line_handler_does_not_stop_the_scanner(
     twin: VirtualScanner, make_scanner: MakeScanner
 ) -> None:
-    _, recorder = connected(make_scanner, twin, fail_on=CARD)
+    _, recorder = connected(make_scanner, twin, fail_on=CARD + CRLF)
     twin.scan(CARD)
     twin.scan(OTHER_CARD)
     assert recorder.wait_lines(2)
@@ -221,7 +222,7 @@ def test_logs_say_what_happened_but_never_what_was_scanned(
     twin: VirtualScanner, make_scanner: MakeScanner, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="devices.scanner")
-    _, recorder = connected(make_scanner, twin, fail_on=CARD, max_line=100)
+    _, recorder = connected(make_scanner, twin, fail_on=CARD + CRLF, max_line=100)
     for payload in (CARD, CARD, OTHER_CARD + OTHER_CARD, OTHER_CARD):
         twin.scan(payload)
     assert recorder.wait_lines(2)
@@ -248,22 +249,23 @@ class TestLineFramer:
     def test_a_terminator_split_across_reads_ends_one_line(self) -> None:
         framer = LineFramer("CRLF")
         assert framer.feed(b"abc\r") == []
-        assert framer.feed(b"\ndef\r\n") == [b"abc", b"def"]
+        assert framer.feed(b"\ndef\r\n") == [b"abc\r\n", b"def\r\n"]
 
-    def test_cr_then_lf_in_auto_mode_is_one_line_end(self) -> None:
+    def test_a_run_of_line_ends_in_auto_mode_is_one_line_end(self) -> None:
         framer = LineFramer("auto")
-        assert framer.feed(b"abc\r") == [b"abc"]
-        assert framer.feed(b"\nabc\n\n\r\n") == [b"abc"]
+        assert framer.feed(b"abc\r") == [b"abc\r"]
+        assert framer.feed(b"\nabc\n\n\r\n") == [b"abc\n\n\r\n"]
+        assert framer.feed(b"a\tb\x03c\x03\r\nd\x04") == [b"a\t", b"b\x03", b"c\x03\r\n", b"d\x04"]
 
     def test_a_line_of_exactly_max_line_bytes_passes_one_more_does_not(self) -> None:
         framer = LineFramer("LF", max_line=8)
-        assert framer.feed(b"12345678\n123456789\nok\n") == [b"12345678", b"ok"]
+        assert framer.feed(b"12345678\n123456789\nok\n") == [b"12345678\n", b"ok\n"]
         assert framer.overlong == 1
 
     def test_a_crlf_cut_by_the_overflow_still_ends_the_long_line(self) -> None:
         framer = LineFramer("CRLF", max_line=4)
         assert framer.feed(b"123456\r") == []
-        assert framer.feed(b"\nok\r\n") == [b"ok"]
+        assert framer.feed(b"\nok\r\n") == [b"ok\r\n"]
         assert framer.overlong == 1
 
     def test_the_buffer_never_holds_more_than_max_line_and_a_chunk(self) -> None:
@@ -276,7 +278,7 @@ class TestLineFramer:
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        assert framer.feed(b"\nok\n") == [b"ok"]
+        assert framer.feed(b"\nok\n") == [b"ok\n"]
         assert framer.overlong == 1
         assert peak < 64 * 1024
 

@@ -110,7 +110,7 @@ def test_scan_test_prints_each_scan_masked_then_exits_after_count(
     twin = VirtualScanner(tmp_path / "qr-scanner")
     try:
         kiosk = scan_test(processes, twin.device_path, config_folder, "--count", "3")
-        twin.scan(CARD.encode())
+        twin.scan(b"]Q1" + CARD.encode())  # an AIM id and CRLF around it
         twin.scan(b"https://dichvucong.gov.vn/p/home/dvc-trang-chu.html", b"\r")
         twin.scan(CARD.replace("|Nam|", "|Nữ|").encode(), b"\n")
         code, stderr = kiosk.finish()
@@ -118,8 +118,11 @@ def test_scan_test_prints_each_scan_masked_then_exits_after_count(
         twin.close()
     assert code == 0, stderr
     output = "\n".join(kiosk.output)
-    assert "1: ID ••••••••2345, name N. V. M., birth 1999-03-15, warnings: none" in output
-    assert f"2: rejected (not-id-card): {NOT_AN_ID_CARD}" in output
+    assert (
+        "1: ID ••••••••2345, name N. V. M., birth 1999-03-15, warnings: none;"
+        " around it: AIM ]Q1, CRLF" in output
+    )
+    assert f"2: rejected (not-id-card): {NOT_AN_ID_CARD}; around it: CR" in output
     assert (
         "3: ID ••••••••2345, name N. V. M., birth 1999-03-15, warnings: id-sex-mismatch" in output
     )
@@ -189,7 +192,7 @@ def test_virtual_scanner_sends_each_line_of_its_input_before_it_exits(tmp_path: 
     finally:
         twin.kill()
     assert code == 0
-    assert recorder.lines == [CARD.encode(), b"https://dichvucong.gov.vn"]
+    assert recorder.lines == [CARD.encode() + b"\r\n", b"https://dichvucong.gov.vn\r\n"]
     assert not (tmp_path / "qr").exists()
 
 

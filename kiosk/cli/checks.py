@@ -28,13 +28,18 @@ def _scan_test_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "scan-test",
-    "show, masked, what the QR scanner reads and how the citizen ID parser takes it",
+    "show, masked, what the QR scanner reads, its envelope, and how the citizen ID parser takes it",
     _scan_test_arguments,
 )
 def cmd_scan_test(args: argparse.Namespace, config: Config) -> int:
     from kiosk.citizen_id_scan_check import run_scan_test
 
-    return run_scan_test(args.scanner, suffix=args.suffix, count=args.count)
+    return run_scan_test(
+        args.scanner,
+        suffix=args.suffix,
+        envelope=config.scanner.envelope_settings,
+        count=args.count,
+    )
 
 
 @command("check-config", "validate the configuration and summarise it")
@@ -58,6 +63,7 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
             f"Printer {config.printer.url} with profile {config.printer_profile.name} "
             f"({config.printer_profile.width_dots} dots)"
         )
+        print(_scanner_summary(config))
     for field in config.catalogue.fields:
         print(
             f"  field {field.id}: {field.name_vi} — {field.prefix}{field.first}"
@@ -67,6 +73,18 @@ def cmd_check_config(args: argparse.Namespace, config: Config) -> int:
     for warning in shipped:
         print(f"WARNING: {warning}", file=sys.stderr)
     return 0
+
+
+def _scanner_summary(config: Config) -> str:
+    """The scanner and the envelope taken off its codes (docs/scanners.md)."""
+    scanner = config.scanner
+    if scanner.mode == "none":
+        return "Scanner: none"
+    where = f" {scanner.url}" if scanner.mode == "serial" else ""
+    return (
+        f"Scanner {scanner.mode}{where}: line end {scanner.suffix}, envelope {scanner.envelope},"
+        f" prefix {scanner.prefix!r}, trailer {scanner.trailer!r}"
+    )
 
 
 def _display_summary(config: Config) -> str:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.office_clock import OfficeDayRule
 from devices.profiles import PrinterProfile
+from devices.scanner_envelope import ENVELOPES, EnvelopeSettings
 from kiosk import paths
 from kiosk.config.pins import read_pin_hash
 from kiosk.config.reader import ConfigError, Document, Table, toml_repr
@@ -35,6 +36,9 @@ ID_PATTERN = re.compile(r"[a-z0-9-]{1,32}")
 ID_ALLOWED = "must be 1 to 32 characters: lowercase letters a-z, digits and '-'"
 
 OFFICE_CODE = re.compile(r"[0-9]{5}")  # the ward code (the setup screen checks it too)
+# A scanner's custom prefix/suffix or Code ID: short, and never a line end (that is `suffix`).
+SCANNER_AFFIX = re.compile(r"[^\r\n]{0,20}")
+SCANNER_AFFIX_ALLOWED = "must be at most 20 characters, without CR or LF"
 
 
 @dataclass(frozen=True)
@@ -140,9 +144,19 @@ class ScannerConfig:
     # Where the scanner is on this kiosk, as the scan screen tells the citizen.
     location_vi: str = "khe quét bên dưới màn hình"
     location_en: str = "the scanner slot below the screen"
+    # What the imager wraps around a code (devices.scanner_envelope; docs/scanners.md).
+    envelope: str = "auto"  # "auto" | "none"
+    prefix: str = ""  # a custom prefix and/or Code ID the imager is set to send first
+    trailer: str = ""  # a custom suffix it sends after the code, before the line end
 
     def location(self, language: str) -> str:
         return self.location_vi if language == "vi" else self.location_en
+
+    @property
+    def envelope_settings(self) -> EnvelopeSettings:
+        return EnvelopeSettings(
+            self.envelope, self.prefix.encode("utf-8"), self.trailer.encode("utf-8")
+        )
 
 
 @dataclass(frozen=True)
@@ -290,8 +304,13 @@ def parse_scanner(t: Table) -> ScannerConfig:
     debounce = t.seconds("debounce_seconds", 0, 10)
     location_vi = t.text("location_vi")
     location_en = t.text("location_en")
+    envelope = t.choice("envelope", ENVELOPES)
+    prefix = t.text("prefix", SCANNER_AFFIX_ALLOWED, SCANNER_AFFIX)
+    trailer = t.text("trailer", SCANNER_AFFIX_ALLOWED, SCANNER_AFFIX)
     t.finish()
-    return ScannerConfig(mode, url, baudrate, suffix, debounce, location_vi, location_en)
+    return ScannerConfig(
+        mode, url, baudrate, suffix, debounce, location_vi, location_en, envelope, prefix, trailer
+    )
 
 
 def parse_lobby(t: Table) -> LobbyConfig:
