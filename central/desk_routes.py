@@ -35,6 +35,7 @@ from central.desk_access import (
 )
 from central.desk_page import PAIRING_REFUSED, PAIRING_THROTTLED, desk_page, pairing_page
 from central.enrolment import DESK, VIEWER, Principal
+from central.fleet_routes import ERRORS
 from central.strict_json import StrictJsonRoute
 from central.values import Day
 
@@ -43,7 +44,7 @@ CounterPath = Annotated[int, Path(ge=1, le=999)]
 COOKIE = "desk_session"
 WRONG_CODES_PER_MINUTE = 5
 
-api = APIRouter(prefix="/api/v1", route_class=StrictJsonRoute)
+api = APIRouter(prefix="/api/v1", responses=ERRORS, route_class=StrictJsonRoute)
 pages = APIRouter(include_in_schema=False)
 
 

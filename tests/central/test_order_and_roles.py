@@ -85,12 +85,14 @@ def test_the_lobby_may_not_call_skip_close_or_rate(
     assert counter.report(**{"from": day, "to": day, "by": "day"}).json()["total"]["ballots"] == 0
 
 
-def test_a_counter_may_not_issue_or_identify(counter: Api, make: Events) -> None:
+def test_a_counter_may_not_issue_or_speak_for_the_lobby(counter: Api, make: Events) -> None:
     ticket = make.issued("1001", device_id="counter-02")
-    identified = make.identified(ticket, device_id="counter-02")
-    for result in counter.results([ticket, identified]):
-        assert result["status"] == "rejected"
-        assert "a counter device may not send" in result["reason"]
+    identified = make.identified(ticket, device_id="counter-02")  # a lobby's read, not its own
+    issued, lobby_read = counter.results([ticket, identified])
+    assert issued["status"] == "rejected"
+    assert "a counter device may not send" in issued["reason"]
+    assert lobby_read["status"] == "rejected"
+    assert "must have source counter" in lobby_read["reason"]
 
 
 def test_a_counter_speaks_only_for_its_own_counter(
