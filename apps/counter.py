@@ -19,7 +19,8 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from apps.base import DeviceApp
 from common.version import __version__
-from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
+from kiosk.central_client import CentralError, CentralRefused, CentralUnauthorized
+from kiosk.citizen_id import CitizenID, InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
 from kiosk.enrolment import CentralLink
@@ -35,6 +36,7 @@ from kiosk.ticket_entry import TicketRefused
 from screens.counter_close import CounterCloseScreen
 from screens.counter_desk import CounterDeskScreen
 from screens.counter_entry import CounterEntryScreen
+from screens.counter_pairing import CounterPairingScreen
 from screens.counter_rating import (
     CounterRatingScreen,
     CounterReasonsScreen,
@@ -49,6 +51,8 @@ from screens.widgets import CheckToggle
 log = logging.getLogger("apps.counter")
 
 OFFLINE_WORDS = N_("The central server cannot be reached: enter the ticket number by hand.")
+PAIRING_OFFLINE = N_("The central server cannot be reached: the computer cannot be paired now.")
+PAIRING_REFUSED = N_("The central server refused to pair a computer with this counter.")
 THANKS_SECONDS = 5
 SIGN_OUT_CHECK_SECONDS = 30
 RATING_SCREENS = ("counter_rating", "counter_reasons", "counter_thanks")
@@ -92,6 +96,7 @@ class CounterApp(DeviceApp):
             clock,
             on_events=self.sync.wake,
             on_call=None if self.hall_sender is None else self.hall_sender.send,
+            personal=data.personal,
         )
         self.session: CounterSession | None = None
         self.window: RatingWindow | None = None  # known once the service opened it
@@ -99,6 +104,7 @@ class CounterApp(DeviceApp):
         self.keypad = None  # devices.rating_keypad.RatingKeypad when [counter] keypad_url is set
         self._negative: tuple[int, datetime] | None = None  # level and press time
         self._rating_clock = None
+        self._pairing_end = None  # the Clock event taking the pairing code away at its expiry
 
     def build(self) -> ScreenManager:
         manager = ScreenManager(transition=NoTransition())
@@ -106,6 +112,7 @@ class CounterApp(DeviceApp):
         manager.add_widget(CounterDeskScreen(name="counter_desk"))
         manager.add_widget(CounterEntryScreen(name="counter_entry", timeout=60))
         manager.add_widget(CounterCloseScreen(name="counter_close", timeout=180))
+        manager.add_widget(CounterPairingScreen(name="counter_pairing"))
         manager.add_widget(KeyboardScreen(name="keyboard", timeout=180))
         manager.add_widget(CounterRatingScreen(name="counter_rating"))
         manager.add_widget(CounterReasonsScreen(name="counter_reasons"))
@@ -241,7 +248,8 @@ class CounterApp(DeviceApp):
             self.root.get_screen("counter_close").scanned(text)
 
     def _card_scanned(self, payload: bytes) -> None:
-        """The citizen's ID card scanned at the counter: shown for the forms, never stored."""
+        """The citizen's ID card scanned at the counter: shown masked for the forms, and sent
+        sealed to the server for the officer's desk page (CounterService.card_scanned)."""
         try:
             identity = parse(payload)
         except InvalidCitizenQR as error:
@@ -250,6 +258,10 @@ class CounterApp(DeviceApp):
             return
         self.desk.say("")
         self._show_prefill(self.session.id, identity.as_dict())
+        self.in_background(lambda: self._seal_card(identity), lambda _id: None, self._desk_error)
+
+    def _seal_card(self, identity: CitizenID) -> str:
+        return self.counter.card_scanned(identity)
 
     def _badge_scanned(self, payload: str) -> None:
         screen: CounterSignInScreen = self.root.get_screen("counter_signin")
@@ -397,6 +409,57 @@ class CounterApp(DeviceApp):
         if error.sentence:
             return words
         return self.t("This number cannot be taken: {reason}").format(reason=words)
+
+    def pair_desk(self) -> None:
+        """ "Pair computer": a code for the officer's computer to open this counter's desk
+        page, shown big until it expires or is closed."""
+        desk = self.desk
+        if desk.busy_action:
+            return
+        desk.busy_action = "pair_desk"
+        desk.say("")
+
+        def shown(pairing: dict[str, Any]) -> None:
+            desk.busy_action = ""
+            self._show_pairing(pairing)
+
+        def failed(error: BaseException) -> None:
+            desk.busy_action = ""
+            if isinstance(error, CentralRefused | CentralUnauthorized):
+                log.warning("desk pairing refused: %s", error)
+                desk.say(self.t(PAIRING_REFUSED), "error")
+            elif isinstance(error, CentralError | CentralUnreachable):
+                log.info("desk pairing: %s", error)
+                desk.say(self.t(PAIRING_OFFLINE), "error")
+                self.sync.check_now()
+            else:
+                self._desk_error(error)
+
+        self.in_background(self.counter.desk_pairing, shown, failed)
+
+    def _show_pairing(self, pairing: dict[str, Any]) -> None:
+        if self.root.current != "counter_desk":
+            return  # the officer left the desk meanwhile (signed out, a ticket scanned)
+        local = pairing["expires_at"].astimezone(self.settings.office.timezone)
+        screen: CounterPairingScreen = self.root.get_screen("counter_pairing")
+        screen.code, screen.desk_url, screen.until = (
+            pairing["code"],
+            pairing["desk_url"],
+            f"{local:%H:%M}",
+        )
+        self.root.current = "counter_pairing"
+        seconds = (pairing["expires_at"] - self._office_clock()).total_seconds()
+        self._pairing_end = Clock.schedule_once(lambda _dt: self.close_pairing(), max(0, seconds))
+
+    def close_pairing(self) -> None:
+        """The code leaves the screen: closed by the officer, or expired."""
+        if self._pairing_end is not None:
+            self._pairing_end.cancel()
+            self._pairing_end = None
+        screen: CounterPairingScreen = self.root.get_screen("counter_pairing")
+        screen.code = ""
+        if self.root.current == "counter_pairing":
+            self.go_home()
 
     def open_close_form(self) -> None:
         self.root.current = "counter_close"

@@ -38,6 +38,8 @@ HALL_KEY_PATH = "/api/v1/offices/{office}/hall-key"
 HALL_KEY_BYTES = 32
 QUEUE_PATH = "/api/v1/offices/{office}/queue"
 DEVICE_HEALTH_PATH = "/api/v1/devices/health"
+DESK_PAIRING_PATH = "/api/v1/offices/{office}/counters/{counter}/desk-pairing"
+_PAIRING_CODE = re.compile(r"\d{3}-\d{3}")
 
 # The keys of a call-next answer and their JSON types.
 _CALLED_TICKET = {
@@ -287,6 +289,19 @@ class CentralClient:
         if not isinstance(body, dict) or not isinstance(body.get("identity"), dict):
             raise self._garbage()
         return body["identity"]
+
+    def desk_pairing(self, office: str, counter: int) -> dict[str, Any]:
+        """A one-time code pairing the officer's computer with `counter` for its desk page:
+        {"code": "123-456", "expires_at": aware datetime}. A new code replaces the last one."""
+        path = DESK_PAIRING_PATH.format(office=urllib.parse.quote(office, safe=""), counter=counter)
+        body = self._json(self._check(self._post(path, {})))
+        try:
+            code, expires_at = body["code"], datetime.fromisoformat(body["expires_at"])
+        except (TypeError, KeyError, ValueError):
+            raise self._garbage() from None
+        if not isinstance(code, str) or not _PAIRING_CODE.fullmatch(code) or not expires_at.tzinfo:
+            raise self._garbage()
+        return {"code": code, "expires_at": expires_at}
 
     def calls(self, office: str, after: int | None, wait: float) -> dict[str, Any]:
         """The hall calls feed: {"calls": [{seq, key, kind, day, label, counter, field_id,

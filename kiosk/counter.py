@@ -29,11 +29,13 @@ from typing import Any
 from common.office_clock import aware_now
 from kiosk import events
 from kiosk.central_client import CentralClient, CentralError, HeldElsewhere
+from kiosk.citizen_id import CitizenID
 from kiosk.config import Config
 from kiosk.enrolment import CentralLink
 from kiosk.hall_calls import CallKind, HallCall, call_key, recall_key
 from kiosk.i18n import N_
 from kiosk.officers import Officer, Officers
+from kiosk.personal_data import PersonalData
 from kiosk.ratings import (
     TOP_LEVEL,
     RatingRecorded,
@@ -125,11 +127,13 @@ class CounterService:
         *,
         on_events: Callable[[], None] | None = None,
         on_call: Callable[[HallCall], None] | None = None,
+        personal: PersonalData | None = None,
     ) -> None:
         """`central`: this service's own link or client (not the sync worker's); None for a
         counter without a central server. `on_events` is called after events were written
         (e.g. SyncWorker.wake); `on_call` after each call or recall was committed, outside
-        the service's lock (it should return at once; what it raises is logged)."""
+        the service's lock (it should return at once; what it raises is logged). `personal`
+        seals the ID cards scanned at the counter into the outbox (card_scanned)."""
         self._store = store
         self._config = config
         self._officers = officers
@@ -137,6 +141,7 @@ class CounterService:
         self._clock = clock
         self._on_events = on_events
         self._on_call = on_call
+        self._personal = personal
         self._keys = TicketKeys(config.device.data_dir)
         self._zone = config.office.timezone
         self._lock = threading.RLock()
@@ -303,6 +308,39 @@ class CounterService:
             )
         except (CentralError, CounterError):
             return None
+
+    def card_scanned(self, identity: CitizenID) -> str:
+        """The citizen's ID card scanned at this counter during the open session: a sealed
+        `citizen.identified` (source "counter") into the outbox, for the officer's desk page;
+        the server keeps it only while that session is open, and it expires unsent at the
+        office day's end. Returns the event's id (the only thing logged). Raises NoSession."""
+        if self._personal is None:
+            raise ValueError("this counter service was made without personal data")
+        with self._lock:
+            row = self._open_row(CALLED, SERVING)
+            data = {
+                "day": row.day.isoformat(),
+                "label": row.label,
+                "ticket_id": row.ticket_id,
+                "session_id": row.id,
+                "counter": row.counter,
+                "source": "counter",
+                "identity": identity.as_dict(),
+            }
+            event = self._event(events.CITIZEN_IDENTIFIED, data, self._now())
+            self._personal.add_event(event)
+        log.info("ID card read at the counter: event %s", event["id"])
+        self._wake()
+        return event["id"]
+
+    def desk_pairing(self) -> dict[str, Any]:
+        """A code pairing the officer's computer with this counter's desk page: {"code",
+        "expires_at"} (CentralClient.desk_pairing) and "desk_url", the page to type it on.
+        Raises CentralError (the server refused or cannot be reached), CentralUnreachable (no
+        central server is set up)."""
+        client = self._client()
+        pairing = client.desk_pairing(self._config.office.code, self._config.counter.number)
+        return {**pairing, "desk_url": client.base_url.rstrip("/") + "/desk"}
 
     # ------------------------------------------------------------------ the citizen's side
 

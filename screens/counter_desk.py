@@ -24,6 +24,7 @@ ACTIONS = {
     "idle": (
         ("call_next", N_("Call next"), "#1B5E20", "call_next", 1.4),
         ("enter_number", N_("Enter a number"), "#1F4E8C", "open_ticket_entry", 1.0),
+        ("pair_desk", N_("Pair computer"), "#1F4E8C", "pair_desk", 1.0),
         ("sign_out", N_("Sign out"), "#545C66", "sign_out", 0.8),
     ),
     "called": (

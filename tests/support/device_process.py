@@ -11,7 +11,10 @@ the print worker has finished (then stops it).
 
 Commands: {"do": "issue", "field": "ho-tich"} (lobby); {"do": "sign_in", "officer": ID,
 "pin": PIN}, {"do": "call_next"}, {"do": "take", "label": "1023"}, {"do": "recall"},
-{"do": "skip"} (counter); {"do": "sync"} (send the outbox now, answering how many events are
+{"do": "skip"}, {"do": "start_serving"}, {"do": "close", "outcome": ID, "same_day_result": BOOL,
+"officer_rating": {CRITERION: LEVEL}, "dossier_code": CODE (optional)}, {"do": "desk_pairing"}
+(answers "code", "expires_at", "desk_url"), {"do": "scan_card", "payload": CARD QR TEXT} (the
+card sealed into the outbox as the app does at the counter; answers "event_id") (counter); {"do": "sync"} (send the outbox now, answering how many events are
 left); {"do": "quit"}.
 Answers: {"ok": true, ...} or {"error": "<exception class>: <message>"}.
 """
@@ -28,6 +31,7 @@ from typing import Any
 
 from devices.printer import EscPosPrinter
 from devices.printjob import PrintJob
+from kiosk.citizen_id import parse
 from kiosk.config import Config, load_config
 from kiosk.counter import CounterService
 from kiosk.enrolment import CentralLink
@@ -95,7 +99,7 @@ class Lobby:
         self.printing.stop(timeout=60)
         return {}
 
-    def close(self) -> None:
+    def stop(self) -> None:
         if self.printing is not None:
             self.printing.stop(timeout=10)
             self.printer.stop()
@@ -117,6 +121,7 @@ class Counter:
             clock,
             on_events=wake,
             on_call=self.sender.send,
+            personal=data.personal,
         )
         self.keys.start()
         self.sender.start()
@@ -138,11 +143,32 @@ class Counter:
     def skip(self) -> dict[str, Any]:
         return self._session(self.service.skip())
 
+    def start_serving(self) -> dict[str, Any]:
+        return self._session(self.service.start_serving())
+
+    def close(
+        self,
+        outcome: str,
+        same_day_result: bool,
+        officer_rating: dict[str, int],
+        dossier_code: str = "",
+    ) -> dict[str, Any]:
+        return self._session(
+            self.service.close_session(outcome, same_day_result, officer_rating, dossier_code)
+        )
+
+    def desk_pairing(self) -> dict[str, Any]:
+        pairing = self.service.desk_pairing()
+        return {**pairing, "expires_at": pairing["expires_at"].isoformat()}
+
+    def scan_card(self, payload: str) -> dict[str, Any]:
+        return {"event_id": self.service.card_scanned(parse(payload.encode()))}
+
     @staticmethod
     def _session(session) -> dict[str, Any]:
         return {"label": session.label, "session_id": session.id}
 
-    def close(self) -> None:
+    def stop(self) -> None:
         self.sender.stop()
         self.keys.stop()
 
@@ -181,7 +207,7 @@ def main(etc: Path, *, printing: bool) -> None:
             print(json.dumps({"ok": True, **answer}), flush=True)
         except Exception as error:  # the test reads what went wrong
             print(json.dumps({"error": f"{type(error).__name__}: {error}"}), flush=True)
-    device.close()
+    device.stop()
     sync.stop(timeout=5)
     data.close()
 
