@@ -14,8 +14,8 @@ Commands: {"do": "issue", "field": "ho-tich"} (lobby); {"do": "sign_in", "office
 {"do": "skip"}, {"do": "start_serving"}, {"do": "close", "outcome": ID, "same_day_result": BOOL,
 "officer_rating": {CRITERION: LEVEL}, "dossier_code": CODE (optional)}, {"do": "desk_pairing"}
 (answers "code", "expires_at", "desk_url"), {"do": "scan_card", "payload": CARD QR TEXT} (the
-card sealed into the outbox as the app does at the counter; answers "event_id") (counter); {"do": "sync"} (send the outbox now, answering how many events are
-left); {"do": "quit"}.
+card sealed into the outbox as the app does at the counter; answers "event_id") (counter);
+{"do": "sync"} (send the outbox now, answering how many events are left); {"do": "quit"}.
 Answers: {"ok": true, ...} or {"error": "<exception class>: <message>"}.
 """
 
