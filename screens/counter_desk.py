@@ -15,6 +15,10 @@ from kiosk.i18n import N_
 from screens.base import BaseScreen
 from screens.widgets import BigButton
 
+# The code pairing the officer's computer with this counter's desk page (apps/counter.py), asked
+# for in any state of the session.
+PAIR = ("pair_desk", N_("Pair computer"), "#1F4E8C", "pair_desk", 1.0)
+
 # The officer's buttons in each state: (name, msgid, colour, app method, relative width).
 # "No-show" is not in the bar: it is on the called ticket's line (ids.skip), where no button of
 # the idle bar ever is. It asks first: the bar becomes one "Back", so a tap where a button just
@@ -24,14 +28,15 @@ ACTIONS = {
     "idle": (
         ("call_next", N_("Call next"), "#1B5E20", "call_next", 1.4),
         ("enter_number", N_("Enter a number"), "#1F4E8C", "open_ticket_entry", 1.0),
-        ("pair_desk", N_("Pair computer"), "#1F4E8C", "pair_desk", 1.0),
+        PAIR,
         ("sign_out", N_("Sign out"), "#545C66", "sign_out", 0.8),
     ),
     "called": (
         ("recall", N_("Recall"), "#1F4E8C", "recall", 1.0),
         ("start_serving", N_("Start serving"), "#1B5E20", "start_serving", 1.3),
+        PAIR,
     ),
-    "serving": (("finish", N_("Finish the session"), "#B71C1C", "open_close_form", 1.0),),
+    "serving": (("finish", N_("Finish the session"), "#B71C1C", "open_close_form", 1.3), PAIR),
     "confirm_skip": (("cancel_skip", N_("Back"), "#545C66", "cancel_skip", 1.0),),
 }
 HIGHLIGHT_SECONDS = 3.0  # how long a recalled number stays highlighted

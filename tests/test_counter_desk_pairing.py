@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.central_client import CentralClient, CentralUnauthorized, CentralUnavailable
 from kiosk.enrolment import ENROLMENT_FILE
 from kiosk.personal_data import open_personal_data
 from tests.support.counter import PINS, office_device_config
@@ -36,11 +37,12 @@ CARD = (
 
 
 class PairingServer:
-    """Answers the desk-pairing request of counter 1's token with `status` (200: a code valid
+    """Answers the desk-pairing request of counter 1's token with `status` (200: `code`, valid
     `valid` more); every answer counted in `asked`."""
 
     def __init__(self) -> None:
         self.status = 200
+        self.code = "123-456"
         self.valid = timedelta(minutes=5)
         self.asked = 0
         server = self
@@ -56,7 +58,7 @@ class PairingServer:
                 else:
                     server.asked += 1
                     expires = datetime.now(UTC) + server.valid
-                    answer = {"code": "123-456", "expires_at": expires.isoformat()}
+                    answer = {"code": server.code, "expires_at": expires.isoformat()}
                     self._answer(server.status, answer if server.status == 200 else {})
 
             def _answer(self, status: int, body: dict) -> None:
@@ -146,6 +148,23 @@ def test_the_pairing_code_is_shown_until_it_expires_and_errors_are_said(tmp_path
         assert desk.message == (
             "Không kết nối được máy chủ trung tâm: chưa thể ghép máy tính lúc này."
         )
+
+
+def test_the_client_refuses_an_answer_that_is_not_a_pairing_code(tmp_path):
+    with pairing_office(tmp_path) as (server, _config):
+        client = CentralClient(server.url, token=TOKEN, timeout=5)
+        stranger = CentralClient(server.url, token="someone-else", timeout=5)
+        try:
+            pairing = client.desk_pairing(OFFICE, 1)
+            assert pairing["code"] == "123-456" and pairing["expires_at"].tzinfo is not None
+            server.code = "12345"
+            with pytest.raises(CentralUnavailable, match="could not be understood"):
+                client.desk_pairing(OFFICE, 1)
+            with pytest.raises(CentralUnauthorized):
+                stranger.desk_pairing(OFFICE, 1)
+        finally:
+            client.close()
+            stranger.close()
 
 
 def test_a_card_scanned_at_the_counter_is_sealed_into_the_outbox(tmp_path, caplog):
