@@ -23,13 +23,16 @@ import pytest
 from kiosk.central_client import CentralClient, CentralUnauthorized, CentralUnavailable
 from kiosk.enrolment import ENROLMENT_FILE
 from kiosk.personal_data import open_personal_data
+from kiosk.store import Store
 from tests.support.counter import PINS, office_device_config
 from tests.support.device import OFFICE
+from tests.support.device_client import DeviceProcess
 from tests.support.layout_walk import SIZES, Auditor, panel, report
 from tests.support.ui import pump, running_counter, tap
 
 TOKEN = "counter-01-token"
 PAIRING_PATH = f"/api/v1/offices/{OFFICE}/counters/1/desk-pairing"
+OVERALL = "phien-lam-viec"  # the one officer criterion shipped
 CARD = (
     "001099012345|013456789|Nguyễn Văn Mẫu|15031999|Nam|Số 12 ngõ 34 phố Thử Nghiệm, Phường"
     " Trung Văn, Hà Nội|20042021"
@@ -223,3 +226,27 @@ def test_the_pairing_screens_fit_the_panel(tmp_path, size):
         auditor.reach(lambda: app.desk.message != "")
         auditor.check("pairing refused")
     assert not auditor.problems, report(auditor.problems)
+
+
+def test_a_counter_process_pairs_seals_a_card_and_closes(tmp_path):
+    """The commands an end-to-end test drives a counter process with (device_process.py)."""
+    with pairing_office(tmp_path) as (server, config):
+        counter = DeviceProcess(config, tmp_path / "counter.log")
+        try:
+            counter.do("sign_in", officer="officer-an", pin=PINS["officer-an"])
+            pairing = counter.do("desk_pairing")
+            assert (pairing["code"], pairing["desk_url"]) == ("123-456", f"{server.url}/desk")
+            session = counter.do("take", label="1005")
+            assert counter.do("scan_card", payload=CARD)["event_id"]
+            counter.do("start_serving")
+            closed = counter.do(
+                "close", outcome="da-tiep-nhan", same_day_result=True, officer_rating={OVERALL: 1}
+            )
+            assert closed["session_id"] == session["session_id"]
+        finally:
+            counter.stop()
+        store = Store(config.device.data_dir / "kiosk.db")
+        try:
+            assert store.outbox.summary()["personal_pending"] == 1
+        finally:
+            store.close()
