@@ -20,7 +20,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from apps.base import DeviceApp
 from common.version import __version__
 from kiosk.central_client import CentralError, CentralRefused, CentralUnauthorized
-from kiosk.citizen_id import CitizenID, InvalidCitizenQR, mask_id, parse
+from kiosk.citizen_id import InvalidCitizenQR, mask_id, parse
 from kiosk.config import Config
 from kiosk.counter import CentralUnreachable, CounterService, RatingPending, SessionOpen
 from kiosk.enrolment import CentralLink
@@ -258,10 +258,9 @@ class CounterApp(DeviceApp):
             return
         self.desk.say("")
         self._show_prefill(self.session.id, identity.as_dict())
-        self.in_background(lambda: self._seal_card(identity), lambda _id: None, self._desk_error)
-
-    def _seal_card(self, identity: CitizenID) -> str:
-        return self.counter.card_scanned(identity)
+        self.in_background(
+            lambda: self.counter.card_scanned(identity), lambda _id: None, self._desk_error
+        )
 
     def _badge_scanned(self, payload: str) -> None:
         screen: CounterSignInScreen = self.root.get_screen("counter_signin")
@@ -449,6 +448,8 @@ class CounterApp(DeviceApp):
         )
         self.root.current = "counter_pairing"
         seconds = (pairing["expires_at"] - self._office_clock()).total_seconds()
+        if self._pairing_end is not None:  # the last code's timer (its screen left otherwise)
+            self._pairing_end.cancel()
         self._pairing_end = Clock.schedule_once(lambda _dt: self.close_pairing(), max(0, seconds))
 
     def close_pairing(self) -> None:
