@@ -30,16 +30,18 @@ header form{margin:0}
 main{padding:16px 24px;max-width:1100px}
 .en{font-size:75%;color:#4a4a4a;font-weight:normal}
 header .en{color:#e8eef5}
-.state{font-size:22px;margin:8px 0 16px}
+header button .en{color:#3a3a3a}
+.state{font-size:22px;margin:4px 0 10px}
 .ticket{font-size:30px;font-weight:bold}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:22px}
-th{text-align:left;width:30%;padding:10px 12px;border-bottom:1px solid #d0d5da;font-weight:normal}
-td{padding:10px 12px;border-bottom:1px solid #d0d5da;font-weight:bold}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:21px}
+th{text-align:left;width:32%;padding:5px 12px;border-bottom:1px solid #d0d5da;font-weight:normal}
+td{padding:5px 12px;border-bottom:1px solid #d0d5da;font-weight:bold}
 td.copy{width:150px;text-align:right}
-button{font-size:18px;padding:10px 16px;min-height:44px;border-radius:6px;border:1px solid #0b4f8a;
+button{font-size:18px;padding:8px 16px;min-height:44px;border-radius:6px;border:1px solid #0b4f8a;
 background:#0b4f8a;color:#fff;cursor:pointer}
 button.light{background:#fff;color:#0b4f8a}
-.all{margin:16px 0;font-size:20px}
+.all{margin:0 0 12px;font-size:20px}
+.all .en{color:#e8eef5}
 .notice{font-size:18px;color:#0a5c2a;min-height:28px}
 .error{color:#a40e0e;font-size:20px}
 input{font-size:28px;padding:8px 12px;width:200px;letter-spacing:4px}
@@ -107,10 +109,10 @@ def desk_page(nonce: str, *, office: str, counter: int) -> str:
         "<main>",
         '<p class="state" id="state" aria-live="polite"></p>',
         '<div id="card" hidden>',
-        '<table><tbody id="fields"></tbody></table>',
         '<p class="all"><button id="copy-all" type="button">'
         + _both("Sao chép tất cả", "Copy all")
         + "</button></p>",
+        '<table><tbody id="fields"></tbody></table>',
         "</div>",
         '<p class="notice" id="notice" aria-live="polite"></p>',
         "</main>",

@@ -17,14 +17,16 @@ from kiosk.paths import REPO_ROOT
 
 class DeviceProcess:
     """A lobby or counter driven through tests/support/device_process.py; `options` are its
-    command-line options (e.g. "--print")."""
+    command-line options (e.g. "--print"); `wrapper` runs before the interpreter (e.g. faketime)."""
 
-    def __init__(self, config: Config, log: Path, *options: str) -> None:
+    def __init__(
+        self, config: Config, log: Path, *options: str, wrapper: tuple[str, ...] = ()
+    ) -> None:
         self.config = config
         etc = config.sources[1].parent  # the override folder of the device
         self._log = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.device_process", str(etc), *options],
+            [*wrapper, sys.executable, "-m", "tests.support.device_process", str(etc), *options],
             cwd=REPO_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

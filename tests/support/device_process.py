@@ -157,6 +157,12 @@ class Counter:
             self.service.close_session(outcome, same_day_result, officer_rating, dossier_code)
         )
 
+    def rate(self, level: int) -> dict[str, Any]:
+        """The citizen presses a face (level 1 = best) on the rating screen the close opened."""
+        self.service.open_rating()
+        self.service.record_citizen_rating(level)
+        return {}
+
     def desk_pairing(self) -> dict[str, Any]:
         pairing = self.service.desk_pairing()
         return {**pairing, "expires_at": pairing["expires_at"].isoformat()}
