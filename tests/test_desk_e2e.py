@@ -5,7 +5,8 @@ headless Chromium.
 
 The citizen consents and scans a card at the lobby; the counter calls the ticket; the desk page,
 paired with the counter by the code it shows, has every field of the card (over HTTP and in the
-browser, whose screenshot is the README's); the session closes and page and API say there is
+browser, whose screenshot is the README's); the officer's own scan at the counter replaces it
+there; the session closes and page and API say there is
 nothing; the access log holds the reads without the data; a citizen who declines leaves a consent
 answer and no card data anywhere; and once the office day is over no file of the server or the
 devices holds the name or the ID number.
@@ -45,6 +46,12 @@ OLD_ID = "013456789"
 NAME = "Nguyễn Văn Mẫu"
 ADDRESS = "Số 12 ngõ 34 phố Thử Nghiệm, Phường Trung Văn, Hà Nội"
 CARD = f"{ID_NUMBER}|{OLD_ID}|{NAME}|15031999|Nam|{ADDRESS}|20042021||".encode()
+# The card the officer scans at the counter (the citizen hands it over there).
+COUNTER_ID = "036185001234"
+COUNTER_NAME = "Trần Thị Bình"
+COUNTER_CARD = (
+    f"{COUNTER_ID}||{COUNTER_NAME}|01021985|Nữ|Thôn Đông, Xã Hải Hậu, Tỉnh Ninh Bình|10102022"
+)
 SHOWN = {
     "id": ID_NUMBER,
     "old_id": OLD_ID,
@@ -237,6 +244,15 @@ def test_the_card_reaches_the_officers_desk_and_is_gone_after_the_session_and_th
             assert pulled["state"] == "card" and pulled["ticket"]["label"] == label
             assert pulled["card"]["name"] == NAME and pulled["card"]["id"] == ID_NUMBER
 
+            # The officer scans the card at the counter: the desk shows that read.
+            place.counter.do("scan_card", payload=COUNTER_CARD)
+            assert place.counter.do("sync")["pending"] == 0
+            wait_for(lambda: page_fields(browser).get("name") == COUNTER_NAME)
+            assert "đọc tại quầy" in page_state(browser)
+            assert (
+                place.http.get(desk_api, headers=desk_token).json()["card"]["source"] == "counter"
+            )
+
             # The session closes: nothing on the page, nothing from the API.
             close(place.counter)
             wait_for(lambda: "chưa gọi số nào" in page_state(browser))
@@ -262,7 +278,8 @@ def test_the_card_reaches_the_officers_desk_and_is_gone_after_the_session_and_th
             entries = log.json()["entries"]
             assert ("read_card", label) in {(e["kind"], e["label"]) for e in entries}
             assert ("read_no_card", declined) in {(e["kind"], e["label"]) for e in entries}
-            assert NAME not in log.text and ID_NUMBER not in log.text
+            assert not {NAME, ID_NUMBER, COUNTER_NAME, COUNTER_ID} & set(log.text.split('"'))
+            assert NAME not in log.text and COUNTER_ID not in log.text
 
             # The office day ends: the server comes back a day later, the lobby's clock too.
             next_day = clock() + timedelta(days=1)
@@ -279,4 +296,4 @@ def test_the_card_reaches_the_officers_desk_and_is_gone_after_the_session_and_th
     control.write_text(json.dumps({"name": unicodedata.normalize("NFD", NAME)}))
     assert files_holding(tmp_path, [NAME]) == [str(control)]
     control.unlink()
-    assert files_holding(tmp_path, [NAME, ID_NUMBER, ADDRESS]) == []
+    assert files_holding(tmp_path, [NAME, ID_NUMBER, ADDRESS, COUNTER_NAME, COUNTER_ID]) == []
