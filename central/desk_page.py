@@ -7,6 +7,7 @@ cookies of its own)."""
 from __future__ import annotations
 
 import json
+from datetime import date, tzinfo
 from html import escape
 
 from central.html_page import page_start
@@ -229,3 +230,56 @@ async function poll() {
 }
 poll();
 """
+
+
+ACCESS_KINDS = {
+    "paired": ("Ghép máy tính", "Computer paired"),
+    "signed_out": ("Đăng xuất", "Signed out"),
+    "read_card": ("Xem dữ liệu thẻ", "Card data read"),
+    "read_no_card": ("Xem, không có dữ liệu thẻ", "Read, no card data"),
+}
+
+
+def access_page(office: str, day: date, entries: list[dict], zone: tzinfo) -> str:
+    """The desk's access log of an office day, for a ward leader (never the data itself)."""
+    lines = page_start(f"Nhật ký truy cập dữ liệu thẻ — {office} — {day:%d/%m/%Y}", STYLE)
+    lines += [
+        "<header><h1>"
+        + _both(
+            f"Nhật ký truy cập dữ liệu thẻ · Đơn vị {office} · {day:%d/%m/%Y}",
+            f"Card data access log, office {office}, {day:%d/%m/%Y}",
+        )
+        + "</h1></header>",
+        "<main>",
+    ]
+    if not entries:
+        lines.append("<p>" + _both("Không có lượt truy cập nào.", "No access.") + "</p>")
+    else:
+        heads = (
+            ("Từ", "From"),
+            ("Đến", "To"),
+            ("Quầy", "Counter"),
+            ("Người đọc", "Reader"),
+            ("Việc", "What"),
+            ("Số phiếu", "Ticket"),
+            ("Số lần", "Reads"),
+        )
+        lines.append("<table><thead><tr>")
+        lines += [f"<th>{_both(vi, en)}</th>" for vi, en in heads]
+        lines.append("</tr></thead><tbody>")
+        for entry in entries:
+            kind = ACCESS_KINDS.get(entry["kind"], (entry["kind"], entry["kind"]))
+            cells = (
+                f"{entry['first_at'].astimezone(zone):%H:%M:%S}",
+                f"{entry['last_at'].astimezone(zone):%H:%M:%S}",
+                str(entry["counter"]),
+                entry["reader"],
+                None,
+                entry["label"] or "",
+                str(entry["reads"]),
+            )
+            row = [_both(*kind) if cell is None else escape(cell) for cell in cells]
+            lines.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
+        lines.append("</tbody></table>")
+    lines += ["</main>", "</body>", "</html>"]
+    return "\n".join(lines)

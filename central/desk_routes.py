@@ -8,7 +8,7 @@ import asyncio
 import secrets
 import time
 from collections import defaultdict, deque
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -33,9 +33,16 @@ from central.desk_access import (
     access_log,
     record_access,
 )
-from central.desk_page import PAIRING_REFUSED, PAIRING_THROTTLED, desk_page, pairing_page
+from central.desk_page import (
+    PAIRING_REFUSED,
+    PAIRING_THROTTLED,
+    access_page,
+    desk_page,
+    pairing_page,
+)
 from central.enrolment import DESK, VIEWER, Principal
 from central.fleet_routes import ERRORS
+from central.routes import page_reader
 from central.strict_json import StrictJsonRoute
 from central.values import Day
 
@@ -250,8 +257,32 @@ def get_desk_access(
 ) -> dict[str, Any]:
     """Who read card data on the desk during an office day, and when (a ward leader's viewer
     token); never the data."""
+    return {"office": office, "day": day, "entries": _access(central, office, day, holder)}
+
+
+def _access(central: Central, office: str, day: date, holder: Principal) -> list[dict]:
     if holder.office != office or holder.role != VIEWER:
         raise HTTPException(403, "only a viewer token of this office reads the access log")
     rule = central.rule(office)
-    entries = access_log(central, office=office, first=rule.start(day), last=rule.end(day))
-    return {"office": office, "day": day, "entries": entries}
+    return access_log(central, office=office, first=rule.start(day), last=rule.end(day))
+
+
+@api.get("/offices/{office}/desk-access/page", include_in_schema=False)
+def get_desk_access_page(
+    office: OfficePath,
+    day: Annotated[Day, Query()],
+    central: CentralDep,
+    holder: Annotated[Principal, Depends(page_reader)],
+) -> HTMLResponse:
+    """The access log as a page, for a ward leader's browser (`?token=` of a viewer)."""
+    entries = _access(central, office, day, holder)
+    html = access_page(office, day, entries, central.rule(office).timezone)
+    return HTMLResponse(
+        html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )

@@ -111,6 +111,13 @@ def test_a_paired_browser_sees_the_called_citizens_card_until_the_session_closes
         ("read_no_card", None),
     ]
     assert entries[-1]["reads"] == 4 and entries[0]["reader"].startswith("desk-page-")
+    token = viewer_token(database_url, office)
+    page = desk_browser.get(
+        f"/api/v1/offices/{office}/desk-access/page",
+        params={"day": today().isoformat(), "token": token},
+    )
+    assert page.status_code == 200 and "Xem dữ liệu thẻ" in page.text and "1001" in page.text
+    assert CARD["name"] not in page.text and CARD["id"] not in page.text
     rows = query(database_url, select(desk_access).where(desk_access.c.office == office))
     assert all(CARD["name"] not in str(row) and CARD["id"] not in str(row) for row in rows)
     viewer.http.close()
