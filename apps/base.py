@@ -116,6 +116,7 @@ class DeviceApp(TechnicianMenu, App):
         self.scanner = None  # devices.scanner.SerialScanner in serial mode
         self._wedge = None  # devices.keyboard_wedge.KeyboardWedge in keyboard mode
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-io")
+        self.stopped = False  # shutdown() has run: no more work is started
         self._keep_running = KeepRunning(self)
         self._timers: list = []  # Clock events to cancel at shutdown
         self.sync = SyncWorker.from_config(
@@ -178,6 +179,7 @@ class DeviceApp(TechnicianMenu, App):
             ExceptionManager.remove_handler(self._keep_running)
         self.sync.stop(timeout=2)
         self.health.stop(timeout=2)
+        self.stopped = True
         self._io.shutdown(wait=True)
         self.store.close()
 
@@ -334,7 +336,12 @@ class DeviceApp(TechnicianMenu, App):
         done: Callable[[Any], None],
         failed: Callable[[BaseException], None],
     ) -> None:
-        """Runs `work` on the I/O worker; `done`/`failed` run on the main thread."""
+        """Runs `work` on the I/O worker; `done`/`failed` run on the main thread. Once the app
+        has stopped nothing more runs (a timer of its screens may still fire, e.g. in tests
+        where another app follows it in the same process)."""
+        if self.stopped:
+            log.info("not run: the app has stopped")
+            return
         in_background(self._io, work, done, failed)
 
     # ----------------------------------------------------------------- status line

@@ -25,6 +25,7 @@ import qrcode
 from sqlalchemy.engine import make_url
 
 from central.db import POOL_SIZE, Database, DatabaseBusy, DatabaseUrlError
+from central.desk import end_desk_session_by_reader, end_desk_sessions_of_device
 from central.enrolment import (
     ALL_OFFICES,
     DEVICE_ROLES,
@@ -477,13 +478,27 @@ def cmd_monitor_token(args: argparse.Namespace) -> int:
 
 def cmd_revoke(args: argparse.Namespace) -> int:
     db = open_database(args.db)
+    now = aware_now()
     try:
-        count = revoke(db, office=args.office, device_id=args.device_id, now=aware_now())
+        if args.device_id.startswith("desk-page-"):  # a paired browser, as the access log names it
+            ended = end_desk_session_by_reader(
+                db, office=args.office, reader=args.device_id, now=now
+            )
+            if ended == 0:
+                raise CommandError(f"Office {args.office} has no live desk page {args.device_id!r}")
+            print(f"Ended the desk page session {args.device_id} in office {args.office}.")
+            return 0
+        count = revoke(db, office=args.office, device_id=args.device_id, now=now)
+        pages = end_desk_sessions_of_device(
+            db, office=args.office, device_id=args.device_id, now=now
+        )
     finally:
         db.dispose()
     if count == 0:
         raise CommandError(f"Office {args.office} has no live token for {args.device_id!r}")
     print(f"Revoked the token of {args.device_id} in office {args.office}.")
+    if pages:
+        print(f"Ended {pages} desk page session(s) of its counter.")
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -132,16 +132,6 @@ def consent_log(db: Database, *, office: str, day: date) -> list[dict[str, Any]]
         }
         for row in db.read(read)
     ]
-
-
-def log_csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 # ----------------------------------------------------------------- the report's figures

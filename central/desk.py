@@ -18,7 +18,8 @@ from sqlalchemy import Connection, and_, delete, exists, or_, select, update
 
 from central.context import Central
 from central.day_keys import unseal
-from central.schema import desk_pairings, desk_sessions, identities, sessions, tickets
+from central.db import Database
+from central.schema import desk_pairings, desk_sessions, devices, identities, sessions, tickets
 from central.ticket_state import CALLED
 from central.tokens import digest
 
@@ -102,11 +103,17 @@ def redeem_pairing(central: Central, *, office: str | None, typed: str) -> Opene
         if found is None:
             return None
         office_, match = found
-        conn.execute(
+        claimed = conn.execute(
             update(desk_pairings)
-            .where(desk_pairings.c.office == office_, desk_pairings.c.counter == match)
+            .where(
+                desk_pairings.c.office == office_,
+                desk_pairings.c.counter == match,
+                desk_pairings.c.used_at.is_(None),
+            )
             .values(used_at=now)
         )
+        if claimed.rowcount != 1:
+            return None  # another browser redeemed it meanwhile
         _drop_oldest_sessions(conn, office_, match, now)
         expires_at = central.rule(office_).end_of_day_containing(now)
         conn.execute(
@@ -160,6 +167,56 @@ def desk_session(central: Central, token: str) -> DeskSession | None:
         return DeskSession(row.session_id, row.office, row.counter, row.expires_at)
 
     return central.db.read(lookup)
+
+
+def end_desk_sessions_of_device(db: Database, *, office: str, device_id: str, now: datetime) -> int:
+    """End every live desk session of the counter whose device `device_id` is (its device was
+    revoked: the browsers it paired go with it)."""
+
+    def end(conn: Connection) -> int:
+        counters = (
+            conn.execute(
+                select(devices.c.counter).where(
+                    devices.c.office == office,
+                    devices.c.device_id == device_id,
+                    devices.c.role == "counter",
+                    devices.c.counter.is_not(None),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not counters:
+            return 0
+        return conn.execute(
+            update(desk_sessions)
+            .where(
+                desk_sessions.c.office == office,
+                desk_sessions.c.counter.in_(set(counters)),
+                desk_sessions.c.ended_at.is_(None),
+            )
+            .values(ended_at=now)
+        ).rowcount
+
+    return db.run(end)
+
+
+def end_desk_session_by_reader(db: Database, *, office: str, reader: str, now: datetime) -> int:
+    """End the desk session named `desk-page-<id>` in the access log (`kiosk-central revoke`)."""
+    session_id = reader.removeprefix("desk-page-")
+    return db.run(
+        lambda conn: (
+            conn.execute(
+                update(desk_sessions)
+                .where(
+                    desk_sessions.c.office == office,
+                    desk_sessions.c.session_id == session_id,
+                    desk_sessions.c.ended_at.is_(None),
+                )
+                .values(ended_at=now)
+            ).rowcount
+        )
+    )
 
 
 def end_desk_session(central: Central, session_id: str) -> None:
@@ -219,7 +276,8 @@ def desk_record(central: Central, *, office: str, counter: int) -> dict[str, Any
                 identities.c.label == ticket.label,
                 or_(identities.c.ticket_id.is_(None), identities.c.ticket_id == ticket.ticket_id),
             )
-            .order_by(identities.c.received_at.desc())
+            # The officer's own scan first, whenever a lobby's read of the ticket arrives.
+            .order_by((identities.c.source == "counter").desc(), identities.c.received_at.desc())
             .limit(1)
         ).first()
         return ticket, card
@@ -245,5 +303,5 @@ def _opened_card(central: Central, office: str, day: date, row: Any) -> dict[str
     if key is None:
         return None  # the day's key is gone: the identity cannot be read any more
     identity = unseal(row.identity, key, row.event_id)
-    card = {name: str(identity.get(name, "")) for name in CARD_FIELDS}
+    card = {name: identity.get(name) or "" for name in CARD_FIELDS}
     return {**card, "source": row.source or "lobby", "read_at": row.received_at}

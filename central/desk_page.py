@@ -31,7 +31,6 @@ header form{margin:0}
 main{padding:16px 24px;max-width:1100px}
 .en{font-size:75%;color:#4a4a4a;font-weight:normal}
 header .en{color:#e8eef5}
-header button .en{color:#3a3a3a}
 .state{font-size:22px;margin:4px 0 10px}
 .ticket{font-size:30px;font-weight:bold}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:21px}
@@ -40,7 +39,9 @@ td{padding:5px 12px;border-bottom:1px solid #d0d5da;font-weight:bold}
 td.copy{width:150px;text-align:right}
 button{font-size:18px;padding:8px 16px;min-height:44px;border-radius:6px;border:1px solid #0b4f8a;
 background:#0b4f8a;color:#fff;cursor:pointer}
+button .en{color:#e8eef5}
 button.light{background:#fff;color:#0b4f8a}
+button.light .en,header button .en{color:#3a3a3a}
 .all{margin:0 0 12px;font-size:20px}
 .all .en{color:#e8eef5}
 .notice{font-size:18px;color:#0a5c2a;min-height:28px}

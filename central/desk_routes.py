@@ -63,9 +63,14 @@ class WrongCodes:
         self._seen: dict[str, deque[float]] = defaultdict(deque)
 
     def blocked(self, client: str) -> bool:
-        times = self._seen[client]
+        times = self._seen.get(client)
+        if times is None:
+            return False
         while times and times[0] < time.monotonic() - 60:
             times.popleft()
+        if not times:
+            del self._seen[client]  # an address that stopped guessing is forgotten
+            return False
         return len(times) >= WRONG_CODES_PER_MINUTE
 
     def add(self, client: str) -> None:
@@ -195,7 +200,7 @@ def post_desk_logout(request: Request, central: CentralDep) -> Response:
             kind=SIGNED_OUT,
         )
     response = RedirectResponse("/desk", status_code=303)
-    response.delete_cookie(COOKIE, path="/desk")
+    response.delete_cookie(COOKIE, path="/desk", httponly=True, samesite="strict")
     return response
 
 

@@ -34,6 +34,7 @@ from central.values import (
     Day,
     DossierCode,
     FieldId,
+    Flag,
     Flags,
     Label,
     OfficerId,
@@ -86,14 +87,33 @@ class TicketCall(EventData):
     field_id: FieldId | None
 
 
+class CardData(BaseModel):
+    """The card's fields as the devices send them (kiosk.citizen_id.CitizenID.as_dict): nothing
+    else is taken, so no other personal data can ride in with a card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[StrictStr, StringConstraints(pattern=r"^[0-9]{12}$")]
+    old_id: Annotated[StrictStr, StringConstraints(pattern=r"^([0-9]{9}|[0-9]{12})?$")] = ""
+    name: Text
+    birth: Annotated[StrictStr, StringConstraints(pattern=r"^[0-9]{4}(-[0-9]{2}){0,2}$")] = ""
+    sex: Literal["M", "F", ""] = ""
+    address: Annotated[StrictStr, StringConstraints(max_length=300)] = ""
+    issued: Annotated[StrictStr, StringConstraints(pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")] = ""
+    warnings: Annotated[list[Flag], Field(max_length=20)] = []
+
+
 class CitizenIdentified(EventData):
     """The card read at the lobby, or (with `counter`, `session_id`, source "counter") by the
-    officer at the counter serving the ticket."""
+    officer at the counter serving the ticket. No key but these: the event is kept without its
+    `identity`, and another key would keep personal data in clear."""
+
+    model_config = ConfigDict(extra="forbid")
 
     day: Day
     label: Label
     ticket_id: UUID | None
-    identity: dict[str, Any]
+    identity: CardData
     source: Literal["lobby", "counter"] = "lobby"
     counter: Counter | None = None
     session_id: UUID | None = None

@@ -172,7 +172,9 @@ def _citizen_identified(
             label=facts.label,
             ticket_id=None if facts.ticket_id is None else str(facts.ticket_id),
             identity=seal(
-                facts.identity, today.keys.key(event.office, facts.day, create=True), event.id
+                facts.identity.model_dump(),
+                today.keys.key(event.office, facts.day, create=True),
+                event.id,
             ),
             received_at=event.received_at,
             source=facts.source,

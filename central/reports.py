@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, func, select
 
+from central.csv_cells import csv_cell
 from central.db import Database
 from central.schema import ratings
 
@@ -134,7 +135,9 @@ def report_csv(report: Report, consent: ConsentFigures | None = None) -> str:
         keyed.pop(TOTAL_KEY, None)
     for key, tally in [*keyed.items(), (TOTAL_KEY, report.total)]:
         rate = "" if tally.satisfaction_rate is None else f"{tally.satisfaction_rate:.1f}"
-        row = [key, tally.ballots, tally.not_rated] + [level.count for level in tally.levels]
+        row = [csv_cell(key), tally.ballots, tally.not_rated] + [
+            level.count for level in tally.levels
+        ]
         row.append(rate)
         if consent is not None:
             row += _consent_cells(consents.get(key))

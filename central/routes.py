@@ -34,8 +34,9 @@ from central.api_models import (
 )
 from central.auth import OfficePath, bearer, office_member, principal
 from central.call_polls import next_calls
-from central.consents import LOG_COLUMNS, consent_figures, consent_log, log_csv_value
+from central.consents import LOG_COLUMNS, consent_figures, consent_log
 from central.context import Central, get_central
+from central.csv_cells import csv_cell
 from central.enrolment import DESK, DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.hall_keys import hall_key
 from central.identities import identity_for_counter
@@ -397,7 +398,7 @@ def get_consents(
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(LOG_COLUMNS)
         for answer in answers:
-            writer.writerow([log_csv_value(answer[name]) for name in LOG_COLUMNS])
+            writer.writerow([csv_cell(answer[name]) for name in LOG_COLUMNS])
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",

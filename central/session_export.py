@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, and_, select
 
+from central.csv_cells import csv_cell
 from central.db import Database
 from central.schema import ratings, sessions
 
@@ -87,15 +88,5 @@ def sessions_csv(records: list[SessionRecord]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for record in records:
-        writer.writerow([_cell(value) for value in astuple(record)])
+        writer.writerow([csv_cell(value) for value in astuple(record)])
     return out.getvalue()
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return str(value)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
 
 from central.jsonsafe import text_problem
+from common.id_numbers import holds_id_number
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
@@ -59,6 +60,12 @@ def _printable(text: str) -> str:
     return text
 
 
+def _no_id_number(text: str) -> str:
+    if holds_id_number(text):
+        raise ValueError("a dossier code may not hold an ID number")
+    return text
+
+
 Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]
 Timestamp = Annotated[
     datetime, BeforeValidator(_timestamp_text), AfterValidator(_timestamp_in_range)
@@ -83,7 +90,9 @@ Flag = Annotated[StrictStr, _text(1, 64), STORABLE]
 Version = Annotated[StrictStr, _text(0, 32), STORABLE]
 EnrolmentCode = Annotated[StrictStr, _text(1, 64), STORABLE]
 # The site's pattern of a dossier code is the device's: here only a printable line of text.
-DossierCode = Annotated[StrictStr, _text(1, 64), STORABLE, AfterValidator(_printable)]
+DossierCode = Annotated[
+    StrictStr, _text(1, 64), STORABLE, AfterValidator(_printable), AfterValidator(_no_id_number)
+]
 Flags = Annotated[list[Flag], Field(max_length=20)]
 Counter = Annotated[StrictInt, Field(ge=1, le=999)]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]

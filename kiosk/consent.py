@@ -29,10 +29,10 @@ from kiosk.i18n import LANGUAGES, N_, Translator
 CONSENT_MSGIDS = (
     N_("Would you like to use your ID card so that the officer can fill in your forms?"),
     N_(
-        "The kiosk reads only the QR code of the card: ID number, full name, date of birth, sex,"
-        " address and date of issue. They go only to the officer who receives your dossier, to"
-        " fill in your forms, and are deleted from the kiosk once sent or at the end of the day."
-        " No picture of the card is taken."
+        "The kiosk reads only the QR code of the card: ID number, old ID card number, full name,"
+        " date of birth, sex, address and date of issue. They go only to the officer who receives"
+        " your dossier and the dossier software of the office, to fill in your forms, and are"
+        " deleted from this system at the end of the day. No picture of the card is taken."
     ),
     N_("Yes, scan my card"),
     N_("No, I will fill in the forms myself"),

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from common.id_numbers import holds_id_number
 from kiosk.citizen_id import InvalidCitizenQR, parse
 from kiosk.i18n import N_
 from kiosk.ticket_signing import MAGIC
@@ -31,8 +32,6 @@ NOT_MATCHING = N_("This dossier code is not in the expected form, e.g. {example}
 PERSONAL_DATA = N_("This is an ID card number, not a dossier code: it is not taken")
 ID_CARD = N_("This is an ID card, not a dossier code: it is not taken")
 TICKET = N_("This is a queue ticket, not a dossier code: it is not taken")
-
-_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 
 
 class DossierCodeRefused(ValueError):
@@ -80,5 +79,5 @@ def refuse_personal_data(text: str) -> None:
         pass
     else:
         raise DossierCodeRefused(ID_CARD)
-    if _ID_NUMBER.search(text):
+    if holds_id_number(text):
         raise DossierCodeRefused(PERSONAL_DATA)

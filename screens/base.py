@@ -111,7 +111,7 @@ class BaseScreen(Screen):
     def _idle_expired(self, _dt: float) -> None:
         self._cancel_idle_timer()
         # Not once its app has stopped and another runs (the tests run one app after another).
-        if App.get_running_app() is not self._app:
+        if App.get_running_app() is not self._app or getattr(self._app, "stopped", False):
             return
         if self.manager and self.manager.current == self.name:
             self._app.go_home()

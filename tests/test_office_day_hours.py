@@ -58,7 +58,7 @@ def test_issue_sync_call_identity_rating_and_report_at_any_hour(at_hour, tmp_pat
                     "day": ticket.day.isoformat(),
                     "label": ticket.label,
                     "ticket_id": ticket.id,
-                    "identity": {"id_number": "001099012345", "name": "Nguyễn Văn Mẫu"},
+                    "identity": {"id": "001099012345", "name": "Nguyễn Văn Mẫu"},
                 },
                 office="00637",
                 device_id="lobby-01",

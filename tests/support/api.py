@@ -210,7 +210,7 @@ class Events:
             "day": ticket["data"]["day"],
             "label": ticket["data"]["label"],
             "ticket_id": ticket["data"]["ticket_id"],
-            "identity": {"id_number": "001099012345", "name": "Nguyễn Văn An"},
+            "identity": {"id": "001099012345", "name": "Nguyễn Văn An"},
         }
         return self.event("citizen.identified", data, device_id=device_id)
 

@@ -68,7 +68,7 @@ def identified_event(name: str, id_number: str, *, device_id: str = DEVICE) -> d
             "day": now.date().isoformat(),
             "label": "1001",
             "ticket_id": str(uuid.uuid4()),
-            "identity": {"id_number": id_number, "name": name, "birth_date": "1990-02-03"},
+            "identity": {"id": id_number, "name": name, "birth": "1990-02-03"},
         },
         office=OFFICE,
         device_id=device_id,
