@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/citizen_id_bench.py [--seconds 1.0]
 
+- scans/s through the envelope's removal and the parser, every sample in an AIM id + ECI +
+  CRLF envelope, against the bare parse of the same samples;
 - parses/s over every payload of the shared samples (../shared/data/cccd_samples.txt), accepted
   and rejected alike, against `payload.decode().split("|")` on the same bytes (the least any
   parser must do);
@@ -24,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from devices.scanner_envelope import unwrap  # noqa: E402
 from kiosk.citizen_id import InvalidCitizenQR, parse  # noqa: E402
 from kiosk.citizen_id_samples import load_samples  # noqa: E402
 
@@ -42,6 +45,16 @@ def emit(metric: str, value: float, unit: str, baseline: float, target: float) -
 def parse_or_reject(payload: bytes) -> None:
     with contextlib.suppress(InvalidCitizenQR):
         parse(payload)
+
+
+def unwrap_and_parse(payload: bytes) -> None:
+    """What a scan goes through: the scanner's envelope taken off, then the card parsed."""
+    parse_or_reject(unwrap(payload).payload)
+
+
+def enveloped(payload: bytes) -> bytes:
+    """The payload as an imager set to send the AIM id and ECI sends it (docs/scanners.md)."""
+    return b"]Q2\\000026" + payload.replace(b"\\", b"\\\\") + b"\r\n"
 
 
 def bare_split(payload: bytes) -> None:
@@ -72,6 +85,15 @@ def main() -> None:
     ):
         baseline = rate(bare_split, payloads, args.seconds)
         emit(metric, rate(parse_or_reject, payloads, args.seconds), "parses/s", baseline, TARGET)
+    # The envelope's cost: scans in an AIM + ECI + CRLF envelope, beside the bare parse.
+    wrapped = [enveloped(payload) for payload in every]
+    emit(
+        "citizen_qr_unwrap_and_parse_per_s_enveloped",
+        rate(unwrap_and_parse, wrapped, args.seconds),
+        "parses/s",
+        rate(parse_or_reject, every, args.seconds),
+        TARGET,
+    )
 
 
 if __name__ == "__main__":
