@@ -198,6 +198,52 @@ class ReportBody(BaseModel):
     consent: ConsentFiguresBody
 
 
+class DurationsBody(BaseModel):
+    count: int
+    median: float | None = Field(description="seconds, one decimal; null without durations")
+    p90: float | None = Field(description="90th percentile (nearest rank), seconds")
+    max: float | None
+
+
+class ServiceTallyBody(BaseModel):
+    issued: int
+    called: int
+    served: int = Field(description="closed sessions")
+    no_shows: int = Field(description="skipped and never served")
+    waiting_at_close: int = Field(description="never called nor skipped")
+    wait: DurationsBody = Field(description="issued → first call")
+    service: DurationsBody = Field(description="call → close of each closed session")
+    same_day_results: int
+    same_day_rate: float | None = Field(description="same_day_results / served × 100")
+
+
+class ServiceRowBody(ServiceTallyBody):
+    key: str
+
+
+class ArrivalBody(BaseModel):
+    hour: int = Field(description="hour of issue, in the office's time zone")
+    field_id: str
+    tickets: int
+
+
+class ServiceReportBody(BaseModel):
+    office: str
+    from_: date = Field(alias="from")
+    to: date
+    by: Literal["day", "field", "counter", "officer", "hour"]
+    rows: list[ServiceRowBody]
+    total: ServiceTallyBody
+    arrivals: list[ArrivalBody]
+
+
+class ArrivalsBody(BaseModel):
+    office: str
+    from_: date = Field(alias="from")
+    to: date
+    arrivals: list[ArrivalBody]
+
+
 class ConsentAnswerBody(BaseModel):
     consent_id: str
     answered_at: datetime | None = Field(description="null: only the withdrawal has arrived")

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import text
 
 from central.api_models import (
+    ArrivalsBody,
     CalledTicketBody,
     CallNextRequest,
     CallsBody,
@@ -29,6 +30,7 @@ from central.api_models import (
     IdentityBody,
     QueueBody,
     ReportBody,
+    ServiceReportBody,
     SessionsBody,
     TakeRequest,
 )
@@ -45,6 +47,7 @@ from central.projections import IngestDay
 from central.queue import HeldElsewhere, call_next, queue_state, take_ticket
 from central.report_page import hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
+from central.service_report import ServiceGrouping, arrivals_csv, service_csv, service_report
 from central.session_export import session_records, sessions_csv
 from central.strict_json import StrictJsonRoute
 from central.values import Day
@@ -282,6 +285,90 @@ def get_satisfaction(
     body["from"] = body.pop("first")
     body["to"] = body.pop("last")
     body["consent"] = asdict(consent)
+    return body
+
+
+@router.get(
+    "/offices/{office}/reports/service",
+    response_model=ServiceReportBody,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **_errors(401, 403),
+    },
+)
+def get_service(
+    office: OfficePath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    by: Annotated[ServiceGrouping, Query()],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(office_member)],
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Tickets issued, called, served, no-shows, still waiting; waiting and service times;
+    same-day results; per key, and the arrivals per hour and field."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+    report = service_report(
+        central.db, office=office, first=first, last=last, by=by, zone=central.rule(office).timezone
+    )
+    if _wants_csv(format, accept):
+        return _csv_download(service_csv(report), f"service-{office}-{first}-{last}-{by}.csv")
+    return _period_body(report)
+
+
+@router.get(
+    "/offices/{office}/reports/arrivals",
+    response_model=ArrivalsBody,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **_errors(401, 403),
+    },
+)
+def get_arrivals(
+    office: OfficePath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(office_member)],
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Tickets issued per hour of the day and field over the period (the service report's
+    arrivals), for staffing the counters."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+    report = service_report(
+        central.db,
+        office=office,
+        first=first,
+        last=last,
+        by="day",
+        zone=central.rule(office).timezone,
+    )
+    if _wants_csv(format, accept):
+        return _csv_download(arrivals_csv(report), f"arrivals-{office}-{first}-{last}.csv")
+    body = _period_body(report)
+    return {key: body[key] for key in ("office", "from", "to", "arrivals")}
+
+
+def _wants_csv(format: str | None, accept: str | None) -> bool:
+    return format == "csv" or (format is None and "text/csv" in (accept or ""))
+
+
+def _csv_download(content: str, name: str) -> Response:
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _period_body(report: Any) -> dict[str, Any]:
+    body = asdict(report)
+    body["from"] = body.pop("first")
+    body["to"] = body.pop("last")
     return body
 
 

@@ -1,0 +1,349 @@
+"""The service report: tickets, waiting, service and same-day results per day, field, counter,
+officer or hour of one office's period, and the arrivals per hour and field.
+
+The definitions are those of docs/central-api.md ("Service figures"). A ticket's first call is
+the earliest of the calls and recalls that are its own under the ordering rule of
+central.ticket_state (by its ticket id, or typed offline by its day and label): that call is
+always one the fold applied, since nothing holds a ticket before its first call. Waiting is
+issued → first call; a skip and a later call, or a recall, do not change it. Service is the
+closed session's call → close, so a ticket skipped then taken again is served from its last call.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from central.csv_cells import csv_cell
+from central.db import Database
+from central.reports import TOTAL_KEY, percent
+from central.schema import sessions, ticket_changes, tickets
+from central.ticket_state import CALLED, SKIPPED, WAITING
+
+ServiceGrouping = Literal["day", "field", "counter", "officer", "hour"]
+
+CSV_COLUMNS = (
+    "key",
+    "issued",
+    "called",
+    "served",
+    "no_shows",
+    "waiting_at_close",
+    "wait_median_s",
+    "wait_p90_s",
+    "wait_max_s",
+    "service_median_s",
+    "service_p90_s",
+    "service_max_s",
+    "same_day_results",
+    "same_day_rate",
+)
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Seconds, one decimal (halves up); None without a duration."""
+
+    count: int
+    median: float | None
+    p90: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class ServiceTally:
+    issued: int
+    called: int
+    served: int
+    no_shows: int
+    waiting_at_close: int
+    wait: Durations
+    service: Durations
+    same_day_results: int
+    same_day_rate: float | None
+
+
+@dataclass(frozen=True)
+class ServiceRow(ServiceTally):
+    key: str
+
+
+@dataclass(frozen=True)
+class Arrival:
+    hour: int
+    field_id: str
+    tickets: int
+
+
+@dataclass(frozen=True)
+class ServiceReport:
+    office: str
+    first: date
+    last: date
+    by: ServiceGrouping
+    rows: list[ServiceRow]
+    total: ServiceTally
+    arrivals: list[Arrival]
+
+
+@dataclass(frozen=True)
+class _FirstCall:
+    at: datetime
+    counter: int
+    officer_id: str
+
+
+@dataclass
+class _Group:
+    """The raw material of one row: counts and the durations, in seconds."""
+
+    issued: int = 0
+    called: int = 0
+    served: int = 0
+    no_shows: int = 0
+    waiting_at_close: int = 0
+    same_day_results: int = 0
+    waits: list[float] = field(default_factory=list)
+    services: list[float] = field(default_factory=list)
+
+
+def service_report(
+    db: Database,
+    *,
+    office: str,
+    first: date,
+    last: date,
+    by: ServiceGrouping,
+    zone: ZoneInfo,
+) -> ServiceReport:
+    """The report of the office days `first`..`last` (both included); hours are read in `zone`,
+    the office's time zone."""
+
+    def read(conn: Connection) -> tuple[list[Any], list[Any], list[Any]]:
+        return (
+            _issued_tickets(conn, office, first, last),
+            _calls(conn, office, first, last),
+            _closed_sessions(conn, office, first, last),
+        )
+
+    ticket_rows, call_rows, session_rows = db.read(read)
+    first_calls = _first_calls(ticket_rows, call_rows)
+    served_visits = {(s.day, s.label, s.field_id) for s in session_rows}
+    groups: dict[str, _Group] = defaultdict(_Group)
+    total = _Group()
+    arrivals: Counter[tuple[int, str]] = Counter()
+    for ticket in ticket_rows:
+        call = first_calls.get(ticket.ticket_id)
+        hour = ticket.issued_at.astimezone(zone).hour
+        arrivals[(hour, ticket.field_id)] += 1
+        key = _ticket_key(by, ticket, call, hour)
+        targets = [total] if key is None else [total, groups[key]]
+        served = (ticket.day, ticket.label, ticket.field_id) in served_visits
+        for group in targets:
+            group.issued += 1
+            group.called += call is not None
+            group.no_shows += ticket.state == SKIPPED and not served
+            group.waiting_at_close += ticket.state == WAITING
+            if call is not None:
+                group.waits.append(_seconds(call.at - ticket.issued_at))
+    for session in session_rows:
+        key = _session_key(by, session, zone)
+        for group in (total, groups[key]):
+            group.served += 1
+            group.same_day_results += session.same_day_result
+            group.services.append(_seconds(session.closed_at - session.called_at))
+    rows = [ServiceRow(key=key, **vars(_tally(group))) for key, group in sorted(groups.items())]
+    return ServiceReport(
+        office,
+        first,
+        last,
+        by,
+        rows,
+        _tally(total),
+        [Arrival(hour, field, n) for (hour, field), n in sorted(arrivals.items())],
+    )
+
+
+def service_csv(report: ServiceReport) -> str:
+    """CSV_COLUMNS, one row per key, then `total`; an absent duration or rate is empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for key, tally in [*((row.key, row) for row in report.rows), (TOTAL_KEY, report.total)]:
+        writer.writerow(
+            [
+                csv_cell(key),
+                tally.issued,
+                tally.called,
+                tally.served,
+                tally.no_shows,
+                tally.waiting_at_close,
+                *(csv_cell(value) for value in _durations_cells(tally.wait)),
+                *(csv_cell(value) for value in _durations_cells(tally.service)),
+                tally.same_day_results,
+                csv_cell(tally.same_day_rate),
+            ]
+        )
+    return out.getvalue()
+
+
+def arrivals_csv(report: ServiceReport) -> str:
+    """`hour,field_id,tickets`, one row per hour and field with tickets."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["hour", "field_id", "tickets"])
+    for arrival in report.arrivals:
+        writer.writerow([arrival.hour, csv_cell(arrival.field_id), arrival.tickets])
+    return out.getvalue()
+
+
+def _issued_tickets(conn: Connection, office: str, first: date, last: date) -> list[Any]:
+    """The tickets whose ticket.issued has arrived (a row made by an early call is not yet)."""
+    return conn.execute(
+        select(
+            tickets.c.ticket_id,
+            tickets.c.day,
+            tickets.c.label,
+            tickets.c.field_id,
+            tickets.c.issued_at,
+            tickets.c.state,
+        ).where(
+            tickets.c.office == office,
+            tickets.c.day >= first,
+            tickets.c.day <= last,
+            tickets.c.issued_at.is_not(None),
+        )
+    ).all()
+
+
+def _calls(conn: Connection, office: str, first: date, last: date) -> list[Any]:
+    """Every call and recall of the period (a recall is kept as a call: central.projections)."""
+    return conn.execute(
+        select(
+            ticket_changes.c.change_id,
+            ticket_changes.c.ticket_id,
+            ticket_changes.c.day,
+            ticket_changes.c.label,
+            ticket_changes.c.field_id,
+            ticket_changes.c.occurred_at,
+            ticket_changes.c.counter,
+            ticket_changes.c.officer_id,
+        ).where(
+            ticket_changes.c.office == office,
+            ticket_changes.c.day >= first,
+            ticket_changes.c.day <= last,
+            ticket_changes.c.state == CALLED,
+        )
+    ).all()
+
+
+def _closed_sessions(conn: Connection, office: str, first: date, last: date) -> list[Any]:
+    return conn.execute(
+        select(
+            sessions.c.day,
+            sessions.c.label,
+            sessions.c.field_id,
+            sessions.c.counter,
+            sessions.c.officer_id,
+            sessions.c.called_at,
+            sessions.c.closed_at,
+            sessions.c.same_day_result,
+        ).where(sessions.c.office == office, sessions.c.day >= first, sessions.c.day <= last)
+    ).all()
+
+
+def _first_calls(ticket_rows: list[Any], call_rows: list[Any]) -> dict[str, _FirstCall]:
+    """Each ticket's earliest own call (occurred_at, ties by change id), matched as
+    central.ticket_state.refresh matches changes to a ticket."""
+    by_id: dict[str, list[Any]] = defaultdict(list)
+    typed: dict[tuple[date, str], list[Any]] = defaultdict(list)
+    for call in call_rows:
+        if call.ticket_id is None:
+            typed[(call.day, call.label)].append(call)
+        else:
+            by_id[call.ticket_id].append(call)
+    found: dict[str, _FirstCall] = {}
+    for ticket in ticket_rows:
+        own = by_id.get(ticket.ticket_id, []) + [
+            call
+            for call in typed.get((ticket.day, ticket.label), [])
+            if ticket.field_id is None or call.field_id in (None, ticket.field_id)
+        ]
+        if own:
+            call = min(own, key=lambda c: (c.occurred_at, c.change_id))
+            found[ticket.ticket_id] = _FirstCall(call.occurred_at, call.counter, call.officer_id)
+    return found
+
+
+def _ticket_key(by: ServiceGrouping, ticket: Any, call: _FirstCall | None, hour: int) -> str | None:
+    """The row of a ticket's figures; by counter or officer that of its first call (None: a
+    ticket never called counts in the total only)."""
+    if by == "day":
+        return ticket.day.isoformat()
+    if by == "field":
+        return str(ticket.field_id)
+    if by == "hour":
+        return f"{hour:02d}"
+    if call is None:
+        return None
+    return str(call.counter) if by == "counter" else call.officer_id
+
+
+def _session_key(by: ServiceGrouping, session: Any, zone: ZoneInfo) -> str:
+    """The row of a session's figures; by hour that of its call."""
+    if by == "day":
+        return session.day.isoformat()
+    if by == "field":
+        return str(session.field_id)
+    if by == "hour":
+        return f"{session.called_at.astimezone(zone).hour:02d}"
+    return str(session.counter) if by == "counter" else str(session.officer_id)
+
+
+def _seconds(span: timedelta) -> float:
+    """A duration in seconds; a negative one (two devices' clocks) counts as 0."""
+    return max(span.total_seconds(), 0.0)
+
+
+def _tally(group: _Group) -> ServiceTally:
+    return ServiceTally(
+        issued=group.issued,
+        called=group.called,
+        served=group.served,
+        no_shows=group.no_shows,
+        waiting_at_close=group.waiting_at_close,
+        wait=durations(group.waits),
+        service=durations(group.services),
+        same_day_results=group.same_day_results,
+        same_day_rate=percent(group.same_day_results, group.served) if group.served else None,
+    )
+
+
+def durations(values: list[float]) -> Durations:
+    """Median (the mean of the two middle values of an even count), 90th percentile (nearest
+    rank: the ⌈0.9 n⌉-th smallest) and max, in seconds with one decimal, halves up."""
+    if not values:
+        return Durations(0, None, None, None)
+    ordered = sorted(values)
+    n = len(ordered)
+    middle = n // 2
+    median = ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    p90 = ordered[math.ceil(0.9 * n) - 1]
+    return Durations(n, _tenths(median), _tenths(p90), _tenths(ordered[-1]))
+
+
+def _tenths(seconds: float) -> float:
+    return float(Decimal(repr(seconds)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _durations_cells(figures: Durations) -> list[float | None]:
+    return [figures.median, figures.p90, figures.max]

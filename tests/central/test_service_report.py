@@ -1,0 +1,326 @@
+"""GET …/reports/service and …/reports/arrivals: a known set of visits played through the API
+(recalls, a skip then taken again, a no-show, calls typed offline before their ticket arrived, a
+session whose ticket never arrived, two days, labels reused the next day), every figure compared
+with a computation written here from the visits themselves."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import pytest
+
+from common.office_clock import default_rule
+from tests.support.api import Api, Events
+from tests.support.central import enroll_device
+
+ZONE = default_rule().timezone
+JUNE_2 = date(2025, 6, 2)
+JUNE_3 = date(2025, 6, 3)
+PERIOD = {"from": "2025-06-01", "to": "2025-06-30"}
+OFFICERS = {2: "cb-01", 3: "cb-02"}
+GROUPINGS = ("day", "field", "counter", "officer", "hour")
+
+
+def at(day: date, hh: int, mm: int) -> datetime:
+    return datetime.combine(day, time(hh, mm), ZONE)
+
+
+@dataclass
+class Visit:
+    """A ticket and what the counters did with it: `actions` are (type, moment, counter,
+    typed offline), `close` the session's (called_at, closed_at, counter, same-day result)."""
+
+    day: date
+    label: str
+    field_id: str
+    issued_at: datetime | None
+    actions: list[tuple[str, datetime, int, bool]] = field(default_factory=list)
+    close: tuple[datetime, datetime, int, bool] | None = None
+
+
+def visits() -> list[Visit]:
+    d1, d2 = JUNE_2, JUNE_3
+    return [
+        Visit(d1, "1001", "ho-tich", at(d1, 8, 0), [("ticket.called", at(d1, 8, 5), 2, False)],
+              (at(d1, 8, 5), at(d1, 8, 15), 2, True)),
+        Visit(d1, "1002", "ho-tich", at(d1, 8, 10),
+              [("ticket.called", at(d1, 8, 20), 2, False),
+               ("ticket.recalled", at(d1, 8, 22), 2, False)],
+              (at(d1, 8, 20), at(d1, 8, 30), 2, False)),
+        Visit(d1, "1003", "dat-dai", at(d1, 8, 20),
+              [("ticket.called", at(d1, 8, 25), 3, False),
+               ("ticket.skipped", at(d1, 8, 28), 3, False),
+               ("ticket.called", at(d1, 9, 10), 2, False)],
+              (at(d1, 9, 10), at(d1, 9, 40), 2, True)),
+        Visit(d1, "1004", "dat-dai", at(d1, 8, 30),
+              [("ticket.called", at(d1, 8, 40), 3, False),
+               ("ticket.skipped", at(d1, 8, 42), 3, False)]),
+        Visit(d1, "1005", "ho-tich", at(d1, 9, 5), [("ticket.called", at(d1, 9, 20), 3, True)],
+              (at(d1, 9, 20), at(d1, 9, 26), 3, True)),
+        Visit(d1, "1006", "ho-tich", at(d1, 9, 30)),
+        Visit(d2, "1001", "ho-tich", at(d2, 8, 0), [("ticket.called", at(d2, 8, 3), 2, True)],
+              (at(d2, 8, 3), at(d2, 8, 9), 2, True)),
+        Visit(d2, "1002", "dat-dai", at(d2, 8, 15), [("ticket.called", at(d2, 8, 45), 3, False)],
+              (at(d2, 8, 45), at(d2, 9, 5), 3, False)),
+        # The lobby's ticket.issued never arrived: served, not issued.
+        Visit(d2, "1003", "ho-tich", None, [("ticket.called", at(d2, 9, 0), 2, True)],
+              (at(d2, 9, 0), at(d2, 9, 12), 2, True)),
+        Visit(d2, "1004", "ho-tich", at(d2, 9, 40), [("ticket.called", at(d2, 9, 41), 3, False)]),
+        # Outside the period.
+        Visit(date(2025, 5, 31), "1001", "ho-tich", at(date(2025, 5, 31), 8, 0),
+              [("ticket.called", at(date(2025, 5, 31), 8, 1), 2, False)],
+              (at(date(2025, 5, 31), 8, 1), at(date(2025, 5, 31), 8, 2), 2, True)),
+    ]  # fmt: skip
+
+
+def events_of(visit: Visit, make: Events) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The lobby's ticket.issued (None when it never arrived) and the counters' events."""
+    ticket_id = str(uuid.uuid4())
+    issued = None
+    if visit.issued_at is not None:
+        issued = make.issued(
+            visit.label,
+            field_id=visit.field_id,
+            issued_at=visit.issued_at,
+            day=visit.day,
+            ticket_id=ticket_id,
+        )
+    session_id = str(uuid.uuid4())
+    counters: list[dict[str, Any]] = []
+    for type, moment, counter, typed in visit.actions:
+        if type == "ticket.called" and counters:
+            session_id = str(uuid.uuid4())  # taken again after a skip: a new session
+        data = {
+            "day": visit.day.isoformat(),
+            "label": visit.label,
+            "counter": counter,
+            "officer_id": OFFICERS[counter],
+            "session_id": session_id,
+            "ticket_id": None if typed else ticket_id,
+            "field_id": None if typed and visit.label != "1001" else visit.field_id,
+        }
+        counters.append(
+            make.event(type, data, device_id=f"counter-{counter:02d}", occurred_at=moment)
+        )
+    if visit.close is not None:
+        called_at, closed_at, counter, same_day = visit.close
+        closed = make.session_closed(
+            label=visit.label,
+            field_id=visit.field_id,
+            called_at=called_at,
+            closed_at=closed_at,
+            day=visit.day,
+            session_id=session_id,
+            counter=counter,
+            officer_id=OFFICERS[counter],
+            device_id=f"counter-{counter:02d}",
+        )
+        closed["data"]["same_day_result"] = same_day
+        counters.append(closed)
+    return issued, counters
+
+
+@pytest.fixture
+def played(lobby: Api, counter: Api, make: Events, base_url: str, database_url: str) -> Api:
+    """Every counter event first (calls typed offline and calls by id wait for their tickets),
+    then the lobby's tickets: the figures may not depend on the order of arrival."""
+    token = enroll_device(database_url, make.office, "counter", "counter-03", counter=3)
+    lobby_events: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    with Api(base_url, token, office=make.office) as counter3:
+        senders = {"counter-02": counter, "counter-03": counter3}
+        for visit in visits():
+            issued, counter_events = events_of(visit, make)
+            lobby_events += [issued] if issued else []
+            for event in counter_events:
+                results += senders[event["device_id"]].results([event])
+    results += lobby.results(lobby_events)
+    assert all(result["status"] == "accepted" for result in results), results
+    return counter
+
+
+def percentile_90(values: list[float]) -> float:
+    """The smallest value that at least 90 % of the values do not exceed."""
+    ordered = sorted(values)
+    return next(v for v in ordered if sum(w <= v for w in ordered) >= 0.9 * len(ordered))
+
+
+def figures(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"count": 0, "median": None, "p90": None, "max": None}
+    return {
+        "count": len(values),
+        "median": round(statistics.median(values), 1),
+        "p90": round(percentile_90(values), 1),
+        "max": round(max(values), 1),
+    }
+
+
+def expected(by: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The rows and the total, computed from the visits of June."""
+    june = [v for v in visits() if v.day.month == 6]
+    rows: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
+    total: dict[str, Any] = defaultdict(list)
+
+    def key(visit: Visit, moment: datetime, counter: int) -> str:
+        return {
+            "day": visit.day.isoformat(),
+            "field": visit.field_id,
+            "counter": str(counter),
+            "officer": OFFICERS.get(counter, ""),
+            "hour": f"{moment.astimezone(ZONE).hour:02d}",
+        }[by]
+
+    for visit in june:
+        if visit.issued_at is not None:
+            calls = sorted(a for a in visit.actions if a[0] != "ticket.skipped")
+            last = max(visit.actions, default=None)
+            first_counter = calls[0][2] if calls else None
+            in_rows = first_counter is not None or by not in ("counter", "officer")
+            targets = [total]
+            if in_rows:
+                targets.append(rows[key(visit, visit.issued_at, first_counter or 0)])
+            for target in targets:
+                target["issued"].append(1)
+                if calls:
+                    target["called"].append(1)
+                    target["waits"].append((calls[0][1] - visit.issued_at).total_seconds())
+                if last is None:
+                    target["waiting_at_close"].append(1)
+                if last is not None and last[0] == "ticket.skipped" and visit.close is None:
+                    target["no_shows"].append(1)
+        if visit.close is not None:
+            called_at, closed_at, counter, same_day = visit.close
+            for target in (total, rows[key(visit, called_at, counter)]):
+                target["served"].append(1)
+                target["same_day"].append(int(same_day))
+                target["services"].append((closed_at - called_at).total_seconds())
+
+    def tally(raw: dict[str, Any]) -> dict[str, Any]:
+        served = len(raw["served"])
+        return {
+            "issued": len(raw["issued"]),
+            "called": len(raw["called"]),
+            "served": served,
+            "no_shows": len(raw["no_shows"]),
+            "waiting_at_close": len(raw["waiting_at_close"]),
+            "wait": figures(raw["waits"]),
+            "service": figures(raw["services"]),
+            "same_day_results": sum(raw["same_day"]),
+            "same_day_rate": round(100 * sum(raw["same_day"]) / served, 1) if served else None,
+        }
+
+    return {k: tally(v) for k, v in sorted(rows.items())}, tally(total)
+
+
+@pytest.mark.parametrize("by", GROUPINGS)
+def test_every_figure_matches_the_visits(played: Api, office: str, by: str) -> None:
+    response = played.http.get(
+        f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": by}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    rows, total = expected(by)
+    assert (body["office"], body["from"], body["to"], body["by"]) == (
+        office,
+        "2025-06-01",
+        "2025-06-30",
+        by,
+    )
+    assert body["total"] == total
+    assert body["rows"] == [{"key": key, **row} for key, row in rows.items()]
+
+    csv_text = played.http.get(
+        f"/api/v1/offices/{office}/reports/service",
+        params={**PERIOD, "by": by, "format": "csv"},
+    ).text
+    table = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [line["key"] for line in table] == [*rows, "total"]
+    for line, tally in zip(table, [*rows.values(), total], strict=True):
+        assert int(line["served"]) == tally["served"]
+        assert int(line["no_shows"]) == tally["no_shows"]
+        assert line["wait_p90_s"] == (
+            "" if tally["wait"]["p90"] is None else str(tally["wait"]["p90"])
+        )
+        assert line["service_median_s"] == (
+            "" if tally["service"]["median"] is None else str(tally["service"]["median"])
+        )
+        assert line["same_day_rate"] == (
+            "" if tally["same_day_rate"] is None else str(tally["same_day_rate"])
+        )
+
+
+def test_the_known_figures_of_the_total(played: Api, office: str) -> None:
+    """The numbers of the visits above, worked by hand, so the computation of this test is
+    checked too."""
+    total = played.http.get(
+        f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": "day"}
+    ).json()["total"]
+    assert (total["issued"], total["called"], total["served"]) == (9, 8, 7)
+    assert (total["no_shows"], total["waiting_at_close"]) == (1, 1)
+    # Waits 300 600 300 600 900 180 1800 60; service 600 600 1800 360 360 1200 720.
+    assert total["wait"] == {"count": 8, "median": 450.0, "p90": 1800.0, "max": 1800.0}
+    assert total["service"] == {"count": 7, "median": 600.0, "p90": 1800.0, "max": 1800.0}
+    assert (total["same_day_results"], total["same_day_rate"]) == (5, 71.4)
+
+
+def test_arrivals_per_hour_and_field(played: Api, office: str) -> None:
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    for visit in visits():
+        if visit.issued_at is not None and visit.day.month == 6:
+            counts[(visit.issued_at.astimezone(ZONE).hour, visit.field_id)] += 1
+    arrivals = [{"hour": h, "field_id": f, "tickets": n} for (h, f), n in sorted(counts.items())]
+    path = f"/api/v1/offices/{office}/reports/arrivals"
+    body = played.http.get(path, params=PERIOD).json()
+    assert body == {
+        "office": office,
+        "from": "2025-06-01",
+        "to": "2025-06-30",
+        "arrivals": arrivals,
+    }
+    service = played.http.get(
+        f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": "hour"}
+    ).json()
+    assert service["arrivals"] == arrivals
+    lines = played.http.get(path, params={**PERIOD, "format": "csv"}).text.splitlines()
+    assert lines == ["hour,field_id,tickets"] + [
+        f"{a['hour']},{a['field_id']},{a['tickets']}" for a in arrivals
+    ]
+
+
+def test_an_empty_period_and_bad_parameters(counter: Api, office: str) -> None:
+    path = f"/api/v1/offices/{office}/reports/service"
+    empty = counter.http.get(path, params={**PERIOD, "by": "officer"}).json()
+    nothing = {"count": 0, "median": None, "p90": None, "max": None}
+    assert empty["rows"] == [] and empty["arrivals"] == []
+    assert empty["total"] == {
+        "issued": 0,
+        "called": 0,
+        "served": 0,
+        "no_shows": 0,
+        "waiting_at_close": 0,
+        "wait": nothing,
+        "service": nothing,
+        "same_day_results": 0,
+        "same_day_rate": None,
+    }
+    csv_text = counter.http.get(path, params={**PERIOD, "by": "day", "format": "csv"}).text
+    assert csv_text.splitlines()[-1] == "total,0,0,0,0,0,,,,,,,0,"
+    for params in (
+        {"from": "2025-06-30", "to": "2025-06-01", "by": "day"},
+        {**PERIOD, "by": "citizen"},
+        {"to": "2025-06-30", "by": "day"},
+    ):
+        assert counter.http.get(path, params=params).status_code == 422
+
+
+def test_another_office_token_is_refused(played: Api) -> None:
+    other = played.http.get("/api/v1/offices/99999/reports/service", params={**PERIOD, "by": "day"})
+    assert other.status_code == 403
