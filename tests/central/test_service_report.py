@@ -18,7 +18,7 @@ import pytest
 
 from common.office_clock import default_rule
 from tests.support.api import Api, Events
-from tests.support.central import enroll_device
+from tests.support.central import enroll_device, viewer_token
 
 ZONE = default_rule().timezone
 JUNE_2 = date(2025, 6, 2)
@@ -321,6 +321,14 @@ def test_an_empty_period_and_bad_parameters(counter: Api, office: str) -> None:
         assert counter.http.get(path, params=params).status_code == 422
 
 
-def test_another_office_token_is_refused(played: Api) -> None:
-    other = played.http.get("/api/v1/offices/99999/reports/service", params={**PERIOD, "by": "day"})
-    assert other.status_code == 403
+def test_a_viewer_token_reads_it_and_another_office_is_refused(
+    played: Api, base_url: str, database_url: str, office: str
+) -> None:
+    params = {**PERIOD, "by": "field"}
+    with Api(base_url, viewer_token(database_url, office), office=office) as viewer:
+        path = f"/api/v1/offices/{office}/reports/service"
+        assert viewer.http.get(path, params=params).json()["total"]["served"] == 7
+        other = viewer.http.get("/api/v1/offices/99999/reports/service", params=params)
+        assert other.status_code == 403
+        arrivals = viewer.http.get("/api/v1/offices/99999/reports/arrivals", params=PERIOD)
+        assert arrivals.status_code == 403
