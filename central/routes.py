@@ -47,7 +47,13 @@ from central.projections import IngestDay
 from central.queue import HeldElsewhere, call_next, queue_state, take_ticket
 from central.report_page import hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
-from central.service_report import ServiceGrouping, arrivals_csv, service_csv, service_report
+from central.service_report import (
+    ServiceGrouping,
+    arrivals,
+    arrivals_csv,
+    service_csv,
+    service_report,
+)
 from central.session_export import session_records, sessions_csv
 from central.strict_json import StrictJsonRoute
 from central.values import Day
@@ -315,7 +321,10 @@ def get_service(
     )
     if _wants_csv(format, accept):
         return _csv_download(service_csv(report), f"service-{office}-{first}-{last}-{by}.csv")
-    return _period_body(report)
+    body = asdict(report)
+    body["from"] = body.pop("first")
+    body["to"] = body.pop("last")
+    return body
 
 
 @router.get(
@@ -339,18 +348,12 @@ def get_arrivals(
     arrivals), for staffing the counters."""
     if first > last:
         raise HTTPException(422, "from must not be after to")
-    report = service_report(
-        central.db,
-        office=office,
-        first=first,
-        last=last,
-        by="day",
-        zone=central.rule(office).timezone,
+    rows = arrivals(
+        central.db, office=office, first=first, last=last, zone=central.rule(office).timezone
     )
     if _wants_csv(format, accept):
-        return _csv_download(arrivals_csv(report), f"arrivals-{office}-{first}-{last}.csv")
-    body = _period_body(report)
-    return {key: body[key] for key in ("office", "from", "to", "arrivals")}
+        return _csv_download(arrivals_csv(rows), f"arrivals-{office}-{first}-{last}.csv")
+    return {"office": office, "from": first, "to": last, "arrivals": [asdict(a) for a in rows]}
 
 
 def _wants_csv(format: str | None, accept: str | None) -> bool:
@@ -363,13 +366,6 @@ def _csv_download(content: str, name: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _period_body(report: Any) -> dict[str, Any]:
-    body = asdict(report)
-    body["from"] = body.pop("first")
-    body["to"] = body.pop("last")
-    return body
 
 
 hide_query_tokens_in_access_log()

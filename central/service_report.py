@@ -140,12 +140,9 @@ def service_report(
     served_visits = {(s.day, s.label, s.field_id) for s in session_rows}
     groups: dict[str, _Group] = defaultdict(_Group)
     total = _Group()
-    arrivals: Counter[tuple[int, str]] = Counter()
     for ticket in ticket_rows:
         call = first_calls.get(ticket.ticket_id)
-        hour = ticket.issued_at.astimezone(zone).hour
-        arrivals[(hour, ticket.field_id)] += 1
-        key = _ticket_key(by, ticket, call, hour)
+        key = _ticket_key(by, ticket, call, _hour(ticket.issued_at, zone))
         targets = [total] if key is None else [total, groups[key]]
         served = (ticket.day, ticket.label, ticket.field_id) in served_visits
         for group in targets:
@@ -169,8 +166,24 @@ def service_report(
         by,
         rows,
         _tally(total),
-        [Arrival(hour, field, n) for (hour, field), n in sorted(arrivals.items())],
+        _arrivals(ticket_rows, zone),
     )
+
+
+def arrivals(
+    db: Database, *, office: str, first: date, last: date, zone: ZoneInfo
+) -> list[Arrival]:
+    """The tickets issued per hour of the day (in `zone`) and field over the period."""
+    return _arrivals(db.read(lambda conn: _issued_tickets(conn, office, first, last)), zone)
+
+
+def _arrivals(ticket_rows: list[Any], zone: ZoneInfo) -> list[Arrival]:
+    counts = Counter((_hour(ticket.issued_at, zone), ticket.field_id) for ticket in ticket_rows)
+    return [Arrival(hour, field_id, n) for (hour, field_id), n in sorted(counts.items())]
+
+
+def _hour(moment: datetime, zone: ZoneInfo) -> int:
+    return moment.astimezone(zone).hour
 
 
 def service_csv(report: ServiceReport) -> str:
@@ -196,12 +209,12 @@ def service_csv(report: ServiceReport) -> str:
     return out.getvalue()
 
 
-def arrivals_csv(report: ServiceReport) -> str:
+def arrivals_csv(rows: list[Arrival]) -> str:
     """`hour,field_id,tickets`, one row per hour and field with tickets."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["hour", "field_id", "tickets"])
-    for arrival in report.arrivals:
+    for arrival in rows:
         writer.writerow([arrival.hour, csv_cell(arrival.field_id), arrival.tickets])
     return out.getvalue()
 
@@ -305,7 +318,7 @@ def _session_key(by: ServiceGrouping, session: Any, zone: ZoneInfo) -> str:
     if by == "field":
         return str(session.field_id)
     if by == "hour":
-        return f"{session.called_at.astimezone(zone).hour:02d}"
+        return f"{_hour(session.called_at, zone):02d}"
     return str(session.counter) if by == "counter" else str(session.officer_id)
 
 
