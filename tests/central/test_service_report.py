@@ -127,22 +127,40 @@ def events_of(visit: Visit, make: Events) -> tuple[dict[str, Any] | None, list[d
     return issued, counters
 
 
-@pytest.fixture
-def played(lobby: Api, counter: Api, make: Events, base_url: str, database_url: str) -> Api:
-    """Every counter event first (calls typed offline and calls by id wait for their tickets),
-    then the lobby's tickets: the figures may not depend on the order of arrival."""
+def play(
+    counter: Api, make: Events, base_url: str, database_url: str, *, lobby_first: bool
+) -> None:
+    """Counters first (calls typed offline and calls by id wait for their tickets), then the
+    lobby's tickets; or the lobby first, then the counters' events newest first (a close before
+    its call, a skip before the call it skips)."""
+    lobby_token = enroll_device(database_url, make.office, "lobby", "lobby-01")
     token = enroll_device(database_url, make.office, "counter", "counter-03", counter=3)
     lobby_events: list[dict[str, Any]] = []
+    counter_events: list[dict[str, Any]] = []
+    for visit in visits():
+        issued, at_counters = events_of(visit, make)
+        lobby_events += [issued] if issued else []
+        counter_events += at_counters
+    if lobby_first:
+        counter_events.reverse()
     results: list[dict[str, Any]] = []
-    with Api(base_url, token, office=make.office) as counter3:
+    with (
+        Api(base_url, token, office=make.office) as counter3,
+        Api(base_url, lobby_token, office=make.office) as lobby,
+    ):
         senders = {"counter-02": counter, "counter-03": counter3}
-        for visit in visits():
-            issued, counter_events = events_of(visit, make)
-            lobby_events += [issued] if issued else []
-            for event in counter_events:
-                results += senders[event["device_id"]].results([event])
-    results += lobby.results(lobby_events)
+        if lobby_first:
+            results += lobby.results(lobby_events)
+        for event in counter_events:
+            results += senders[event["device_id"]].results([event])
+        if not lobby_first:
+            results += lobby.results(lobby_events)
     assert all(result["status"] == "accepted" for result in results), results
+
+
+@pytest.fixture
+def played(counter: Api, make: Events, base_url: str, database_url: str) -> Api:
+    play(counter, make, base_url, database_url, lobby_first=False)
     return counter
 
 
@@ -342,3 +360,16 @@ def test_a_viewer_token_reads_it_and_another_office_is_refused(
         assert other.status_code == 403
         arrivals = viewer.http.get("/api/v1/offices/99999/reports/arrivals", params=PERIOD)
         assert arrivals.status_code == 403
+
+
+def test_the_figures_do_not_depend_on_the_order_of_arrival(
+    counter: Api, make: Events, base_url: str, database_url: str, office: str
+) -> None:
+    play(counter, make, base_url, database_url, lobby_first=True)
+    for by in GROUPINGS:
+        body = counter.http.get(
+            f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": by}
+        ).json()
+        rows, total = expected(by)
+        assert body["rows"] == [{"key": key, **row} for key, row in rows.items()]
+        assert body["total"] == total
