@@ -138,7 +138,7 @@ def service_report(
     ticket_rows, call_rows, session_rows = db.read(read)
     first_calls = _first_calls(ticket_rows, call_rows)
     served_visits = {(s.day, s.label, s.field_id) for s in session_rows}
-    groups: dict[str, _Group] = defaultdict(_Group)
+    groups: dict[Any, _Group] = defaultdict(_Group)
     total = _Group()
     for ticket in ticket_rows:
         call = first_calls.get(ticket.ticket_id)
@@ -158,7 +158,10 @@ def service_report(
             group.served += 1
             group.same_day_results += session.same_day_result
             group.services.append(_seconds(session.closed_at - session.called_at))
-    rows = [ServiceRow(key=key, **vars(_tally(group))) for key, group in sorted(groups.items())]
+    rows = [
+        ServiceRow(key=_key_text(by, key), **vars(_tally(group)))
+        for key, group in sorted(groups.items())
+    ]
     return ServiceReport(
         office,
         first,
@@ -297,29 +300,36 @@ def _first_calls(ticket_rows: list[Any], call_rows: list[Any]) -> dict[str, _Fir
     return found
 
 
-def _ticket_key(by: ServiceGrouping, ticket: Any, call: _FirstCall | None, hour: int) -> str | None:
+def _ticket_key(by: ServiceGrouping, ticket: Any, call: _FirstCall | None, hour: int) -> Any:
     """The row of a ticket's figures; by counter or officer that of its first call (None: a
     ticket never called counts in the total only)."""
     if by == "day":
-        return ticket.day.isoformat()
+        return ticket.day
     if by == "field":
-        return str(ticket.field_id)
+        return ticket.field_id
     if by == "hour":
-        return f"{hour:02d}"
+        return hour
     if call is None:
         return None
-    return str(call.counter) if by == "counter" else call.officer_id
+    return call.counter if by == "counter" else call.officer_id
 
 
-def _session_key(by: ServiceGrouping, session: Any, zone: ZoneInfo) -> str:
+def _session_key(by: ServiceGrouping, session: Any, zone: ZoneInfo) -> Any:
     """The row of a session's figures; by hour that of its call."""
     if by == "day":
-        return session.day.isoformat()
+        return session.day
     if by == "field":
-        return str(session.field_id)
+        return session.field_id
     if by == "hour":
-        return f"{_hour(session.called_at, zone):02d}"
-    return str(session.counter) if by == "counter" else str(session.officer_id)
+        return _hour(session.called_at, zone)
+    return session.counter if by == "counter" else session.officer_id
+
+
+def _key_text(by: ServiceGrouping, key: Any) -> str:
+    """Rows are sorted by the key itself (counter 2 before 10), then written as text."""
+    if by == "day":
+        return key.isoformat()
+    return f"{key:02d}" if by == "hour" else str(key)
 
 
 def _seconds(span: timedelta) -> float:

@@ -24,7 +24,7 @@ ZONE = default_rule().timezone
 JUNE_2 = date(2025, 6, 2)
 JUNE_3 = date(2025, 6, 3)
 PERIOD = {"from": "2025-06-01", "to": "2025-06-30"}
-OFFICERS = {2: "cb-01", 3: "cb-02"}
+OFFICERS = {2: "cb-01", 3: "cb-02", 10: "cb-03"}
 GROUPINGS = ("day", "field", "counter", "officer", "hour")
 
 
@@ -73,6 +73,9 @@ def visits() -> list[Visit]:
         Visit(d2, "1003", "ho-tich", None, [("ticket.called", at(d2, 9, 0), 2, True)],
               (at(d2, 9, 0), at(d2, 9, 12), 2, True)),
         Visit(d2, "1004", "ho-tich", at(d2, 9, 40), [("ticket.called", at(d2, 9, 41), 3, False)]),
+        # Counter 10: its row comes after counter 3's.
+        Visit(d2, "1005", "dat-dai", at(d2, 9, 50), [("ticket.called", at(d2, 10, 0), 10, False)],
+              (at(d2, 10, 0), at(d2, 10, 10), 10, True)),
         # Outside the period.
         Visit(date(2025, 5, 31), "1001", "ho-tich", at(date(2025, 5, 31), 8, 0),
               [("ticket.called", at(date(2025, 5, 31), 8, 1), 2, False)],
@@ -135,6 +138,7 @@ def play(
     its call, a skip before the call it skips)."""
     lobby_token = enroll_device(database_url, make.office, "lobby", "lobby-01")
     token = enroll_device(database_url, make.office, "counter", "counter-03", counter=3)
+    token10 = enroll_device(database_url, make.office, "counter", "counter-10", counter=10)
     lobby_events: list[dict[str, Any]] = []
     counter_events: list[dict[str, Any]] = []
     for visit in visits():
@@ -146,9 +150,10 @@ def play(
     results: list[dict[str, Any]] = []
     with (
         Api(base_url, token, office=make.office) as counter3,
+        Api(base_url, token10, office=make.office) as counter10,
         Api(base_url, lobby_token, office=make.office) as lobby,
     ):
-        senders = {"counter-02": counter, "counter-03": counter3}
+        senders = {"counter-02": counter, "counter-03": counter3, "counter-10": counter10}
         if lobby_first:
             results += lobby.results(lobby_events)
         for event in counter_events:
@@ -235,7 +240,10 @@ def expected(by: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
             "same_day_rate": round(100 * sum(raw["same_day"]) / served, 1) if served else None,
         }
 
-    return {k: tally(v) for k, v in sorted(rows.items())}, tally(total)
+    def order(item: tuple[str, Any]) -> Any:
+        return int(item[0]) if by == "counter" else item[0]
+
+    return {k: tally(v) for k, v in sorted(rows.items(), key=order)}, tally(total)
 
 
 @pytest.mark.parametrize("by", GROUPINGS)
@@ -290,12 +298,12 @@ def test_the_known_figures_of_the_total(played: Api, office: str) -> None:
     total = played.http.get(
         f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": "day"}
     ).json()["total"]
-    assert (total["issued"], total["called"], total["served"]) == (9, 8, 7)
+    assert (total["issued"], total["called"], total["served"]) == (10, 9, 8)
     assert (total["no_shows"], total["waiting_at_close"]) == (1, 1)
-    # Waits 300 600 300 600 900 180 1800 60; service 600 600 1800 360 360 1200 720.
-    assert total["wait"] == {"count": 8, "median": 450.0, "p90": 1800.0, "max": 1800.0}
-    assert total["service"] == {"count": 7, "median": 600.0, "p90": 1800.0, "max": 1800.0}
-    assert (total["same_day_results"], total["same_day_rate"]) == (5, 71.4)
+    # Waits 300 600 300 600 900 180 1800 60 600; service 600 600 1800 360 360 1200 720 600.
+    assert total["wait"] == {"count": 9, "median": 600.0, "p90": 1800.0, "max": 1800.0}
+    assert total["service"] == {"count": 8, "median": 600.0, "p90": 1800.0, "max": 1800.0}
+    assert (total["same_day_results"], total["same_day_rate"]) == (6, 75.0)
 
 
 def test_arrivals_per_hour_and_field(played: Api, office: str) -> None:
@@ -355,7 +363,7 @@ def test_a_viewer_token_reads_it_and_another_office_is_refused(
     params = {**PERIOD, "by": "field"}
     with Api(base_url, viewer_token(database_url, office), office=office) as viewer:
         path = f"/api/v1/offices/{office}/reports/service"
-        assert viewer.http.get(path, params=params).json()["total"]["served"] == 7
+        assert viewer.http.get(path, params=params).json()["total"]["served"] == 8
         other = viewer.http.get("/api/v1/offices/99999/reports/service", params=params)
         assert other.status_code == 403
         arrivals = viewer.http.get("/api/v1/offices/99999/reports/arrivals", params=PERIOD)
