@@ -137,27 +137,31 @@ def service_report(
 
     ticket_rows, call_rows, session_rows = db.read(read)
     first_calls = _first_calls(ticket_rows, call_rows)
-    served_visits = {(s.day, s.label, s.field_id) for s in session_rows}
+    served = {(s.day, s.label, s.field_id) for s in session_rows}
     groups: dict[Any, _Group] = defaultdict(_Group)
     total = _Group()
     for ticket in ticket_rows:
         call = first_calls.get(ticket.ticket_id)
         key = _ticket_key(by, ticket, call, _hour(ticket.issued_at, zone))
-        targets = [total] if key is None else [total, groups[key]]
-        served = (ticket.day, ticket.label, ticket.field_id) in served_visits
-        for group in targets:
+        no_show = (
+            ticket.state == SKIPPED and (ticket.day, ticket.label, ticket.field_id) not in served
+        )
+        waiting = ticket.state == WAITING
+        wait = None if call is None else _seconds(call.at - ticket.issued_at)
+        for group in (total,) if key is None else (total, groups[key]):
             group.issued += 1
-            group.called += call is not None
-            group.no_shows += ticket.state == SKIPPED and not served
-            group.waiting_at_close += ticket.state == WAITING
-            if call is not None:
-                group.waits.append(_seconds(call.at - ticket.issued_at))
+            group.no_shows += no_show
+            group.waiting_at_close += waiting
+            if wait is not None:
+                group.called += 1
+                group.waits.append(wait)
     for session in session_rows:
         key = _session_key(by, session, zone)
+        service = _seconds(session.closed_at - session.called_at)
         for group in (total, groups[key]):
             group.served += 1
             group.same_day_results += session.same_day_result
-            group.services.append(_seconds(session.closed_at - session.called_at))
+            group.services.append(service)
     rows = [
         ServiceRow(key=_key_text(by, key), **vars(_tally(group)))
         for key, group in sorted(groups.items())
@@ -242,7 +246,8 @@ def _issued_tickets(conn: Connection, office: str, first: date, last: date) -> l
 
 
 def _calls(conn: Connection, office: str, first: date, last: date) -> list[Any]:
-    """Every call and recall of the period (a recall is kept as a call: central.projections)."""
+    """Every call and recall of the period (a recall is kept as a call: central.projections),
+    in the fold's order."""
     return conn.execute(
         select(
             ticket_changes.c.change_id,
@@ -253,12 +258,14 @@ def _calls(conn: Connection, office: str, first: date, last: date) -> list[Any]:
             ticket_changes.c.occurred_at,
             ticket_changes.c.counter,
             ticket_changes.c.officer_id,
-        ).where(
+        )
+        .where(
             ticket_changes.c.office == office,
             ticket_changes.c.day >= first,
             ticket_changes.c.day <= last,
             ticket_changes.c.state == CALLED,
         )
+        .order_by(ticket_changes.c.occurred_at, ticket_changes.c.change_id)
     ).all()
 
 
@@ -278,25 +285,31 @@ def _closed_sessions(conn: Connection, office: str, first: date, last: date) -> 
 
 
 def _first_calls(ticket_rows: list[Any], call_rows: list[Any]) -> dict[str, _FirstCall]:
-    """Each ticket's earliest own call (occurred_at, ties by change id), matched as
-    central.ticket_state.refresh matches changes to a ticket."""
-    by_id: dict[str, list[Any]] = defaultdict(list)
+    """Each ticket's earliest own call, matched as central.ticket_state.refresh matches changes
+    to a ticket; `call_rows` come in (occurred_at, change id) order, so the first one seen of a
+    ticket id, or of a day and label, is the earliest."""
+    by_id: dict[str, Any] = {}
     typed: dict[tuple[date, str], list[Any]] = defaultdict(list)
     for call in call_rows:
         if call.ticket_id is None:
             typed[(call.day, call.label)].append(call)
         else:
-            by_id[call.ticket_id].append(call)
+            by_id.setdefault(call.ticket_id, call)
     found: dict[str, _FirstCall] = {}
     for ticket in ticket_rows:
-        own = by_id.get(ticket.ticket_id, []) + [
-            call
-            for call in typed.get((ticket.day, ticket.label), [])
-            if ticket.field_id is None or call.field_id in (None, ticket.field_id)
-        ]
-        if own:
-            call = min(own, key=lambda c: (c.occurred_at, c.change_id))
-            found[ticket.ticket_id] = _FirstCall(call.occurred_at, call.counter, call.officer_id)
+        earliest = by_id.get(ticket.ticket_id)
+        for call in typed.get((ticket.day, ticket.label), ()):
+            if ticket.field_id is None or call.field_id in (None, ticket.field_id):
+                if earliest is None or (call.occurred_at, call.change_id) < (
+                    earliest.occurred_at,
+                    earliest.change_id,
+                ):
+                    earliest = call
+                break
+        if earliest is not None:
+            found[ticket.ticket_id] = _FirstCall(
+                earliest.occurred_at, earliest.counter, earliest.officer_id
+            )
     return found
 
 
