@@ -1,7 +1,7 @@
 """The service report: tickets, waiting, service and same-day results per day, field, counter,
 officer or hour of one office's period, and the arrivals per hour and field.
 
-The definitions are those of docs/central-api.md ("Service figures"). A ticket's first call is
+The definitions are those of docs/central-api.md (`GET …/reports/service`). A ticket's first call is
 the earliest of the calls and recalls that are its own under the ordering rule of
 central.ticket_state (by its ticket id, or typed offline by its day and label): that call is
 always one the fold applied, since nothing holds a ticket before its first call. Waiting is
