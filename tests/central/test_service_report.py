@@ -10,6 +10,7 @@ import io
 import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -130,15 +131,20 @@ def events_of(visit: Visit, make: Events) -> tuple[dict[str, Any] | None, list[d
     return issued, counters
 
 
-def play(
-    counter: Api, make: Events, base_url: str, database_url: str, *, lobby_first: bool
-) -> None:
+PLAYED_OFFICE = "09999"  # below the conftest's office numbers: no other test uses it
+
+
+def play(base_url: str, database_url: str, office: str, *, lobby_first: bool) -> None:
     """Counters first (calls typed offline and calls by id wait for their tickets), then the
     lobby's tickets; or the lobby first, then the counters' events newest first (a close before
     its call, a skip before the call it skips)."""
-    lobby_token = enroll_device(database_url, make.office, "lobby", "lobby-01")
-    token = enroll_device(database_url, make.office, "counter", "counter-03", counter=3)
-    token10 = enroll_device(database_url, make.office, "counter", "counter-10", counter=10)
+    make = Events(office)
+    tokens = {
+        f"counter-{n:02d}": enroll_device(
+            database_url, office, "counter", f"counter-{n:02d}", counter=n
+        )
+        for n in OFFICERS
+    }
     lobby_events: list[dict[str, Any]] = []
     counter_events: list[dict[str, Any]] = []
     for visit in visits():
@@ -147,26 +153,29 @@ def play(
         counter_events += at_counters
     if lobby_first:
         counter_events.reverse()
+    batches = [(event["device_id"], [event]) for event in counter_events]
+    lobby_batch = ("lobby-01", lobby_events)
+    batches = [lobby_batch, *batches] if lobby_first else [*batches, lobby_batch]
+    tokens["lobby-01"] = enroll_device(database_url, office, "lobby", "lobby-01")
     results: list[dict[str, Any]] = []
-    with (
-        Api(base_url, token, office=make.office) as counter3,
-        Api(base_url, token10, office=make.office) as counter10,
-        Api(base_url, lobby_token, office=make.office) as lobby,
-    ):
-        senders = {"counter-02": counter, "counter-03": counter3, "counter-10": counter10}
-        if lobby_first:
-            results += lobby.results(lobby_events)
-        for event in counter_events:
-            results += senders[event["device_id"]].results([event])
-        if not lobby_first:
-            results += lobby.results(lobby_events)
+    for device_id, events in batches:
+        with Api(base_url, tokens[device_id], office=office) as sender:
+            results += sender.results(events)
     assert all(result["status"] == "accepted" for result in results), results
 
 
-@pytest.fixture
-def played(counter: Api, make: Events, base_url: str, database_url: str) -> Api:
-    play(counter, make, base_url, database_url, lobby_first=False)
-    return counter
+@pytest.fixture(scope="module")
+def played(base_url: str, database_url: str) -> Iterator[Api]:
+    """The visits played once per database, read with a viewer token of their office."""
+    play(base_url, database_url, PLAYED_OFFICE, lobby_first=False)
+    with Api(base_url, viewer_token(database_url, PLAYED_OFFICE), office=PLAYED_OFFICE) as api:
+        yield api
+
+
+def service(api: Api, **params: str) -> Any:
+    response = api.http.get(f"/api/v1/offices/{api.office}/reports/service", params=params)
+    assert response.status_code == 200, response.text
+    return response
 
 
 def percentile_90(values: list[float]) -> float:
@@ -247,15 +256,11 @@ def expected(by: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
 
 
 @pytest.mark.parametrize("by", GROUPINGS)
-def test_every_figure_matches_the_visits(played: Api, office: str, by: str) -> None:
-    response = played.http.get(
-        f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": by}
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
+def test_every_figure_matches_the_visits(played: Api, by: str) -> None:
+    body = service(played, **PERIOD, by=by).json()
     rows, total = expected(by)
     assert (body["office"], body["from"], body["to"], body["by"]) == (
-        office,
+        PLAYED_OFFICE,
         "2025-06-01",
         "2025-06-30",
         by,
@@ -263,10 +268,7 @@ def test_every_figure_matches_the_visits(played: Api, office: str, by: str) -> N
     assert body["total"] == total
     assert body["rows"] == [{"key": key, **row} for key, row in rows.items()]
 
-    csv_text = played.http.get(
-        f"/api/v1/offices/{office}/reports/service",
-        params={**PERIOD, "by": by, "format": "csv"},
-    ).text
+    csv_text = service(played, **PERIOD, by=by, format="csv").text
     assert csv_text.splitlines()[0] == ",".join(["key", *csv_cells(total)])
     table = list(csv.DictReader(io.StringIO(csv_text)))
     assert [line["key"] for line in table] == [*rows, "total"]
@@ -292,12 +294,10 @@ def csv_cells(tally: dict[str, Any]) -> dict[str, str]:
     return cells
 
 
-def test_the_known_figures_of_the_total(played: Api, office: str) -> None:
+def test_the_known_figures_of_the_total(played: Api) -> None:
     """The numbers of the visits above, worked by hand, so the computation of this test is
     checked too."""
-    total = played.http.get(
-        f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": "day"}
-    ).json()["total"]
+    total = service(played, **PERIOD, by="day").json()["total"]
     assert (total["issued"], total["called"], total["served"]) == (10, 9, 8)
     assert (total["no_shows"], total["waiting_at_close"]) == (1, 1)
     # Waits 300 600 300 600 900 180 1800 60 600; service 600 600 1800 360 360 1200 720 600.
@@ -306,24 +306,21 @@ def test_the_known_figures_of_the_total(played: Api, office: str) -> None:
     assert (total["same_day_results"], total["same_day_rate"]) == (6, 75.0)
 
 
-def test_arrivals_per_hour_and_field(played: Api, office: str) -> None:
+def test_arrivals_per_hour_and_field(played: Api) -> None:
     counts: dict[tuple[int, str], int] = defaultdict(int)
     for visit in visits():
         if visit.issued_at is not None and visit.day.month == 6:
             counts[(visit.issued_at.astimezone(ZONE).hour, visit.field_id)] += 1
     arrivals = [{"hour": h, "field_id": f, "tickets": n} for (h, f), n in sorted(counts.items())]
-    path = f"/api/v1/offices/{office}/reports/arrivals"
+    path = f"/api/v1/offices/{PLAYED_OFFICE}/reports/arrivals"
     body = played.http.get(path, params=PERIOD).json()
     assert body == {
-        "office": office,
+        "office": PLAYED_OFFICE,
         "from": "2025-06-01",
         "to": "2025-06-30",
         "arrivals": arrivals,
     }
-    service = played.http.get(
-        f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": "hour"}
-    ).json()
-    assert service["arrivals"] == arrivals
+    assert service(played, **PERIOD, by="hour").json()["arrivals"] == arrivals
     lines = played.http.get(path, params={**PERIOD, "format": "csv"}).text.splitlines()
     assert lines == ["hour,field_id,tickets"] + [
         f"{a['hour']},{a['field_id']},{a['tickets']}" for a in arrivals
@@ -357,27 +354,21 @@ def test_an_empty_period_and_bad_parameters(counter: Api, office: str) -> None:
         assert counter.http.get(path, params=params).status_code == 422
 
 
-def test_a_viewer_token_reads_it_and_another_office_is_refused(
-    played: Api, base_url: str, database_url: str, office: str
-) -> None:
-    params = {**PERIOD, "by": "field"}
-    with Api(base_url, viewer_token(database_url, office), office=office) as viewer:
-        path = f"/api/v1/offices/{office}/reports/service"
-        assert viewer.http.get(path, params=params).json()["total"]["served"] == 8
-        other = viewer.http.get("/api/v1/offices/99999/reports/service", params=params)
-        assert other.status_code == 403
-        arrivals = viewer.http.get("/api/v1/offices/99999/reports/arrivals", params=PERIOD)
-        assert arrivals.status_code == 403
+def test_another_office_is_refused(played: Api) -> None:
+    """The viewer token of the played office reads it (above), not another office."""
+    other = played.http.get("/api/v1/offices/10000/reports/service", params={**PERIOD, "by": "day"})
+    assert other.status_code == 403
+    arrivals = played.http.get("/api/v1/offices/10000/reports/arrivals", params=PERIOD)
+    assert arrivals.status_code == 403
 
 
 def test_the_figures_do_not_depend_on_the_order_of_arrival(
-    counter: Api, make: Events, base_url: str, database_url: str, office: str
+    base_url: str, database_url: str, office: str
 ) -> None:
-    play(counter, make, base_url, database_url, lobby_first=True)
-    for by in GROUPINGS:
-        body = counter.http.get(
-            f"/api/v1/offices/{office}/reports/service", params={**PERIOD, "by": by}
-        ).json()
-        rows, total = expected(by)
-        assert body["rows"] == [{"key": key, **row} for key, row in rows.items()]
-        assert body["total"] == total
+    play(base_url, database_url, office, lobby_first=True)
+    with Api(base_url, viewer_token(database_url, office), office=office) as viewer:
+        for by in GROUPINGS:
+            body = service(viewer, **PERIOD, by=by).json()
+            rows, total = expected(by)
+            assert body["rows"] == [{"key": key, **row} for key, row in rows.items()], by
+            assert body["total"] == total, by
