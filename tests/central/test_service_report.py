@@ -33,53 +33,61 @@ def at(day: date, hh: int, mm: int) -> datetime:
     return datetime.combine(day, time(hh, mm), ZONE)
 
 
+ID, TYPED, TYPED_FIELD = "id", "typed", "typed with field"
+
+
 @dataclass
 class Visit:
-    """A ticket and what the counters did with it: `actions` are (type, moment, counter,
-    typed offline), `close` the session's (called_at, closed_at, counter, same-day result)."""
+    """A ticket and what the counters did with it: `actions` are (type, moment, counter, how
+    the change names its ticket: ID by its ticket id, TYPED by day and label only, TYPED_FIELD
+    by day, label and field: a number typed offline), `close` the session's (called_at,
+    closed_at, counter, same-day result)."""
 
     day: date
     label: str
     field_id: str
     issued_at: datetime | None
-    actions: list[tuple[str, datetime, int, bool]] = field(default_factory=list)
+    actions: list[tuple[str, datetime, int, str]] = field(default_factory=list)
     close: tuple[datetime, datetime, int, bool] | None = None
 
 
 def visits() -> list[Visit]:
     d1, d2 = JUNE_2, JUNE_3
     return [
-        Visit(d1, "1001", "ho-tich", at(d1, 8, 0), [("ticket.called", at(d1, 8, 5), 2, False)],
+        Visit(d1, "1001", "ho-tich", at(d1, 8, 0), [("ticket.called", at(d1, 8, 5), 2, ID)],
               (at(d1, 8, 5), at(d1, 8, 15), 2, True)),
         Visit(d1, "1002", "ho-tich", at(d1, 8, 10),
-              [("ticket.called", at(d1, 8, 20), 2, False),
-               ("ticket.recalled", at(d1, 8, 22), 2, False)],
+              [("ticket.called", at(d1, 8, 20), 2, ID),
+               ("ticket.recalled", at(d1, 8, 22), 2, ID)],
               (at(d1, 8, 20), at(d1, 8, 30), 2, False)),
         Visit(d1, "1003", "dat-dai", at(d1, 8, 20),
-              [("ticket.called", at(d1, 8, 25), 3, False),
-               ("ticket.skipped", at(d1, 8, 28), 3, False),
-               ("ticket.called", at(d1, 9, 10), 2, False)],
+              [("ticket.called", at(d1, 8, 25), 3, ID),
+               ("ticket.skipped", at(d1, 8, 28), 3, ID),
+               ("ticket.called", at(d1, 9, 10), 2, ID)],
               (at(d1, 9, 10), at(d1, 9, 40), 2, True)),
         Visit(d1, "1004", "dat-dai", at(d1, 8, 30),
-              [("ticket.called", at(d1, 8, 40), 3, False),
-               ("ticket.skipped", at(d1, 8, 42), 3, False)]),
-        Visit(d1, "1005", "ho-tich", at(d1, 9, 5), [("ticket.called", at(d1, 9, 20), 3, True)],
+              [("ticket.called", at(d1, 8, 40), 3, ID),
+               ("ticket.skipped", at(d1, 8, 42), 3, ID)]),
+        Visit(d1, "1005", "ho-tich", at(d1, 9, 5), [("ticket.called", at(d1, 9, 20), 3, TYPED)],
               (at(d1, 9, 20), at(d1, 9, 26), 3, True)),
         Visit(d1, "1006", "ho-tich", at(d1, 9, 30)),
-        Visit(d2, "1001", "ho-tich", at(d2, 8, 0), [("ticket.called", at(d2, 8, 3), 2, True)],
+        # Number 1006 of another field typed at counter 3: not the ticket above, which waits.
+        Visit(d1, "1006", "dat-dai", None, [("ticket.called", at(d1, 9, 45), 3, TYPED_FIELD)]),
+        Visit(d2, "1001", "ho-tich", at(d2, 8, 0),
+              [("ticket.called", at(d2, 8, 3), 2, TYPED_FIELD)],
               (at(d2, 8, 3), at(d2, 8, 9), 2, True)),
-        Visit(d2, "1002", "dat-dai", at(d2, 8, 15), [("ticket.called", at(d2, 8, 45), 3, False)],
+        Visit(d2, "1002", "dat-dai", at(d2, 8, 15), [("ticket.called", at(d2, 8, 45), 3, ID)],
               (at(d2, 8, 45), at(d2, 9, 5), 3, False)),
         # The lobby's ticket.issued never arrived: served, not issued.
-        Visit(d2, "1003", "ho-tich", None, [("ticket.called", at(d2, 9, 0), 2, True)],
+        Visit(d2, "1003", "ho-tich", None, [("ticket.called", at(d2, 9, 0), 2, TYPED)],
               (at(d2, 9, 0), at(d2, 9, 12), 2, True)),
-        Visit(d2, "1004", "ho-tich", at(d2, 9, 40), [("ticket.called", at(d2, 9, 41), 3, False)]),
+        Visit(d2, "1004", "ho-tich", at(d2, 9, 40), [("ticket.called", at(d2, 9, 41), 3, ID)]),
         # Counter 10: its row comes after counter 3's.
-        Visit(d2, "1005", "dat-dai", at(d2, 9, 50), [("ticket.called", at(d2, 10, 0), 10, False)],
+        Visit(d2, "1005", "dat-dai", at(d2, 9, 50), [("ticket.called", at(d2, 10, 0), 10, ID)],
               (at(d2, 10, 0), at(d2, 10, 10), 10, True)),
         # Outside the period.
         Visit(date(2025, 5, 31), "1001", "ho-tich", at(date(2025, 5, 31), 8, 0),
-              [("ticket.called", at(date(2025, 5, 31), 8, 1), 2, False)],
+              [("ticket.called", at(date(2025, 5, 31), 8, 1), 2, ID)],
               (at(date(2025, 5, 31), 8, 1), at(date(2025, 5, 31), 8, 2), 2, True)),
     ]  # fmt: skip
 
@@ -98,7 +106,7 @@ def events_of(visit: Visit, make: Events) -> tuple[dict[str, Any] | None, list[d
         )
     session_id = str(uuid.uuid4())
     counters: list[dict[str, Any]] = []
-    for type, moment, counter, typed in visit.actions:
+    for type, moment, counter, naming in visit.actions:
         if type == "ticket.called" and counters:
             session_id = str(uuid.uuid4())  # taken again after a skip: a new session
         data = {
@@ -107,8 +115,8 @@ def events_of(visit: Visit, make: Events) -> tuple[dict[str, Any] | None, list[d
             "counter": counter,
             "officer_id": OFFICERS[counter],
             "session_id": session_id,
-            "ticket_id": None if typed else ticket_id,
-            "field_id": None if typed and visit.label != "1001" else visit.field_id,
+            "ticket_id": ticket_id if naming == ID else None,
+            "field_id": None if naming == TYPED else visit.field_id,
         }
         counters.append(
             make.event(type, data, device_id=f"counter-{counter:02d}", occurred_at=moment)
