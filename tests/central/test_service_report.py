@@ -277,6 +277,13 @@ def test_every_figure_matches_the_visits(played: Api, by: str) -> None:
     assert body["rows"] == [{"key": key, **row} for key, row in rows.items()]
 
     csv_text = service(played, **PERIOD, by=by, format="csv").text
+    by_accept = played.http.get(
+        f"/api/v1/offices/{PLAYED_OFFICE}/reports/service",
+        params={**PERIOD, "by": by},
+        headers={"Accept": "text/csv"},
+    )
+    assert by_accept.headers["content-type"].startswith("text/csv")
+    assert by_accept.text == csv_text
     assert csv_text.splitlines()[0] == ",".join(["key", *csv_cells(total)])
     table = list(csv.DictReader(io.StringIO(csv_text)))
     assert [line["key"] for line in table] == [*rows, "total"]
