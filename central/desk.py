@@ -132,6 +132,12 @@ def redeem_pairing(central: Central, *, office: str | None, typed: str) -> Opene
     return central.db.run(redeem)
 
 
+def _end_sessions(conn: Connection, now: datetime, *where: Any) -> int:
+    """End the live desk sessions matching `where`; how many were live."""
+    ending = update(desk_sessions).where(desk_sessions.c.ended_at.is_(None), *where)
+    return conn.execute(ending.values(ended_at=now)).rowcount
+
+
 def _drop_oldest_sessions(conn: Connection, office: str, counter: int, now: datetime) -> None:
     live = conn.execute(
         select(desk_sessions.c.session_id)
@@ -145,9 +151,7 @@ def _drop_oldest_sessions(conn: Connection, office: str, counter: int, now: date
     ).all()
     stale = [row.session_id for row in live[SESSIONS_PER_COUNTER - 1 :]]
     if stale:
-        conn.execute(
-            update(desk_sessions).where(desk_sessions.c.session_id.in_(stale)).values(ended_at=now)
-        )
+        _end_sessions(conn, now, desk_sessions.c.session_id.in_(stale))
 
 
 def desk_session(central: Central, token: str) -> DeskSession | None:
@@ -172,62 +176,31 @@ def desk_session(central: Central, token: str) -> DeskSession | None:
 def end_desk_sessions_of_device(db: Database, *, office: str, device_id: str, now: datetime) -> int:
     """End every live desk session of the counter whose device `device_id` is (its device was
     revoked: the browsers it paired go with it)."""
-
-    def end(conn: Connection) -> int:
-        counters = (
-            conn.execute(
-                select(devices.c.counter).where(
-                    devices.c.office == office,
-                    devices.c.device_id == device_id,
-                    devices.c.role == "counter",
-                    devices.c.counter.is_not(None),
-                )
-            )
-            .scalars()
-            .all()
+    counters = select(devices.c.counter).where(
+        devices.c.office == office,
+        devices.c.device_id == device_id,
+        devices.c.role == "counter",
+    )
+    return db.run(
+        lambda conn: _end_sessions(
+            conn, now, desk_sessions.c.office == office, desk_sessions.c.counter.in_(counters)
         )
-        if not counters:
-            return 0
-        return conn.execute(
-            update(desk_sessions)
-            .where(
-                desk_sessions.c.office == office,
-                desk_sessions.c.counter.in_(set(counters)),
-                desk_sessions.c.ended_at.is_(None),
-            )
-            .values(ended_at=now)
-        ).rowcount
-
-    return db.run(end)
+    )
 
 
 def end_desk_session_by_reader(db: Database, *, office: str, reader: str, now: datetime) -> int:
     """End the desk session named `desk-page-<id>` in the access log (`kiosk-central revoke`)."""
     session_id = reader.removeprefix("desk-page-")
     return db.run(
-        lambda conn: (
-            conn.execute(
-                update(desk_sessions)
-                .where(
-                    desk_sessions.c.office == office,
-                    desk_sessions.c.session_id == session_id,
-                    desk_sessions.c.ended_at.is_(None),
-                )
-                .values(ended_at=now)
-            ).rowcount
+        lambda conn: _end_sessions(
+            conn, now, desk_sessions.c.office == office, desk_sessions.c.session_id == session_id
         )
     )
 
 
 def end_desk_session(central: Central, session_id: str) -> None:
     now = central.now()
-    central.db.run(
-        lambda conn: conn.execute(
-            update(desk_sessions)
-            .where(desk_sessions.c.session_id == session_id, desk_sessions.c.ended_at.is_(None))
-            .values(ended_at=now)
-        )
-    )
+    central.db.run(lambda conn: _end_sessions(conn, now, desk_sessions.c.session_id == session_id))
 
 
 def desk_record(central: Central, *, office: str, counter: int) -> dict[str, Any]:

@@ -241,9 +241,9 @@ ACCESS_KINDS = {
 }
 
 
-def access_page(office: str, day: date, entries: list[dict], zone: tzinfo) -> str:
+def access_page(nonce: str, office: str, day: date, entries: list[dict], zone: tzinfo) -> str:
     """The desk's access log of an office day, for a ward leader (never the data itself)."""
-    lines = page_start(f"Nhật ký truy cập dữ liệu thẻ — {office} — {day:%d/%m/%Y}", STYLE)
+    lines = _head(nonce, f"Nhật ký truy cập dữ liệu thẻ — {office} — {day:%d/%m/%Y}")
     lines += [
         "<header><h1>"
         + _both(

@@ -14,12 +14,13 @@ import contextlib
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from common.office_clock import aware_now
 from kiosk.central_client import CentralClient, CentralUnauthorized, CentralUnavailable
 from kiosk.enrolment import ENROLMENT_FILE
 from kiosk.personal_data import open_personal_data
@@ -60,7 +61,7 @@ class PairingServer:
                     self._answer(401, {"detail": "unknown token"})
                 else:
                     server.asked += 1
-                    expires = datetime.now(UTC) + server.valid
+                    expires = aware_now() + server.valid
                     answer = {"code": server.code, "expires_at": expires.isoformat()}
                     self._answer(server.status, answer if server.status == 200 else {})
 
@@ -124,7 +125,7 @@ def test_the_pairing_code_is_shown_until_it_expires_and_errors_are_said(tmp_path
         assert pump(lambda: app.root.current == "counter_pairing")
         screen = app.root.get_screen("counter_pairing")
         assert screen.ids.code.text == "Mã ghép: 123-456"
-        local = (datetime.now(UTC) + server.valid).astimezone(config.office.timezone)
+        local = (aware_now() + server.valid).astimezone(config.office.timezone)
         assert screen.ids.explain.text in {
             f"Nhập mã này trên trang Quầy của máy tính tại {server.url}/desk, hiệu lực đến "
             f"{moment:%H:%M}"
