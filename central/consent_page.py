@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from central import vn_format
 from central.consents import ConsentFigures, ConsentTally
 
 HEADING = "Đồng ý dùng thẻ căn cước"
@@ -27,13 +28,6 @@ NOTE = (
 )
 
 
-def consent_rate_text(tally: ConsentTally) -> str:
-    """50.0 → "50,0%" (Vietnamese decimal comma); "–" when no visit was asked."""
-    if tally.consent_rate is None:
-        return "–"
-    return f"{tally.consent_rate:.1f}".replace(".", ",") + "%"
-
-
 def consent_section(by_day: ConsentFigures) -> str:
     out = [f"<h2>{escape(HEADING)}</h2>"]
     if not by_day.rows:
@@ -42,7 +36,7 @@ def consent_section(by_day: ConsentFigures) -> str:
     head = "".join(f"<th>{escape(text)}</th>" for text in COLUMNS)
     out += ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for row in by_day.rows:
-        out.append(f"<tr>{_cells(date.fromisoformat(row.key).strftime('%d/%m/%Y'), row)}</tr>")
+        out.append(f"<tr>{_cells(vn_format.day(date.fromisoformat(row.key)), row)}</tr>")
     out += ["</tbody>", f"<tfoot><tr>{_cells('Tổng cộng', by_day.total)}</tr></tfoot>"]
     out += ["</table>", f'<p class="period">{escape(NOTE)}</p>']
     return "\n".join(out)
@@ -51,5 +45,8 @@ def consent_section(by_day: ConsentFigures) -> str:
 def _cells(key: str, tally: ConsentTally) -> str:
     values = [tally.visits, tally.yes, tally.no, tally.withdrawn, tally.consented]
     cells = [f"<td>{escape(key)}</td>", *(f"<td>{value}</td>" for value in values)]
-    cells += [f"<td>{consent_rate_text(tally)}</td>", f"<td>{tally.without_ticket}</td>"]
+    cells += [
+        f"<td>{vn_format.percent(tally.consent_rate)}</td>",
+        f"<td>{tally.without_ticket}</td>",
+    ]
     return "".join(cells)

@@ -15,7 +15,8 @@ import urllib.parse
 from datetime import date
 from html import escape
 
-from central.consent_page import consent_rate_text, consent_section
+from central import vn_format
+from central.consent_page import consent_section
 from central.consents import ConsentFigures
 from central.html_page import page_start
 from central.reports import Report, Tally
@@ -96,8 +97,9 @@ def report_page(
     consent figures of that period by day, and a link to the per-session export (with the
     dossier codes) of the period."""
     office, first, last = by_day.office, by_day.first, by_day.last
-    period = f"{_day(first)} – {_day(last)}"
+    period = vn_format.period(first, last)
     total = by_day.total
+    consent_rate = vn_format.percent(consent_by_day.total.consent_rate)
     parts = [
         *page_start(f"{TITLE} – đơn vị {office} – {period}", STYLE),
         f"<h1>{escape(TITLE)}</h1>",
@@ -107,7 +109,7 @@ def report_page(
         f"<div>Số phiếu<b>{total.ballots}</b></div>",
         f"<div>Tỷ lệ hài lòng<b>{_rate(total)}</b></div>",
         f"<div>Chưa đánh giá<b>{total.not_rated}</b></div>",
-        f"<div>Tỷ lệ đồng ý dùng thẻ<b>{consent_rate_text(consent_by_day.total)}</b></div>",
+        f"<div>Tỷ lệ đồng ý dùng thẻ<b>{consent_rate}</b></div>",
         "</div>",
         _section("Theo ngày", "Ngày", by_day, day_keys=True),
         _section("Theo cán bộ", "Cán bộ", by_officer, day_keys=False),
@@ -133,12 +135,13 @@ def _section(heading: str, key_heading: str, report: Report, *, day_keys: bool) 
     )
     out += ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for row in report.rows:
-        key = _day(date.fromisoformat(row.key)) if day_keys else row.key
+        key = vn_format.day(date.fromisoformat(row.key)) if day_keys else row.key
         out.append(f"<tr>{_cells(key, row)}</tr>")
     out += ["</tbody>", f"<tfoot><tr>{_cells('Tổng cộng', report.total)}</tr></tfoot>"]
     out.append("</table>")
     keyed = [
-        (_day(date.fromisoformat(row.key)) if day_keys else row.key, row) for row in report.rows
+        (vn_format.day(date.fromisoformat(row.key)) if day_keys else row.key, row)
+        for row in report.rows
     ]
     out.append(_chart(heading, keyed, labels))
     return "\n".join(out)
@@ -146,7 +149,9 @@ def _section(heading: str, key_heading: str, report: Report, *, day_keys: bool) 
 
 def _cells(key: str, tally: Tally) -> str:
     cells = [f"<td>{escape(key)}</td>", f"<td>{tally.ballots}</td>"]
-    cells += [f"<td>{level.count} ({_percent(level.percent)})</td>" for level in tally.levels]
+    cells += [
+        f"<td>{level.count} ({vn_format.percent(level.percent)})</td>" for level in tally.levels
+    ]
     cells += [f"<td>{tally.not_rated}</td>", f"<td>{_rate(tally)}</td>"]
     return "".join(cells)
 
@@ -188,7 +193,7 @@ def _chart(heading: str, rows: list[tuple[str, Tally]], labels: list[str]) -> st
             left = CHART_LABEL_WIDTH + CHART_BAR_WIDTH * start / tally.ballots
             start += level.count
             right = CHART_LABEL_WIDTH + CHART_BAR_WIDTH * start / tally.ballots
-            tip = f"{key} – {level.label}: {level.count} phiếu ({_percent(level.percent)})"
+            tip = f"{key} – {level.label}: {level.count} phiếu ({vn_format.percent(level.percent)})"
             out.append(
                 f'<rect x="{left:.1f}" y="{y}" width="{right - left:.1f}" height="20" '
                 f'fill="{colour}"><title>{escape(tip)}</title></rect>'
@@ -196,20 +201,11 @@ def _chart(heading: str, rows: list[tuple[str, Tally]], labels: list[str]) -> st
             if level.percent >= MIN_PERCENT_SHOWN:
                 out.append(
                     f'<text x="{(left + right) / 2:.1f}" y="{y + 14}" text-anchor="middle">'
-                    f"{_percent(level.percent)}</text>"
+                    f"{vn_format.percent(level.percent)}</text>"
                 )
     out.append("</svg>")
     return "\n".join(out)
 
 
-def _day(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def _percent(value: float) -> str:
-    """75.0 → "75,0%" (Vietnamese decimal comma)."""
-    return f"{value:.1f}".replace(".", ",") + "%"
-
-
 def _rate(tally: Tally) -> str:
-    return "–" if tally.satisfaction_rate is None else _percent(tally.satisfaction_rate)
+    return vn_format.percent(tally.satisfaction_rate)
