@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
@@ -45,8 +47,9 @@ from central.identities import identity_for_counter
 from central.ingest import ingest
 from central.projections import IngestDay
 from central.queue import HeldElsewhere, call_next, queue_state, take_ticket
-from central.report_page import hide_query_tokens_in_access_log, report_page
+from central.report_page import OfficeFigures, hide_query_tokens_in_access_log, report_page
 from central.reports import Grouping, report_csv, satisfaction_report
+from central.service_page import LinkTo
 from central.service_report import (
     ServiceGrouping,
     arrivals,
@@ -257,6 +260,26 @@ def get_hall_key(
     return {"key_id": key.key_id, "key": key.key_text}
 
 
+hide_query_tokens_in_access_log()
+
+
+def page_reader(
+    office: OfficePath,
+    central: CentralDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description="the bearer token, for a browser")] = None,
+) -> Principal:
+    """office_member, where the token may also come as `?token=` (a browser link)."""
+    if credentials is None and token is not None:
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+    holder = principal(central, credentials)
+    if holder.office != office:
+        raise HTTPException(403, "this token belongs to another office")
+    if holder.role == DESK:
+        raise HTTPException(403, "a desk token reads the desk only")
+    return holder
+
+
 @router.get(
     "/offices/{office}/reports/satisfaction",
     response_model=ReportBody,
@@ -271,7 +294,7 @@ def get_satisfaction(
     last: Annotated[Day, Query(alias="to")],
     by: Annotated[Grouping, Query()],
     central: CentralDep,
-    _holder: Annotated[Principal, Depends(office_member)],
+    _holder: Annotated[Principal, Depends(page_reader)],
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
@@ -308,7 +331,7 @@ def get_service(
     last: Annotated[Day, Query(alias="to")],
     by: Annotated[ServiceGrouping, Query()],
     central: CentralDep,
-    _holder: Annotated[Principal, Depends(office_member)],
+    _holder: Annotated[Principal, Depends(page_reader)],
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
@@ -340,7 +363,7 @@ def get_arrivals(
     first: Annotated[Day, Query(alias="from")],
     last: Annotated[Day, Query(alias="to")],
     central: CentralDep,
-    _holder: Annotated[Principal, Depends(office_member)],
+    _holder: Annotated[Principal, Depends(page_reader)],
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
@@ -366,26 +389,6 @@ def _csv_download(content: str, name: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-hide_query_tokens_in_access_log()
-
-
-def page_reader(
-    office: OfficePath,
-    central: CentralDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    token: Annotated[str | None, Query(description="the bearer token, for a browser")] = None,
-) -> Principal:
-    """office_member, where the token may also come as `?token=` (a browser link)."""
-    if credentials is None and token is not None:
-        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
-    holder = principal(central, credentials)
-    if holder.office != office:
-        raise HTTPException(403, "this token belongs to another office")
-    if holder.role == DESK:
-        raise HTTPException(403, "a desk token reads the desk only")
-    return holder
 
 
 @router.get(
@@ -419,6 +422,31 @@ def get_sessions(
     return {"office": office, "from": first, "to": last, "sessions": [asdict(r) for r in records]}
 
 
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+}
+
+
+@router.get(
+    "/offices/{office}/reports/page",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}, **_json_errors(401, 403, 413, 422, 503)},
+)
+def get_report_page(
+    office: OfficePath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(page_reader)],
+    token: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> HTMLResponse:
+    """The office's report as an HTML page for a browser (Vietnamese): service figures by day,
+    field, counter, officer and hour, arrivals, satisfaction by day and officer, consent."""
+    return _report_page(central, office, first, last, token, base="")
+
+
 @router.get(
     "/offices/{office}/reports/satisfaction/page",
     response_class=HTMLResponse,
@@ -432,29 +460,53 @@ def get_satisfaction_page(
     _holder: Annotated[Principal, Depends(page_reader)],
     token: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> HTMLResponse:
-    """The report as an HTML page by day and by officer, for a browser (Vietnamese)."""
+    """The same page as …/reports/page, at the address it had before it showed more than the
+    satisfaction (links already handed out keep working)."""
+    return _report_page(central, office, first, last, token, base="../")
+
+
+def _report_page(
+    central: Central, office: str, first: date, last: date, token: str | None, *, base: str
+) -> HTMLResponse:
+    """`base` leads from the page's address to its office's reports (relative links, so the
+    page works behind a reverse proxy's prefix too)."""
     if first > last:
         raise HTTPException(422, "from must not be after to")
-    by_day = satisfaction_report(central.db, office=office, first=first, last=last, by="day")
-    by_officer = satisfaction_report(
-        central.db, office=office, first=first, last=last, by="officer"
-    )
-    consent = consent_figures(central.db, office=office, first=first, last=last, by="day")
-    # The per-session export of the same period, for the browser that holds this page's token.
-    export = {"from": first.isoformat(), "to": last.isoformat(), "format": "csv"}
-    if token is not None:
-        export["token"] = token
-    return HTMLResponse(
-        report_page(
-            by_day, by_officer, consent, sessions_csv_link=f"../sessions?{urlencode(export)}"
+    zone = central.rule(office).timezone
+    service = {
+        by: service_report(central.db, office=office, first=first, last=last, by=by, zone=zone)
+        for by in get_args(ServiceGrouping)
+    }
+    figures = OfficeFigures(
+        office=office,
+        name=None,
+        first=first,
+        last=last,
+        service=service,
+        by_day=satisfaction_report(central.db, office=office, first=first, last=last, by="day"),
+        by_officer=satisfaction_report(
+            central.db, office=office, first=first, last=last, by="officer"
         ),
-        media_type="text/html; charset=utf-8",
-        headers={
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-        },
+        consent_by_day=consent_figures(central.db, office=office, first=first, last=last, by="day"),
     )
+    return HTMLResponse(
+        report_page(figures, report_links(base, first, last, token)),
+        media_type="text/html; charset=utf-8",
+        headers=PAGE_HEADERS,
+    )
+
+
+def report_links(base: str, first: date, last: date, token: str | None) -> LinkTo:
+    """The page's links to the reports of its period, carrying the page's own `?token=` for the
+    browser that holds it."""
+
+    def link(endpoint: str, params: Mapping[str, str]) -> str:
+        query = {"from": first.isoformat(), "to": last.isoformat(), **params}
+        if token is not None:
+            query["token"] = token
+        return f"{base}{endpoint}?{urlencode(query)}"
+
+    return link
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""GET …/reports/satisfaction/page: the report as an HTML page, by day and by officer."""
+"""GET …/reports/satisfaction/page (the report page's first address): the satisfaction by day and
+by officer on it. Its service figures: tests/central/test_report_pages.py."""
 
 from __future__ import annotations
 
@@ -59,14 +60,15 @@ def test_page_by_day_and_by_officer(june: Api, office: str) -> None:
     assert response.headers["cache-control"] == "no-store"
     page = response.text
     assert page.startswith("<!DOCTYPE html>")
-    assert "<h1>Báo cáo mức độ hài lòng</h1>" in page
+    assert "<h1>Báo cáo phục vụ và mức độ hài lòng</h1>" in page
     assert f"Đơn vị: <b>{office}</b>" in page
     assert "01/06/2025 – 30/06/2025" in page
     # Summary: 8 ballots, 75.0 % satisfied, 3 not rated.
-    assert "<div>Số phiếu<b>8</b></div>" in page
+    assert "<div>Số phiếu đánh giá<b>8</b></div>" in page
     assert "<div>Tỷ lệ hài lòng<b>75,0%</b></div>" in page
     assert "<div>Chưa đánh giá<b>3</b></div>" in page
-    assert "<h2>Theo ngày</h2>" in page and "<h2>Theo cán bộ</h2>" in page
+    assert '<h3 id="satisfaction-day">Theo ngày</h3>' in page
+    assert '<h3 id="satisfaction-officer">Theo cán bộ</h3>' in page
     # June 2: 4 ballots 2/1/1, 1 not rated; cb-01: 5 ballots 2/1/2, 60 %; cb-02: 100 %.
     assert row_of(page, "02/06/2025") == ["4", "2 (50,0%)", "1 (25,0%)", "1 (25,0%)", "1", "75,0%"]
     assert row_of(page, "cb-01") == ["5", "2 (40,0%)", "1 (20,0%)", "2 (40,0%)", "1", "60,0%"]
@@ -79,7 +81,7 @@ def test_page_by_day_and_by_officer(june: Api, office: str) -> None:
 
 def test_page_charts_are_well_formed_svg(june: Api, office: str) -> None:
     page = june.http.get(page_path(office), params=PERIOD).text
-    charts = re.findall(r"<svg .*?</svg>", page, re.DOTALL)
+    charts = re.findall(r'<svg [^>]*aria-label="Biểu đồ mức độ hài lòng.*?</svg>', page, re.DOTALL)
     assert len(charts) == 2
     svg = "{http://www.w3.org/2000/svg}"
     for chart in charts:
@@ -91,13 +93,13 @@ def test_page_charts_are_well_formed_svg(june: Api, office: str) -> None:
     officers = ElementTree.fromstring(charts[1])
     tips = [title.text for title in officers.iter(f"{svg}title")]
     assert "cb-01 – Không hài lòng: 2 phiếu (40,0%)" in tips
-    # Each bar is 500 px long: cb-02's two segments (1 and 2 of 3 ballots) fill it.
+    # Each bar is 420 px long: cb-02's two segments (1 and 2 of 3 ballots) fill it.
     widths = [
         float(rect.get("width", "0"))
         for rect in officers.iter(f"{svg}rect")
         if (rect.findtext(f"{svg}title") or "").startswith("cb-02")
     ]
-    assert widths == pytest.approx([166.7, 333.3], abs=0.1)
+    assert widths == pytest.approx([140.0, 280.0], abs=0.1)
 
 
 def test_scale_5_page_names_its_five_levels(counter: Api, make: Events, office: str) -> None:
@@ -119,9 +121,10 @@ def test_scale_5_page_names_its_five_levels(counter: Api, make: Events, office: 
 
 def test_empty_period(counter: Api, office: str) -> None:
     page = counter.http.get(page_path(office), params=PERIOD).text
-    assert "<div>Số phiếu<b>0</b></div>" in page
+    assert "<div>Số phiếu đánh giá<b>0</b></div>" in page
     assert "<div>Tỷ lệ hài lòng<b>–</b></div>" in page
-    assert page.count("Không có dữ liệu trong kỳ.") == 3  # by day, by officer, consent
+    # Five service tables, the arrivals, satisfaction by day and by officer, consent.
+    assert page.count("Không có dữ liệu trong kỳ.") == 9
     assert "<div>Tỷ lệ đồng ý dùng thẻ<b>–</b></div>" in page
 
 
@@ -132,7 +135,7 @@ def test_token_in_the_query_for_a_browser(
     params = {**PERIOD, "token": token}
     response = httpx.get(f"{base_url}{page_path(office)}", params=params)
     assert response.status_code == 200
-    assert "<div>Số phiếu<b>8</b></div>" in response.text
+    assert "<div>Số phiếu đánh giá<b>8</b></div>" in response.text
 
 
 def test_unauthorised_and_other_office(base_url: str, database_url: str, office: str) -> None:
@@ -146,11 +149,15 @@ def test_unauthorised_and_other_office(base_url: str, database_url: str, office:
     assert httpx.get(url, params={**PERIOD, "token": stranger}).status_code == 403
     bearer = {"Authorization": f"Bearer {stranger}"}
     assert httpx.get(url, params=PERIOD, headers=bearer).status_code == 403
-    # The query token is for this page only: the JSON report still wants the header.
+    # The page links to the JSON reports with its token, so they take it in the query too,
+    # under the same rule.
     own = viewer_token(database_url, office)
-    json_url = f"{base_url}/api/v1/offices/{office}/reports/satisfaction"
-    params = {**PERIOD, "by": "day", "token": own}
-    assert httpx.get(json_url, params=params).status_code == 401
+    for report, extra in (("satisfaction", {"by": "day"}), ("service", {"by": "day"})):
+        json_url = f"{base_url}/api/v1/offices/{office}/reports/{report}"
+        assert httpx.get(json_url, params={**PERIOD, **extra, "token": own}).status_code == 200
+        assert httpx.get(json_url, params={**PERIOD, **extra}).status_code == 401
+        refused = httpx.get(json_url, params={**PERIOD, **extra, "token": stranger})
+        assert refused.status_code == 403
 
 
 def test_from_after_to_is_422(counter: Api, office: str) -> None:
