@@ -26,6 +26,7 @@ from central.report_style import STYLE
 from central.reports import Report, Tally
 from central.service_page import LinkTo, arrivals_section, links, service_sections, service_summary
 from central.service_report import ServiceGrouping, ServiceReport
+from central.service_shares import ServiceShares
 from central.svg_charts import Segment, StackedRow, stacked_bar_chart
 
 TITLE = "Báo cáo phục vụ và mức độ hài lòng"
@@ -49,7 +50,7 @@ class OfficeFigures:
     name: str | None
     first: date
     last: date
-    service: Mapping[ServiceGrouping, ServiceReport]
+    service: Mapping[ServiceGrouping, tuple[ServiceReport, ServiceShares]]
     by_day: Report
     by_officer: Report
     consent_by_day: ConsentFigures
@@ -111,7 +112,7 @@ def report_page(figures: OfficeFigures, link: LinkTo) -> str:
         f'<p class="period">Đơn vị: <b>{escape(where)}</b> · Kỳ báo cáo: '
         f"<b>{escape(period)}</b></p>",
         '<div class="summary">',
-        *service_summary(figures.service["day"].total),
+        *service_summary(figures.service["day"][0].total),
         f"<div>Tỷ lệ đồng ý dùng thẻ<b>{consent_rate}</b></div>",
         f"<div>Tỷ lệ hài lòng<b>{_rate(total)}</b></div>",
         f"<div>Số phiếu đánh giá<b>{vn_format.number(total.ballots)}</b></div>",
@@ -119,7 +120,7 @@ def report_page(figures: OfficeFigures, link: LinkTo) -> str:
         "</div>",
         "<h2>Tiếp nhận và phục vụ</h2>",
         service_sections(figures.service, link),
-        arrivals_section(figures.service["day"].arrivals, link),
+        arrivals_section(figures.service["day"][0].arrivals, link),
         "<h2>Mức độ hài lòng</h2>",
         f'<p class="note">{escape(SATISFACTION_NOTE)}</p>',
         _section("Theo ngày", "Ngày", figures.by_day, link),

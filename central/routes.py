@@ -479,7 +479,10 @@ def _report_page(
         raise HTTPException(422, "from must not be after to")
     zone = central.rule(office).timezone
     service = {
-        by: service_report(central.db, office=office, first=first, last=last, by=by, zone=zone)
+        by: (
+            service_report(central.db, office=office, first=first, last=last, by=by, zone=zone),
+            service_shares(central.db, office=office, first=first, last=last, by=by, zone=zone),
+        )
         for by in get_args(ServiceGrouping)
     }
     figures = OfficeFigures(

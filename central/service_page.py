@@ -11,6 +11,7 @@ from html import escape
 
 from central import vn_format
 from central.service_report import Arrival, ServiceGrouping, ServiceReport, ServiceTally
+from central.service_shares import ServiceShares, Shares
 from central.svg_charts import Bar, Series, bar_chart, column_chart
 
 LinkTo = Callable[[str, Mapping[str, str]], str]
@@ -27,7 +28,9 @@ HEAD_TOP = (
     '<tr><th rowspan="2">{key}</th><th rowspan="2">Lượt lấy số</th><th rowspan="2">Đã gọi</th>'
     '<th rowspan="2">Đã phục vụ</th><th rowspan="2">Vắng mặt</th>'
     '<th rowspan="2">Còn chờ khi hết ngày</th><th colspan="3">Thời gian chờ</th>'
-    '<th colspan="2">Thời gian phục vụ</th><th rowspan="2">Trả kết quả trong ngày</th></tr>'
+    '<th colspan="2">Thời gian phục vụ</th><th rowspan="2">Trả kết quả trong ngày</th>'
+    '<th rowspan="2">Tỷ lệ hài lòng (số phiếu)</th><th rowspan="2">Tỷ lệ đồng ý dùng thẻ</th>'
+    "</tr>"
 )
 HEAD_BOTTOM = (
     "<tr><th>Trung vị</th><th>90% không quá</th><th>Lâu nhất</th>"
@@ -38,7 +41,9 @@ NOTE = (
     " không được phục vụ; còn chờ khi hết ngày: chưa được gọi. Thời gian chờ: từ lúc lấy số đến"
     " lần gọi đầu tiên (gọi lại không tính thêm); thời gian phục vụ: từ lúc gọi đến lúc kết thúc"
     " phiên. Trung vị: một nửa số lượt không quá; 90% không quá: chín phần mười số lượt không"
-    " quá. Trả kết quả trong ngày: số phiên và tỷ lệ trên số phiên đã phục vụ."
+    " quá. Trả kết quả trong ngày: số phiên và tỷ lệ trên số phiên đã phục vụ. Tỷ lệ hài lòng:"
+    " các phiếu đánh giá của các phiên trong dòng; tỷ lệ đồng ý dùng thẻ: theo ngày, lĩnh vực"
+    " và giờ lấy số (theo quầy, cán bộ chỉ có trong dòng Tổng cộng)."
 )
 NOTE_BY_CALL = (
     "Theo quầy và theo cán bộ, số thứ tự tính ở quầy, cán bộ gọi lần đầu, phiên tính ở quầy, cán"
@@ -65,10 +70,14 @@ def service_summary(total: ServiceTally) -> list[str]:
     return [f"<div>{escape(label)}<b>{escape(value)}</b></div>" for label, value in boxes]
 
 
-def service_sections(reports: Mapping[ServiceGrouping, ServiceReport], link: LinkTo) -> str:
+def service_sections(
+    reports: Mapping[ServiceGrouping, tuple[ServiceReport, ServiceShares]], link: LinkTo
+) -> str:
+    """A section per grouping of its (report, shares)."""
     out = [f'<p class="note">{escape(NOTE)}</p>']
     for by, heading, key_heading in GROUPINGS:
-        out.append(_grouping(reports[by], heading, key_heading, link))
+        report, shares = reports[by]
+        out.append(_grouping(report, shares, heading, key_heading, link))
     return "\n".join(out)
 
 
@@ -83,7 +92,9 @@ def key_text(by: ServiceGrouping, key: str) -> str:
     return key
 
 
-def _grouping(report: ServiceReport, heading: str, key_heading: str, link: LinkTo) -> str:
+def _grouping(
+    report: ServiceReport, shares: ServiceShares, heading: str, key_heading: str, link: LinkTo
+) -> str:
     by = report.by
     out = [
         f'<h3 id="service-{by}">{escape(heading)}</h3>',
@@ -101,8 +112,9 @@ def _grouping(report: ServiceReport, heading: str, key_heading: str, link: LinkT
         "<tbody>",
     ]
     keyed = [(key_text(by, row.key), row) for row in report.rows]
-    out += [f"<tr>{_cells(key, row)}</tr>" for key, row in keyed]
-    out += ["</tbody>", f"<tfoot><tr>{_cells('Tổng cộng', report.total)}</tr></tfoot>", "</table>"]
+    out += [f"<tr>{_cells(key, row, shares.of(row.key))}</tr>" for key, row in keyed]
+    total = _cells("Tổng cộng", report.total, shares.total)
+    out += ["</tbody>", f"<tfoot><tr>{total}</tr></tfoot>", "</table>"]
     if by in ("counter", "officer"):
         out.append(f'<p class="note">{escape(NOTE_BY_CALL)}</p>')
     waits = [
@@ -138,7 +150,7 @@ def _grouping(report: ServiceReport, heading: str, key_heading: str, link: LinkT
     return "\n".join(out)
 
 
-def _cells(key: str, tally: ServiceTally) -> str:
+def _cells(key: str, tally: ServiceTally, shares: Shares) -> str:
     counts = [tally.issued, tally.called, tally.served, tally.no_shows, tally.waiting_at_close]
     times = [
         tally.wait.median,
@@ -153,8 +165,16 @@ def _cells(key: str, tally: ServiceTally) -> str:
         else f"{vn_format.number(tally.same_day_results)} "
         f"({vn_format.percent(tally.same_day_rate)})"
     )
+    satisfaction = shares.satisfaction
+    rate = (
+        vn_format.MISSING
+        if satisfaction.satisfaction_rate is None
+        else f"{vn_format.percent(satisfaction.satisfaction_rate)}"
+        f" ({vn_format.number(satisfaction.ballots)})"
+    )
+    consent = vn_format.percent(None if shares.consent is None else shares.consent.consent_rate)
     cells = [key, *(vn_format.number(n) for n in counts), *map(vn_format.duration, times)]
-    return "".join(f"<td>{escape(text)}</td>" for text in [*cells, same_day])
+    return "".join(f"<td>{escape(text)}</td>" for text in [*cells, same_day, rate, consent])
 
 
 def arrivals_section(arrivals: Sequence[Arrival], link: LinkTo) -> str:
