@@ -19,6 +19,7 @@ h3 { font-size: 1.05rem; margin-top: 1.6rem; }
 .summary b { display: block; font-size: 1.3rem; color: #222; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .45rem; text-align: right; }
+td { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #f2f2f2; text-align: center; }
 tfoot td { font-weight: bold; background: #fafafa; }
@@ -32,6 +33,9 @@ svg { max-width: 100%; height: auto; }
 @page { size: A4; margin: 12mm; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
+  table { font-size: 7.5pt; }
+  th, td { padding: 1px 3px; }
+  td { white-space: normal; }
   .links, nav { display: none; }
   h2, h3, figcaption { break-after: avoid; }
   tr, figure, .summary div { break-inside: avoid; }

@@ -27,6 +27,7 @@ GAP = 8
 MAX_KEY = 24
 LEGEND_ROW = 22
 COLUMN_HEIGHT = 200
+MAX_LEGEND = 600  # a chart is made as wide as its legend on one line, up to this
 TEXT = "#222222"
 GRID = "#cccccc"
 EMPTY = "#d9d9d9"
@@ -158,9 +159,10 @@ def column_chart(label: str, hours: Sequence[int], series: Sequence[Series]) -> 
     column's total above it, a legend of the series' names on top."""
     totals = {hour: sum(s.counts.get(hour, 0) for s in series) for hour in hours}
     largest = max(totals.values(), default=0)
-    slot = max(32.0, max((text_width(str(n)) for n in totals.values()), default=0) + GAP)
+    slot = max(40.0, max((text_width(str(n)) for n in totals.values()), default=0) + GAP)
     legend = [(s.name, SERIES[i % len(SERIES)]) for i, s in enumerate(series)]
-    width = max(slot * len(hours) + 2 * GAP, _legend_width(legend))
+    one_line = sum(_legend_item_width(name) for name, _ in legend)
+    width = max(slot * len(hours) + 2 * GAP, _legend_width(legend), min(one_line, MAX_LEGEND))
     legend_lines, legend_svg = _legend(legend, width)
     top = legend_lines * LEGEND_ROW + 6 + LEGEND_ROW  # room for the tallest column's total
     base = top + COLUMN_HEIGHT
