@@ -9,15 +9,17 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from central.api_models import CityReportBody
 from central.auth import bearer, city_reader
+from central.city_page import city_page
 from central.city_report import city_csv, city_report
 from central.context import Central, get_central
 from central.enrolment import Principal
 from central.fleet_routes import ERRORS
-from central.routes import query_token_holder
+from central.routes import PAGE_HEADERS, query_token_holder, report_links
 from central.schema import CITY
 from central.strict_json import StrictJsonRoute
 from central.values import Day
@@ -86,3 +88,41 @@ def get_city_overview(
     body["from"] = body.pop("first")
     body["to"] = body.pop("last")
     return body
+
+
+@router.get(
+    "/cities/{city}/reports/overview/page",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}},
+)
+def get_city_overview_page(
+    city: CityPath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(city_view_reader)],
+    token: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> HTMLResponse:
+    """The city view as an HTML page for a browser (Vietnamese): the offices ranked by tỷ lệ
+    hài lòng and by median wait, with their charts; each office links to its own report page."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+    report = city_report(
+        central.db,
+        city=unicodedata.normalize("NFC", city),
+        first=first,
+        last=last,
+        zone_of=lambda office: central.rule(office).timezone,
+    )
+
+    def office_page(office: str) -> str:
+        # From …/cities/{city}/reports/overview/page up to …/api/v1/, then the office's page.
+        return report_links(f"../../../../offices/{office}/reports/", first, last, token)(
+            "page", {}
+        )
+
+    return HTMLResponse(
+        city_page(report, report_links("../", first, last, token), office_page),
+        media_type="text/html; charset=utf-8",
+        headers=PAGE_HEADERS,
+    )

@@ -20,7 +20,7 @@ h3 { font-size: 1.05rem; margin-top: 1.6rem; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .45rem; text-align: right; }
 td { white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, th.name, td.name { text-align: left; }
 thead th { background: #f2f2f2; text-align: center; }
 tfoot td { font-weight: bold; background: #fafafa; }
 td.small, .small { color: #8a4b00; }

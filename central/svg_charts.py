@@ -32,6 +32,7 @@ TEXT = "#222222"
 GRID = "#cccccc"
 EMPTY = "#d9d9d9"
 BAR = "#2b6cb0"
+MUTED = "#a9c4e4"
 # Distinguishable hues for the fields of the arrivals chart (no text is drawn on them).
 SERIES = ("#2b6cb0", "#e08a00", "#2e7d32", "#8e3b9e", "#c62828", "#00838f", "#6d4c41", "#5f6b7a")
 
@@ -39,12 +40,14 @@ SERIES = ("#2b6cb0", "#e08a00", "#2e7d32", "#8e3b9e", "#c62828", "#00838f", "#6d
 @dataclass(frozen=True)
 class Bar:
     """One horizontal bar: `value` sets its length (None: no bar, `label` alone), `label` is
-    written after it, `tip` is its tooltip."""
+    written after it, `tip` is its tooltip; a `muted` bar (a figure from a small sample) is
+    drawn pale."""
 
     key: str
     value: float | None
     label: str
     tip: str
+    muted: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def bar_chart(label: str, bars: Sequence[Bar], *, scale_max: float | None = None
         if bar.value is not None:
             out.append(
                 f'<rect x="{key_width:.1f}" y="{y}" width="{length:.1f}" height="{BAR_HEIGHT}" '
-                f'fill="{BAR}"/>'
+                f'fill="{MUTED if bar.muted else BAR}"/>'
             )
         out.append(
             f'<text x="{key_width + length + GAP:.1f}" y="{y + 13}" fill="{TEXT}">'

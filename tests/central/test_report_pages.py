@@ -7,6 +7,7 @@ README's with KIOSK_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -427,7 +428,10 @@ def test_the_page_in_a_browser_on_screen_and_in_print(page_url: str, tmp_path: P
 
 
 def full_page_shot(browser: Any, width: int, path: Path) -> None:
-    browser.set_window_size(width, 900)
+    """The whole page laid out `width` CSS pixels wide (the viewport made as tall as it)."""
+    metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(width, height + 20)
-    browser.save_screenshot(str(path))
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": height})
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    path.write_bytes(base64.b64decode(shot["data"]))
