@@ -36,6 +36,7 @@ svg { max-width: 100%; height: auto; }
   table { font-size: 7.5pt; }
   th, td { padding: 1px 3px; }
   td { white-space: normal; }
+  td.name { white-space: nowrap; }
   .links, nav { display: none; }
   h2, h3, figcaption { break-after: avoid; }
   tr, figure, .summary div { break-inside: avoid; }

@@ -46,7 +46,7 @@ from tests.support.api import CLOCK
 from tests.support.browser import chromium, needs_chromium
 from tests.support.central import city_token, running_central, viewer_token
 
-BAR_SPAN = 420
+BAR_SPAN = 340
 SMALL = 30  # ballots, or called tickets: fewer are a small sample (docs/central-api.md)
 
 

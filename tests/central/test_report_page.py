@@ -93,13 +93,13 @@ def test_page_charts_are_well_formed_svg(june: Api, office: str) -> None:
     officers = ElementTree.fromstring(charts[1])
     tips = [title.text for title in officers.iter(f"{svg}title")]
     assert "cb-01 – Không hài lòng: 2 phiếu (40,0%)" in tips
-    # Each bar is 420 px long: cb-02's two segments (1 and 2 of 3 ballots) fill it.
+    # Each bar is 340 px long: cb-02's two segments (1 and 2 of 3 ballots) fill it.
     widths = [
         float(rect.get("width", "0"))
         for rect in officers.iter(f"{svg}rect")
         if (rect.findtext(f"{svg}title") or "").startswith("cb-02")
     ]
-    assert widths == pytest.approx([140.0, 280.0], abs=0.1)
+    assert widths == pytest.approx([113.3, 226.7], abs=0.1)
 
 
 def test_scale_5_page_names_its_five_levels(counter: Api, make: Events, office: str) -> None:

@@ -40,7 +40,7 @@ from tests.support.service_visits import (
 
 SVG = "{http://www.w3.org/2000/svg}"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-BAR_SPAN = 420  # the longest bar of a chart, in px (central.svg_charts.BAR_WIDTH)
+BAR_SPAN = 340  # the longest bar of a chart, in px (central.svg_charts.BAR_WIDTH)
 COLUMN_SPAN = 200  # the tallest column
 
 
