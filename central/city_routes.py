@@ -18,7 +18,7 @@ from central.city_page import city_page
 from central.city_report import city_csv, city_report
 from central.context import Central, get_central
 from central.enrolment import Principal
-from central.fleet_routes import ERRORS
+from central.fleet_routes import ERRORS, PAGE_RESPONSES
 from central.routes import PAGE_HEADERS, query_token_holder, report_links
 from central.schema import CITY
 from central.strict_json import StrictJsonRoute
@@ -93,7 +93,7 @@ def get_city_overview(
 @router.get(
     "/cities/{city}/reports/overview/page",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}},
+    responses=PAGE_RESPONSES,
 )
 def get_city_overview_page(
     city: CityPath,
