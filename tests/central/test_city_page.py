@@ -39,6 +39,7 @@ from tests.central.test_report_pages import (
     bars,
     charts,
     full_page_shot,
+    wider_than_reserved,
 )
 from tests.central.test_report_pages import percent as rate_text
 from tests.central.test_report_pages import words as wait_text
@@ -261,6 +262,7 @@ def test_the_page_in_a_browser_on_screen_and_in_print(page_url: str, tmp_path: P
             "return document.documentElement.scrollWidth - window.innerWidth"
         )
         assert overflow <= 0
+        assert wider_than_reserved(browser) == []
         full_page_shot(browser, 1280, shots / "city-page.png")
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         full_page_shot(browser, 794, shots / "city-page-print.png")

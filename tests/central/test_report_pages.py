@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urljoin, urlparse
 import httpx
 import pytest
 
-from central.svg_charts import contrast
+from central.svg_charts import CHAR_WIDTH, contrast
 from tests.support.api import CLOCK
 from tests.support.browser import chromium, needs_chromium
 from tests.support.central import running_central, viewer_token
@@ -415,6 +415,7 @@ def test_the_page_in_a_browser_on_screen_and_in_print(page_url: str, tmp_path: P
             "return document.documentElement.scrollWidth - window.innerWidth"
         )
         assert overflow <= 0
+        assert wider_than_reserved(browser) == []
         full_page_shot(browser, 1280, shots / "report-page.png")
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         full_page_shot(browser, 794, shots / "report-page-print.png")  # A4 at 96 px per inch
@@ -425,6 +426,19 @@ def test_the_page_in_a_browser_on_screen_and_in_print(page_url: str, tmp_path: P
         assert widest <= 794
     if os.environ.get("KIOSK_UPDATE_SCREENSHOTS"):
         shutil.copyfile(shots / "report-page.png", SCREENSHOTS / "report-page.png")
+
+
+def wider_than_reserved(browser: Any) -> list[str]:
+    """The charts' texts the browser draws wider than central.svg_charts reserves for them
+    (CHAR_WIDTH per character), which could then overlap."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('svg text')].filter(t => {"
+        " const shown = [...t.childNodes].filter(n => n.nodeType === 3)"
+        "   .map(n => n.textContent).join('');"
+        " return t.getBBox().width > arguments[0] * shown.length + 0.5; })"
+        ".map(t => t.textContent)",
+        CHAR_WIDTH,
+    )
 
 
 def full_page_shot(browser: Any, width: int, path: Path) -> None:
