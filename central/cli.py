@@ -50,6 +50,7 @@ from central.offices import (
 )
 from central.schema import CITY, OFFICE_NAME
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
+from common.closed_pipe import quiet_closed_pipe
 from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule, aware_now
 from common.provisioning_code import ProvisioningCode
 from common.version import __version__
@@ -282,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of a pipe stopped early
+        return quiet_closed_pipe()
 
 
 def open_database(url: str) -> Database:
