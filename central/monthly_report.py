@@ -1,0 +1,91 @@
+"""The figures of one office's monthly report (the printable PDF, central.monthly_pdf): the
+service, satisfaction and consent reports of the calendar month's office days, each computed by
+its own module, gathered once for the route and the `kiosk-central monthly-report` command."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from central.consents import ConsentFigures, consent_figures
+from central.db import Database
+from central.reports import Report, satisfaction_report
+from central.service_report import ServiceReport, service_report
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# The tables of the report, in their order: service and satisfaction figures by the same key.
+MonthlyGrouping = Literal["day", "field", "counter", "officer"]
+GROUPINGS: tuple[MonthlyGrouping, ...] = ("day", "field", "counter", "officer")
+
+
+class MonthError(ValueError):
+    """Not a month written YYYY-MM."""
+
+
+def month_days(text: str) -> tuple[date, date]:
+    """The first and last office day of the month `YYYY-MM` (office days are dates)."""
+    if not re.fullmatch(MONTH_PATTERN, text):
+        raise MonthError(f"{text!r} is not a month like 2026-11")
+    year, month = int(text[:4]), int(text[5:])
+    if year < 1:
+        raise MonthError(f"{text!r} is not a month like 2026-11")
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True)
+class MonthlyFigures:
+    office: str
+    name: str | None  # the office's name, when the server has one
+    first: date
+    last: date
+    made_on: date  # the office day the report was made
+    service: dict[str, ServiceReport]  # by each of GROUPINGS; arrivals in each
+    satisfaction: dict[str, Report]  # by each of GROUPINGS
+    consent: ConsentFigures  # by day
+
+    @property
+    def empty(self) -> bool:
+        """Nothing happened in the month: no ticket, session, ballot nor consent answer."""
+        service = self.service["day"].total
+        satisfaction = self.satisfaction["day"].total
+        return not (
+            service.issued
+            or service.served
+            or satisfaction.ballots
+            or satisfaction.not_rated
+            or self.consent.total.visits
+            or self.consent.total.without_ticket
+        )
+
+
+def monthly_figures(
+    db: Database,
+    *,
+    office: str,
+    name: str | None,
+    month: str,
+    zone: ZoneInfo,
+    made_on: date,
+) -> MonthlyFigures:
+    """The figures of `month` (YYYY-MM) at `office`, whose time zone is `zone`."""
+    first, last = month_days(month)
+    return MonthlyFigures(
+        office=office,
+        name=name,
+        first=first,
+        last=last,
+        made_on=made_on,
+        service={
+            by: service_report(db, office=office, first=first, last=last, by=by, zone=zone)
+            for by in GROUPINGS
+        },
+        satisfaction={
+            by: satisfaction_report(db, office=office, first=first, last=last, by=by)
+            for by in GROUPINGS
+        },
+        consent=consent_figures(db, office=office, first=first, last=last, by="day"),
+    )
