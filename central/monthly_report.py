@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from central.consents import ConsentFigures, consent_figures
 from central.db import Database
+from central.offices import office_names
 from central.reports import Report, satisfaction_report
 from central.service_report import ServiceReport, service_report
 
@@ -66,16 +67,15 @@ def monthly_figures(
     db: Database,
     *,
     office: str,
-    name: str | None,
     month: str,
     zone: ZoneInfo,
     made_on: date,
 ) -> MonthlyFigures:
-    """The figures of `month` (YYYY-MM) at `office`, whose time zone is `zone`."""
+    """The figures of `month` (YYYY-MM) at `office`, whose time zone is `zone`, and its name."""
     first, last = month_days(month)
     return MonthlyFigures(
         office=office,
-        name=name,
+        name=office_names(db).get(office),
         first=first,
         last=last,
         made_on=made_on,
