@@ -55,6 +55,7 @@ PAGE_WIDTH, PAGE_HEIGHT = A4
 LEFT, RIGHT, TOP, BOTTOM = 30 * mm, 15 * mm, 20 * mm, 20 * mm
 FRAME_PADDING = 6  # platypus's frame keeps 6 pt inside the margins on each side
 WIDTH = PAGE_WIDTH - LEFT - RIGHT - 2 * FRAME_PADDING
+INNER_LEFT, INNER_RIGHT = LEFT + FRAME_PADDING, PAGE_WIDTH - RIGHT - FRAME_PADDING
 TITLE = "BÁO CÁO TÌNH HÌNH TIẾP NHẬN VÀ GIẢI QUYẾT HỒ SƠ"
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -64,6 +65,7 @@ BAR = colors.HexColor("#2c7fb8")
 # Field colours of the arrivals chart, in the order of the fields (then again from the start).
 FIELD_COLOURS = ("#2c7fb8", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#edc948")
 NO_FIGURE = "–"
+MAX_BAR = 12 * mm  # a column's width at the most, when there are few of them
 KEY_HEADINGS = {"day": "Ngày", "field": "Lĩnh vực", "counter": "Quầy", "officer": "Cán bộ"}
 SECTIONS = {
     "day": "II. THEO NGÀY",
@@ -128,6 +130,8 @@ def monthly_pdf(figures: MonthlyFigures) -> bytes:
         subject=TITLE.capitalize(),
         creator="kiosk-central",
         invariant=True,
+        # Roboto from the start: reportlab's default Helvetica would be listed, not embedded.
+        initialFontName=REGULAR,
     )
     story: list[Flowable] = [*_header(figures, office_text, styles)]
     if figures.empty:
@@ -146,9 +150,16 @@ def monthly_pdf(figures: MonthlyFigures) -> bytes:
         story += _levels(figures.satisfaction["day"], styles)
         story += _notes(styles)
     story.append(_signatures(styles))
-    footer = f"Báo cáo tháng {month} – {office_text} (mã {figures.office})"
+    footer = f"Báo cáo tháng {month} – {office_text}"
+    if figures.name:
+        footer += f" (mã {figures.office})"
     document.build(story, canvasmaker=_numbered_canvas(footer))
     return out.getvalue()
+
+
+def _table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
+    """`commands` over Roboto in every cell (a table's cells start in Helvetica otherwise)."""
+    return TableStyle([("FONT", (0, 0), (-1, -1), REGULAR, 8), *commands])
 
 
 # ----------------------------------------------------------------- the page frame
@@ -173,11 +184,9 @@ def _numbered_canvas(footer: str) -> type[Canvas]:
                 self.__dict__.update(state)
                 self.setFont(REGULAR, 8)
                 self.setStrokeColor(GRID)
-                self.line(LEFT, BOTTOM - 6 * mm, PAGE_WIDTH - RIGHT, BOTTOM - 6 * mm)
-                self.drawString(LEFT, BOTTOM - 10 * mm, footer)
-                self.drawRightString(
-                    PAGE_WIDTH - RIGHT, BOTTOM - 10 * mm, f"Trang {number}/{count}"
-                )
+                self.line(INNER_LEFT, BOTTOM - 6 * mm, INNER_RIGHT, BOTTOM - 6 * mm)
+                self.drawString(INNER_LEFT, BOTTOM - 10 * mm, footer)
+                self.drawRightString(INNER_RIGHT, BOTTOM - 10 * mm, f"Trang {number}/{count}")
                 super().showPage()
             super().save()
 
@@ -201,7 +210,7 @@ def _header(
     ]
     block = Table([[left, right]], colWidths=[WIDTH * 0.42, WIDTH * 0.58])
     block.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -231,7 +240,7 @@ def _signatures(styles: dict[str, ParagraphStyle]) -> Flowable:
         ],
     ]
     table = Table(cells, colWidths=[WIDTH / 2, WIDTH / 2], rowHeights=[None, 28 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    table.setStyle(_table_style([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return KeepTogether([Spacer(1, 8 * mm), table])
 
 
@@ -283,7 +292,7 @@ def _summary(figures: MonthlyFigures, styles: dict[str, ParagraphStyle]) -> list
         colWidths=[WIDTH * 0.5, WIDTH * 0.5],
     )
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("GRID", (0, 0), (-1, -1), 0.5, GRID),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -381,7 +390,7 @@ def _section(
         ("SPAN", (13, 0), (14, 0)),
     ]
     commands += [("SPAN", (column, 0), (column, 1)) for column in range(1, 6)]
-    table.setStyle(TableStyle(commands))
+    table.setStyle(_table_style(commands))
     out.append(table)
     if by in ("counter", "officer"):
         out.append(
@@ -470,7 +479,7 @@ def _arrivals(arrivals: list[Arrival], styles: dict[str, ParagraphStyle]) -> lis
         data, colWidths=[key_width, *([other] * (len(fields) + 1))], repeatRows=1, hAlign="LEFT"
     )
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("GRID", (0, 0), (-1, -1), 0.5, GRID),
                 ("BACKGROUND", (0, 0), (-1, 0), HEAD),
@@ -512,6 +521,8 @@ def _notes(styles: dict[str, ParagraphStyle]) -> list[Flowable]:
 
 def _chart_frame(height: float, title: str) -> Drawing:
     drawing = Drawing(WIDTH, height)
+    # The renderer's starting state (else Helvetica, listed in the PDF and never embedded).
+    drawing.initialFontName = REGULAR
     drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=9))
     return drawing
 
@@ -590,9 +601,9 @@ def _wait_chart(report: ServiceReport) -> Drawing | None:
         value = medians[day]
         drawing.add(
             Rect(
-                x + slot * 0.15,
+                x + (slot - min(slot * 0.7, MAX_BAR)) / 2,
                 bottom,
-                slot * 0.7,
+                min(slot * 0.7, MAX_BAR),
                 y_of(value) - bottom,
                 fillColor=BAR,
                 strokeColor=None,
@@ -629,6 +640,7 @@ def _arrivals_chart(per_hour: dict[int, dict[str, int]], fields: Sequence[str]) 
     top = max(sum(counts.values()) for counts in per_hour.values())
     y_of = _axis(drawing, left, bottom, width, height, top, "lượt")
     slot = width / len(hours)
+    bar = min(slot * 0.6, MAX_BAR)
     for index, hour in enumerate(hours):
         x = left + index * slot
         drawing.add(
@@ -650,9 +662,9 @@ def _arrivals_chart(per_hour: dict[int, dict[str, int]], fields: Sequence[str]) 
             y0, y1 = y_of(running), y_of(running + count)
             drawing.add(
                 Rect(
-                    x + slot * 0.2,
+                    x + (slot - bar) / 2,
                     y0,
-                    slot * 0.6,
+                    bar,
                     y1 - y0,
                     fillColor=colour,
                     strokeColor=colors.white,
