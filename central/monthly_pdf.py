@@ -17,6 +17,7 @@ the tables.
 from __future__ import annotations
 
 import io
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -27,7 +28,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -65,6 +66,9 @@ BAR = colors.HexColor("#2c7fb8")
 # Field colours of the arrivals chart, in the order of the fields (then again from the start).
 FIELD_COLOURS = ("#2c7fb8", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#edc948")
 NO_FIGURE = "–"
+# reportlab keeps module-level state (the registered fonts, their subsets per document): one
+# document is built at a time, the server's threads queue for the ~0.1 s it takes.
+_BUILDING = threading.Lock()
 MAX_BAR = 12 * mm  # a column's width at the most, when there are few of them
 KEY_HEADINGS = {"day": "Ngày", "field": "Lĩnh vực", "counter": "Quầy", "officer": "Cán bộ"}
 SECTIONS = {
@@ -80,7 +84,6 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "base": base,
         "centre": ParagraphStyle("centre", base, alignment=TA_CENTER),
-        "centre_bold": ParagraphStyle("centre_bold", base, fontName=BOLD, alignment=TA_CENTER),
         "title": ParagraphStyle(
             "title", base, fontName=BOLD, fontSize=13, leading=17, alignment=TA_CENTER
         ),
@@ -99,13 +102,15 @@ def _styles() -> dict[str, ParagraphStyle]:
         "head": ParagraphStyle(
             "head", base, fontName=BOLD, fontSize=6.5, leading=8, alignment=TA_CENTER
         ),
-        "right": ParagraphStyle("right", base, alignment=TA_RIGHT),
     }
 
 
 def register_fonts() -> None:
-    """Roboto regular and bold, embedded (as subsets) in every PDF that uses them."""
-    if REGULAR not in pdfmetrics.getRegisteredFontNames():
+    """Roboto regular and bold, embedded (as subsets) in every PDF that uses them; registered
+    before any paragraph is made (a paragraph looks its fonts up when made)."""
+    with _BUILDING:
+        if REGULAR in pdfmetrics.getRegisteredFontNames():
+            return
         pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "Roboto-Regular.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "Roboto-Bold.ttf")))
         pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
@@ -153,7 +158,8 @@ def monthly_pdf(figures: MonthlyFigures) -> bytes:
     footer = f"Báo cáo tháng {month} – {office_text}"
     if figures.name:
         footer += f" (mã {figures.office})"
-    document.build(story, canvasmaker=_numbered_canvas(footer))
+    with _BUILDING:
+        document.build(story, canvasmaker=_numbered_canvas(footer))
     return out.getvalue()
 
 
@@ -432,7 +438,7 @@ def _figure_cells(service: ServiceTally | None, rating: Tally) -> list[str]:
 def _key_order(by: str) -> Callable[[str], Any]:
     """Counters by number (2 before 10), other keys as text (days are ISO dates)."""
     if by == "counter":
-        return lambda key: (int(key) if key.isdigit() else 10**9, key)
+        return int
     return lambda key: key
 
 
