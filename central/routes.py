@@ -56,6 +56,7 @@ from central.service_report import (
     service_csv,
     service_report,
 )
+from central.service_shares import service_shares
 from central.session_export import session_records, sessions_csv
 from central.strict_json import StrictJsonRoute
 from central.values import Day
@@ -318,14 +319,18 @@ def get_service(
     same-day results; per key, and the arrivals per hour and field."""
     if first > last:
         raise HTTPException(422, "from must not be after to")
-    report = service_report(
-        central.db, office=office, first=first, last=last, by=by, zone=central.rule(office).timezone
-    )
+    zone = central.rule(office).timezone
+    report = service_report(central.db, office=office, first=first, last=last, by=by, zone=zone)
+    shares = service_shares(central.db, office=office, first=first, last=last, by=by, zone=zone)
     if _wants_csv(format, accept):
-        return _csv_download(service_csv(report), f"service-{office}-{first}-{last}-{by}.csv")
+        csv_text = service_csv(report, shares)
+        return _csv_download(csv_text, f"service-{office}-{first}-{last}-{by}.csv")
     body = asdict(report)
     body["from"] = body.pop("first")
     body["to"] = body.pop("last")
+    for row in body["rows"]:
+        row.update(asdict(shares.of(row["key"])))
+    body["total"].update(asdict(shares.total))
     return body
 
 

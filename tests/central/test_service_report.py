@@ -1,7 +1,8 @@
 """GET …/reports/service and …/reports/arrivals: a known set of visits played through the API
 (recalls, a skip then taken again, a no-show, calls typed offline before their ticket arrived, a
-session whose ticket never arrived, two days, labels reused the next day), every figure compared
-with a computation from the visits themselves (tests/support/service_visits.py)."""
+session whose ticket never arrived, two days, labels reused the next day, citizens' ratings
+arriving before or after their session, consent answered, refused and withdrawn), every figure
+compared with a computation written here from the visits themselves."""
 
 from __future__ import annotations
 
@@ -83,6 +84,13 @@ def csv_cells(tally: dict[str, Any]) -> dict[str, str]:
             cells[f"{kind}_{figure}_s"] = text(tally[kind][figure])
     cells["same_day_results"] = str(tally["same_day_results"])
     cells["same_day_rate"] = text(tally["same_day_rate"])
+    satisfaction = tally["satisfaction"]
+    for name in ("ballots", "satisfied", "satisfaction_rate"):
+        cells[name] = text(satisfaction[name])
+    consent = tally["consent"] or {}
+    cells["consent_visits"] = text(consent.get("visits"))
+    cells["consented"] = text(consent.get("consented"))
+    cells["consent_rate"] = text(consent.get("consent_rate"))
     return cells
 
 
@@ -96,6 +104,10 @@ def test_the_known_figures_of_the_total(played: Api) -> None:
     assert total["wait"] == {"count": 9, "median": 600.0, "p90": 1800.0, "max": 1800.0}
     assert total["service"] == {"count": 8, "median": 600.0, "p90": 1800.0, "max": 1800.0}
     assert (total["same_day_results"], total["same_day_rate"]) == (6, 75.0)
+    # Levels 1 3 2 1 2 1 3 (and one session not rated); consent yes no withdrawn yes yes no yes
+    # yes no.
+    assert total["satisfaction"] == {"ballots": 7, "satisfied": 5, "satisfaction_rate": 71.4}
+    assert total["consent"] == {"visits": 9, "consented": 5, "consent_rate": 55.6}
 
 
 def test_arrivals_per_hour_and_field(played: Api) -> None:
@@ -135,9 +147,11 @@ def test_an_empty_period_and_bad_parameters(counter: Api, office: str) -> None:
         "service": nothing,
         "same_day_results": 0,
         "same_day_rate": None,
+        "satisfaction": {"ballots": 0, "satisfied": 0, "satisfaction_rate": None},
+        "consent": {"visits": 0, "consented": 0, "consent_rate": None},
     }
     csv_text = counter.http.get(path, params={**PERIOD, "by": "day", "format": "csv"}).text
-    assert csv_text.splitlines()[-1] == "total,0,0,0,0,0,,,,,,,0,"
+    assert csv_text.splitlines()[-1] == "total,0,0,0,0,0,,,,,,,0,,0,0,,0,0,"
     for params in (
         {"from": "2025-06-30", "to": "2025-06-01", "by": "day"},
         {**PERIOD, "by": "citizen"},
