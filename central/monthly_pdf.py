@@ -49,6 +49,7 @@ from central.monthly_report import MonthlyFigures
 from central.report_page import COLOURS
 from central.reports import Report, Tally
 from central.service_report import Arrival, ServiceReport, ServiceTally
+from central.service_shares import ServiceShares, Shares
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = "Roboto", "Roboto-Bold"
@@ -150,9 +151,9 @@ def monthly_pdf(figures: MonthlyFigures) -> bytes:
     else:
         story += _summary(figures, styles)
         for by in SECTIONS:
-            story += _section(by, figures.service[by], figures.satisfaction[by], styles)
+            story += _section(by, figures.service[by], figures.shares[by], styles)
         story += _arrivals(figures.service["day"].arrivals, styles)
-        story += _levels(figures.satisfaction["day"], styles)
+        story += _levels(figures.satisfaction, styles)
         story += _notes(styles)
     story.append(_signatures(styles))
     footer = f"Báo cáo tháng {month} – {office_text}"
@@ -255,7 +256,7 @@ def _signatures(styles: dict[str, ParagraphStyle]) -> Flowable:
 
 def _summary(figures: MonthlyFigures, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     service = figures.service["day"].total
-    rating = figures.satisfaction["day"].total
+    rating = figures.satisfaction.total
     consent = figures.consent.total
     wait, serve = service.wait, service.service
     rows = [
@@ -326,6 +327,7 @@ _HEAD_TOP = (
     "",
     "Đánh giá",
     "",
+    "Đồng ý dùng thẻ",
 )
 _HEAD_BOTTOM = (
     "",
@@ -342,17 +344,17 @@ _HEAD_BOTTOM = (
     "Tỷ lệ",
     "Số phiếu",
     "Tỷ lệ hài lòng",
+    "",
 )
-KEY_WIDTH = 23 * mm
+KEY_WIDTH = 20 * mm
 
 
 def _section(
-    by: str, service: ServiceReport, satisfaction: Report, styles: dict[str, ParagraphStyle]
+    by: str, service: ServiceReport, shares: ServiceShares, styles: dict[str, ParagraphStyle]
 ) -> list[Flowable]:
     out: list[Flowable] = [Paragraph(SECTIONS[by], styles["heading"])]
     keyed_service = {row.key: row for row in service.rows}
-    keyed_rating = {row.key: row for row in satisfaction.rows}
-    keys = sorted(keyed_service.keys() | keyed_rating.keys(), key=_key_order(by))
+    keys = sorted(keyed_service.keys() | shares.rows.keys(), key=_key_order(by))
     if not keys:
         out.append(Paragraph("Không có dữ liệu trong kỳ.", styles["base"]))
         return out
@@ -364,18 +366,17 @@ def _section(
         ],
         ["", *(Paragraph(text, head_style) for text in _HEAD_BOTTOM)],
     ]
-    no_rating = Tally(0, 0, [], None)
     for key in keys:
         data.append(
             [
                 Paragraph(escape(_key_text(by, key)), styles["cell"]),
-                *_figure_cells(keyed_service.get(key), keyed_rating.get(key, no_rating)),
+                *_figure_cells(keyed_service.get(key), shares.of(key)),
             ]
         )
     data.append(
         [
             Paragraph("<b>Tổng cộng</b>", styles["cell"]),
-            *_figure_cells(service.total, satisfaction.total),
+            *_figure_cells(service.total, shares.total),
         ]
     )
     other = (WIDTH - KEY_WIDTH) / len(_HEAD_TOP)
@@ -395,14 +396,15 @@ def _section(
         ("SPAN", (11, 0), (12, 0)),
         ("SPAN", (13, 0), (14, 0)),
     ]
-    commands += [("SPAN", (column, 0), (column, 1)) for column in range(1, 6)]
+    commands += [("SPAN", (column, 0), (column, 1)) for column in (*range(1, 6), 15)]
     table.setStyle(_table_style(commands))
     out.append(table)
     if by in ("counter", "officer"):
         out.append(
             Paragraph(
                 "Lượt lấy số, đã gọi, vắng mặt và thời gian chờ tính theo quầy, cán bộ gọi lần"
-                " đầu; số chưa được gọi chỉ có trong dòng Tổng cộng.",
+                " đầu; số chưa được gọi chỉ có trong dòng Tổng cộng. Việc đồng ý dùng thẻ được"
+                " hỏi ở nơi lấy số, trước khi đến quầy: chỉ có trong dòng Tổng cộng.",
                 styles["note"],
             )
         )
@@ -413,8 +415,9 @@ def _section(
     return out
 
 
-def _figure_cells(service: ServiceTally | None, rating: Tally) -> list[str]:
-    """The row's figures; a key with ballots only has no service figures (–)."""
+def _figure_cells(service: ServiceTally | None, shares: Shares) -> list[str]:
+    """The row's figures; a key with ballots only has no service figures (–), a row by counter
+    or officer no consent share (–)."""
     if service is None:
         cells = [NO_FIGURE] * 12
     else:
@@ -432,7 +435,13 @@ def _figure_cells(service: ServiceTally | None, rating: Tally) -> list[str]:
             _count(service.same_day_results),
             _rate(service.same_day_rate),
         ]
-    return [*cells, _count(rating.ballots), _rate(rating.satisfaction_rate)]
+    satisfaction, consent = shares.satisfaction, shares.consent
+    return [
+        *cells,
+        _count(satisfaction.ballots),
+        _rate(satisfaction.satisfaction_rate),
+        NO_FIGURE if consent is None else _rate(consent.consent_rate),
+    ]
 
 
 def _key_order(by: str) -> Callable[[str], Any]:

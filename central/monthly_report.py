@@ -1,6 +1,8 @@
 """The figures of one office's monthly report (the printable PDF, central.monthly_pdf): the
-service, satisfaction and consent reports of the calendar month's office days, each computed by
-its own module, gathered once for the route and the `kiosk-central monthly-report` command."""
+service report of the calendar month's office days by day, field, counter and officer with its
+shares (satisfaction and consent per row, central.service_shares), the satisfaction report's
+levels and the consent figures of the month, each computed by its own module, gathered once for
+the route and the `kiosk-central monthly-report` command."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from central.db import Database
 from central.offices import office_names
 from central.reports import Report, satisfaction_report
 from central.service_report import ServiceReport, service_report
+from central.service_shares import ServiceShares, service_shares
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-# The tables of the report, in their order: service and satisfaction figures by the same key.
+# The tables of the report, in their order.
 MonthlyGrouping = Literal["day", "field", "counter", "officer"]
 GROUPINGS: tuple[MonthlyGrouping, ...] = ("day", "field", "counter", "officer")
 
@@ -45,14 +48,15 @@ class MonthlyFigures:
     last: date
     made_on: date  # the office day the report was made
     service: dict[str, ServiceReport]  # by each of GROUPINGS; arrivals in each
-    satisfaction: dict[str, Report]  # by each of GROUPINGS
+    shares: dict[str, ServiceShares]  # the service report's shares, by each of GROUPINGS
+    satisfaction: Report  # by day: the month's levels
     consent: ConsentFigures  # by day
 
     @property
     def empty(self) -> bool:
         """Nothing happened in the month: no ticket, session, ballot nor consent answer."""
         service = self.service["day"].total
-        satisfaction = self.satisfaction["day"].total
+        satisfaction = self.satisfaction.total
         return not (
             service.issued
             or service.served
@@ -83,9 +87,10 @@ def monthly_figures(
             by: service_report(db, office=office, first=first, last=last, by=by, zone=zone)
             for by in GROUPINGS
         },
-        satisfaction={
-            by: satisfaction_report(db, office=office, first=first, last=last, by=by)
+        shares={
+            by: service_shares(db, office=office, first=first, last=last, by=by, zone=zone)
             for by in GROUPINGS
         },
+        satisfaction=satisfaction_report(db, office=office, first=first, last=last, by="day"),
         consent=consent_figures(db, office=office, first=first, last=last, by="day"),
     )

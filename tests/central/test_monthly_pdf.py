@@ -1,17 +1,17 @@
 """GET …/reports/monthly.pdf and `kiosk-central monthly-report`: the known visits of the service
-report (tests/support/service_visits.py) with citizens' ratings (one not rated, one rated twice,
-one sent days later) and consent answers, played through the API; the PDF's text read back
-(pypdfium2) and every figure in it compared with a computation written here; A4, the bundled
-fonts embedded, the pages numbered, every page rendered to PNG; the token rule."""
+report (tests/support/service_visits.py: recalls, skips, typed offline tickets, ratings before
+and after their session, one not rated, consent answered, refused and withdrawn, two days and a
+day of the month before) played through the API; the PDF's text read back (pypdfium2) and every
+figure in it compared with a computation and formatting written here; A4, the bundled fonts
+embedded, the pages numbered, every page rendered to PNG; the token rule."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -27,15 +27,12 @@ from central.monthly_report import MonthlyFigures
 from central.offices import set_office_labels
 from central.reports import LevelCount, Report, Tally
 from central.service_report import Arrival, Durations, ServiceReport, ServiceRow, ServiceTally
-from kiosk.consent import Answer, consent_events
-from tests.support.api import OTHER_OFFICE, Api, Events
-from tests.support.central import enroll_device, viewer_token
+from central.service_shares import ConsentShare, SatisfactionShare, ServiceShares, Shares
+from tests.support.api import OTHER_OFFICE, Api
+from tests.support.central import viewer_token
 from tests.support.service_visits import (
-    JUNE_2,
-    JUNE_3,
-    OFFICERS,
+    NOT_RATED,
     ZONE,
-    at,
     expected,
     play,
     visits,
@@ -49,103 +46,10 @@ LEVELS = ("Rất hài lòng", "Hài lòng", "Không hài lòng")
 ROW_KEYS = ("day", "field", "counter", "officer")
 
 
-@dataclass(frozen=True)
-class Rating:
-    """A citizen's rating at a counter (level None: not rated); `twice`: sent again later (a
-    second rating of the session: kept, not counted)."""
-
-    day: date
-    counter: int
-    field_id: str
-    level: int | None
-    twice: bool = False
-
-
-RATINGS = [
-    Rating(JUNE_2, 2, "ho-tich", 1),
-    Rating(JUNE_2, 2, "ho-tich", 2, twice=True),
-    Rating(JUNE_2, 2, "dat-dai", 1),
-    Rating(JUNE_2, 3, "ho-tich", 3),
-    Rating(JUNE_2, 3, "ho-tich", None),
-    Rating(JUNE_3, 2, "ho-tich", 1),
-    Rating(JUNE_3, 3, "dat-dai", 2),
-    Rating(JUNE_3, 10, "dat-dai", 3),
-    Rating(date(2025, 7, 1), 2, "ho-tich", 1),  # the next month
-]
-
-
-@dataclass(frozen=True)
-class Consent:
-    day: date
-    agreed: bool
-    ticketed: bool = True
-    withdrawn: bool = False
-
-
-CONSENTS = [
-    Consent(JUNE_2, True),
-    Consent(JUNE_2, False),
-    Consent(JUNE_2, True, withdrawn=True),
-    Consent(JUNE_3, True),
-    Consent(JUNE_3, True, ticketed=False),  # the citizen left without a ticket
-]
-
-
-def play_ratings_and_consents(base_url: str, database_url: str) -> None:
-    make = Events(OFFICE)
-    for counter in OFFICERS:
-        device = f"tablet-{counter:02d}"
-        token = enroll_device(database_url, OFFICE, "counter", device, counter=counter)
-        events = []
-        for rating in (r for r in RATINGS if r.counter == counter):
-            event = make.citizen_rating(
-                level=rating.level,
-                day=rating.day,
-                counter=counter,
-                officer_id=OFFICERS[counter],
-                field_id=rating.field_id,
-                device_id=device,
-            )
-            events.append(event)
-            if rating.twice:
-                again = make.citizen_rating(
-                    level=3,
-                    session_id=event["data"]["session_id"],
-                    day=rating.day,
-                    counter=counter,
-                    officer_id=OFFICERS[counter],
-                    field_id=rating.field_id,
-                    device_id=device,
-                )
-                events.append(again)
-        with Api(base_url, token, office=OFFICE) as sender:
-            assert all(r["status"] == "accepted" for r in sender.results(events))
-    lobby = enroll_device(database_url, OFFICE, "lobby", "lobby-02")
-    answers = []
-    for number, consent in enumerate(CONSENTS):
-        answer = Answer.given(
-            consent.agreed, at(consent.day, 8, number), "vi", "ab" * 32, "ho-tich"
-        )
-        if consent.withdrawn:
-            answer = answer.withdrawn(at(consent.day, 8, number) + timedelta(seconds=20))
-        answers += consent_events(
-            answer,
-            day=consent.day,
-            ticket_id=str(uuid.uuid4()) if consent.ticketed else None,
-            label=f"{2001 + number}" if consent.ticketed else None,
-            office=OFFICE,
-            device_id="lobby-02",
-        )
-    with Api(base_url, lobby, office=OFFICE) as sender:
-        assert all(r["status"] == "accepted" for r in sender.results(answers))
-
-
 @pytest.fixture(scope="module")
 def reader(base_url: str, database_url: str) -> Iterator[Api]:
-    """The office's visits, ratings and consents played once per database, its name set; a
-    viewer of it."""
+    """The office's visits played once per database, its name set; a viewer of it."""
     play(base_url, database_url, OFFICE, lobby_first=False)
-    play_ratings_and_consents(base_url, database_url)
     db = Database(database_url)
     try:
         set_office_labels(db, OFFICE, name=NAME)
@@ -230,24 +134,10 @@ def june(items: list[Any]) -> list[Any]:
     return [item for item in items if item.day.month == 6]
 
 
-def rating_key(by: str, rating: Rating) -> str:
-    return {
-        "day": rating.day.isoformat(),
-        "field": rating.field_id,
-        "counter": str(rating.counter),
-        "officer": OFFICERS[rating.counter],
-    }[by]
-
-
-def ballots_of(ratings: list[Rating]) -> tuple[int, int, Counter[int]]:
-    """Ballots, not rated, and the count of each level (a second rating never counts)."""
-    levels = Counter(r.level for r in ratings if r.level is not None)
-    return sum(levels.values()), sum(r.level is None for r in ratings), levels
-
-
-def satisfied(ratings: list[Rating]) -> str:
-    ballots, _, levels = ballots_of(ratings)
-    return share(levels[1] + levels[2], ballots)
+def levels_of_june() -> tuple[int, Counter[int]]:
+    """Not rated, and the count of each level of the sessions of June."""
+    rated = [v.rating for v in june(visits()) if v.close is not None and v.rating is not None]
+    return rated.count(NOT_RATED), Counter(level for level in rated if level != NOT_RATED)
 
 
 def key_text(by: str, key: str) -> str:
@@ -256,43 +146,34 @@ def key_text(by: str, key: str) -> str:
     return f"Quầy {key}" if by == "counter" else key
 
 
-def row_line(key: str, tally: dict[str, Any] | None, ratings: list[Rating]) -> str:
-    """A table row as read from the PDF: the key, the service figures (– for a key with ballots
-    only), the ballots and the satisfaction rate."""
-    if tally is None:
-        cells = ["–"] * 12
-    else:
-        cells = [
-            count(tally[name])
-            for name in ("issued", "called", "served", "no_shows", "waiting_at_close")
-        ]
-        cells += [minutes(tally["wait"][name]) for name in ("median", "p90", "max")]
-        cells += [minutes(tally["service"][name]) for name in ("median", "p90")]
-        cells += [
-            count(tally["same_day_results"]),
-            share(tally["same_day_results"], tally["served"]),
-        ]
-    return " ".join([key, *cells, count(ballots_of(ratings)[0]), satisfied(ratings)])
+def row_line(key: str, tally: dict[str, Any]) -> str:
+    """A table row as read from the PDF: the key, the service figures, the ballots and the
+    satisfaction rate, the consent rate (– where a row has none: by counter or officer)."""
+    cells = [
+        count(tally[name])
+        for name in ("issued", "called", "served", "no_shows", "waiting_at_close")
+    ]
+    cells += [minutes(tally["wait"][name]) for name in ("median", "p90", "max")]
+    cells += [minutes(tally["service"][name]) for name in ("median", "p90")]
+    cells += [count(tally["same_day_results"]), share(tally["same_day_results"], tally["served"])]
+    rating, consent = tally["satisfaction"], tally["consent"]
+    cells += [count(rating["ballots"]), share(rating["satisfied"], rating["ballots"])]
+    cells.append("–" if consent is None else share(consent["consented"], consent["visits"]))
+    return " ".join([key, *cells])
 
 
 def expected_rows(by: str) -> list[str]:
     rows, total = expected(by)
-    rated: dict[str, list[Rating]] = defaultdict(list)
-    for rating in june(RATINGS):
-        rated[rating_key(by, rating)].append(rating)
-    keys = sorted(
-        rows.keys() | rated.keys(), key=lambda k: (int(k), k) if by == "counter" else (0, k)
-    )
-    lines = [row_line(key_text(by, key), rows.get(key), rated[key]) for key in keys]
-    return [*lines, row_line("Tổng cộng", total, june(RATINGS))]
+    lines = [row_line(key_text(by, key), tally) for key, tally in rows.items()]
+    return [*lines, row_line("Tổng cộng", total)]
 
 
 def expected_summary() -> list[str]:
     _, total = expected("day")
-    ballots, not_rated, levels = ballots_of(june(RATINGS))
-    consents = june(CONSENTS)
-    asked = [c for c in consents if c.ticketed]
-    consented = sum(c.agreed and not c.withdrawn for c in asked)
+    not_rated, levels = levels_of_june()
+    ballots = sum(levels.values())
+    consent = total["consent"]
+    consented, asked = consent["consented"], consent["visits"]
     wait, serve = total["wait"], total["service"]
     lines = [
         f"Lượt lấy số {count(total['issued'])}",
@@ -306,8 +187,8 @@ def expected_summary() -> list[str]:
         + " / ".join(words(serve[name]) for name in ("median", "p90")),
         f"Trả kết quả trong ngày {total['same_day_results']} / {total['served']} phiên"
         f" ({share(total['same_day_results'], total['served'])})",
-        f"Tỷ lệ đồng ý dùng thẻ căn cước {consented} / {len(asked)} lượt được hỏi"
-        f" ({share(consented, len(asked))})",
+        f"Tỷ lệ đồng ý dùng thẻ căn cước {consented} / {asked} lượt được hỏi"
+        f" ({share(consented, asked)})",
         f"Số phiếu đánh giá {ballots}",
         f"Chưa đánh giá {not_rated}",
         f"Tỷ lệ hài lòng {share(levels[1] + levels[2], ballots)}",
@@ -375,7 +256,8 @@ def test_every_figure_of_the_pdf_matches_the_visits(reader: Api, tmp_path: Path)
     first = lines.index(arrivals[0])
     assert lines[first : first + len(arrivals)] == arrivals
 
-    ballots, _, levels = ballots_of(june(RATINGS))
+    levels = levels_of_june()[1]
+    ballots = sum(levels.values())
     chart = [f"Số phiếu theo mức độ ({ballots} phiếu)"] + [
         f"{label} {levels[n]} ({share(levels[n], ballots)})" for n, label in enumerate(LEVELS, 1)
     ]
@@ -475,14 +357,22 @@ def long_month() -> MonthlyFigures:
             key: ServiceReport(OFFICE, first, last, key, found, tally, [Arrival(8, "ho-tich", 3)])
             for key, found in by.items()
         },
-        satisfaction={key: Report(OFFICE, first, last, key, [], no_ballots) for key in by},
+        shares={
+            key: ServiceShares(
+                {},
+                Shares(SatisfactionShare(0, 0, None), ConsentShare(0, 0, None)),
+                consent_per_row=key in ("day", "field"),
+            )
+            for key in by
+        },
+        satisfaction=Report(OFFICE, first, last, "day", [], no_ballots),
         consent=ConsentFigures([], ConsentTally(0, 0, 0, 0, 0, None, 0)),
     )
 
 
 def test_a_long_table_repeats_its_header_and_never_cuts_a_row(tmp_path: Path) -> None:
     read = read_pdf(monthly_pdf(long_month()), tmp_path)
-    row = "{} 3 3 3 0 0 1,0 2,0 3,0 1,0 2,0 3 100,0% 0 –"
+    row = "{} 3 3 3 0 0 1,0 2,0 3,0 1,0 2,0 3 100,0% 0 – –"
     wanted = [row.format(f"cb-{n:03d}") for n in range(1, 71)]
     pages_with_rows = []
     for number, page in enumerate(read.pages, start=1):
@@ -490,10 +380,10 @@ def test_a_long_table_repeats_its_header_and_never_cuts_a_row(tmp_path: Path) ->
         found = [line for line in lines if line.startswith("cb-")]
         if found:
             pages_with_rows.append(number)
-            # The two header rows come first on each page of the table ("Cán bộ Lượt lấy …").
-            heads = [n for n, line in enumerate(lines) if line.startswith("Cán bộ Lượt lấy")]
-            assert heads and heads[0] < lines.index(found[0]), number
-            assert "vị P90 Tối đa Trung" in lines[heads[0] : lines.index(found[0])], number
+            # The two header rows come first on each page of the table.
+            head = page[: page.index(found[0])]
+            for text in ("Cán bộ", "Thời gian chờ (phút)", "Tối đa", "Số"):
+                assert text in head, (number, text)
     assert len(pages_with_rows) >= 2
     every = [line for line in read.lines if line.startswith("cb-")]
     assert every == wanted
