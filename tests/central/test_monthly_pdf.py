@@ -7,6 +7,7 @@ embedded, the pages numbered, every page rendered to PNG; the token rule."""
 
 from __future__ import annotations
 
+import configparser
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Any
 import pypdfium2
 import pytest
 
+import central
 from central.cli import main
 from central.consents import ConsentFigures, ConsentTally
 from central.db import Database
@@ -29,7 +31,7 @@ from central.reports import LevelCount, Report, Tally
 from central.service_report import Arrival, Durations, ServiceReport, ServiceRow, ServiceTally
 from central.service_shares import ConsentShare, SatisfactionShare, ServiceShares, Shares
 from tests.support.api import OTHER_OFFICE, Api
-from tests.support.central import viewer_token
+from tests.support.central import city_token, viewer_token
 from tests.support.service_visits import (
     NOT_RATED,
     ZONE,
@@ -40,6 +42,7 @@ from tests.support.service_visits import (
 
 OFFICE = "09998"  # below the conftest's office numbers, beside the service test's 09999
 NAME = "Phường Đại Mỗ"
+CITY = "Hà Nội"
 MONTH = "2025-06"
 A4_POINTS = (595.28, 841.89)
 LEVELS = ("Rất hài lòng", "Hài lòng", "Không hài lòng")
@@ -52,7 +55,7 @@ def reader(base_url: str, database_url: str) -> Iterator[Api]:
     play(base_url, database_url, OFFICE, lobby_first=False)
     db = Database(database_url)
     try:
-        set_office_labels(db, OFFICE, name=NAME)
+        set_office_labels(db, OFFICE, name=NAME, city=CITY)
     finally:
         db.dispose()
     with Api(base_url, viewer_token(database_url, OFFICE), office=OFFICE) as api:
@@ -295,6 +298,11 @@ def test_tokens_and_month(reader: Api, base_url: str, database_url: str) -> None
         f"/api/v1/offices/{OTHER_OFFICE}/reports/monthly.pdf", params={"month": MONTH}
     )
     assert other.status_code == 403
+    # A city token reads the reports of its own city's offices, not of another city's.
+    with Api(base_url, city_token(database_url, CITY), office=OFFICE) as city:
+        assert get_pdf(city, month=MONTH).status_code == 200
+    with Api(base_url, city_token(database_url, "Đà Nẵng"), office=OFFICE) as elsewhere:
+        assert get_pdf(elsewhere, month=MONTH).status_code == 403
     for month in ("2025-13", "2025-6", "2025-06-01", "0000-01", ""):
         assert get_pdf(reader, month=month).status_code == 422, month
     assert reader.http.get(path).status_code == 422
@@ -388,3 +396,15 @@ def test_a_long_table_repeats_its_header_and_never_cuts_a_row(tmp_path: Path) ->
     every = [line for line in read.lines if line.startswith("cb-")]
     assert every == wanted
     assert read.lines[0] == f"Đơn vị {OFFICE}"  # no name: the code
+
+
+def test_the_fonts_ship_with_the_central_package() -> None:
+    """An installed server (pip install '.[central]', not editable) has no config/ beside its
+    code: the fonts are central's package data (central/fonts links to config/fonts)."""
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).parents[2] / "setup.cfg")
+    patterns = [p.strip() for p in config["options.package_data"]["central"].split(",")]
+    package = Path(central.__file__).parent
+    shipped = {path.name for pattern in patterns for path in package.glob(pattern)}
+    assert {"Roboto-Regular.ttf", "Roboto-Bold.ttf"} <= shipped
+    assert (package / "fonts").resolve() == (package.parent / "config" / "fonts").resolve()
