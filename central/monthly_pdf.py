@@ -65,7 +65,19 @@ GRID = colors.HexColor("#9e9e9e")
 HEAD = colors.HexColor("#eeeeee")
 BAR = colors.HexColor("#2c7fb8")
 # Field colours of the arrivals chart, in the order of the fields (then again from the start).
-FIELD_COLOURS = ("#2c7fb8", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#edc948")
+FIELD_COLOURS = (
+    "#2c7fb8",
+    "#f28e2b",
+    "#59a14f",
+    "#b07aa1",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+LEGEND_LINE = 10  # points between two lines of a chart's legend
 NO_FIGURE = "–"
 # reportlab keeps module-level state (the registered fonts, their subsets per document): one
 # document is built at a time, the server's threads queue for the ~0.1 s it takes.
@@ -469,29 +481,34 @@ def _arrivals(arrivals: list[Arrival], styles: dict[str, ParagraphStyle]) -> lis
     per_hour: dict[int, dict[str, int]] = defaultdict(dict)
     for arrival in arrivals:
         per_hour[arrival.hour][arrival.field_id] = arrival.tickets
+    # A row per field (however many fields, their names get a wide column), a column per hour
+    # from the first to the last with tickets.
+    hours = list(range(min(per_hour), max(per_hour) + 1))
     head = styles["head"]
     data: list[list[Any]] = [
         [
-            Paragraph("Giờ", head),
-            *(Paragraph(escape(name), head) for name in fields),
+            Paragraph("Lĩnh vực", head),
+            *(Paragraph(f"{hour}h", head) for hour in hours),
             Paragraph("Tổng", head),
         ]
     ]
-    for hour in sorted(per_hour):
-        counts = per_hour[hour]
+    for name in fields:
+        counts = [per_hour.get(hour, {}).get(name, 0) for hour in hours]
         data.append(
             [
-                _hour_text(hour),
-                *(_count(counts.get(name, 0)) for name in fields),
-                _count(sum(counts.values())),
+                Paragraph(escape(name), styles["cell"]),
+                *(_count(n) for n in counts),
+                _count(sum(counts)),
             ]
         )
-    totals = [sum(per_hour[hour].get(name, 0) for hour in per_hour) for name in fields]
-    data.append(["Tổng cộng", *(_count(n) for n in totals), _count(sum(totals))])
-    key_width = 28 * mm
-    other = min(25 * mm, (WIDTH - key_width) / (len(fields) + 1))
+    totals = [sum(per_hour.get(hour, {}).values()) for hour in hours]
+    data.append(
+        [Paragraph("<b>Tổng cộng</b>", styles["cell"]), *map(_count, totals), _count(sum(totals))]
+    )
+    key_width = 40 * mm
+    other = min(15 * mm, (WIDTH - key_width) / (len(hours) + 1))
     table = Table(
-        data, colWidths=[key_width, *([other] * (len(fields) + 1))], repeatRows=1, hAlign="LEFT"
+        data, colWidths=[key_width, *([other] * (len(hours) + 1))], repeatRows=1, hAlign="LEFT"
     )
     table.setStyle(
         _table_style(
@@ -499,9 +516,11 @@ def _arrivals(arrivals: list[Arrival], styles: dict[str, ParagraphStyle]) -> lis
                 ("GRID", (0, 0), (-1, -1), 0.5, GRID),
                 ("BACKGROUND", (0, 0), (-1, 0), HEAD),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("FONT", (0, 1), (-1, -1), REGULAR, 8),
-                ("FONT", (0, -1), (-1, -1), BOLD, 8),
+                ("FONT", (1, 1), (-1, -1), REGULAR, 7),
+                ("FONT", (1, -1), (-1, -1), BOLD, 7),
                 ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
             ]
         )
     )
@@ -642,14 +661,24 @@ def _wait_chart(report: ServiceReport) -> Drawing | None:
 def _arrivals_chart(per_hour: dict[int, dict[str, int]], fields: Sequence[str]) -> Drawing:
     """Stacked columns of tickets per hour of the day, a colour per field, the legend on top."""
     hours = list(range(min(per_hour), max(per_hour) + 1))
-    drawing = _chart_frame(65 * mm, "Lượt lấy số theo giờ và lĩnh vực")
-    legend_y = 65 * mm - 24
-    x = 0.0
-    for index, name in enumerate(fields):
+    # The legend's entries, on as many lines as the width needs.
+    places: list[tuple[float, int]] = []
+    x, line = 0.0, 0
+    for name in fields:
+        entry = 20 + pdfmetrics.stringWidth(name, REGULAR, 7)
+        if x and x + entry > WIDTH:
+            x, line = 0.0, line + 1
+        places.append((x, line))
+        x += entry
+    height_total = 65 * mm + line * LEGEND_LINE
+    drawing = _chart_frame(height_total, "Lượt lấy số theo giờ và lĩnh vực")
+    legend_top = height_total - 24
+    for index, (name, (x, line)) in enumerate(zip(fields, places, strict=True)):
         colour = colors.HexColor(FIELD_COLOURS[index % len(FIELD_COLOURS)])
-        drawing.add(Rect(x, legend_y, 7, 7, fillColor=colour, strokeColor=None))
-        drawing.add(String(x + 10, legend_y + 1, name, fontName=REGULAR, fontSize=7))
-        x += 20 + pdfmetrics.stringWidth(name, REGULAR, 7)
+        y = legend_top - line * LEGEND_LINE
+        drawing.add(Rect(x, y, 7, 7, fillColor=colour, strokeColor=None))
+        drawing.add(String(x + 10, y + 1, name, fontName=REGULAR, fontSize=7))
+    legend_y = legend_top - line * LEGEND_LINE
     left, bottom = 12 * mm, 8 * mm
     width, height = WIDTH - left - 2 * mm, legend_y - bottom - 20
     top = max(sum(counts.values()) for counts in per_hour.values())
@@ -787,10 +816,6 @@ def _duration(seconds: float | None) -> str:
     if minutes == 0:
         return f"{rest} giây"
     return f"{minutes} phút" + (f" {rest} giây" if rest else "")
-
-
-def _hour_text(hour: int) -> str:
-    return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
 
 
 def _day(day: date) -> str:

@@ -204,17 +204,19 @@ def expected_summary() -> list[str]:
 
 
 def expected_arrivals() -> list[str]:
-    per_hour: dict[int, Counter[str]] = defaultdict(Counter)
+    """The arrivals table as read: a column per hour from the first to the last with tickets,
+    a row per field, the totals."""
+    per_field: dict[str, Counter[int]] = defaultdict(Counter)
     for visit in june(visits()):
         if visit.issued_at is not None:
-            per_hour[visit.issued_at.astimezone(ZONE).hour][visit.field_id] += 1
-    fields = sorted({name for counts in per_hour.values() for name in counts})
-    lines = [" ".join(["Giờ", *fields, "Tổng"])]
-    for hour in sorted(per_hour):
-        counts = per_hour[hour]
-        cells = [str(counts[name]) for name in fields] + [str(sum(counts.values()))]
-        lines.append(" ".join([f"{hour:02d}:00–{hour + 1:02d}:00", *cells]))
-    totals = [sum(per_hour[h][name] for h in per_hour) for name in fields]
+            per_field[visit.field_id][visit.issued_at.astimezone(ZONE).hour] += 1
+    seen = [hour for counts in per_field.values() for hour in counts]
+    hours = range(min(seen), max(seen) + 1)
+    lines = [" ".join(["Lĩnh vực", *(f"{hour}h" for hour in hours), "Tổng"])]
+    for name in sorted(per_field):
+        cells = [str(per_field[name][hour]) for hour in hours]
+        lines.append(" ".join([name, *cells, str(sum(per_field[name].values()))]))
+    totals = [sum(counts[hour] for counts in per_field.values()) for hour in hours]
     lines.append(" ".join(["Tổng cộng", *map(str, totals), str(sum(totals))]))
     return lines
 
