@@ -51,6 +51,8 @@ from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.hall_keys import hall_key
 from central.identities import identity_for_counter
 from central.ingest import ingest
+from central.monthly_pdf import monthly_pdf
+from central.monthly_report import MONTH_PATTERN, MonthError, monthly_figures
 from central.offices import office_labels
 from central.projections import IngestDay
 from central.queue import HeldElsewhere, call_next, queue_state, take_ticket
@@ -524,6 +526,44 @@ def report_links(base: str, first: date, last: date, token: str | None) -> LinkT
         return f"{base}{endpoint}?{urlencode(query)}"
 
     return link
+
+
+@router.get(
+    "/offices/{office}/reports/monthly.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        **_json_errors(401, 403, 413, 422, 503),
+    },
+)
+def get_monthly_pdf(
+    office: OfficePath,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(page_reader)],
+) -> Response:
+    """The printable monthly report of the office (PDF, A4, Vietnamese), as a ward files it:
+    the summary, the tables by day, field, counter and officer, arrivals by hour, charts."""
+    rule = central.rule(office)
+    try:
+        figures = monthly_figures(
+            central.db,
+            office=office,
+            month=month,
+            zone=rule.timezone,
+            made_on=central.now().astimezone(rule.timezone).date(),
+        )
+    except MonthError as error:
+        raise HTTPException(422, str(error)) from None
+    return Response(
+        monthly_pdf(figures),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="bao-cao-{office}-{month}.pdf"',
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 @router.get(
