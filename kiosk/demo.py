@@ -20,9 +20,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import requests
 
+from common.office_clock import aware_now
 from devices.virtual_printer import VirtualPrinter
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id_samples import load_samples
@@ -36,6 +38,7 @@ from kiosk.ticket_keys import TicketKeys
 log = logging.getLogger("kiosk.demo")
 
 START_TIMEOUT = 20.0
+DEMO_CITY = "Hà Nội"  # the demo office's city (phường Đại Mỗ), for the city view
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -59,6 +62,7 @@ class DemoCentral:
         self.url = f"http://127.0.0.1:{self._port}"
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        self.leader_pages: list[str] = []
 
     @property
     def running(self) -> bool:
@@ -132,34 +136,55 @@ class DemoCentral:
 
     def enrol(self, config: Config) -> None:
         """Make a one-time code with the server's own tool, then enrol like a technician."""
-        made = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "central",
-                "enroll-code",
-                "--db",
-                self._db_url,
-                "--office",
-                config.office.code,
-                "--role",
-                config.device.role,
-                "--device-id",
-                config.device.id,
-                *(
-                    ["--counter", str(config.counter.number)]
-                    if config.device.role == "counter"
-                    else []
-                ),
-            ],
+        counter = (
+            ["--counter", str(config.counter.number)] if config.device.role == "counter" else []
+        )
+        code = self._central_tool(
+            "enroll-code",
+            "--office",
+            config.office.code,
+            "--role",
+            config.device.role,
+            "--device-id",
+            config.device.id,
+            *counter,
+        )
+        enroll(config, api_url=self.url, code=code, ca_bundle=None)
+
+    def open_leader_pages(self, config: Config) -> None:
+        """Name the office and its city on the server, make a viewer token of each scope with
+        the server's own tool, and keep the addresses of this month's pages (`leader_pages`):
+        what a ward leader and a city's department open in a browser."""
+        code = config.office.code
+        self._central_tool(
+            "office", "--office", code, "--name", config.office.name, "--city", DEMO_CITY
+        )
+        office_token = self._central_tool("viewer-token", "--office", code)
+        city_token = self._central_tool("viewer-token", "--city", DEMO_CITY)
+        today = config.office.day_rule.day_of(aware_now())
+        period = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
+        api = f"{self.url}/api/v1"
+        city = quote(DEMO_CITY, safe="")
+        self.leader_pages = [
+            f"Ward leader's report of this month: {api}/offices/{code}/reports/page?"
+            + urlencode({**period, "token": office_token}),
+            f"Its monthly PDF: {api}/offices/{code}/reports/monthly.pdf?"
+            + urlencode({"month": f"{today:%Y-%m}", "token": office_token}),
+            f"City view ({DEMO_CITY}): {api}/cities/{city}/reports/overview/page?"
+            + urlencode({**period, "token": city_token}),
+        ]
+
+    def _central_tool(self, *args: str) -> str:
+        """`kiosk-central ARGS --db <the demo's>`; its first line of output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "central", *args, "--db", self._db_url],
             capture_output=True,
             text=True,
             timeout=30,
         )
-        if made.returncode != 0:
-            raise DemoError(f"no enrolment code: {made.stderr.strip()}")
-        code = made.stdout.splitlines()[0].strip()
-        enroll(config, api_url=self.url, code=code, ca_bundle=None)
+        if done.returncode != 0:
+            raise DemoError(f"kiosk-central {args[0]}: {done.stderr.strip()}")
+        return done.stdout.splitlines()[0].strip() if done.stdout else ""
 
 
 def _die_with_parent() -> None:
@@ -282,6 +307,7 @@ def guide(
     )
     stops = f"{others} and the central server stop" if others else "the central server stops"
     lines += [
+        *central.leader_pages,
         f"Central server's log: {central.log}",
         f"To stop the demo: close the lobby window or press Ctrl+C here ({stops} with it).",
     ]
@@ -332,6 +358,7 @@ class DemoTwins:
         try:
             central.start()
             central.enrol(config)
+            central.open_leader_pages(config)
         except Exception:
             central.stop()
             raise

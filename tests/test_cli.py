@@ -191,7 +191,7 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
     )
     logs = tmp_path / "demo" / "logs"
     try:
-        lines = [demo.stdout.readline().rstrip("\n") for _ in range(11)]
+        lines = [demo.stdout.readline().rstrip("\n") for _ in range(14)]
         assert lines[0].startswith("Demo data folder:")
         assert "enrolled as lobby-01 of office 00637" in lines[1]
         central_url = lines[1].split()[3]
@@ -220,8 +220,25 @@ def test_the_readme_demo_starts_central_and_kiosk_and_stops_cleanly(tmp_path):
             f'Hall display: the window "{display_title}" under the counter (1296, 536, 640x360,'
         )
         assert f"its log: {logs / 'display.log'}" in lines[8]
-        assert lines[9] == f"Central server's log: {logs / 'central.log'}"
-        assert lines[10] == (
+        # The pages a ward leader and the city's department open, with their viewer tokens.
+        assert lines[9].startswith(
+            f"Ward leader's report of this month: {central_url}/api/v1/offices/00637/reports/page?"
+        )
+        assert lines[10].startswith(
+            f"Its monthly PDF: {central_url}/api/v1/offices/00637/reports/monthly.pdf?month="
+        )
+        assert lines[11].startswith(
+            f"City view (Hà Nội): {central_url}/api/v1/cities/H%C3%A0%20N%E1%BB%99i/reports/"
+            "overview/page?"
+        )
+        for line, kind in zip(
+            lines[9:12], ("text/html", "application/pdf", "text/html"), strict=True
+        ):
+            page = requests.get(line.split(": ", 1)[1], timeout=30)
+            assert page.status_code == 200 and page.headers["content-type"].startswith(kind)
+        assert "Phường Đại Mỗ" in requests.get(lines[11].split(": ", 1)[1], timeout=30).text
+        assert lines[12] == f"Central server's log: {logs / 'central.log'}"
+        assert lines[13] == (
             "To stop the demo: close the lobby window or press Ctrl+C here"
             " (counter 1, the hall display and the central server stop with it)."
         )
