@@ -21,7 +21,6 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -45,6 +44,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from central import vn_format as vn
 from central.monthly_report import MonthlyFigures
 from central.report_page import COLOURS
 from central.reports import Report, Tally
@@ -78,7 +78,7 @@ FIELD_COLOURS = (
     "#bab0ac",
 )
 LEGEND_LINE = 10  # points between two lines of a chart's legend
-NO_FIGURE = "–"
+
 # reportlab keeps module-level state (the registered fonts, their subsets per document): one
 # document is built at a time, the server's threads queue for the ~0.1 s it takes.
 _BUILDING = threading.Lock()
@@ -242,7 +242,10 @@ def _header(
         Spacer(1, 8 * mm),
         Paragraph(f"{TITLE}<br/>THÁNG {figures.first:%m/%Y}", styles["title"]),
         Spacer(1, 2 * mm),
-        Paragraph(f"Kỳ báo cáo: {_day(figures.first)} – {_day(figures.last)}", styles["centre"]),
+        Paragraph(
+            f"Kỳ báo cáo: {vn.day(figures.first)} – {vn.day(figures.last)}",
+            styles["centre"],
+        ),
         Spacer(1, 6 * mm),
     ]
 
@@ -272,35 +275,38 @@ def _summary(figures: MonthlyFigures, styles: dict[str, ParagraphStyle]) -> list
     consent = figures.consent.total
     wait, serve = service.wait, service.service
     rows = [
-        ("Lượt lấy số", _count(service.issued)),
-        ("Đã gọi", _count(service.called)),
-        ("Đã phục vụ (phiên đã kết thúc)", _count(service.served)),
-        ("Vắng mặt khi được gọi", _count(service.no_shows)),
-        ("Còn chờ khi hết ngày", _count(service.waiting_at_close)),
+        ("Lượt lấy số", vn.number(service.issued)),
+        ("Đã gọi", vn.number(service.called)),
+        ("Đã phục vụ (phiên đã kết thúc)", vn.number(service.served)),
+        ("Vắng mặt khi được gọi", vn.number(service.no_shows)),
+        ("Còn chờ khi hết ngày", vn.number(service.waiting_at_close)),
         (
             "Thời gian chờ: trung vị / P90 / tối đa",
-            " / ".join(_duration(value) for value in (wait.median, wait.p90, wait.max)),
+            " / ".join(vn.duration(value) for value in (wait.median, wait.p90, wait.max)),
         ),
         (
             "Thời gian phục vụ: trung vị / P90",
-            " / ".join(_duration(value) for value in (serve.median, serve.p90)),
+            " / ".join(vn.duration(value) for value in (serve.median, serve.p90)),
         ),
         (
             "Trả kết quả trong ngày",
-            f"{_count(service.same_day_results)} / {_count(service.served)} phiên"
-            f" ({_rate(service.same_day_rate)})",
+            f"{vn.number(service.same_day_results)} / {vn.number(service.served)} phiên"
+            f" ({vn.percent(service.same_day_rate)})",
         ),
         (
             "Tỷ lệ đồng ý dùng thẻ căn cước",
-            f"{_count(consent.consented)} / {_count(consent.visits)} lượt được hỏi"
-            f" ({_rate(consent.consent_rate)})",
+            f"{vn.number(consent.consented)} / {vn.number(consent.visits)} lượt được hỏi"
+            f" ({vn.percent(consent.consent_rate)})",
         ),
-        ("Số phiếu đánh giá", _count(rating.ballots)),
-        ("Chưa đánh giá", _count(rating.not_rated)),
-        ("Tỷ lệ hài lòng", _rate(rating.satisfaction_rate)),
+        ("Số phiếu đánh giá", vn.number(rating.ballots)),
+        ("Chưa đánh giá", vn.number(rating.not_rated)),
+        ("Tỷ lệ hài lòng", vn.percent(rating.satisfaction_rate)),
     ]
     rows += [
-        (f"– {level.label}", f"{_count(level.count)} ({_percent(level.percent)})")
+        (
+            f"– {level.label}",
+            f"{vn.number(level.count)} ({vn.percent(level.percent)})",
+        )
         for level in rating.levels
     ]
     table = Table(
@@ -431,28 +437,28 @@ def _figure_cells(service: ServiceTally | None, shares: Shares) -> list[str]:
     """The row's figures; a key with ballots only has no service figures (–), a row by counter
     or officer no consent share (–)."""
     if service is None:
-        cells = [NO_FIGURE] * 12
+        cells = [vn.MISSING] * 12
     else:
         cells = [
-            _count(service.issued),
-            _count(service.called),
-            _count(service.served),
-            _count(service.no_shows),
-            _count(service.waiting_at_close),
+            vn.number(service.issued),
+            vn.number(service.called),
+            vn.number(service.served),
+            vn.number(service.no_shows),
+            vn.number(service.waiting_at_close),
             *(
                 _minutes(value)
                 for value in (service.wait.median, service.wait.p90, service.wait.max)
             ),
             *(_minutes(value) for value in (service.service.median, service.service.p90)),
-            _count(service.same_day_results),
-            _rate(service.same_day_rate),
+            vn.number(service.same_day_results),
+            vn.percent(service.same_day_rate),
         ]
     satisfaction, consent = shares.satisfaction, shares.consent
     return [
         *cells,
-        _count(satisfaction.ballots),
-        _rate(satisfaction.satisfaction_rate),
-        NO_FIGURE if consent is None else _rate(consent.consent_rate),
+        vn.number(satisfaction.ballots),
+        vn.percent(satisfaction.satisfaction_rate),
+        vn.MISSING if consent is None else vn.percent(consent.consent_rate),
     ]
 
 
@@ -465,7 +471,7 @@ def _key_order(by: str) -> Callable[[str], Any]:
 
 def _key_text(by: str, key: str) -> str:
     if by == "day":
-        return _day(date.fromisoformat(key))
+        return vn.day(date.fromisoformat(key))
     return f"Quầy {key}" if by == "counter" else key
 
 
@@ -497,13 +503,17 @@ def _arrivals(arrivals: list[Arrival], styles: dict[str, ParagraphStyle]) -> lis
         data.append(
             [
                 Paragraph(escape(name), styles["cell"]),
-                *(_count(n) for n in counts),
-                _count(sum(counts)),
+                *(vn.number(n) for n in counts),
+                vn.number(sum(counts)),
             ]
         )
     totals = [sum(per_hour.get(hour, {}).values()) for hour in hours]
     data.append(
-        [Paragraph("<b>Tổng cộng</b>", styles["cell"]), *map(_count, totals), _count(sum(totals))]
+        [
+            Paragraph("<b>Tổng cộng</b>", styles["cell"]),
+            *map(vn.number, totals),
+            vn.number(sum(totals)),
+        ]
     )
     key_width = 40 * mm
     other = min(15 * mm, (WIDTH - key_width) / (len(hours) + 1))
@@ -721,7 +731,7 @@ def _arrivals_chart(per_hour: dict[int, dict[str, int]], fields: Sequence[str]) 
                 String(
                     x + slot / 2,
                     y_of(running) + 2,
-                    _count(running),
+                    vn.number(running),
                     fontName=REGULAR,
                     fontSize=6.5,
                     textAnchor="middle",
@@ -735,7 +745,7 @@ def _levels_chart(total: Tally) -> Drawing:
     palette = COLOURS[len(total.levels)]
     row = 9 * mm
     height = 14 + row * len(total.levels)
-    drawing = _chart_frame(height, f"Số phiếu theo mức độ ({_count(total.ballots)} phiếu)")
+    drawing = _chart_frame(height, f"Số phiếu theo mức độ ({vn.number(total.ballots)} phiếu)")
     label_width = 34 * mm
     bar_width = WIDTH - label_width - 30 * mm
     most = max(level.count for level in total.levels) or 1
@@ -761,7 +771,7 @@ def _levels_chart(total: Tally) -> Drawing:
             String(
                 label_width + length + 4,
                 y + 3,
-                f"{_count(level.count)} ({_percent(level.percent)})",
+                f"{vn.number(level.count)} ({vn.percent(level.percent)})",
                 fontName=REGULAR,
                 fontSize=8,
             )
@@ -772,51 +782,11 @@ def _levels_chart(total: Tally) -> Drawing:
 # ----------------------------------------------------------------- how numbers are written
 
 
-def _count(value: int) -> str:
-    """1234 → "1.234"."""
-    return f"{value:,}".replace(",", ".")
-
-
-def _tenths(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
 def _plain(value: float) -> str:
     """An axis value: 5 → "5", 2.5 → "2,5"."""
-    return _count(int(value)) if value == int(value) else str(_tenths(value)).replace(".", ",")
-
-
-def _percent(value: float) -> str:
-    """75.0 → "75,0%" (as the report page writes it)."""
-    return f"{value:.1f}".replace(".", ",") + "%"
-
-
-def _rate(value: float | None) -> str:
-    return NO_FIGURE if value is None else _percent(value)
+    return vn.number(int(value)) if value == int(value) else vn.decimal(value)
 
 
 def _minutes(seconds: float | None) -> str:
     """Seconds as minutes with one decimal: 630 → "10,5"."""
-    if seconds is None:
-        return NO_FIGURE
-    return str(_tenths(seconds / 60)).replace(".", ",")
-
-
-def _duration(seconds: float | None) -> str:
-    """As officials write it: "45 giây", "12 phút 5 giây", "1 giờ 3 phút" (whole seconds, halves
-    up; from an hour on, whole minutes)."""
-    if seconds is None:
-        return NO_FIGURE
-    whole = int(Decimal(repr(seconds)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    if whole >= 3600:
-        rounded = int((Decimal(whole) / 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-        hours, minutes = divmod(rounded, 60)
-        return f"{hours} giờ" + (f" {minutes} phút" if minutes else "")
-    minutes, rest = divmod(whole, 60)
-    if minutes == 0:
-        return f"{rest} giây"
-    return f"{minutes} phút" + (f" {rest} giây" if rest else "")
-
-
-def _day(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return vn.MISSING if seconds is None else vn.decimal(seconds / 60)
