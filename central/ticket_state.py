@@ -15,6 +15,7 @@ change has no effect in the fold, and its event is answered `rejected` with the 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -135,10 +136,7 @@ def forget(conn: Connection, office: str, change_id: str) -> None:
 
 def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[int, str]]:
     """Recompute one ticket's state from all its changes; returns the changes that had no
-    effect, each with the counter and session that held the ticket then.
-
-    A change by another counter than the one whose call holds the ticket has no effect (a
-    typed mistake, or a takeover); a skip frees the ticket for any counter."""
+    effect (fold)."""
     ticket = conn.execute(
         select(tickets.c.day, tickets.c.label, tickets.c.field_id).where(
             tickets.c.office == office, tickets.c.ticket_id == ticket_id
@@ -165,6 +163,21 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
     ).all()
     if not changes:
         return {}  # as issued: waiting
+    state, refused = fold(changes)
+    conn.execute(
+        update(tickets)
+        .where(tickets.c.office == office, tickets.c.ticket_id == ticket_id)
+        .values(**state)
+    )
+    return refused
+
+
+def fold(changes: Iterable[Any]) -> tuple[dict[str, Any], dict[str, tuple[int, str]]]:
+    """A ticket's state columns from its changes in (occurred_at, change id) order, and the
+    changes that had no effect, each with the counter and session that held the ticket then.
+
+    A change by another counter than the one whose call holds the ticket has no effect (a
+    typed mistake, or a takeover); a skip frees the ticket for any counter."""
     state: dict[str, Any] = {
         "state": WAITING,
         "state_at": None,
@@ -187,9 +200,4 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
         )
         if change.state == CALLED:
             state["called_at"] = change.occurred_at
-    conn.execute(
-        update(tickets)
-        .where(tickets.c.office == office, tickets.c.ticket_id == ticket_id)
-        .values(**state)
-    )
-    return refused
+    return state, refused
