@@ -489,7 +489,8 @@ def _libpq(url: str) -> str:
 COLUMNS = {
     "tickets": (
         "office", "ticket_id", "day", "label", "number", "field_id", "priority", "issued_at",
-        "state", "state_at", "called_at", "counter", "officer_id", "session_id",
+        "state", "state_at", "called_at", "counter", "officer_id", "session_id", "first_called_at",
+        "first_counter", "first_officer_id",
     ),
     "ticket_changes": (
         "office", "change_id", "day", "label", "field_id", "ticket_id", "state", "occurred_at",
@@ -546,8 +547,9 @@ def load(
                             written[table] += 1
             conn.commit()
             print(f"{day}: {len(visits)} tickets", file=sys.stderr, flush=True)
-        conn.execute(f"ANALYZE {', '.join(TABLES)}")
-        conn.commit()
+        # As autovacuum leaves a month-old table: its statistics and visibility map made.
+        conn.autocommit = True
+        conn.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")
     return written
 
 

@@ -3,10 +3,10 @@ officer or hour of one office's period, and the arrivals per hour and field.
 
 The definitions are those of docs/central-api.md (`GET …/reports/service`). A ticket's first call is
 the earliest of the calls and recalls that are its own under the ordering rule of
-central.ticket_state (by its ticket id, or typed offline by its day and label): that call is
-always one the fold applied, since nothing holds a ticket before its first call. Waiting is
-issued → first call; a skip and a later call, or a recall, do not change it. Service is the
-closed session's call → close, so a ticket skipped then taken again is served from its last call.
+central.ticket_state (by its ticket id, or typed offline by its day and label), kept on its row
+by the fold (`first_called_at`, `first_counter`, `first_officer_id`). Waiting is issued → first
+call; a skip and a later call, or a recall, do not change it. Service is the closed session's
+call → close, so a ticket skipped then taken again is served from its last call.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from sqlalchemy import Connection, select
 from central.csv_cells import csv_cell
 from central.db import Database
 from central.reports import TOTAL_KEY, percent
-from central.schema import sessions, ticket_changes, tickets
-from central.ticket_state import CALLED, SKIPPED, WAITING
+from central.schema import sessions, tickets
+from central.ticket_state import SKIPPED, WAITING
 
 ServiceGrouping = Literal["day", "field", "counter", "officer", "hour"]
 
@@ -95,13 +95,6 @@ class ServiceReport:
     arrivals: list[Arrival]
 
 
-@dataclass(frozen=True)
-class _FirstCall:
-    at: datetime
-    counter: int
-    officer_id: str
-
-
 @dataclass
 class _Group:
     """The raw material of one row: counts and the durations, in seconds."""
@@ -128,26 +121,24 @@ def service_report(
     """The report of the office days `first`..`last` (both included); hours are read in `zone`,
     the office's time zone."""
 
-    def read(conn: Connection) -> tuple[list[Any], list[Any], list[Any]]:
+    def read(conn: Connection) -> tuple[list[Any], list[Any]]:
         return (
             _issued_tickets(conn, office, first, last),
-            _calls(conn, office, first, last),
             _closed_sessions(conn, office, first, last),
         )
 
-    ticket_rows, call_rows, session_rows = db.read(read)
-    first_calls = _first_calls(ticket_rows, call_rows)
+    ticket_rows, session_rows = db.read(read)
     served = {(s.day, s.label, s.field_id) for s in session_rows}
     groups: dict[Any, _Group] = defaultdict(_Group)
     total = _Group()
     for ticket in ticket_rows:
-        call = first_calls.get(ticket.ticket_id)
-        key = _ticket_key(by, ticket, call, _hour(ticket.issued_at, zone))
+        key = _ticket_key(by, ticket, _hour(ticket.issued_at, zone))
         no_show = (
             ticket.state == SKIPPED and (ticket.day, ticket.label, ticket.field_id) not in served
         )
         waiting = ticket.state == WAITING
-        wait = None if call is None else _seconds(call.at - ticket.issued_at)
+        called_at = ticket.first_called_at
+        wait = None if called_at is None else _seconds(called_at - ticket.issued_at)
         for group in (total,) if key is None else (total, groups[key]):
             group.issued += 1
             group.no_shows += no_show
@@ -230,42 +221,20 @@ def _issued_tickets(conn: Connection, office: str, first: date, last: date) -> l
     """The tickets whose ticket.issued has arrived (a row made by an early call is not yet)."""
     return conn.execute(
         select(
-            tickets.c.ticket_id,
             tickets.c.day,
             tickets.c.label,
             tickets.c.field_id,
             tickets.c.issued_at,
             tickets.c.state,
+            tickets.c.first_called_at,
+            tickets.c.first_counter,
+            tickets.c.first_officer_id,
         ).where(
             tickets.c.office == office,
             tickets.c.day >= first,
             tickets.c.day <= last,
             tickets.c.issued_at.is_not(None),
         )
-    ).all()
-
-
-def _calls(conn: Connection, office: str, first: date, last: date) -> list[Any]:
-    """Every call and recall of the period (a recall is kept as a call: central.projections),
-    in the fold's order."""
-    return conn.execute(
-        select(
-            ticket_changes.c.change_id,
-            ticket_changes.c.ticket_id,
-            ticket_changes.c.day,
-            ticket_changes.c.label,
-            ticket_changes.c.field_id,
-            ticket_changes.c.occurred_at,
-            ticket_changes.c.counter,
-            ticket_changes.c.officer_id,
-        )
-        .where(
-            ticket_changes.c.office == office,
-            ticket_changes.c.day >= first,
-            ticket_changes.c.day <= last,
-            ticket_changes.c.state == CALLED,
-        )
-        .order_by(ticket_changes.c.occurred_at, ticket_changes.c.change_id)
     ).all()
 
 
@@ -284,36 +253,7 @@ def _closed_sessions(conn: Connection, office: str, first: date, last: date) -> 
     ).all()
 
 
-def _first_calls(ticket_rows: list[Any], call_rows: list[Any]) -> dict[str, _FirstCall]:
-    """Each ticket's earliest own call, matched as central.ticket_state.refresh matches changes
-    to a ticket; `call_rows` come in (occurred_at, change id) order, so the first one seen of a
-    ticket id, or of a day and label, is the earliest."""
-    by_id: dict[str, Any] = {}
-    typed: dict[tuple[date, str], list[Any]] = defaultdict(list)
-    for call in call_rows:
-        if call.ticket_id is None:
-            typed[(call.day, call.label)].append(call)
-        else:
-            by_id.setdefault(call.ticket_id, call)
-    found: dict[str, _FirstCall] = {}
-    for ticket in ticket_rows:
-        earliest = by_id.get(ticket.ticket_id)
-        for call in typed.get((ticket.day, ticket.label), ()):
-            if ticket.field_id is None or call.field_id in (None, ticket.field_id):
-                if earliest is None or (call.occurred_at, call.change_id) < (
-                    earliest.occurred_at,
-                    earliest.change_id,
-                ):
-                    earliest = call
-                break
-        if earliest is not None:
-            found[ticket.ticket_id] = _FirstCall(
-                earliest.occurred_at, earliest.counter, earliest.officer_id
-            )
-    return found
-
-
-def _ticket_key(by: ServiceGrouping, ticket: Any, call: _FirstCall | None, hour: int) -> Any:
+def _ticket_key(by: ServiceGrouping, ticket: Any, hour: int) -> Any:
     """The row of a ticket's figures; by counter or officer that of its first call (None: a
     ticket never called counts in the total only)."""
     if by == "day":
@@ -322,9 +262,9 @@ def _ticket_key(by: ServiceGrouping, ticket: Any, call: _FirstCall | None, hour:
         return ticket.field_id
     if by == "hour":
         return hour
-    if call is None:
+    if ticket.first_called_at is None:
         return None
-    return call.counter if by == "counter" else call.officer_id
+    return ticket.first_counter if by == "counter" else ticket.first_officer_id
 
 
 def _session_key(by: ServiceGrouping, session: Any, zone: ZoneInfo) -> Any:
