@@ -51,8 +51,9 @@ from central.schema import metadata, tickets  # noqa: E402
 from common.office_clock import aware_now  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 
-# The last commit before the reports' speed work (revision 0007).
-BASELINE = "c84f63d"
+# The city view's last commit (branch city) before this work: the reports as they were, and
+# the city view.
+BASELINE = "dfe609b"
 REPORT_INDEXES = {
     "tickets": "tickets_by_day",
     "sessions": "sessions_by_day",

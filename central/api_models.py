@@ -244,6 +244,31 @@ class ArrivalsBody(BaseModel):
     arrivals: list[ArrivalBody]
 
 
+class CityFiguresBody(BaseModel):
+    service: ServiceTallyBody
+    satisfaction: TallyBody
+    consent: ConsentTallyBody
+
+
+class OfficeLineBody(CityFiguresBody):
+    office: str
+    name: str | None = Field(description="kiosk-central office --name; null if not set")
+    satisfaction_rank: int | None = Field(
+        description="1 = highest satisfaction_rate; equal rates share a rank; null: no ballot"
+    )
+    wait_rank: int | None = Field(
+        description="1 = shortest wait median; equal medians share a rank; null: none called"
+    )
+
+
+class CityReportBody(BaseModel):
+    city: str
+    from_: date = Field(alias="from")
+    to: date
+    offices: list[OfficeLineBody] = Field(description="every office of the city, by code")
+    total: CityFiguresBody = Field(description="the same figures over all the city's tickets")
+
+
 class ConsentAnswerBody(BaseModel):
     consent_id: str
     answered_at: datetime | None = Field(description="null: only the withdrawal has arrived")

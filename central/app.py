@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from central.admission import Admission
 from central.body_limit import MIB, BodyLimit
 from central.call_watch import watch_calls
+from central.city_routes import router as city_router
 from central.context import Central
 from central.day_keys import DayKeys, default_key_dir
 from central.db import POOL_SIZE, Database
@@ -91,6 +92,7 @@ def create_app(
     )
     app.state.central = central
     app.include_router(router)
+    app.include_router(city_router)
     app.include_router(fleet_router)
     app.include_router(metrics_router)
     app.include_router(desk_api)

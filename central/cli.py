@@ -16,6 +16,7 @@ import socket
 import ssl
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from central.desk import end_desk_session_by_reader, end_desk_sessions_of_device
 from central.enrolment import (
     ALL_OFFICES,
     DEVICE_ROLES,
+    create_city_token,
     create_code,
     create_desk_token,
     create_monitor_token,
@@ -37,7 +39,16 @@ from central.enrolment import (
 )
 from central.fleet import SILENT_AFTER
 from central.migrations import BASELINE, SchemaError
-from central.offices import OfficeRuleError, office_rule, parse_rule, set_office_rule
+from central.offices import (
+    OfficeRuleError,
+    clean_label,
+    office_rule,
+    offices_of_city,
+    parse_rule,
+    set_office_labels,
+    set_office_rule,
+)
+from central.schema import CITY, OFFICE_NAME
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
 from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule, aware_now
 from common.provisioning_code import ProvisioningCode
@@ -94,6 +105,28 @@ def counter_number(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 999:
         raise argparse.ArgumentTypeError(f"{text!r} is not a counter number 1-999")
     return int(text)
+
+
+def label_text(limit: int) -> Callable[[str], str]:
+    """An office's name or city: NFC, trimmed, printable, at most `limit` characters; empty
+    clears it."""
+
+    def check(text: str) -> str:
+        label = clean_label(text)
+        if not label.isprintable() or len(label) > limit:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a printable text of at most {limit} characters"
+            )
+        return label
+
+    return check
+
+
+def city_name(text: str) -> str:
+    label = label_text(CITY)(text)
+    if not label:
+        raise argparse.ArgumentTypeError("a city token needs the city's name")
+    return label
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,11 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     office = commands.add_parser(
         "office",
         parents=[common],
-        help="show or set an office's time zone and day start (as in its devices' kiosk.toml)",
+        help="show or set an office's time zone and day start (as in its devices' kiosk.toml),"
+        " its name and its city",
     )
     office.add_argument("--office", required=True, type=office_code, help="office code")
     office.add_argument("--timezone", help="IANA time zone, e.g. Asia/Ho_Chi_Minh")
     office.add_argument("--day-starts-at", help="HH:MM, the devices' [office] day_starts_at")
+    office.add_argument(
+        "--name", type=label_text(OFFICE_NAME), help='the office\'s name, e.g. "Phường Đại Mỗ"'
+    )
+    office.add_argument(
+        "--city", type=label_text(CITY), help='its city (city tokens read it), e.g. "Hà Nội"'
+    )
 
     code = commands.add_parser(
         "enroll-code", parents=[common], help="make a one-time enrolment code (valid 7 days)"
@@ -188,9 +228,17 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--qr-png", type=Path, help="provisioning QR: also save it as a PNG")
 
     viewer = commands.add_parser(
-        "viewer-token", parents=[common], help="make a read-only token for reports and the queue"
+        "viewer-token",
+        parents=[common],
+        help="make a read-only token for an office's reports and queue, or a city's reports",
     )
-    viewer.add_argument("--office", required=True, type=office_code, help="office code")
+    scope = viewer.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--office", type=office_code, help="office code")
+    scope.add_argument(
+        "--city",
+        type=city_name,
+        help="a city (as `office --city` gives it): the city view and its offices' reports",
+    )
 
     desk = commands.add_parser(
         "desk-token",
@@ -428,6 +476,8 @@ def _provisioning_facts(args: argparse.Namespace) -> ProvisioningCode | None:
 def cmd_viewer_token(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
+        if args.city is not None:
+            return _city_token(db, args.city)
         credentials = create_viewer_token(db, office=args.office, now=aware_now())
     finally:
         db.dispose()
@@ -435,6 +485,23 @@ def cmd_viewer_token(args: argparse.Namespace) -> int:
     print(
         f"Viewer {credentials.device_id} of office {credentials.office}; revoke with"
         f" kiosk-central revoke --office {credentials.office} --device-id {credentials.device_id}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _city_token(db: Database, city: str) -> int:
+    offices = offices_of_city(db, city)
+    credentials = create_city_token(db, city=city, now=aware_now())
+    print(credentials.token)
+    reach = (
+        f"offices {', '.join(offices)}"
+        if offices
+        else "no office yet (kiosk-central office --city)"
+    )
+    print(
+        f"City reader {credentials.device_id} of {city} ({reach}); revoke with"
+        f" kiosk-central revoke --office '{ALL_OFFICES}' --device-id {credentials.device_id}",
         file=sys.stderr,
     )
     return 0
@@ -505,28 +572,38 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 def cmd_office(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
-        current = office_rule(db, args.office)
-        if args.timezone is None and args.day_starts_at is None:
-            if current is None:
-                print(f"Office {args.office}: the server's defaults (serve --timezone).")
-            else:
-                print(f"Office {args.office}: {_rule_text(current)}.")
-            return 0
-        zone = args.timezone or (current.timezone.key if current else DEFAULT_TIMEZONE)
-        start = args.day_starts_at or (
-            current.day_starts_at if current else DEFAULT_DAY_STARTS_AT
-        ).strftime("%H:%M")
-        try:
-            rule = parse_rule(zone, start)
-        except OfficeRuleError as error:
-            raise UsageError(str(error)) from None
-        set_office_rule(db, args.office, rule)
+        rule = _office_rule(db, args)
+        labels = set_office_labels(db, args.office, name=args.name, city=args.city)
     except DatabaseBusy:
         raise CommandError("The database is busy or unreachable; try again") from None
     finally:
         db.dispose()
-    print(f"Office {args.office}: {_rule_text(rule)} (running servers apply it within a minute).")
+    rule_text = "the server's defaults (serve --timezone)" if rule is None else _rule_text(rule)
+    named = "" if labels.name is None else f" «{labels.name}»"
+    city = "" if labels.city is None else f"; city {labels.city}"
+    changed = any(
+        value is not None for value in (args.timezone, args.day_starts_at, args.name, args.city)
+    )
+    applied = " (running servers apply it within a minute)" if changed else ""
+    print(f"Office {args.office}{named}: {rule_text}{city}{applied}.")
     return 0
+
+
+def _office_rule(db: Database, args: argparse.Namespace) -> OfficeDayRule | None:
+    """The office's rule once `--timezone` / `--day-starts-at` (if given) are stored."""
+    current = office_rule(db, args.office)
+    if args.timezone is None and args.day_starts_at is None:
+        return current
+    zone = args.timezone or (current.timezone.key if current else DEFAULT_TIMEZONE)
+    start = args.day_starts_at or (
+        current.day_starts_at if current else DEFAULT_DAY_STARTS_AT
+    ).strftime("%H:%M")
+    try:
+        rule = parse_rule(zone, start)
+    except OfficeRuleError as error:
+        raise UsageError(str(error)) from None
+    set_office_rule(db, args.office, rule)
+    return rule
 
 
 def _rule_text(rule: OfficeDayRule) -> str:

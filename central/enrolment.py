@@ -22,6 +22,10 @@ ALL_OFFICES = "*"  # the office of a monitor token
 # The provincial one-stop software's token: it reads the desk (the called citizen's card data) of
 # its office's counters, or of one counter, and nothing else (central.desk_routes).
 DESK = "desk"
+# A read-only token for a city's department: the city view of its city and the reports of every
+# office whose city (`kiosk-central office --city`) is its own; no queue, event or card data.
+# Its office is ALL_OFFICES, its city in devices.city.
+CITY = "city"
 
 
 class EnrolmentRefused(Exception):
@@ -57,6 +61,7 @@ class Principal:
     device_id: str
     role: str
     counter: int | None
+    city: str | None = None  # the city of a city token
 
 
 def create_code(
@@ -152,6 +157,16 @@ def create_monitor_token(db: Database, *, now: datetime) -> Credentials:
     return db.run(lambda conn: _issue_token(conn, ALL_OFFICES, name, MONITOR, None, None, now))
 
 
+def create_city_token(db: Database, *, city: str, now: datetime) -> Credentials:
+    """A read-only token for the reports of a city's offices, under a new `city-…` id; `city` as
+    stored by central.offices.clean_label."""
+    name = f"{CITY}-{secrets.token_hex(4)}"
+
+    return db.run(
+        lambda conn: _issue_token(conn, ALL_OFFICES, name, CITY, None, None, now, city=city)
+    )
+
+
 def revoke(db: Database, *, office: str, device_id: str, now: datetime) -> int:
     """Revoke every live token of a device (or viewer); returns how many were live."""
 
@@ -167,11 +182,17 @@ def authenticate(db: Database, token: str) -> Principal | None:
 
     def lookup(conn: Connection) -> Principal | None:
         row = conn.execute(
-            select(devices.c.office, devices.c.device_id, devices.c.role, devices.c.counter).where(
-                devices.c.token_hash == token_hash, devices.c.revoked_at.is_(None)
-            )
+            select(
+                devices.c.office,
+                devices.c.device_id,
+                devices.c.role,
+                devices.c.counter,
+                devices.c.city,
+            ).where(devices.c.token_hash == token_hash, devices.c.revoked_at.is_(None))
         ).first()
-        return None if row is None else Principal(row.office, row.device_id, row.role, row.counter)
+        if row is None:
+            return None
+        return Principal(row.office, row.device_id, row.role, row.counter, row.city)
 
     return db.read(lookup)
 
@@ -197,6 +218,8 @@ def _issue_token(
     counter: int | None,
     version: str | None,
     now: datetime,
+    *,
+    city: str | None = None,
 ) -> Credentials:
     _revoke(conn, office, device_id, now)
     token = new_token()
@@ -207,6 +230,7 @@ def _issue_token(
             role=role,
             counter=counter,
             version=version,
+            city=city,
             token_hash=digest(token),
             enrolled_at=now,
         )

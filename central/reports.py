@@ -167,6 +167,19 @@ def _tally(counts: Counter[int | None], scale: int) -> Tally:
     )
 
 
+def pooled_tally(tallies: list[Tally]) -> Tally:
+    """Several offices' totals as the total of all their ballots, under the one-scale rule of a
+    report: scale 5 as soon as one of them is."""
+    scale = 5 if any(len(tally.levels) == 5 for tally in tallies) else 3
+    counts: Counter[int | None] = Counter()
+    for tally in tallies:
+        counts[None] += tally.not_rated
+        for found in tally.levels:
+            same = len(tally.levels) == scale
+            counts[found.level if same else SCALE_3_ON_5[found.level]] += found.count
+    return _tally(counts, scale)
+
+
 def percent(part: int, whole: int) -> float:
     """part / whole × 100 with one decimal, halves rounded up (0.0 when there is no whole)."""
     if whole == 0:

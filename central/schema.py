@@ -50,6 +50,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 OFFICE = 5
+OFFICE_NAME = 120
+CITY = 64
 DEVICE_ID = 64  # device ids are at most 32 characters; viewer ids and foreign ids fit too
 UUID_TEXT = 36
 TEXT_ID = 64
@@ -61,8 +63,12 @@ offices = Table(
     "offices",
     metadata,
     Column("office", String(OFFICE), primary_key=True),
-    Column("timezone", String(64), nullable=False),
-    Column("day_starts_at", String(5), nullable=False),
+    # Both null: the server's defaults apply (`serve --timezone --day-starts-at`), so an office
+    # given only a name or a city follows a later change of the defaults.
+    Column("timezone", String(64)),
+    Column("day_starts_at", String(5)),
+    Column("name", String(OFFICE_NAME)),  # e.g. "Phường Đại Mỗ" (NFC)
+    Column("city", String(CITY)),  # e.g. "Hà Nội" (NFC): the offices a city token reads
 )
 
 enroll_codes = Table(
@@ -90,6 +96,7 @@ devices = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("enrolled_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("city", String(CITY)),  # the city of a city token (office ALL_OFFICES), else null
     Index("devices_by_office", "office", "device_id"),
 )
 

@@ -96,8 +96,10 @@ class ServiceReport:
 
 
 @dataclass
-class _Group:
-    """The raw material of one row: counts and the durations, in seconds."""
+class ServiceSample:
+    """The raw material of one row: counts and the durations, in seconds. Samples of several
+    offices pool (`pooled`) into the figures of all their tickets: a city's median wait is that
+    of every ticket of its offices, not a median of the offices' medians."""
 
     issued: int = 0
     called: int = 0
@@ -121,16 +123,33 @@ def service_report(
     """The report of the office days `first`..`last` (both included); hours are read in `zone`,
     the office's time zone."""
 
-    def read(conn: Connection) -> tuple[list[Any], list[Any]]:
-        return (
-            _issued_tickets(conn, office, first, last),
-            _closed_sessions(conn, office, first, last),
-        )
+    ticket_rows, session_rows = db.read(lambda conn: _period_rows(conn, office, first, last))
+    groups, total = _fold(by, zone, ticket_rows, session_rows)
+    rows = [
+        ServiceRow(key=_key_text(by, key), **vars(service_tally(group)))
+        for key, group in sorted(groups.items())
+    ]
+    return ServiceReport(
+        office,
+        first,
+        last,
+        by,
+        rows,
+        service_tally(total),
+        _arrivals(ticket_rows, zone),
+    )
 
-    ticket_rows, session_rows = db.read(read)
+
+def _fold(
+    by: ServiceGrouping,
+    zone: ZoneInfo,
+    ticket_rows: list[Any],
+    session_rows: list[Any],
+) -> tuple[dict[Any, ServiceSample], ServiceSample]:
+    """The rows' groups by `by`, and the period's total."""
     served = {(s.day, s.label, s.field_id) for s in session_rows}
-    groups: dict[Any, _Group] = defaultdict(_Group)
-    total = _Group()
+    groups: dict[Any, ServiceSample] = defaultdict(ServiceSample)
+    total = ServiceSample()
     for ticket in ticket_rows:
         key = _ticket_key(by, ticket, _hour(ticket.issued_at, zone))
         no_show = (
@@ -153,19 +172,31 @@ def service_report(
             group.served += 1
             group.same_day_results += session.same_day_result
             group.services.append(service)
-    rows = [
-        ServiceRow(key=_key_text(by, key), **vars(_tally(group)))
-        for key, group in sorted(groups.items())
-    ]
-    return ServiceReport(
-        office,
-        first,
-        last,
-        by,
-        rows,
-        _tally(total),
-        _arrivals(ticket_rows, zone),
-    )
+    return groups, total
+
+
+def service_sample(
+    db: Database, *, office: str, first: date, last: date, zone: ZoneInfo
+) -> ServiceSample:
+    """The material of the office's period total (`service_tally` of it is the report's
+    total)."""
+
+    return _fold("day", zone, *db.read(lambda conn: _period_rows(conn, office, first, last)))[1]
+
+
+def pooled(samples: list[ServiceSample]) -> ServiceSample:
+    """The samples as one: counts added, durations put together."""
+    pool = ServiceSample()
+    for sample in samples:
+        pool.issued += sample.issued
+        pool.called += sample.called
+        pool.served += sample.served
+        pool.no_shows += sample.no_shows
+        pool.waiting_at_close += sample.waiting_at_close
+        pool.same_day_results += sample.same_day_results
+        pool.waits.extend(sample.waits)
+        pool.services.extend(sample.services)
+    return pool
 
 
 def arrivals(
@@ -215,6 +246,15 @@ def arrivals_csv(rows: list[Arrival]) -> str:
     for arrival in rows:
         writer.writerow([arrival.hour, csv_cell(arrival.field_id), arrival.tickets])
     return out.getvalue()
+
+
+def _period_rows(
+    conn: Connection, office: str, first: date, last: date
+) -> tuple[list[Any], list[Any]]:
+    return (
+        _issued_tickets(conn, office, first, last),
+        _closed_sessions(conn, office, first, last),
+    )
 
 
 def _issued_tickets(conn: Connection, office: str, first: date, last: date) -> list[Any]:
@@ -290,7 +330,7 @@ def _seconds(span: timedelta) -> float:
     return max(span.total_seconds(), 0.0)
 
 
-def _tally(group: _Group) -> ServiceTally:
+def service_tally(group: ServiceSample) -> ServiceTally:
     return ServiceTally(
         issued=group.issued,
         called=group.called,

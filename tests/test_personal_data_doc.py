@@ -16,8 +16,9 @@ from fastapi.routing import APIRoute
 
 from central.app import create_app
 from central.db import Database
-from central.enrolment import create_desk_token
+from central.enrolment import create_city_token, create_desk_token
 from central.envelope import DATA_MODELS
+from central.offices import set_office_labels
 from central.schema import metadata
 from kiosk.store import Store
 from tests.support.api import CLOCK, Api, Events, now, today
@@ -27,6 +28,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "personal-data.md"
 NAME = "Nguyễn Văn Mẫu"
 ID_NUMBER = "001099012345"
 OFFICE = "00637"
+CITY = "Hà Nội"
 
 
 def references() -> list[str]:
@@ -87,9 +89,11 @@ def test_the_routes_that_answer_with_card_data_are_those_listed(tmp_path: Path) 
     db = Database(database_url)
     try:
         desk = create_desk_token(db, office=OFFICE, counter=None, now=now()).token
+        set_office_labels(db, OFFICE, city=CITY)  # a city token reads the office's reports
+        city = create_city_token(db, city=CITY, now=now()).token
     finally:
         db.dispose()
-    tokens = [lobby, counter, desk, viewer_token(database_url, OFFICE)]
+    tokens = [lobby, counter, desk, viewer_token(database_url, OFFICE), city]
     make = Events(OFFICE)
     ticket = make.issued("1001")
     card = {
@@ -127,6 +131,7 @@ def test_the_routes_that_answer_with_card_data_are_those_listed(tmp_path: Path) 
         )
         for path in routes:
             target = path.replace("{office}", OFFICE).replace("{counter}", "2")
+            target = target.replace("{city}", CITY)
             callers = [{"Authorization": f"Bearer {token}"} for token in tokens]
             for headers in callers:
                 reply = httpx.get(url + target, params=params, headers=headers, timeout=30)

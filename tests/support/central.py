@@ -30,7 +30,7 @@ import uvicorn
 
 from central.app import create_app
 from central.db import Database
-from central.enrolment import create_code, create_viewer_token, enroll
+from central.enrolment import create_city_token, create_code, create_viewer_token, enroll
 from central.serving import CentralUvicorn
 from common.office_clock import aware_now
 from tests.support.ports import free_port
@@ -258,6 +258,15 @@ def viewer_token(database_url: str, office: str) -> str:
     db = Database(database_url)
     try:
         return create_viewer_token(db, office=office, now=_now()).token
+    finally:
+        db.dispose()
+
+
+def city_token(database_url: str, city: str) -> str:
+    """A read-only token of `city`, as `kiosk-central viewer-token --city` makes it."""
+    db = Database(database_url)
+    try:
+        return create_city_token(db, city=city, now=_now()).token
     finally:
         db.dispose()
 

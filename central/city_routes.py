@@ -1,0 +1,88 @@
+"""The city view's endpoint (docs/central-api.md, "City view"): every office of a city side by
+side, read with a city token (`kiosk-central viewer-token --city`) of that city only."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from central.api_models import CityReportBody
+from central.auth import bearer, city_reader
+from central.city_report import city_csv, city_report
+from central.context import Central, get_central
+from central.enrolment import Principal
+from central.fleet_routes import ERRORS
+from central.routes import query_token_holder
+from central.schema import CITY
+from central.strict_json import StrictJsonRoute
+from central.values import Day
+
+CentralDep = Annotated[Central, Depends(get_central)]
+CityPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=CITY,
+        description="the city, URL-encoded, e.g. H%C3%A0%20N%E1%BB%99i",
+    ),
+]
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS, route_class=StrictJsonRoute)
+
+
+def city_view_reader(
+    city: CityPath,
+    central: CentralDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description="the bearer token, for a browser")] = None,
+) -> Principal:
+    """A city token of the city in the path (the bearer token, or `?token=` for a browser's
+    link); any other token → 403."""
+    return city_reader(query_token_holder(central, credentials, token), city)
+
+
+@router.get(
+    "/cities/{city}/reports/overview",
+    response_model=CityReportBody,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def get_city_overview(
+    city: CityPath,
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(city_view_reader)],
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Every office of the city over the period: its service, satisfaction and consent totals,
+    its ranks by satisfaction rate and by median wait; and the city's total."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+    report = city_report(
+        central.db,
+        city=unicodedata.normalize("NFC", city),
+        first=first,
+        last=last,
+        zone_of=lambda office: central.rule(office).timezone,
+    )
+    if format == "csv" or (format is None and "text/csv" in (accept or "")):
+        # A header is Latin-1: the city's name goes in filename* (RFC 6266), UTF-8.
+        name = f"overview-{first}-{last}.csv"
+        return Response(
+            city_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="city-{name}";'
+                f" filename*=UTF-8''{quote(report.city, safe='')}-{name}"
+            },
+        )
+    body = asdict(report)
+    body["from"] = body.pop("first")
+    body["to"] = body.pop("last")
+    return body
