@@ -23,7 +23,7 @@ from central.csv_cells import csv_cell
 from central.db import Database
 from central.offices import office_names, offices_of_city
 from central.reports import TOTAL_KEY, Tally, percent, pooled_tally, satisfaction_report
-from central.service_report import ServiceTally, pooled, service_sample, service_tally
+from central.service_report import ServiceTally, office_totals
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,13 @@ def city_report(
     office's time zone (its day rule)."""
     codes = offices_of_city(db, city)
     names = office_names(db)
-    samples = {
-        office: service_sample(db, office=office, first=first, last=last, zone=zone_of(office))
-        for office in codes
-    }
+    services, city_service = office_totals(
+        db, offices=codes, first=first, last=last, zone_of=zone_of
+    )
     figures = [
         _Figures(
             office,
-            service_tally(samples[office]),
+            services[office],
             satisfaction_report(db, office=office, first=first, last=last, by="day").total,
             consent_figures(db, office=office, first=first, last=last, by="day").total,
         )
@@ -100,7 +99,7 @@ def city_report(
         for f in figures
     ]
     total = CityTotal(
-        service=service_tally(pooled(list(samples.values()))),
+        service=city_service,
         satisfaction=pooled_tally([f.satisfaction for f in figures]),
         consent=pooled_consent([f.consent for f in figures]),
     )

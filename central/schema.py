@@ -203,8 +203,8 @@ sessions = Table(
         "sessions_by_day",
         "office",
         "day",
+        "label",  # also a ticket's session: a skipped ticket served later is no no-show
         postgresql_include=[
-            "label",
             "field_id",
             "counter",
             "officer_id",

@@ -15,6 +15,7 @@ import csv
 import io
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from central import service_sql
 from central.csv_cells import csv_cell
 from central.db import Database
 from central.reports import TOTAL_KEY, percent
@@ -121,10 +123,31 @@ def service_report(
     zone: ZoneInfo,
 ) -> ServiceReport:
     """The report of the office days `first`..`last` (both included); hours are read in `zone`,
-    the office's time zone."""
+    the office's time zone. PostgreSQL computes the figures (central.service_sql)."""
+    if db.kind == "postgresql":
 
+        def computed(conn: Connection) -> tuple[dict[Any, ServiceTally], ServiceTally, Any]:
+            keyed, whole = service_sql.groups(
+                conn, offices=[office], first=first, last=last, key=by, zone=zone.key
+            )
+            counts = service_sql.arrivals(
+                conn, office=office, first=first, last=last, zone=zone.key
+            )
+            tallies = {key: _sql_tally(group) for key, group in keyed.items()}
+            return tallies, _sql_tally(whole), counts
+
+        tallies, total, counts = db.read(computed)
+        return ServiceReport(
+            office,
+            first,
+            last,
+            by,
+            [ServiceRow(key=_key_text(by, key), **vars(t)) for key, t in sorted(tallies.items())],
+            total,
+            [Arrival(*found) for found in sorted(counts)],
+        )
     ticket_rows, session_rows = db.read(lambda conn: _period_rows(conn, office, first, last))
-    groups, total = _fold(by, zone, ticket_rows, session_rows)
+    groups, whole = _fold(by, zone, ticket_rows, session_rows)
     rows = [
         ServiceRow(key=_key_text(by, key), **vars(service_tally(group)))
         for key, group in sorted(groups.items())
@@ -135,8 +158,47 @@ def service_report(
         last,
         by,
         rows,
-        service_tally(total),
+        service_tally(whole),
         _arrivals(ticket_rows, zone),
+    )
+
+
+def office_totals(
+    db: Database, *, offices: list[str], first: date, last: date, zone_of: Callable[[str], ZoneInfo]
+) -> tuple[dict[str, ServiceTally], ServiceTally]:
+    """Each office's period total (that of its report) and the total of all their tickets and
+    sessions (a city's median wait is that of every ticket, not a median of the medians)."""
+    if db.kind == "postgresql":
+        keyed, whole = db.read(
+            lambda conn: service_sql.groups(
+                conn, offices=offices, first=first, last=last, key="office", zone="UTC"
+            )
+        )
+        empty = service_tally(ServiceSample())
+        return {
+            office: _sql_tally(keyed[office]) if office in keyed else empty for office in offices
+        }, _sql_tally(whole)
+    samples = {
+        office: service_sample(db, office=office, first=first, last=last, zone=zone_of(office))
+        for office in offices
+    }
+    return (
+        {office: service_tally(sample) for office, sample in samples.items()},
+        service_tally(pooled(list(samples.values()))),
+    )
+
+
+def _sql_tally(group: service_sql.Group) -> ServiceTally:
+    return ServiceTally(
+        issued=group.issued,
+        called=group.called,
+        served=group.served,
+        no_shows=group.no_shows,
+        waiting_at_close=group.waiting_at_close,
+        wait=Durations(*group.wait),
+        service=Durations(*group.service),
+        same_day_results=group.same_day_results,
+        same_day_rate=percent(group.same_day_results, group.served) if group.served else None,
     )
 
 
@@ -203,6 +265,13 @@ def arrivals(
     db: Database, *, office: str, first: date, last: date, zone: ZoneInfo
 ) -> list[Arrival]:
     """The tickets issued per hour of the day (in `zone`) and field over the period."""
+    if db.kind == "postgresql":
+        counts = db.read(
+            lambda conn: service_sql.arrivals(
+                conn, office=office, first=first, last=last, zone=zone.key
+            )
+        )
+        return [Arrival(*found) for found in sorted(counts)]
     return _arrivals(db.read(lambda conn: _issued_tickets(conn, office, first, last)), zone)
 
 

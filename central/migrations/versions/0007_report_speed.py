@@ -73,9 +73,8 @@ def upgrade() -> None:
     op.create_index(
         "sessions_by_day",
         "sessions",
-        ["office", "day"],
+        ["office", "day", "label"],
         postgresql_include=[
-            "label",
             "field_id",
             "counter",
             "officer_id",
