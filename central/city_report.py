@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from central.consents import ConsentTally, consent_figures
+from central.consents import ConsentTally, consent_totals
 from central.csv_cells import csv_cell
 from central.db import Database
 from central.offices import office_names, offices_of_city
-from central.reports import TOTAL_KEY, Tally, percent, pooled_tally, satisfaction_report
+from central.reports import TOTAL_KEY, Tally, percent, pooled_tally, satisfaction_totals
 from central.service_report import ServiceTally, office_totals
 
 
@@ -71,13 +71,10 @@ def city_report(
     services, city_service = office_totals(
         db, offices=codes, first=first, last=last, zone_of=zone_of
     )
+    satisfaction = satisfaction_totals(db, offices=codes, first=first, last=last)
+    consent = consent_totals(db, offices=codes, first=first, last=last)
     figures = [
-        _Figures(
-            office,
-            services[office],
-            satisfaction_report(db, office=office, first=first, last=last, by="day").total,
-            consent_figures(db, office=office, first=first, last=last, by="day").total,
-        )
+        _Figures(office, services[office], satisfaction[office], consent[office])
         for office in codes
     ]
     satisfaction_ranks = competition_ranks(
