@@ -147,6 +147,19 @@ def service_report(
             total,
             [Arrival(*found) for found in sorted(counts)],
         )
+    return service_report_in_python(db, office=office, first=first, last=last, by=by, zone=zone)
+
+
+def service_report_in_python(
+    db: Database,
+    *,
+    office: str,
+    first: date,
+    last: date,
+    by: ServiceGrouping,
+    zone: ZoneInfo,
+) -> ServiceReport:
+    """service_report from the rows themselves: the definition, and the path on SQLite."""
     ticket_rows, session_rows = db.read(lambda conn: _period_rows(conn, office, first, last))
     groups, whole = _fold(by, zone, ticket_rows, session_rows)
     rows = [
@@ -180,6 +193,13 @@ def office_totals(
         return {
             office: _sql_tally(keyed[office]) if office in keyed else empty for office in offices
         }, _sql_tally(whole)
+    return office_totals_in_python(db, offices=offices, first=first, last=last, zone_of=zone_of)
+
+
+def office_totals_in_python(
+    db: Database, *, offices: list[str], first: date, last: date, zone_of: Callable[[str], ZoneInfo]
+) -> tuple[dict[str, ServiceTally], ServiceTally]:
+    """office_totals from the rows themselves: the definition, and the path on SQLite."""
     samples = {
         office: service_sample(db, office=office, first=first, last=last, zone=zone_of(office))
         for office in offices
