@@ -62,6 +62,7 @@ ROLE_NAMES = {
 }
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 IDLE_TIMEOUTS = ("15", "30", "45", "60", "90", "120")
+RATING_TIMES = ("15", "20", "30", "45", "60")
 NO_SCANNER = ""
 
 
@@ -87,6 +88,7 @@ SETTINGS = (
     Setting("scanner", N_("Scanner port"), typed=False, roles=("lobby", "counter")),
     Setting("language", N_("Language"), typed=False),
     Setting("idle_timeout", N_("Idle timeout"), typed=False, roles=("lobby",)),
+    Setting("rating_seconds", N_("Time to rate"), typed=False, roles=("counter",)),
 )
 
 
@@ -129,6 +131,7 @@ class SetupApp(App):
             "scanner": config.scanner.url if config.scanner.mode == "serial" else NO_SCANNER,
             "language": config.device.language,
             "idle_timeout": str(config.lobby.idle_timeout),
+            "rating_seconds": str(config.counter.rating_seconds),
         }
         self.choices: dict[str, tuple[str, ...]] = {
             "role": ROLES,
@@ -137,6 +140,7 @@ class SetupApp(App):
             "scanner": (NO_SCANNER, config.scanner.url),
             "language": tuple(LANGUAGE_NAMES),
             "idle_timeout": IDLE_TIMEOUTS,
+            "rating_seconds": RATING_TIMES,
         }
 
     # ----------------------------------------------------------------- life cycle
@@ -195,7 +199,7 @@ class SetupApp(App):
             return LANGUAGE_NAMES[value]
         if key == "scanner" and value == NO_SCANNER:
             return self.t("None")
-        if key == "idle_timeout":
+        if key in ("idle_timeout", "rating_seconds"):
             return f"{value} s"
         return value or "—"
 
@@ -283,6 +287,7 @@ class SetupApp(App):
             "profile": v["profile"] if role == "lobby" else None,
             "scanner": (v["scanner"] or None) if role != "display" else None,
             "idle_timeout": int(v["idle_timeout"]) if role == "lobby" else None,
+            "rating_seconds": int(v["rating_seconds"]) if role == "counter" else None,
         }
 
     # ----------------------------------------------------------------- the provisioning QR

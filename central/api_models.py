@@ -217,8 +217,29 @@ class ServiceTallyBody(BaseModel):
     same_day_rate: float | None = Field(description="same_day_results / served × 100")
 
 
+class SatisfactionShareBody(BaseModel):
+    ballots: int = Field(description="counted ratings with a level (as the satisfaction report)")
+    satisfied: int = Field(description="Rất hài lòng + Hài lòng")
+    satisfaction_rate: float | None = Field(description="satisfied / ballots × 100")
+
+
+class ConsentShareBody(BaseModel):
+    visits: int = Field(description="tickets issued after a consent answer")
+    consented: int = Field(description="answered yes and not withdrawn")
+    consent_rate: float | None = Field(description="consented / visits × 100")
+
+
+class ServiceTotalBody(ServiceTallyBody):
+    satisfaction: SatisfactionShareBody
+    consent: ConsentShareBody
+
+
 class ServiceRowBody(ServiceTallyBody):
     key: str
+    satisfaction: SatisfactionShareBody
+    consent: ConsentShareBody | None = Field(
+        description="null by counter and officer: consent is asked at the lobby (total only)"
+    )
 
 
 class ArrivalBody(BaseModel):
@@ -233,7 +254,7 @@ class ServiceReportBody(BaseModel):
     to: date
     by: Literal["day", "field", "counter", "officer", "hour"]
     rows: list[ServiceRowBody]
-    total: ServiceTallyBody
+    total: ServiceTotalBody
     arrivals: list[ArrivalBody]
 
 

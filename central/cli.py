@@ -39,6 +39,7 @@ from central.enrolment import (
 )
 from central.fleet import SILENT_AFTER
 from central.migrations import BASELINE, SchemaError
+from central.monthly_report import MonthError, month_days, monthly_figures
 from central.offices import (
     OfficeRuleError,
     clean_label,
@@ -50,7 +51,14 @@ from central.offices import (
 )
 from central.schema import CITY, OFFICE_NAME
 from central.values import DEVICE_ID_PATTERN, OFFICE_PATTERN
-from common.office_clock import DEFAULT_DAY_STARTS_AT, DEFAULT_TIMEZONE, OfficeDayRule, aware_now
+from common.closed_pipe import quiet_closed_pipe
+from common.office_clock import (
+    DEFAULT_DAY_STARTS_AT,
+    DEFAULT_TIMEZONE,
+    OfficeDayRule,
+    aware_now,
+    default_rule,
+)
 from common.provisioning_code import ProvisioningCode
 from common.version import __version__
 
@@ -93,6 +101,14 @@ def minutes(text: str) -> float:
     if not 1 <= value <= 10_080:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes from 1 to 10080")
     return value
+
+
+def month_text(text: str) -> str:
+    try:
+        month_days(text)
+    except MonthError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def device_id(text: str) -> str:
@@ -254,6 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="make a read-only token for the fleet of every office (fleet page, /metrics)",
     )
 
+    monthly = commands.add_parser(
+        "monthly-report",
+        parents=[common],
+        help="write an office's printable monthly report (PDF), as GET …/reports/monthly.pdf",
+    )
+    monthly.add_argument("--office", required=True, type=office_code, help="office code")
+    monthly.add_argument("--month", required=True, type=month_text, help="YYYY-MM, e.g. 2026-11")
+    monthly.add_argument("--out", required=True, type=Path, help="the PDF file to write")
+
     cancel = commands.add_parser(
         "revoke", parents=[common], help="revoke a device's (or viewer's, or monitor's) token"
     )
@@ -282,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of a pipe stopped early
+        return quiet_closed_pipe()
 
 
 def open_database(url: str) -> Database:
@@ -606,6 +633,32 @@ def _office_rule(db: Database, args: argparse.Namespace) -> OfficeDayRule | None
     return rule
 
 
+def cmd_monthly_report(args: argparse.Namespace) -> int:
+    from central.monthly_pdf import monthly_pdf
+
+    db = open_database(args.db)
+    try:
+        # The office's time zone as the server keeps it, else the server's default (serve's).
+        rule = office_rule(db, args.office) or default_rule()
+        figures = monthly_figures(
+            db,
+            office=args.office,
+            month=args.month,
+            zone=rule.timezone,
+            made_on=aware_now().astimezone(rule.timezone).date(),
+        )
+    except DatabaseBusy:
+        raise CommandError("The database is busy or unreachable; try again") from None
+    finally:
+        db.dispose()
+    try:
+        args.out.write_bytes(monthly_pdf(figures))
+    except OSError as error:
+        raise CommandError(f"Cannot write {args.out}: {error.strerror}") from None
+    print(f"Wrote the report of {args.month} of office {args.office} to {args.out}.")
+    return 0
+
+
 def _rule_text(rule: OfficeDayRule) -> str:
     return f"time zone {rule.timezone.key}, office day starts at {rule.day_starts_at:%H:%M}"
 
@@ -619,4 +672,5 @@ COMMANDS = {
     "desk-token": cmd_desk_token,
     "monitor-token": cmd_monitor_token,
     "revoke": cmd_revoke,
+    "monthly-report": cmd_monthly_report,
 }

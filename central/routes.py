@@ -50,6 +50,8 @@ from central.enrolment import DEVICE_ROLES, EnrolmentRefused, Principal, enroll
 from central.hall_keys import hall_key
 from central.identities import identity_for_counter
 from central.ingest import ingest
+from central.monthly_pdf import monthly_pdf
+from central.monthly_report import MONTH_PATTERN, MonthError, monthly_figures
 from central.projections import IngestDay
 from central.queue import HeldElsewhere, call_next, queue_state, take_ticket
 from central.report_page import hide_query_tokens_in_access_log, report_page
@@ -61,6 +63,7 @@ from central.service_report import (
     service_csv,
     service_report,
 )
+from central.service_shares import service_shares
 from central.session_export import session_records, sessions_csv
 from central.strict_json import StrictJsonRoute
 from central.values import Day
@@ -323,14 +326,18 @@ def get_service(
     same-day results; per key, and the arrivals per hour and field."""
     if first > last:
         raise HTTPException(422, "from must not be after to")
-    report = service_report(
-        central.db, office=office, first=first, last=last, by=by, zone=central.rule(office).timezone
-    )
+    zone = central.rule(office).timezone
+    report = service_report(central.db, office=office, first=first, last=last, by=by, zone=zone)
+    shares = service_shares(central.db, office=office, first=first, last=last, by=by, zone=zone)
     if _wants_csv(format, accept):
-        return _csv_download(service_csv(report), f"service-{office}-{first}-{last}-{by}.csv")
+        csv_text = service_csv(report, shares)
+        return _csv_download(csv_text, f"service-{office}-{first}-{last}-{by}.csv")
     body = asdict(report)
     body["from"] = body.pop("first")
     body["to"] = body.pop("last")
+    for row in body["rows"]:
+        row.update(asdict(shares.of(row["key"])))
+    body["total"].update(asdict(shares.total))
     return body
 
 
@@ -462,6 +469,44 @@ def get_satisfaction_page(
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
+
+
+@router.get(
+    "/offices/{office}/reports/monthly.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        **_json_errors(401, 403, 413, 422, 503),
+    },
+)
+def get_monthly_pdf(
+    office: OfficePath,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
+    central: CentralDep,
+    _holder: Annotated[Principal, Depends(page_reader)],
+) -> Response:
+    """The printable monthly report of the office (PDF, A4, Vietnamese), as a ward files it:
+    the summary, the tables by day, field, counter and officer, arrivals by hour, charts."""
+    rule = central.rule(office)
+    try:
+        figures = monthly_figures(
+            central.db,
+            office=office,
+            month=month,
+            zone=rule.timezone,
+            made_on=central.now().astimezone(rule.timezone).date(),
+        )
+    except MonthError as error:
+        raise HTTPException(422, str(error)) from None
+    return Response(
+        monthly_pdf(figures),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="bao-cao-{office}-{month}.pdf"',
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
         },
     )
 

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
@@ -31,6 +31,9 @@ from central.db import Database
 from central.reports import TOTAL_KEY, percent
 from central.schema import sessions, tickets
 from central.ticket_state import SKIPPED, WAITING
+
+if TYPE_CHECKING:
+    from central.service_shares import ServiceShares
 
 ServiceGrouping = Literal["day", "field", "counter", "officer", "hour"]
 
@@ -49,6 +52,12 @@ CSV_COLUMNS = (
     "service_max_s",
     "same_day_results",
     "same_day_rate",
+    "ballots",
+    "satisfied",
+    "satisfaction_rate",
+    "consent_visits",
+    "consented",
+    "consent_rate",
 )
 
 
@@ -306,12 +315,15 @@ def _hour(moment: datetime, zone: ZoneInfo) -> int:
     return moment.astimezone(zone).hour
 
 
-def service_csv(report: ServiceReport) -> str:
-    """CSV_COLUMNS, one row per key, then `total`; an absent duration or rate is empty."""
+def service_csv(report: ServiceReport, shares: ServiceShares) -> str:
+    """CSV_COLUMNS, one row per key, then `total`; an absent duration, rate or share (consent
+    by counter or officer) is empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for key, tally in [*((row.key, row) for row in report.rows), (TOTAL_KEY, report.total)]:
+    keyed = [(row.key, row, shares.of(row.key)) for row in report.rows]
+    for key, tally, share in [*keyed, (TOTAL_KEY, report.total, shares.total)]:
+        satisfaction, consent = share.satisfaction, share.consent
         writer.writerow(
             [
                 csv_cell(key),
@@ -324,6 +336,14 @@ def service_csv(report: ServiceReport) -> str:
                 *(csv_cell(value) for value in _durations_cells(tally.service)),
                 tally.same_day_results,
                 csv_cell(tally.same_day_rate),
+                satisfaction.ballots,
+                satisfaction.satisfied,
+                csv_cell(satisfaction.satisfaction_rate),
+                *(
+                    [None] * 3
+                    if consent is None
+                    else [consent.visits, consent.consented, csv_cell(consent.consent_rate)]
+                ),
             ]
         )
     return out.getvalue()

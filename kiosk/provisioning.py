@@ -45,6 +45,7 @@ class DeviceSetup:
     profile: str | None = None
     scanner: str | None = None  # a serial scanner's port (scanner mode "serial")
     idle_timeout: int | None = None  # lobby: seconds before a screen returns to the welcome
+    rating_seconds: int | None = None  # counter: seconds the citizen has to rate
 
     def changes(self) -> Changes:
         changes: dict[str, dict[str, Any]] = {
@@ -59,6 +60,8 @@ class DeviceSetup:
             changes["device"]["language"] = self.language
         if self.counter is not None:
             changes["counter"] = {"number": self.counter}
+        if self.rating_seconds is not None:
+            changes.setdefault("counter", {})["rating_seconds"] = self.rating_seconds
         printer = {"url": self.printer, "profile": self.profile}
         if any(printer.values()):
             changes["printer"] = {key: value for key, value in printer.items() if value}

@@ -312,3 +312,29 @@ def test_the_one_off_commands_never_import_kivy(tmp_path, printer):
         assert result.returncode == code, (args, result.stderr[-2000:])
         assert "kiosk.cli.registry" in imported, args
         assert not {name for name in imported if name.split(".")[0] == "kivy"}, args
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "kiosk", "check-config"],
+        ["-m", "central", "viewer-token", "--office", "00637"],
+    ],
+    ids=["kiosk", "kiosk-central"],
+)
+def test_output_into_a_pipe_closed_early_ends_quietly(tmp_path, command):
+    """`kiosk check-config | head` used to end in a BrokenPipeError traceback: the reader here
+    has gone before the command writes, as `head` has once it read its lines."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    args = [*command, "--config", str(override(tmp_path))] if command[1] == "kiosk" else command
+    if command[1] == "central":
+        args += ["--db", f"sqlite:///{tmp_path / 'central.db'}"]
+    try:
+        done = subprocess.run(
+            [sys.executable, *args], stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(writer)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 141

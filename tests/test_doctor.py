@@ -25,8 +25,10 @@ from common.office_clock import aware_now
 from devices.transport import open_transport
 from devices.virtual_printer import VirtualPrinter
 from devices.virtual_scanner import VirtualScanner
+from kiosk.cli.doctor import table
 from kiosk.config import Config
 from kiosk.diagnostics import CHECK_TITLES, CHECKS, CheckContext, Finding, run_checks, worst
+from kiosk.diagnostics.finding import Text, fault, ok, warning
 from kiosk.enrolment import ENROLMENT_FILE
 from kiosk.i18n import Translator
 from kiosk.paths import LOCALE_DIR
@@ -149,6 +151,14 @@ def test_a_missing_printer_is_a_fault_and_the_table_gives_its_fix(tmp_path):
     line = next(line for line in table.stdout.splitlines() if line.startswith("printer"))
     assert "FAULT" in line and "Not connected" in line
     assert "Fix: Plug the printer in" in table.stdout
+
+
+def test_the_tables_last_line_counts_faults_and_warnings_in_plain_english() -> None:
+    down = fault("central", Text("No answer."), Text("Check the network."))
+    unsure = warning("time_sync", Text("Cannot tell."))
+    assert table([ok("disk", "Enough."), down, unsure, unsure]).endswith("\n1 fault, 2 warnings.")
+    assert table([down, down, unsure]).endswith("\n2 faults, 1 warning.")
+    assert table([ok("disk", "Enough.")]).endswith("\n0 faults, 0 warnings.")
 
 
 def test_a_printer_held_by_the_running_kiosk_is_not_fought_for(tmp_path, central, printer):

@@ -146,7 +146,7 @@ def counter_walk(app, office: CounterOffice, auditor: Auditor) -> None:
 
 def technician_walk(app, auditor: Auditor) -> None:
     """The technician's PIN and menu, with an ID card held to the scanner (shown masked)."""
-    app.open_technician_login()  # holding the status line (tests/test_counter_technician.py)
+    app.open_technician_login()  # holding the status line (tests/test_technician_mode.py)
     login = app.root.get_screen("technician_login")
     auditor.check("technician PIN")
     type_on(login, [*"246810", "ok"])

@@ -244,7 +244,7 @@ def lobby_walk(app, printer, scanner: VirtualScanner, clock, auditor: Auditor) -
     printer.offline = False
     reach(lambda: not app.printer_notice)
 
-    app.open_technician_login()  # the long press on the status line (tests/test_lobby_flow.py)
+    app.open_technician_login()  # the long press on the status line (tests/test_technician_mode.py)
     login = app.root.get_screen("technician_login")
     check("PIN")
     keys = {b.key: b for b in login.ids.keypad.children}

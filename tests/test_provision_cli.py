@@ -73,6 +73,8 @@ def test_flags_write_a_valid_site_file_and_enrol(tmp_path: Path, central: Centra
         "generic-58",
         "--language",
         "en",
+        "--rating-seconds",
+        "20",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
@@ -92,6 +94,7 @@ def test_flags_write_a_valid_site_file_and_enrol(tmp_path: Path, central: Centra
         45,
     )
     assert (config.printer.url, config.printer_profile.name) == ("/dev/kiosk-printer", "generic-58")
+    assert config.counter.rating_seconds == 20
     assert "# the site's own note" in (etc / "kiosk.toml").read_text(encoding="utf-8")
     enrolment = load_enrolment(config.device.data_dir)
     assert enrolment is not None and (enrolment.device_id, enrolment.counter) == ("counter-03", 3)

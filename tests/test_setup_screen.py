@@ -83,6 +83,8 @@ def test_the_form_filled_in_by_touch_provisions_and_enrols(
         edit(app, "api_url", central.url)
         edit(app, "code", code.lower().replace("-", ""))  # as the server reads it
         edit(app, "language")  # vi -> en
+        edit(app, "rating_seconds")  # 30 s -> 45 s, the citizen's time to rate
+        assert app.setup_screen.row("rating_seconds").text.endswith(": 45 s")
         tap(app.setup_screen.ids.save)
         assert pump(lambda: app.provisioned is not None, timeout=20), app.setup_screen.message
     config = load_config(etc)
@@ -91,6 +93,7 @@ def test_the_form_filled_in_by_touch_provisions_and_enrols(
         "counter-01",
         7,
     )
+    assert config.counter.rating_seconds == 45
     assert config.device.language == "en" and is_provisioned(etc)
     enrolment = load_enrolment(config.device.data_dir)
     assert enrolment is not None and (enrolment.counter, enrolment.api_url) == (7, central.url)

@@ -1,5 +1,6 @@
-"""Technician mode as a technician uses it: the hidden way in at the counter, the live scanner
-view with a card masked and kept nowhere, and the logs exported to a USB stick with nothing
+"""Technician mode as a technician uses it: the hidden way in (a status line held, then the PIN)
+on every role, the live scanner view with a card masked and kept nowhere, the hall display's
+speaker test heard on its virtual speaker, and the logs exported to a USB stick with nothing
 personal in them, after a citizen's ID card went through the lobby.
 
 Real parts: the Kivy window, the scanner twin on a pseudo-terminal, the log files written by the
@@ -14,12 +15,21 @@ import logging
 import pytest
 from kivy.tests import UnitTestTouch
 
+from devices.speaker import read_journal
 from devices.virtual_scanner import VirtualScanner
 from kiosk.citizen_id_samples import load_samples
 from kiosk.logging_setup import configure_logging
 from tests.support.counter import PINS, office_device_config
 from tests.support.processes import REPO_ROOT
-from tests.support.ui import frames, pump, running_counter, running_lobby, tap
+from tests.support.ui import (
+    display_config,
+    frames,
+    pump,
+    running_counter,
+    running_display,
+    running_lobby,
+    tap,
+)
 from tests.test_lobby_citizen_id import to_scan
 from tests.test_log_export import mounted_stick
 
@@ -139,6 +149,47 @@ def test_holding_the_counters_status_line_opens_the_pin_and_a_card_shows_masked(
         assert not hold(line, lambda: app.root.current != "counter_desk", timeout=0.9)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert id_number not in logged and name not in logged
+
+
+def test_holding_the_lobbys_status_line_opens_the_pin_then_the_technician_screen(tmp_path):
+    with running_lobby(tmp_path) as (app, _printer):
+        status = app.root.get_screen("welcome").ids.status_line
+        status.hold_seconds = 0.3  # 3 s on the device; the gesture is the same
+        tap(status)
+        frames(3)
+        assert app.root.current == "welcome"  # a tap is not the long press
+        assert hold(status, lambda: app.root.current == "technician_login")
+        type_pin(app)
+        technician = app.root.get_screen("technician")
+        assert pump(lambda: "Phiên bản" in dict(technician.facts))
+        assert "lobby-01" in dict(technician.facts)["Thiết bị"]
+        tap(technician.ids.close)
+        assert pump(lambda: app.root.current == "welcome")
+
+
+def test_holding_the_hall_displays_status_line_opens_the_pin_and_the_speaker_test_is_heard(
+    tmp_path,
+):
+    config = display_config(tmp_path)
+    with running_display(config, size=(1280, 720)) as app:
+        status = app.board_screen.ids.status_line
+        status.hold_seconds = 0.3
+        tap(status)
+        frames(3)
+        assert app.root.current == "display_board"
+        assert hold(status, lambda: app.root.current == "technician_login")
+        type_pin(app)
+        technician = app.root.get_screen("technician")
+        assert pump(lambda: "Phiên bản" in dict(technician.facts))
+        assert "display-01" in dict(technician.facts)["Thiết bị"]
+        assert technician.ids.speaker_test.text == "Thử loa"
+        tap(technician.ids.speaker_test)
+        assert technician.message == "Đã đưa câu thử loa vào hàng đợi"
+        assert pump(lambda: bool(read_journal(config.speech.virtual_dir)), timeout=20)
+        (heard,) = read_journal(config.speech.virtual_dir)
+        assert heard["key"].startswith("test:") and heard["text"] == "Thử loa một hai ba bốn năm"
+        tap(technician.ids.close)
+        assert pump(lambda: app.root.current == "display_board")
 
 
 def test_the_logs_exported_after_a_card_at_the_lobby_hold_nothing_personal(

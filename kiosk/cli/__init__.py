@@ -15,6 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
+from common.closed_pipe import quiet_closed_pipe
 from common.version import __version__
 from kiosk.cli.registry import COMMANDS, CommandError
 from kiosk.config import ConfigError, load_config
@@ -93,3 +94,5 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of a pipe stopped early
+        return quiet_closed_pipe()

@@ -60,5 +60,10 @@ def table(findings: list[Finding]) -> str:
             lines += [indent + line for line in fix]
     faults = sum(f.status == "fault" for f in findings)
     warnings = sum(f.status == "warning" for f in findings)
-    lines.append(f"{faults} faults, {warnings} warnings.")
+    lines.append(f"{_counted(faults, 'fault')}, {_counted(warnings, 'warning')}.")
     return "\n".join(lines)
+
+
+def _counted(count: int, noun: str) -> str:
+    """'1 fault', '2 faults', '0 faults'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

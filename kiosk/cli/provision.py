@@ -51,6 +51,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--idle-timeout", type=int, help="lobby: seconds before a screen returns to welcome"
     )
+    parser.add_argument(
+        "--rating-seconds", type=int, help="counter: seconds the citizen has to rate (5..600)"
+    )
 
 
 @command(
@@ -99,6 +102,7 @@ def _from_arguments(args: argparse.Namespace) -> tuple[DeviceSetup, Enrolling | 
         "profile": args.profile,
         "scanner": args.scanner,
         "idle_timeout": args.idle_timeout,
+        "rating_seconds": args.rating_seconds,
     }
     if args.qr_text is not None:
         given = [f"--{name.replace('_', '-')}" for name in _CODE_FLAGS if getattr(args, name)]

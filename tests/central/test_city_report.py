@@ -546,9 +546,21 @@ def test_each_office_line_is_the_total_of_its_own_reports(played: Api) -> None:
     for line in overview(played).json()["offices"]:
         base = f"/api/v1/offices/{line['office']}/reports"
         params = {**PERIOD, "by": "day"}
-        own_service = played.http.get(f"{base}/service", params=params).json()
+        own_service = played.http.get(f"{base}/service", params=params).json()["total"]
         own_satisfaction = played.http.get(f"{base}/satisfaction", params=params).json()
-        assert line["service"] == own_service["total"]
+        # The service report's own satisfaction and consent shares agree with the line's.
+        satisfaction, consent = own_service.pop("satisfaction"), own_service.pop("consent")
+        assert line["service"] == own_service
+        rates = (
+            satisfaction["ballots"],
+            satisfaction["satisfaction_rate"],
+            consent["consent_rate"],
+        )
+        assert rates == (
+            line["satisfaction"]["ballots"],
+            line["satisfaction"]["satisfaction_rate"],
+            line["consent"]["consent_rate"],
+        )
         assert line["satisfaction"] == own_satisfaction["total"]
         assert line["consent"] == own_satisfaction["consent"]["total"]
 
