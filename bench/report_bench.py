@@ -57,9 +57,9 @@ from central.schema import metadata, tickets  # noqa: E402
 from common.office_clock import aware_now  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 
-# The city view's last commit (branch city) before this work: the reports as they were, and
-# the city view.
-BASELINE = "dfe609b"
+# main before this work was merged: its reports (with the city view, the service report's
+# shares) as they were.
+BASELINE = "df55912"
 REPORT_INDEXES = {
     "tickets": "tickets_by_day",
     "sessions": "sessions_by_day",
