@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from central.consents import ConsentTally, consent_figures
+from central.consents import ConsentTally, consent_totals
 from central.csv_cells import csv_cell
 from central.db import Database
 from central.offices import office_names, offices_of_city
-from central.reports import TOTAL_KEY, Tally, percent, pooled_tally, satisfaction_report
-from central.service_report import ServiceTally, pooled, service_sample, service_tally
+from central.reports import TOTAL_KEY, Tally, percent, pooled_tally, satisfaction_totals
+from central.service_report import ServiceTally, office_totals
 
 
 @dataclass(frozen=True)
@@ -68,17 +68,13 @@ def city_report(
     office's time zone (its day rule)."""
     codes = offices_of_city(db, city)
     names = office_names(db)
-    samples = {
-        office: service_sample(db, office=office, first=first, last=last, zone=zone_of(office))
-        for office in codes
-    }
+    services, city_service = office_totals(
+        db, offices=codes, first=first, last=last, zone_of=zone_of
+    )
+    satisfaction = satisfaction_totals(db, offices=codes, first=first, last=last)
+    consent = consent_totals(db, offices=codes, first=first, last=last)
     figures = [
-        _Figures(
-            office,
-            service_tally(samples[office]),
-            satisfaction_report(db, office=office, first=first, last=last, by="day").total,
-            consent_figures(db, office=office, first=first, last=last, by="day").total,
-        )
+        _Figures(office, services[office], satisfaction[office], consent[office])
         for office in codes
     ]
     satisfaction_ranks = competition_ranks(
@@ -100,7 +96,7 @@ def city_report(
         for f in figures
     ]
     total = CityTotal(
-        service=service_tally(pooled(list(samples.values()))),
+        service=city_service,
         satisfaction=pooled_tally([f.satisfaction for f in figures]),
         consent=pooled_consent([f.consent for f in figures]),
     )

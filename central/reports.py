@@ -108,6 +108,40 @@ def satisfaction_report(
     return Report(office, first, last, by, rows, _tally(everything, scale))
 
 
+def satisfaction_totals(
+    db: Database, *, offices: list[str], first: date, last: date
+) -> dict[str, Tally]:
+    """Each office's satisfaction total over the period (its report's `total`, under its own
+    one-scale rule), read in one statement for all of them."""
+
+    def read(conn: Connection) -> list[Any]:
+        return conn.execute(
+            select(ratings.c.office, ratings.c.scale, ratings.c.level, func.count().label("n"))
+            .where(
+                ratings.c.office.in_(offices),
+                ratings.c.day >= first,
+                ratings.c.day <= last,
+                ratings.c.counted.is_(True),
+            )
+            .group_by(ratings.c.office, ratings.c.scale, ratings.c.level)
+        ).all()
+
+    per_office: dict[str, list[Any]] = {office: [] for office in offices}
+    for row in db.read(read):
+        per_office[row.office].append(row)
+    totals = {}
+    for office, counts in per_office.items():
+        scale = 5 if any(row.scale == 5 for row in counts) else 3
+        everything: Counter[int | None] = Counter()
+        for row in counts:
+            level = row.level
+            if level is not None and row.scale != scale:
+                level = SCALE_3_ON_5[level]
+            everything[level] += row.n
+        totals[office] = _tally(everything, scale)
+    return totals
+
+
 CONSENT_COLUMNS = ("visits_asked", "consent_yes", "consent_no", "consent_withdrawn", "consented")
 
 

@@ -3,10 +3,10 @@ officer or hour of one office's period, and the arrivals per hour and field.
 
 The definitions are those of docs/central-api.md (`GET …/reports/service`). A ticket's first call is
 the earliest of the calls and recalls that are its own under the ordering rule of
-central.ticket_state (by its ticket id, or typed offline by its day and label): that call is
-always one the fold applied, since nothing holds a ticket before its first call. Waiting is
-issued → first call; a skip and a later call, or a recall, do not change it. Service is the
-closed session's call → close, so a ticket skipped then taken again is served from its last call.
+central.ticket_state (by its ticket id, or typed offline by its day and label), kept on its row
+by the fold (`first_called_at`, `first_counter`, `first_officer_id`). Waiting is issued → first
+call; a skip and a later call, or a recall, do not change it. Service is the closed session's
+call → close, so a ticket skipped then taken again is served from its last call.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import csv
 import io
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from central import service_sql
 from central.csv_cells import csv_cell
 from central.db import Database
 from central.reports import TOTAL_KEY, percent
-from central.schema import sessions, ticket_changes, tickets
-from central.ticket_state import CALLED, SKIPPED, WAITING
+from central.schema import sessions, tickets
+from central.ticket_state import SKIPPED, WAITING
 
 if TYPE_CHECKING:
     from central.service_shares import ServiceShares
@@ -104,13 +107,6 @@ class ServiceReport:
     arrivals: list[Arrival]
 
 
-@dataclass(frozen=True)
-class _FirstCall:
-    at: datetime
-    counter: int
-    officer_id: str
-
-
 @dataclass
 class ServiceSample:
     """The raw material of one row: counts and the durations, in seconds. Samples of several
@@ -137,12 +133,44 @@ def service_report(
     zone: ZoneInfo,
 ) -> ServiceReport:
     """The report of the office days `first`..`last` (both included); hours are read in `zone`,
-    the office's time zone."""
+    the office's time zone. PostgreSQL computes the figures (central.service_sql)."""
+    if db.kind == "postgresql":
 
-    ticket_rows, call_rows, session_rows = db.read(
-        lambda conn: _period_rows(conn, office, first, last)
-    )
-    groups, total = _fold(by, zone, ticket_rows, call_rows, session_rows)
+        def computed(conn: Connection) -> tuple[dict[Any, ServiceTally], ServiceTally, Any]:
+            keyed, whole = service_sql.groups(
+                conn, offices=[office], first=first, last=last, key=by, zone=zone.key
+            )
+            counts = service_sql.arrivals(
+                conn, office=office, first=first, last=last, zone=zone.key
+            )
+            tallies = {key: _sql_tally(group) for key, group in keyed.items()}
+            return tallies, _sql_tally(whole), counts
+
+        tallies, total, counts = db.read(computed)
+        return ServiceReport(
+            office,
+            first,
+            last,
+            by,
+            [ServiceRow(key=_key_text(by, key), **vars(t)) for key, t in sorted(tallies.items())],
+            total,
+            [Arrival(*found) for found in sorted(counts)],
+        )
+    return service_report_in_python(db, office=office, first=first, last=last, by=by, zone=zone)
+
+
+def service_report_in_python(
+    db: Database,
+    *,
+    office: str,
+    first: date,
+    last: date,
+    by: ServiceGrouping,
+    zone: ZoneInfo,
+) -> ServiceReport:
+    """service_report from the rows themselves: the definition, and the path on SQLite."""
+    ticket_rows, session_rows = db.read(lambda conn: _period_rows(conn, office, first, last))
+    groups, whole = _fold(by, zone, ticket_rows, session_rows)
     rows = [
         ServiceRow(key=_key_text(by, key), **vars(service_tally(group)))
         for key, group in sorted(groups.items())
@@ -153,8 +181,55 @@ def service_report(
         last,
         by,
         rows,
-        service_tally(total),
+        service_tally(whole),
         _arrivals(ticket_rows, zone),
+    )
+
+
+def office_totals(
+    db: Database, *, offices: list[str], first: date, last: date, zone_of: Callable[[str], ZoneInfo]
+) -> tuple[dict[str, ServiceTally], ServiceTally]:
+    """Each office's period total (that of its report) and the total of all their tickets and
+    sessions (a city's median wait is that of every ticket, not a median of the medians)."""
+    if db.kind == "postgresql":
+        # Two statements of a second or so each, on two connections at once.
+        period = service_sql.Period(offices, first, last, "office", "UTC")
+        with ThreadPoolExecutor(2) as pool:
+            ticket_rows = pool.submit(db.read, lambda c: service_sql.ticket_figures(c, period))
+            session_rows = pool.submit(db.read, lambda c: service_sql.session_figures(c, period))
+            keyed, whole = service_sql.combined(ticket_rows.result(), session_rows.result())
+        empty = service_tally(ServiceSample())
+        return {
+            office: _sql_tally(keyed[office]) if office in keyed else empty for office in offices
+        }, _sql_tally(whole)
+    return office_totals_in_python(db, offices=offices, first=first, last=last, zone_of=zone_of)
+
+
+def office_totals_in_python(
+    db: Database, *, offices: list[str], first: date, last: date, zone_of: Callable[[str], ZoneInfo]
+) -> tuple[dict[str, ServiceTally], ServiceTally]:
+    """office_totals from the rows themselves: the definition, and the path on SQLite."""
+    samples = {
+        office: service_sample(db, office=office, first=first, last=last, zone=zone_of(office))
+        for office in offices
+    }
+    return (
+        {office: service_tally(sample) for office, sample in samples.items()},
+        service_tally(pooled(list(samples.values()))),
+    )
+
+
+def _sql_tally(group: service_sql.Group) -> ServiceTally:
+    return ServiceTally(
+        issued=group.issued,
+        called=group.called,
+        served=group.served,
+        no_shows=group.no_shows,
+        waiting_at_close=group.waiting_at_close,
+        wait=Durations(*group.wait),
+        service=Durations(*group.service),
+        same_day_results=group.same_day_results,
+        same_day_rate=percent(group.same_day_results, group.served) if group.served else None,
     )
 
 
@@ -162,22 +237,20 @@ def _fold(
     by: ServiceGrouping,
     zone: ZoneInfo,
     ticket_rows: list[Any],
-    call_rows: list[Any],
     session_rows: list[Any],
 ) -> tuple[dict[Any, ServiceSample], ServiceSample]:
     """The rows' groups by `by`, and the period's total."""
-    first_calls = _first_calls(ticket_rows, call_rows)
     served = {(s.day, s.label, s.field_id) for s in session_rows}
     groups: dict[Any, ServiceSample] = defaultdict(ServiceSample)
     total = ServiceSample()
     for ticket in ticket_rows:
-        call = first_calls.get(ticket.ticket_id)
-        key = _ticket_key(by, ticket, call, _hour(ticket.issued_at, zone))
+        key = _ticket_key(by, ticket, _hour(ticket.issued_at, zone))
         no_show = (
             ticket.state == SKIPPED and (ticket.day, ticket.label, ticket.field_id) not in served
         )
         waiting = ticket.state == WAITING
-        wait = None if call is None else _seconds(call.at - ticket.issued_at)
+        called_at = ticket.first_called_at
+        wait = None if called_at is None else _seconds(called_at - ticket.issued_at)
         for group in (total,) if key is None else (total, groups[key]):
             group.issued += 1
             group.no_shows += no_show
@@ -223,6 +296,13 @@ def arrivals(
     db: Database, *, office: str, first: date, last: date, zone: ZoneInfo
 ) -> list[Arrival]:
     """The tickets issued per hour of the day (in `zone`) and field over the period."""
+    if db.kind == "postgresql":
+        counts = db.read(
+            lambda conn: service_sql.arrivals(
+                conn, office=office, first=first, last=last, zone=zone.key
+            )
+        )
+        return [Arrival(*found) for found in sorted(counts)]
     return _arrivals(db.read(lambda conn: _issued_tickets(conn, office, first, last)), zone)
 
 
@@ -281,10 +361,9 @@ def arrivals_csv(rows: list[Arrival]) -> str:
 
 def _period_rows(
     conn: Connection, office: str, first: date, last: date
-) -> tuple[list[Any], list[Any], list[Any]]:
+) -> tuple[list[Any], list[Any]]:
     return (
         _issued_tickets(conn, office, first, last),
-        _calls(conn, office, first, last),
         _closed_sessions(conn, office, first, last),
     )
 
@@ -293,42 +372,20 @@ def _issued_tickets(conn: Connection, office: str, first: date, last: date) -> l
     """The tickets whose ticket.issued has arrived (a row made by an early call is not yet)."""
     return conn.execute(
         select(
-            tickets.c.ticket_id,
             tickets.c.day,
             tickets.c.label,
             tickets.c.field_id,
             tickets.c.issued_at,
             tickets.c.state,
+            tickets.c.first_called_at,
+            tickets.c.first_counter,
+            tickets.c.first_officer_id,
         ).where(
             tickets.c.office == office,
             tickets.c.day >= first,
             tickets.c.day <= last,
             tickets.c.issued_at.is_not(None),
         )
-    ).all()
-
-
-def _calls(conn: Connection, office: str, first: date, last: date) -> list[Any]:
-    """Every call and recall of the period (a recall is kept as a call: central.projections),
-    in the fold's order."""
-    return conn.execute(
-        select(
-            ticket_changes.c.change_id,
-            ticket_changes.c.ticket_id,
-            ticket_changes.c.day,
-            ticket_changes.c.label,
-            ticket_changes.c.field_id,
-            ticket_changes.c.occurred_at,
-            ticket_changes.c.counter,
-            ticket_changes.c.officer_id,
-        )
-        .where(
-            ticket_changes.c.office == office,
-            ticket_changes.c.day >= first,
-            ticket_changes.c.day <= last,
-            ticket_changes.c.state == CALLED,
-        )
-        .order_by(ticket_changes.c.occurred_at, ticket_changes.c.change_id)
     ).all()
 
 
@@ -347,36 +404,7 @@ def _closed_sessions(conn: Connection, office: str, first: date, last: date) -> 
     ).all()
 
 
-def _first_calls(ticket_rows: list[Any], call_rows: list[Any]) -> dict[str, _FirstCall]:
-    """Each ticket's earliest own call, matched as central.ticket_state.refresh matches changes
-    to a ticket; `call_rows` come in (occurred_at, change id) order, so the first one seen of a
-    ticket id, or of a day and label, is the earliest."""
-    by_id: dict[str, Any] = {}
-    typed: dict[tuple[date, str], list[Any]] = defaultdict(list)
-    for call in call_rows:
-        if call.ticket_id is None:
-            typed[(call.day, call.label)].append(call)
-        else:
-            by_id.setdefault(call.ticket_id, call)
-    found: dict[str, _FirstCall] = {}
-    for ticket in ticket_rows:
-        earliest = by_id.get(ticket.ticket_id)
-        for call in typed.get((ticket.day, ticket.label), ()):
-            if ticket.field_id is None or call.field_id in (None, ticket.field_id):
-                if earliest is None or (call.occurred_at, call.change_id) < (
-                    earliest.occurred_at,
-                    earliest.change_id,
-                ):
-                    earliest = call
-                break
-        if earliest is not None:
-            found[ticket.ticket_id] = _FirstCall(
-                earliest.occurred_at, earliest.counter, earliest.officer_id
-            )
-    return found
-
-
-def _ticket_key(by: ServiceGrouping, ticket: Any, call: _FirstCall | None, hour: int) -> Any:
+def _ticket_key(by: ServiceGrouping, ticket: Any, hour: int) -> Any:
     """The row of a ticket's figures; by counter or officer that of its first call (None: a
     ticket never called counts in the total only)."""
     if by == "day":
@@ -385,9 +413,9 @@ def _ticket_key(by: ServiceGrouping, ticket: Any, call: _FirstCall | None, hour:
         return ticket.field_id
     if by == "hour":
         return hour
-    if call is None:
+    if ticket.first_called_at is None:
         return None
-    return call.counter if by == "counter" else call.officer_id
+    return ticket.first_counter if by == "counter" else ticket.first_officer_id
 
 
 def _session_key(by: ServiceGrouping, session: Any, zone: ZoneInfo) -> Any:

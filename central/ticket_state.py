@@ -1,12 +1,13 @@
 """A ticket's call state, computed from every change of it, so arrival order does not matter.
 
 Calls, recalls and skips (from devices' events and from call-next) are kept in
-`ticket_changes`. A ticket's state (waiting, called, skipped; counter, officer, session) is the
-fold of the changes that are its own, in `occurred_at` order (ties by change id): those naming
-its ticket id, and those naming only its day and label (a number typed or scanned at a counter
-while the server was unreachable), with its field when they give one. A change whose ticket has
-not arrived yet waits in the table and is applied when the `ticket.issued` arrives, so the final
-state is the same for every order in which the devices' outboxes arrive.
+`ticket_changes`. A ticket's state (waiting, called, skipped; counter, officer, session; its
+first call) is the fold of the changes that are its own, in `occurred_at` order (ties by change
+id): those naming its ticket id, and those naming only its day and label (a number typed or
+scanned at a counter while the server was unreachable), with its field when they give one. A
+change whose ticket has not arrived yet waits in the table and is applied when the
+`ticket.issued` arrives, so the final state is the same for every order in which the devices'
+outboxes arrive.
 
 A ticket called at one counter cannot be taken by another unless it was skipped there: such a
 change has no effect in the fold, and its event is answered `rejected` with the reason.
@@ -15,6 +16,7 @@ change has no effect in the fold, and its event is answered `rejected` with the 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -135,10 +137,7 @@ def forget(conn: Connection, office: str, change_id: str) -> None:
 
 def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[int, str]]:
     """Recompute one ticket's state from all its changes; returns the changes that had no
-    effect, each with the counter and session that held the ticket then.
-
-    A change by another counter than the one whose call holds the ticket has no effect (a
-    typed mistake, or a takeover); a skip frees the ticket for any counter."""
+    effect (fold)."""
     ticket = conn.execute(
         select(tickets.c.day, tickets.c.label, tickets.c.field_id).where(
             tickets.c.office == office, tickets.c.ticket_id == ticket_id
@@ -165,6 +164,23 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
     ).all()
     if not changes:
         return {}  # as issued: waiting
+    state, refused = fold(changes)
+    conn.execute(
+        update(tickets)
+        .where(tickets.c.office == office, tickets.c.ticket_id == ticket_id)
+        .values(**state)
+    )
+    return refused
+
+
+def fold(changes: Iterable[Any]) -> tuple[dict[str, Any], dict[str, tuple[int, str]]]:
+    """A ticket's state columns from its changes in (occurred_at, change id) order, and the
+    changes that had no effect, each with the counter and session that held the ticket then.
+    The first call (`first_…`) is the earliest call or recall: nothing holds a ticket before
+    it, so it always has its effect.
+
+    A change by another counter than the one whose call holds the ticket has no effect (a
+    typed mistake, or a takeover); a skip frees the ticket for any counter."""
     state: dict[str, Any] = {
         "state": WAITING,
         "state_at": None,
@@ -172,6 +188,9 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
         "counter": None,
         "officer_id": None,
         "session_id": None,
+        "first_called_at": None,
+        "first_counter": None,
+        "first_officer_id": None,
     }
     refused: dict[str, tuple[int, str]] = {}
     for change in changes:
@@ -187,9 +206,10 @@ def refresh(conn: Connection, office: str, ticket_id: str) -> dict[str, tuple[in
         )
         if change.state == CALLED:
             state["called_at"] = change.occurred_at
-    conn.execute(
-        update(tickets)
-        .where(tickets.c.office == office, tickets.c.ticket_id == ticket_id)
-        .values(**state)
-    )
-    return refused
+            if state["first_called_at"] is None:
+                state.update(
+                    first_called_at=change.occurred_at,
+                    first_counter=change.counter,
+                    first_officer_id=change.officer_id,
+                )
+    return state, refused
