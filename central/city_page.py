@@ -33,6 +33,10 @@ RANK_NOTE = (
     " nhau cùng hạng (1, 1, 3); đơn vị chưa có phiếu đánh giá, hoặc chưa gọi số nào, không xếp"
     " hạng và đứng cuối bảng."
 )
+NO_OFFICE = (
+    "Chưa có đơn vị nào thuộc thành phố này trên máy chủ: kỹ thuật viên khai báo bằng lệnh"
+    " kiosk-central office --office MÃ --city TÊN."
+)
 COLUMNS = (
     "Hạng",
     "Đơn vị",
@@ -70,14 +74,20 @@ def city_page(report: CityReport, link: LinkTo, office_link: OfficeLink) -> str:
         links(link, "overview", {}),
         '<nav class="links">Xếp hạng: <a href="#by-satisfaction">theo tỷ lệ hài lòng</a>'
         '<a href="#by-wait">theo thời gian chờ</a></nav>',
-        f'<p class="note">{escape(RANK_NOTE)}</p>',
-        f'<p class="note small">{escape(SMALL_NOTE)}</p>',
-        _ranking(report, "satisfaction", office_link),
-        _ranking(report, "wait", office_link),
+        *(_rankings(report, office_link) if report.offices else [f"<p>{escape(NO_OFFICE)}</p>"]),
         "</body>",
         "</html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _rankings(report: CityReport, office_link: OfficeLink) -> list[str]:
+    return [
+        f'<p class="note">{escape(RANK_NOTE)}</p>',
+        f'<p class="note small">{escape(SMALL_NOTE)}</p>',
+        _ranking(report, "satisfaction", office_link),
+        _ranking(report, "wait", office_link),
+    ]
 
 
 def _box(label: str, value: str) -> list[str]:
@@ -116,12 +126,12 @@ def _ranking(report: CityReport, by: str, office_link: OfficeLink) -> str:
     )
     out = [
         f'<h2 id="by-{by}">{escape(heading)}</h2>',
-        f'<table id="ranking-{by}">',
+        f'<div class="table-box"><table id="ranking-{by}">',
         f"<thead><tr>{head}</tr></thead>",
         "<tbody>",
         *(f"<tr>{_cells(line, by, office_link)}</tr>" for line in lines),
         "</tbody>",
-        "</table>",
+        "</table></div>",
     ]
     out.append(_chart(lines, by, heading))
     return "\n".join(out)

@@ -29,7 +29,8 @@ CityPath = Annotated[
     str,
     Path(
         min_length=1,
-        max_length=CITY,
+        # Its NFC form is at most CITY characters; decomposed (NFD) it may take up to 4 each.
+        max_length=4 * CITY,
         description="the city, URL-encoded, e.g. H%C3%A0%20N%E1%BB%99i",
     ),
 ]

@@ -138,8 +138,19 @@ def label_text(limit: int) -> Callable[[str], str]:
     return check
 
 
-def city_name(text: str) -> str:
+def city_text(text: str) -> str:
+    """A city as `office --city` keeps it: also a segment of the city view's address, so
+    without "/" (which a URL cannot carry there, even as %2F)."""
     label = label_text(CITY)(text)
+    if "/" in label:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a city's name cannot hold '/' (it is part of the city view's address)"
+        )
+    return label
+
+
+def city_name(text: str) -> str:
+    label = city_text(text)
     if not label:
         raise argparse.ArgumentTypeError("a city token needs the city's name")
     return label
@@ -221,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--name", type=label_text(OFFICE_NAME), help='the office\'s name, e.g. "Phường Đại Mỗ"'
     )
     office.add_argument(
-        "--city", type=label_text(CITY), help='its city (city tokens read it), e.g. "Hà Nội"'
+        "--city", type=city_text, help='its city (city tokens read it), e.g. "Hà Nội"'
     )
 
     code = commands.add_parser(

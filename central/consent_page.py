@@ -34,11 +34,11 @@ def consent_section(by_day: ConsentFigures) -> str:
         out.append("<p>Không có dữ liệu trong kỳ.</p>")
         return "\n".join(out)
     head = "".join(f"<th>{escape(text)}</th>" for text in COLUMNS)
-    out += ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
+    out += ['<div class="table-box"><table>', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for row in by_day.rows:
         out.append(f"<tr>{_cells(vn_format.day(date.fromisoformat(row.key)), row)}</tr>")
     out += ["</tbody>", f"<tfoot><tr>{_cells('Tổng cộng', by_day.total)}</tr></tfoot>"]
-    out += ["</table>", f'<p class="period">{escape(NOTE)}</p>']
+    out += ["</table></div>", f'<p class="period">{escape(NOTE)}</p>']
     return "\n".join(out)
 
 

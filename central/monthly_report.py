@@ -19,6 +19,7 @@ from central.offices import office_names
 from central.reports import Report, satisfaction_report
 from central.service_report import ServiceReport, service_report
 from central.service_shares import ServiceShares, service_shares
+from central.values import FIRST_YEAR, LAST_YEAR
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # The tables of the report, in their order.
@@ -35,8 +36,8 @@ def month_days(text: str) -> tuple[date, date]:
     if not re.fullmatch(MONTH_PATTERN, text):
         raise MonthError(f"{text!r} is not a month like 2026-11")
     year, month = int(text[:4]), int(text[5:])
-    if year < 1:
-        raise MonthError(f"{text!r} is not a month like 2026-11")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise MonthError(f"expected a month between {FIRST_YEAR} and {LAST_YEAR}, not {text!r}")
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 

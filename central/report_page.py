@@ -153,13 +153,13 @@ def _section(heading: str, key_heading: str, report: Report, link: LinkTo) -> st
         for row in report.rows
     ]
     out += [
-        f'<table id="satisfaction-table-{report.by}">',
+        f'<div class="table-box"><table id="satisfaction-table-{report.by}">',
         f"<thead><tr>{head}</tr></thead>",
         "<tbody>",
         *(f"<tr>{_cells(key, row)}</tr>" for key, row in keyed),
         "</tbody>",
         f"<tfoot><tr>{_cells('Tổng cộng', report.total)}</tr></tfoot>",
-        "</table>",
+        "</table></div>",
         _chart(heading, keyed, labels),
     ]
     return "\n".join(out)

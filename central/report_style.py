@@ -18,6 +18,9 @@ h3 { font-size: 1.05rem; margin-top: 1.6rem; }
                font-size: .85rem; color: #444; }
 .summary b { display: block; font-size: 1.3rem; color: #222; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }
+/* A table wider than the window (long field names, durations in words) scrolls in its own box
+   instead of pushing the page past the window's edge. */
+.table-box { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: .25rem .45rem; text-align: right; }
 td { white-space: nowrap; }
 th:first-child, td:first-child, th.name, td.name { text-align: left; }
@@ -41,6 +44,9 @@ svg { max-width: 100%; height: auto; }
   h2, h3, figcaption { break-after: avoid; }
   tr, figure, .summary div { break-inside: avoid; }
   thead { display: table-header-group; }
-  tfoot { display: table-footer-group; }
+  /* The total once, after the last row: a footer group would repeat it under each sheet's
+     part of the table, where it reads as the total of that part. */
+  tfoot { display: table-row-group; }
+  .table-box { overflow: visible; }
 }
 """

@@ -104,7 +104,7 @@ def _grouping(
         out.append(NO_DATA)
         return "\n".join(out)
     out += [
-        f'<table id="service-table-{by}">',
+        f'<div class="table-box"><table id="service-table-{by}">',
         "<thead>",
         HEAD_TOP.format(key=escape(key_heading)),
         HEAD_BOTTOM,
@@ -114,7 +114,7 @@ def _grouping(
     keyed = [(key_text(by, row.key), row) for row in report.rows]
     out += [f"<tr>{_cells(key, row, shares.of(row.key))}</tr>" for key, row in keyed]
     total = _cells("Tổng cộng", report.total, shares.total)
-    out += ["</tbody>", f"<tfoot><tr>{total}</tr></tfoot>", "</table>"]
+    out += ["</tbody>", f"<tfoot><tr>{total}</tr></tfoot>", "</table></div>"]
     if by in ("counter", "officer"):
         out.append(f'<p class="note">{escape(NOTE_BY_CALL)}</p>')
     waits = [
@@ -191,7 +191,11 @@ def arrivals_section(arrivals: Sequence[Arrival], link: LinkTo) -> str:
     counts = {(a.hour, a.field_id): a.tickets for a in arrivals}
     hours = list(range(min(a.hour for a in arrivals), max(a.hour for a in arrivals) + 1))
     head = "".join(f"<th>{escape(text)}</th>" for text in ["Giờ", *fields, "Tổng cộng"])
-    out += ['<table id="arrivals-table">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
+    out += [
+        '<div class="table-box"><table id="arrivals-table">',
+        f"<thead><tr>{head}</tr></thead>",
+        "<tbody>",
+    ]
     for hour in hours:
         row = [counts.get((hour, f), 0) for f in fields]
         out.append(_arrival_row(key_text("hour", f"{hour:02d}"), [*row, sum(row)]))
@@ -199,7 +203,7 @@ def arrivals_section(arrivals: Sequence[Arrival], link: LinkTo) -> str:
     out += [
         "</tbody>",
         f"<tfoot>{_arrival_row('Tổng cộng', [*column_totals, sum(column_totals)])}</tfoot>",
-        "</table>",
+        "</table></div>",
     ]
     series = [Series(f, {h: counts.get((h, f), 0) for h in hours}) for f in fields]
     chart = column_chart("Lượt lấy số theo giờ trong ngày và lĩnh vực", hours, series)

@@ -251,6 +251,27 @@ def test_only_a_city_token_of_that_city_reads_the_page(
     assert httpx.get(url, params=late).status_code == 422
 
 
+def test_a_city_with_no_office_says_so(base_url: str, database_url: str) -> None:
+    """Instead of two empty rankings: which command gives a city its offices."""
+    token = city_token(database_url, "Không có")
+    url = f"{base_url}{page_path('Không có')}"
+    answer = httpx.get(url, params={**PERIOD, "token": token}, timeout=10)
+    assert answer.status_code == 200
+    assert "Chưa có đơn vị nào thuộc thành phố này" in answer.text
+    assert "<table" not in answer.text
+
+
+def test_a_city_name_with_a_slash_is_refused(database_url: str, capsys) -> None:
+    """ "/" cannot be carried in the city view's address (not even as %2F)."""
+    from central.cli import main
+
+    for command in (["office", "--office", "09109"], ["viewer-token"]):
+        with pytest.raises(SystemExit) as stopped:
+            main([*command, "--db", database_url, "--city", "Bà Rịa/Vũng Tàu"])
+        assert stopped.value.code == 2
+        assert "cannot hold '/'" in capsys.readouterr().err
+
+
 @needs_chromium
 def test_the_page_in_a_browser_on_screen_and_in_print(page_url: str, tmp_path: Path) -> None:
     shots = tmp_path / "shots"
