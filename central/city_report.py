@@ -23,7 +23,7 @@ from central.csv_cells import csv_cell
 from central.db import Database
 from central.offices import office_names, offices_of_city
 from central.reports import TOTAL_KEY, Tally, percent, pooled_tally, satisfaction_totals
-from central.service_report import ServiceTally, office_totals
+from central.service_report import SERVICE_COLUMNS, ServiceTally, office_totals, service_cells
 
 
 @dataclass(frozen=True)
@@ -137,19 +137,7 @@ CSV_COLUMNS = (
     "not_rated",
     "satisfaction_rate",
     "wait_rank",
-    "issued",
-    "called",
-    "served",
-    "no_shows",
-    "waiting_at_close",
-    "wait_median_s",
-    "wait_p90_s",
-    "wait_max_s",
-    "service_median_s",
-    "service_p90_s",
-    "service_max_s",
-    "same_day_results",
-    "same_day_rate",
+    *SERVICE_COLUMNS,
     "visits_asked",
     "consented",
     "consent_rate",
@@ -183,7 +171,6 @@ def _cells(
     wait_rank: int | None,
     figures: CityTotal,
 ) -> list[str]:
-    service = figures.service
     values: list[str | int | float | None] = [
         office,
         name,
@@ -192,21 +179,10 @@ def _cells(
         figures.satisfaction.not_rated,
         figures.satisfaction.satisfaction_rate,
         wait_rank,
-        service.issued,
-        service.called,
-        service.served,
-        service.no_shows,
-        service.waiting_at_close,
-        service.wait.median,
-        service.wait.p90,
-        service.wait.max,
-        service.service.median,
-        service.service.p90,
-        service.service.max,
-        service.same_day_results,
-        service.same_day_rate,
-        figures.consent.visits,
-        figures.consent.consented,
-        figures.consent.consent_rate,
     ]
-    return [csv_cell(value) for value in values]
+    consent = [figures.consent.visits, figures.consent.consented, figures.consent.consent_rate]
+    return [
+        *(csv_cell(value) for value in values),
+        *service_cells(figures.service),
+        *(csv_cell(value) for value in consent),
+    ]

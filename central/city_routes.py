@@ -4,22 +4,30 @@ side, read with a city token (`kiosk-central viewer-token --city`) of that city 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from central.api_models import CityReportBody
 from central.auth import bearer, city_reader
 from central.city_page import city_page
-from central.city_report import city_csv, city_report
+from central.city_report import CityReport, city_csv, city_report
 from central.context import Central, get_central
 from central.enrolment import Principal
 from central.fleet_routes import ERRORS, PAGE_RESPONSES
-from central.routes import PAGE_HEADERS, query_token_holder, report_links
+from central.routes import (
+    PAGE_HEADERS,
+    check_period,
+    csv_download,
+    period_body,
+    query_token_holder,
+    report_links,
+    wants_csv,
+)
 from central.schema import CITY
 from central.strict_json import StrictJsonRoute
 from central.values import Day
@@ -49,6 +57,18 @@ def city_view_reader(
     return city_reader(query_token_holder(central, credentials, token), city)
 
 
+def _city_report(central: Central, city: str, first: date, last: date) -> CityReport:
+    """The city view of the path's city (NFC, as the token's) over `from`..`to`."""
+    check_period(first, last)
+    return city_report(
+        central.db,
+        city=unicodedata.normalize("NFC", city),
+        first=first,
+        last=last,
+        zone_of=lambda office: central.rule(office).timezone,
+    )
+
+
 @router.get(
     "/cities/{city}/reports/overview",
     response_model=CityReportBody,
@@ -65,30 +85,13 @@ def get_city_overview(
 ) -> Any:
     """Every office of the city over the period: its service, satisfaction and consent totals,
     its ranks by satisfaction rate and by median wait; and the city's total."""
-    if first > last:
-        raise HTTPException(422, "from must not be after to")
-    report = city_report(
-        central.db,
-        city=unicodedata.normalize("NFC", city),
-        first=first,
-        last=last,
-        zone_of=lambda office: central.rule(office).timezone,
-    )
-    if format == "csv" or (format is None and "text/csv" in (accept or "")):
-        # A header is Latin-1: the city's name goes in filename* (RFC 6266), UTF-8.
+    report = _city_report(central, city, first, last)
+    if wants_csv(format, accept):
         name = f"overview-{first}-{last}.csv"
-        return Response(
-            city_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="city-{name}";'
-                f" filename*=UTF-8''{quote(report.city, safe='')}-{name}"
-            },
+        return csv_download(
+            city_csv(report), f"city-{name}", utf8_name=f"{quote(report.city, safe='')}-{name}"
         )
-    body = asdict(report)
-    body["from"] = body.pop("first")
-    body["to"] = body.pop("last")
-    return body
+    return period_body(report)
 
 
 @router.get(
@@ -106,15 +109,7 @@ def get_city_overview_page(
 ) -> HTMLResponse:
     """The city view as an HTML page for a browser (Vietnamese): the offices ranked by tỷ lệ
     hài lòng and by median wait, with their charts; each office links to its own report page."""
-    if first > last:
-        raise HTTPException(422, "from must not be after to")
-    report = city_report(
-        central.db,
-        city=unicodedata.normalize("NFC", city),
-        first=first,
-        last=last,
-        zone_of=lambda office: central.rule(office).timezone,
-    )
+    report = _city_report(central, city, first, last)
 
     def office_page(office: str) -> str:
         # From …/cities/{city}/reports/overview/page up to …/api/v1/, then the office's page.

@@ -311,20 +311,13 @@ def get_satisfaction(
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Ballots, not rated, count and percent per level, and satisfaction rate, per key."""
-    if first > last:
-        raise HTTPException(422, "from must not be after to")
+    check_period(first, last)
     report = satisfaction_report(central.db, office=office, first=first, last=last, by=by)
     consent = consent_figures(central.db, office=office, first=first, last=last, by=by)
-    if format == "csv" or (format is None and "text/csv" in (accept or "")):
+    if wants_csv(format, accept):
         name = f"satisfaction-{office}-{first}-{last}-{by}.csv"
-        return Response(
-            report_csv(report, consent),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    body = asdict(report)
-    body["from"] = body.pop("first")
-    body["to"] = body.pop("last")
+        return csv_download(report_csv(report, consent), name)
+    body = period_body(report)
     body["consent"] = asdict(consent)
     return body
 
@@ -349,17 +342,14 @@ def get_service(
 ) -> Any:
     """Tickets issued, called, served, no-shows, still waiting; waiting and service times;
     same-day results; per key, and the arrivals per hour and field."""
-    if first > last:
-        raise HTTPException(422, "from must not be after to")
+    check_period(first, last)
     zone = central.rule(office).timezone
     report = service_report(central.db, office=office, first=first, last=last, by=by, zone=zone)
     shares = service_shares(central.db, office=office, first=first, last=last, by=by, zone=zone)
-    if _wants_csv(format, accept):
+    if wants_csv(format, accept):
         csv_text = service_csv(report, shares)
-        return _csv_download(csv_text, f"service-{office}-{first}-{last}-{by}.csv")
-    body = asdict(report)
-    body["from"] = body.pop("first")
-    body["to"] = body.pop("last")
+        return csv_download(csv_text, f"service-{office}-{first}-{last}-{by}.csv")
+    body = period_body(report)
     for row in body["rows"]:
         row.update(asdict(shares.of(row["key"])))
     body["total"].update(asdict(shares.total))
@@ -385,26 +375,45 @@ def get_arrivals(
 ) -> Any:
     """Tickets issued per hour of the day and field over the period (the service report's
     arrivals), for staffing the counters."""
-    if first > last:
-        raise HTTPException(422, "from must not be after to")
+    check_period(first, last)
     rows = arrivals(
         central.db, office=office, first=first, last=last, zone=central.rule(office).timezone
     )
-    if _wants_csv(format, accept):
-        return _csv_download(arrivals_csv(rows), f"arrivals-{office}-{first}-{last}.csv")
+    if wants_csv(format, accept):
+        return csv_download(arrivals_csv(rows), f"arrivals-{office}-{first}-{last}.csv")
     return {"office": office, "from": first, "to": last, "arrivals": [asdict(a) for a in rows]}
 
 
-def _wants_csv(format: str | None, accept: str | None) -> bool:
+def wants_csv(format: str | None, accept: str | None) -> bool:
+    """`format=csv`, or no `format` and an Accept header naming text/csv."""
     return format == "csv" or (format is None and "text/csv" in (accept or ""))
 
 
-def _csv_download(content: str, name: str) -> Response:
+def csv_download(content: str, name: str, *, utf8_name: str | None = None) -> Response:
+    """A CSV attachment named `name`; `utf8_name` (percent-encoded) for a name a Latin-1 header
+    cannot carry (RFC 6266 filename*)."""
+    disposition = f'attachment; filename="{name}"'
+    if utf8_name is not None:
+        disposition += f"; filename*=UTF-8''{utf8_name}"
     return Response(
         content,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": disposition},
     )
+
+
+def check_period(first: date, last: date) -> None:
+    """A report's `from` and `to`, both included: `from` after `to` → 422."""
+    if first > last:
+        raise HTTPException(422, "from must not be after to")
+
+
+def period_body(report: Any) -> dict[str, Any]:
+    """A report dataclass with `first` and `last` as its JSON body, with `from` and `to`."""
+    body = asdict(report)
+    body["from"] = body.pop("first")
+    body["to"] = body.pop("last")
+    return body
 
 
 @router.get(
@@ -425,16 +434,10 @@ def get_sessions(
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Every closed session of the period, one row each, with its dossier code."""
-    if first > last:
-        raise HTTPException(422, "from must not be after to")
+    check_period(first, last)
     records = session_records(central.db, office=office, first=first, last=last)
-    if format == "csv" or (format is None and "text/csv" in (accept or "")):
-        name = f"sessions-{office}-{first}-{last}.csv"
-        return Response(
-            sessions_csv(records),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+    if wants_csv(format, accept):
+        return csv_download(sessions_csv(records), f"sessions-{office}-{first}-{last}.csv")
     return {"office": office, "from": first, "to": last, "sessions": [asdict(r) for r in records]}
 
 
@@ -486,8 +489,7 @@ def _report_page(
 ) -> HTMLResponse:
     """`base` leads from the page's address to its office's reports (relative links, so the
     page works behind a reverse proxy's prefix too)."""
-    if first > last:
-        raise HTTPException(422, "from must not be after to")
+    check_period(first, last)
     zone = central.rule(office).timezone
     service = {
         by: (
@@ -585,17 +587,13 @@ def get_consents(
     """Each consent answer of an office day at the lobbies: when, which device, the language
     and version of the text shown, the answer, whether it was withdrawn. No card data."""
     answers = consent_log(central.db, office=office, day=day)
-    if format == "csv" or (format is None and "text/csv" in (accept or "")):
+    if wants_csv(format, accept):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(LOG_COLUMNS)
         for answer in answers:
             writer.writerow([csv_cell(answer[name]) for name in LOG_COLUMNS])
-        return Response(
-            out.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="consents-{office}-{day}.csv"'},
-        )
+        return csv_download(out.getvalue(), f"consents-{office}-{day}.csv")
     return {"office": office, "day": day, "consents": answers}
 
 

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
 ServiceGrouping = Literal["day", "field", "counter", "officer", "hour"]
 
-CSV_COLUMNS = (
-    "key",
+# The service figures of a tally, in CSV_COLUMNS and in the city view's CSV (service_cells).
+SERVICE_COLUMNS = (
     "issued",
     "called",
     "served",
@@ -52,6 +52,10 @@ CSV_COLUMNS = (
     "service_max_s",
     "same_day_results",
     "same_day_rate",
+)
+CSV_COLUMNS = (
+    "key",
+    *SERVICE_COLUMNS,
     "ballots",
     "satisfied",
     "satisfaction_rate",
@@ -327,15 +331,7 @@ def service_csv(report: ServiceReport, shares: ServiceShares) -> str:
         writer.writerow(
             [
                 csv_cell(key),
-                tally.issued,
-                tally.called,
-                tally.served,
-                tally.no_shows,
-                tally.waiting_at_close,
-                *(csv_cell(value) for value in _durations_cells(tally.wait)),
-                *(csv_cell(value) for value in _durations_cells(tally.service)),
-                tally.same_day_results,
-                csv_cell(tally.same_day_rate),
+                *service_cells(tally),
                 satisfaction.ballots,
                 satisfaction.satisfied,
                 csv_cell(satisfaction.satisfaction_rate),
@@ -347,6 +343,26 @@ def service_csv(report: ServiceReport, shares: ServiceShares) -> str:
             ]
         )
     return out.getvalue()
+
+
+def service_cells(tally: ServiceTally) -> list[str]:
+    """The cells of SERVICE_COLUMNS: counts, then seconds and the rate (empty when absent)."""
+    values = [
+        tally.issued,
+        tally.called,
+        tally.served,
+        tally.no_shows,
+        tally.waiting_at_close,
+        tally.wait.median,
+        tally.wait.p90,
+        tally.wait.max,
+        tally.service.median,
+        tally.service.p90,
+        tally.service.max,
+        tally.same_day_results,
+        tally.same_day_rate,
+    ]
+    return [csv_cell(value) for value in values]
 
 
 def arrivals_csv(rows: list[Arrival]) -> str:
@@ -470,7 +486,3 @@ def durations(values: list[float]) -> Durations:
 
 def _tenths(seconds: float) -> float:
     return float(Decimal(repr(seconds)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _durations_cells(figures: Durations) -> list[float | None]:
-    return [figures.median, figures.p90, figures.max]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import ColumnElement, Table, and_, select
 
 from central.consents import ConsentTally, consent_figures
 from central.db import Database
@@ -104,43 +104,16 @@ def _satisfaction_by_hour(
 ) -> tuple[dict[str, SatisfactionShare], SatisfactionShare]:
     """Counted ballots by the hour their session was called; levels 1 and 2 are the satisfied
     ones on both scales (central.reports)."""
-
-    def read(conn: Connection) -> list[Any]:
-        return conn.execute(
-            select(ratings.c.level, sessions.c.called_at)
-            .select_from(
-                ratings.outerjoin(
-                    sessions,
-                    and_(
-                        sessions.c.office == ratings.c.office,
-                        sessions.c.session_id == ratings.c.session_id,
-                    ),
-                )
-            )
-            .where(
-                ratings.c.office == office,
-                ratings.c.day >= first,
-                ratings.c.day <= last,
-                ratings.c.counted.is_(True),
-                ratings.c.level.is_not(None),
-            )
-        ).all()
-
-    ballots: dict[str, list[bool]] = defaultdict(list)
-    every: list[bool] = []
-    for row in db.read(read):
-        satisfied = row.level in SATISFIED
-        every.append(satisfied)
-        if row.called_at is not None:
-            ballots[f"{row.called_at.astimezone(zone).hour:02d}"].append(satisfied)
-    return {key: _satisfaction_share(found) for key, found in ballots.items()}, (
-        _satisfaction_share(every)
+    rows = _joined_in_period(
+        db,
+        (ratings, sessions, "session_id"),
+        (ratings.c.level, sessions.c.called_at),
+        (office, first, last),
+        ratings.c.counted.is_(True),
+        ratings.c.level.is_not(None),
     )
-
-
-def _satisfaction_share(satisfied: list[bool]) -> SatisfactionShare:
-    n, yes = len(satisfied), sum(satisfied)
-    return SatisfactionShare(n, yes, percent(yes, n) if n else None)
+    hours, every = _by_hour([(row.level in SATISFIED, row.called_at) for row in rows], zone)
+    return {key: _satisfaction_share(*n) for key, n in hours.items()}, _satisfaction_share(*every)
 
 
 def _consent_by_hour(
@@ -148,41 +121,64 @@ def _consent_by_hour(
 ) -> tuple[dict[str, ConsentShare], ConsentShare]:
     """The visits asked (answers that led to a ticket) by the hour their ticket was issued; a
     ticket whose issue has not arrived counts in the total only."""
-
-    def read(conn: Connection) -> list[Any]:
-        return conn.execute(
-            select(consents.c.answer, consents.c.withdrawn_at, tickets.c.issued_at)
-            .select_from(
-                consents.outerjoin(
-                    tickets,
-                    and_(
-                        tickets.c.office == consents.c.office,
-                        tickets.c.ticket_id == consents.c.ticket_id,
-                    ),
-                )
-            )
-            .where(
-                consents.c.office == office,
-                consents.c.day >= first,
-                consents.c.day <= last,
-                consents.c.answer.is_not(None),
-                consents.c.ticket_id.is_not(None),
-            )
-        ).all()
-
-    visits: dict[str, list[bool]] = defaultdict(list)
-    every: list[bool] = []
-    for row in db.read(read):
-        consented = row.answer == "yes" and row.withdrawn_at is None
-        every.append(consented)
-        if row.issued_at is not None:
-            visits[f"{row.issued_at.astimezone(zone).hour:02d}"].append(consented)
-    return {key: _consent_of(found) for key, found in visits.items()}, _consent_of(every)
+    rows = _joined_in_period(
+        db,
+        (consents, tickets, "ticket_id"),
+        (consents.c.answer, consents.c.withdrawn_at, tickets.c.issued_at),
+        (office, first, last),
+        consents.c.answer.is_not(None),
+        consents.c.ticket_id.is_not(None),
+    )
+    consented = [(r.answer == "yes" and r.withdrawn_at is None, r.issued_at) for r in rows]
+    hours, every = _by_hour(consented, zone)
+    return {key: _consent_share_of(*n) for key, n in hours.items()}, _consent_share_of(*every)
 
 
-def _consent_of(consented: list[bool]) -> ConsentShare:
-    n, yes = len(consented), sum(consented)
-    return ConsentShare(n, yes, percent(yes, n) if n else None)
+def _joined_in_period(
+    db: Database,
+    tables: tuple[Table, Table, str],
+    columns: tuple[ColumnElement[Any], ...],
+    period: tuple[str, date, date],
+    *conditions: ColumnElement[bool],
+) -> list[Any]:
+    """`columns` of the rows of the office days of `period` in the first table, each with its
+    row of the second (same office and `tables[2]` key), if that row has arrived."""
+    left, right, key = tables
+    office, first, last = period
+    joined = left.outerjoin(
+        right, and_(right.c.office == left.c.office, right.c[key] == left.c[key])
+    )
+    statement = (
+        select(*columns)
+        .select_from(joined)
+        .where(left.c.office == office, left.c.day >= first, left.c.day <= last, *conditions)
+    )
+    return db.read(lambda conn: conn.execute(statement).all())
+
+
+def _by_hour(
+    marks: list[tuple[bool, datetime | None]], zone: ZoneInfo
+) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
+    """(count, yes) per hour ("08") of each mark's moment in `zone`, and of every mark (one
+    without a moment counts in the total only)."""
+    hours: dict[str, list[bool]] = defaultdict(list)
+    for yes, moment in marks:
+        if moment is not None:
+            hours[f"{moment.astimezone(zone).hour:02d}"].append(yes)
+
+    def counted(found: list[bool]) -> tuple[int, int]:
+        return len(found), sum(found)
+
+    every = [yes for yes, _moment in marks]
+    return {key: counted(found) for key, found in hours.items()}, counted(every)
+
+
+def _satisfaction_share(ballots: int, satisfied: int) -> SatisfactionShare:
+    return SatisfactionShare(ballots, satisfied, percent(satisfied, ballots) if ballots else None)
+
+
+def _consent_share_of(visits: int, consented: int) -> ConsentShare:
+    return ConsentShare(visits, consented, percent(consented, visits) if visits else None)
 
 
 def _consent_share(tally: ConsentTally) -> ConsentShare:
