@@ -17,7 +17,7 @@ from central.consents import ConsentFigures, consent_figures
 from central.db import Database
 from central.offices import office_names
 from central.reports import Report, satisfaction_report
-from central.service_report import ServiceReport, service_report
+from central.service_report import ServiceReport, service_reports
 from central.service_shares import ServiceShares, service_shares
 from central.values import FIRST_YEAR, LAST_YEAR
 
@@ -84,10 +84,9 @@ def monthly_figures(
         first=first,
         last=last,
         made_on=made_on,
-        service={
-            by: service_report(db, office=office, first=first, last=last, by=by, zone=zone)
-            for by in GROUPINGS
-        },
+        service=service_reports(
+            db, office=office, first=first, last=last, bys=GROUPINGS, zone=zone
+        ),
         shares={
             by: service_shares(db, office=office, first=first, last=last, by=by, zone=zone)
             for by in GROUPINGS

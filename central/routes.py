@@ -65,6 +65,7 @@ from central.service_report import (
     arrivals_csv,
     service_csv,
     service_report,
+    service_reports,
 )
 from central.service_shares import service_shares
 from central.session_export import session_records, sessions_csv
@@ -491,12 +492,16 @@ def _report_page(
     page works behind a reverse proxy's prefix too)."""
     check_period(first, last)
     zone = central.rule(office).timezone
+    groupings: tuple[ServiceGrouping, ...] = get_args(ServiceGrouping)
+    reports = service_reports(
+        central.db, office=office, first=first, last=last, bys=groupings, zone=zone
+    )
     service = {
         by: (
-            service_report(central.db, office=office, first=first, last=last, by=by, zone=zone),
+            reports[by],
             service_shares(central.db, office=office, first=first, last=last, by=by, zone=zone),
         )
-        for by in get_args(ServiceGrouping)
+        for by in groupings
     }
     figures = OfficeFigures(
         office=office,

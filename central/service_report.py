@@ -15,7 +15,7 @@ import csv
 import io
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -138,29 +138,52 @@ def service_report(
 ) -> ServiceReport:
     """The report of the office days `first`..`last` (both included); hours are read in `zone`,
     the office's time zone. PostgreSQL computes the figures (central.service_sql)."""
-    if db.kind == "postgresql":
+    return service_reports(db, office=office, first=first, last=last, bys=(by,), zone=zone)[by]
 
-        def computed(conn: Connection) -> tuple[dict[Any, ServiceTally], ServiceTally, Any]:
-            keyed, whole = service_sql.groups(
+
+def service_reports(
+    db: Database,
+    *,
+    office: str,
+    first: date,
+    last: date,
+    bys: Sequence[ServiceGrouping],
+    zone: ZoneInfo,
+) -> dict[ServiceGrouping, ServiceReport]:
+    """service_report by each of `bys`, in one read: the period's rows (or, on PostgreSQL, its
+    arrivals) are read once for all the groupings, as a report page or the monthly PDF wants."""
+    if db.kind != "postgresql":
+        return service_reports_in_python(
+            db, office=office, first=first, last=last, bys=bys, zone=zone
+        )
+
+    def computed(conn: Connection) -> tuple[dict[ServiceGrouping, Any], list[Any]]:
+        keyed = {
+            by: service_sql.groups(
                 conn, offices=[office], first=first, last=last, key=by, zone=zone.key
             )
-            counts = service_sql.arrivals(
-                conn, office=office, first=first, last=last, zone=zone.key
-            )
-            tallies = {key: _sql_tally(group) for key, group in keyed.items()}
-            return tallies, _sql_tally(whole), counts
+            for by in bys
+        }
+        counts = service_sql.arrivals(conn, office=office, first=first, last=last, zone=zone.key)
+        return keyed, counts
 
-        tallies, total, counts = db.read(computed)
-        return ServiceReport(
+    keyed, counts = db.read(computed)
+    arrived = [Arrival(*found) for found in sorted(counts)]
+    return {
+        by: ServiceReport(
             office,
             first,
             last,
             by,
-            [ServiceRow(key=_key_text(by, key), **vars(t)) for key, t in sorted(tallies.items())],
-            total,
-            [Arrival(*found) for found in sorted(counts)],
+            [
+                ServiceRow(key=_key_text(by, key), **vars(_sql_tally(group)))
+                for key, group in sorted(groups.items())
+            ],
+            _sql_tally(whole),
+            arrived,
         )
-    return service_report_in_python(db, office=office, first=first, last=last, by=by, zone=zone)
+        for by, (groups, whole) in keyed.items()
+    }
 
 
 def service_report_in_python(
@@ -173,21 +196,32 @@ def service_report_in_python(
     zone: ZoneInfo,
 ) -> ServiceReport:
     """service_report from the rows themselves: the definition, and the path on SQLite."""
+    return service_reports_in_python(
+        db, office=office, first=first, last=last, bys=(by,), zone=zone
+    )[by]
+
+
+def service_reports_in_python(
+    db: Database,
+    *,
+    office: str,
+    first: date,
+    last: date,
+    bys: Sequence[ServiceGrouping],
+    zone: ZoneInfo,
+) -> dict[ServiceGrouping, ServiceReport]:
+    """service_reports from the period's rows, read once and folded by each grouping."""
     ticket_rows, session_rows = db.read(lambda conn: _period_rows(conn, office, first, last))
-    groups, whole = _fold(by, zone, ticket_rows, session_rows)
-    rows = [
-        ServiceRow(key=_key_text(by, key), **vars(service_tally(group)))
-        for key, group in sorted(groups.items())
-    ]
-    return ServiceReport(
-        office,
-        first,
-        last,
-        by,
-        rows,
-        service_tally(whole),
-        _arrivals(ticket_rows, zone),
-    )
+    arrived = _arrivals(ticket_rows, zone)
+    reports: dict[ServiceGrouping, ServiceReport] = {}
+    for by in bys:
+        groups, whole = _fold(by, zone, ticket_rows, session_rows)
+        rows = [
+            ServiceRow(key=_key_text(by, key), **vars(service_tally(group)))
+            for key, group in sorted(groups.items())
+        ]
+        reports[by] = ServiceReport(office, first, last, by, rows, service_tally(whole), arrived)
+    return reports
 
 
 def office_totals(
